@@ -1,0 +1,103 @@
+"""The ``innograph`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from api.output import Format, emit
+from graph.errors import GraphError
+from graph.factory import open_store
+from graph.settings import REPO_ROOT, Settings
+from graph.store import GraphStore
+from schemas.ontology import json_schema
+
+app = typer.Typer(help="innograph: the knowledge graph of a city's innovation actors.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+neo4j_app = typer.Typer(help="Run a local Neo4j (Community 5.26, from Maven Central).",
+                        no_args_is_help=True)
+app.add_typer(neo4j_app, name="neo4j")
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error on stderr and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
+    """Open the store the environment chooses; errors become a one-line message."""
+    try:
+        store = open_store(Settings(), read_only=read_only)
+    except GraphError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@app.command()
+def schema(as_json: Annotated[bool, typer.Option("--json", help="print the JSON Schema")]
+           = False) -> None:
+    """Print the ontology: labels and relationship types (or the JSON Schema with --json)."""
+    doc = json_schema()
+    if as_json:
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    rows = [{"relationship": name, "from": "|".join(spec["from"]), "to": "|".join(spec["to"]),
+             "中文": spec["zh"]} for name, spec in doc["x-relationship-types"].items()]
+    emit(rows, Format.table, title="relationship types")
+
+
+@app.command()
+def stats(fmt: FormatOpt = Format.table) -> None:
+    """Counts of nodes per label and relationships per type."""
+    with store_from_env(read_only=True) as store:
+        s = store.stats()
+    rows = [{"kind": "node", "name": k, "count": v} for k, v in s.nodes.items()]
+    rows += [{"kind": "relationship", "name": k, "count": v} for k, v in s.relationships.items()]
+    emit(rows, fmt, title=f"{store.backend} store")
+
+
+def _neo4j_script(*args: str) -> None:
+    script = REPO_ROOT / "tools" / "neo4j" / "neo4j_local.py"
+    if not script.exists():
+        raise fail(f"{script} not found: the neo4j commands work from a source checkout")
+    code = subprocess.call([sys.executable, str(script), *args], env=os.environ.copy())
+    raise typer.Exit(code)
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Start the local Neo4j and write .neo4j/connection.json."""
+    _neo4j_script("start")
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local Neo4j."""
+    _neo4j_script("stop")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Say whether the local Neo4j runs (exit 0) or not (exit 3)."""
+    _neo4j_script("status")
+
+
+def main() -> None:
+    """Entry point of the ``innograph`` script."""
+    from api import cli_commands  # noqa: F401  (registers the other commands)
+
+    app()

@@ -1,0 +1,1 @@
+"""Registers the command modules of later features on the main CLI app."""

@@ -1,0 +1,1 @@
+"""Storage and analytics: the GraphStore interface, its backends, analytics and views."""

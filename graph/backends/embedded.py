@@ -1,0 +1,402 @@
+"""The embedded store: networkx-style adjacency in process, durable on disk.
+
+The whole graph lives in memory as plain records and is saved as one snapshot
+file. A save writes a temporary file, fsyncs it and renames it over the old one,
+so a process killed mid-save leaves the previous snapshot readable. A lock file
+keeps a second writing process away from the same directory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import os
+import pickle
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path as FsPath
+from typing import Any
+
+import networkx as nx
+
+from graph.errors import NotFound, StoreUnavailable
+from graph.store import (
+    Direction,
+    GraphStore,
+    check_filters,
+    check_hops,
+    check_limit,
+    order_key,
+    path_sort_key,
+    rank_hits,
+    ref,
+)
+from schemas.names import normalize_name
+from schemas.nodes import Node
+from schemas.records import Record, edge_from_record, node_from_record
+from schemas.relationships import Relationship
+from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
+
+FORMAT_VERSION = 1
+SNAPSHOT = "graph.pickle"
+
+
+class EmbeddedStore(GraphStore):
+    """A GraphStore held in memory and saved under ``home`` (or nowhere if home is None).
+
+    Args:
+        home: Directory of the snapshot and lock file; None keeps everything in memory.
+        read_only: Open without the writer lock; writes raise StoreUnavailable.
+    """
+
+    backend = "embedded"
+
+    def __init__(self, home: str | os.PathLike[str] | None, *, read_only: bool = False) -> None:
+        self.home = FsPath(home) if home is not None else None
+        self.read_only = read_only
+        self._nodes: dict[str, Record] = {}
+        self._edges: dict[str, Record] = {}
+        self._out: dict[str, set[str]] = {}
+        self._in: dict[str, set[str]] = {}
+        self._names: dict[str, set[str]] = {}
+        self._merges: list[MergeRecord] = []
+        self._lock_fd: int | None = None
+        self._deferred = 0
+        self._dirty = False
+        self._graph_cache: dict[tuple[str, ...] | None, nx.Graph] = {}
+
+    # lifecycle ------------------------------------------------------------
+    def open(self) -> None:
+        """Take the writer lock (unless read-only) and load the snapshot if there is one."""
+        if self.home is None:
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not self.read_only:
+            fd = os.open(self.home / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                os.close(fd)
+                raise StoreUnavailable(f"the embedded store in {self.home} is open for "
+                                       "writing in another process") from exc
+            self._lock_fd = fd
+        path = self.home / SNAPSHOT
+        if path.exists():
+            with path.open("rb") as fh:
+                data = pickle.load(fh)
+            if data.get("version") != FORMAT_VERSION:
+                raise StoreUnavailable(f"{path}: unknown snapshot format {data.get('version')}")
+            self._load(data)
+
+    def close(self) -> None:
+        """Release the writer lock."""
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        self._nodes, self._edges, self._out, self._in, self._names = {}, {}, {}, {}, {}
+        self._graph_cache.clear()
+        for rec in data["nodes"]:
+            self._put_node(rec)
+        for rec in data["edges"]:
+            self._put_edge(rec)
+        self._merges = [MergeRecord.model_validate(m) for m in data["merges"]]
+
+    def _save(self) -> None:
+        if self.home is None:
+            return
+        if self._deferred:
+            self._dirty = True
+            return
+        data = {"version": FORMAT_VERSION, "nodes": list(self._nodes.values()),
+                "edges": list(self._edges.values()),
+                "merges": [m.model_dump(mode="json") for m in self._merges]}
+        path = self.home / SNAPSHOT
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with tmp.open("wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(self.home, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._dirty = False
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Save once at the end instead of after every batch."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            if not self._deferred and self._dirty:
+                self._save()
+
+    # primitives -----------------------------------------------------------
+    def _name_keys(self, rec: Record) -> set[str]:
+        return {rec["name_norm"], *(normalize_name(a) for a in rec.get("aliases") or [])}
+
+    def _put_node(self, rec: Record) -> None:
+        old = self._nodes.get(rec["uid"])
+        if old is not None:
+            for k in self._name_keys(old):
+                self._names.get(k, set()).discard(rec["uid"])
+        self._nodes[rec["uid"]] = rec
+        for k in self._name_keys(rec):
+            self._names.setdefault(k, set()).add(rec["uid"])
+        self._out.setdefault(rec["uid"], set())
+        self._in.setdefault(rec["uid"], set())
+
+    def _put_edge(self, rec: Record) -> None:
+        self._edges[rec["uid"]] = rec
+        self._out[rec["source"]].add(rec["uid"])
+        self._in[rec["target"]].add(rec["uid"])
+
+    def _del_edge(self, euid: str) -> None:
+        rec = self._edges.pop(euid, None)
+        if rec is not None:
+            self._out[rec["source"]].discard(euid)
+            self._in[rec["target"]].discard(euid)
+
+    def _del_node(self, uid: str) -> None:
+        rec = self._nodes.pop(uid, None)
+        if rec is None:
+            return
+        for euid in list(self._out.pop(uid, set()) | self._in.pop(uid, set())):
+            self._del_edge(euid)
+        for k in self._name_keys(rec):
+            self._names.get(k, set()).discard(uid)
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreUnavailable("the embedded store was opened read-only")
+
+    def read_nodes(self, *, uids: Sequence[str]) -> dict[str, Record]:
+        """Stored records of the nodes that exist among ``uids``."""
+        return {u: self._nodes[u] for u in uids if u in self._nodes}
+
+    def read_edges(self, *, uids: Sequence[str] = (),
+                   node_uids: Sequence[str] = ()) -> dict[str, Record]:
+        """Relationship records by uid and those touching ``node_uids``."""
+        out = {u: self._edges[u] for u in uids if u in self._edges}
+        for n in node_uids:
+            for euid in self._out.get(n, set()) | self._in.get(n, set()):
+                out[euid] = self._edges[euid]
+        return out
+
+    def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
+               del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
+               merge: MergeRecord | None = None) -> None:
+        """Apply a change in memory, then save the snapshot (atomic on disk)."""
+        self._check_writable()
+        for erec in del_edges:
+            self._del_edge(erec["uid"])
+        for uid in del_nodes:
+            self._del_node(uid)
+        for rec in put_nodes:
+            self._put_node(dict(rec))
+        for rec in put_edges:
+            self._del_edge(rec["uid"])
+            self._put_edge(dict(rec))
+        if merge is not None:
+            self._merges = [m for m in self._merges if m.merge_id != merge.merge_id]
+            self._merges.append(merge)
+            self._merges.sort(key=lambda m: (m.at, m.merge_id))
+        self._graph_cache.clear()
+        self._save()
+
+    def clear(self) -> None:
+        """Delete everything, merge history included."""
+        self._check_writable()
+        self._load({"nodes": [], "edges": [], "merges": []})
+        self._save()
+
+    # reads ----------------------------------------------------------------
+    def get_node(self, *, uid: str) -> Node:
+        """Return the node with this uid; raise NotFound."""
+        rec = self._nodes.get(uid)
+        if rec is None:
+            raise NotFound("node", uid)
+        return node_from_record(rec)
+
+    def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
+                     label: str | None = None, where: Mapping[str, Any] | None = None,
+                     limit: int = 100) -> list[Record]:
+        """Records matching every filter, ordered by name then uid."""
+        check_limit("limit", limit)
+        check_filters([label] if label else None, None)
+        if uids is not None:
+            pool: list[Record] = [self._nodes[u] for u in dict.fromkeys(uids)
+                                  if u in self._nodes]
+        elif name is not None:
+            pool = [self._nodes[u] for u in self._names.get(normalize_name(name), ())]
+        else:
+            pool = list(self._nodes.values())
+        if name is not None and uids is not None:
+            key = normalize_name(name)
+            pool = [r for r in pool if key in self._name_keys(r)]
+        if label:
+            pool = [r for r in pool if r["label"] == label]
+        for k, v in (where or {}).items():
+            pool = [r for r in pool if _matches(r.get(k), v)]
+        return sorted(pool, key=order_key)[:limit]
+
+    def search(self, *, text: str, labels: Sequence[str] | None = None,
+               limit: int = 20) -> list[SearchHit]:
+        """Substring search over names, aliases and keywords."""
+        check_limit("limit", limit)
+        check_filters(labels, None)
+        q = normalize_name(text)
+        wanted = set(labels or ())
+        pool = (r for r in self._nodes.values()
+                if q and q in r["search_text"] and (not wanted or r["label"] in wanted))
+        return rank_hits(pool, text, limit)
+
+    def get_edges(self, *, source: str | None = None, target: str | None = None,
+                  rel_types: Sequence[str] | None = None,
+                  limit: int = 10_000) -> list[Relationship]:
+        """Relationships by endpoint and type, ordered by uid."""
+        check_filters(None, rel_types)
+        if source is not None:
+            pool = [self._edges[e] for e in self._out.get(source, ())]
+        elif target is not None:
+            pool = [self._edges[e] for e in self._in.get(target, ())]
+        else:
+            pool = list(self._edges.values())
+        types = set(rel_types or ())
+        pool = [e for e in pool if (target is None or e["target"] == target)
+                and (not types or e["type"] in types)]
+        return [edge_from_record(e) for e in sorted(pool, key=lambda e: e["uid"])[:limit]]
+
+    def _incident(self, uid: str, direction: Direction) -> Iterator[tuple[Record, str]]:
+        if direction in ("out", "both"):
+            for euid in self._out.get(uid, ()):
+                yield self._edges[euid], self._edges[euid]["target"]
+        if direction in ("in", "both"):
+            for euid in self._in.get(uid, ()):
+                yield self._edges[euid], self._edges[euid]["source"]
+
+    def count_neighbors(self, *, uid: str, rel_types: Sequence[str] | None = None,
+                        labels: Sequence[str] | None = None,
+                        direction: Direction = "both") -> dict[str, int]:
+        """Relationships of a node by type, after the filters."""
+        if uid not in self._nodes:
+            raise NotFound("node", uid)
+        counts: dict[str, int] = {}
+        for _, erec, _other in self.expand(uids=[uid], rel_types=rel_types, labels=labels,
+                                           direction=direction):
+            counts[erec["type"]] = counts.get(erec["type"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    def expand(self, *, uids: Sequence[str], rel_types: Sequence[str] | None,
+               labels: Sequence[str] | None,
+               direction: Direction) -> list[tuple[str, Record, Record]]:
+        """One breadth-first step from ``uids``."""
+        types = set(rel_types or ())
+        wanted = set(labels or ())
+        rows = []
+        for uid in uids:
+            for erec, other in self._incident(uid, direction):
+                orec = self._nodes[other]
+                if (types and erec["type"] not in types) or (wanted and
+                                                             orec["label"] not in wanted):
+                    continue
+                rows.append((uid, erec, orec))
+        return rows
+
+    def _simple_graph(self, rel_types: Sequence[str] | None) -> nx.Graph:
+        key = tuple(sorted(rel_types)) if rel_types else None
+        cached = self._graph_cache.get(key)
+        if cached is not None:
+            return cached
+        types = set(rel_types or ())
+        g = nx.Graph()
+        g.add_nodes_from(self._nodes)
+        for erec in self._edges.values():
+            if types and erec["type"] not in types:
+                continue
+            a, b = erec["source"], erec["target"]
+            best = g.get_edge_data(a, b)
+            if best is None or (erec["type"], erec["uid"]) < (best["type"], best["uid"]):
+                g.add_edge(a, b, type=erec["type"], uid=erec["uid"], source=a)
+        self._graph_cache[key] = g
+        return g
+
+    def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
+                       rel_types: Sequence[str] | None = None) -> list[Path]:
+        """Up to ``k`` shortest simple paths (Yen's algorithm on the undirected graph)."""
+        check_hops(max_hops)
+        check_limit("k", k, 100)
+        check_filters(None, rel_types)
+        for end in (source, target):
+            if end not in self._nodes:
+                raise NotFound("node", end)
+        if source == target:
+            return []
+        g = self._simple_graph(rel_types)
+        found: list[list[str]] = []
+        try:
+            for nodes in nx.shortest_simple_paths(g, source, target):
+                hops = len(nodes) - 1
+                if hops > max_hops or (len(found) >= k and hops > len(found[k - 1]) - 1):
+                    break
+                found.append(nodes)
+                if len(found) >= k + 500:  # a tie this large is cut, not enumerated
+                    break
+        except nx.NetworkXNoPath:
+            return []
+        paths = [self._as_path(g, nodes) for nodes in found]
+        return sorted(paths, key=path_sort_key)[:k]
+
+    def _as_path(self, g: nx.Graph, nodes: list[str]) -> Path:
+        steps = []
+        for a, b in itertools.pairwise(nodes):
+            data = g.edges[a, b]
+            steps.append(PathStep(type=data["type"], forward=self._edges[data["uid"]]["source"]
+                                  == a, relationship_uid=data["uid"]))
+        return Path(nodes=[ref(self._nodes[n]) for n in nodes], steps=steps)
+
+    def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
+                 rel_types: Sequence[str] | None = None) -> nx.MultiDiGraph:
+        """A networkx copy of part of the graph, records as attributes."""
+        check_filters(labels, rel_types)
+        wanted = set(labels or ())
+        if uids is not None:
+            keep = {u for u in uids if u in self._nodes}
+        else:
+            keep = {u for u, r in self._nodes.items() if not wanted or r["label"] in wanted}
+        types = set(rel_types or ())
+        g = nx.MultiDiGraph()
+        for u in sorted(keep):
+            g.add_node(u, **self._nodes[u])
+        for euid in sorted(self._edges):
+            e = self._edges[euid]
+            if e["source"] in keep and e["target"] in keep and (not types or e["type"] in types):
+                g.add_edge(e["source"], e["target"], key=euid, **e)
+        return g
+
+    def stats(self) -> Stats:
+        """Counts per label and relationship type."""
+        nodes: dict[str, int] = {}
+        for r in self._nodes.values():
+            nodes[r["label"]] = nodes.get(r["label"], 0) + 1
+        rels: dict[str, int] = {}
+        for e in self._edges.values():
+            rels[e["type"]] = rels.get(e["type"], 0) + 1
+        return Stats(nodes=dict(sorted(nodes.items())), relationships=dict(sorted(rels.items())))
+
+    def merge_history(self) -> list[MergeRecord]:
+        """Every merge, oldest first."""
+        return list(self._merges)
+
+
+def _matches(stored: Any, wanted: Any) -> bool:
+    if isinstance(stored, list) and not isinstance(wanted, list):
+        return wanted in stored
+    return bool(stored == wanted)

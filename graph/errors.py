@@ -1,0 +1,41 @@
+"""Errors of the graph package; GraphError is the root."""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """Root of every error raised by a store."""
+
+
+class NotFound(GraphError, LookupError):
+    """A node, relationship or merge that was asked for by id does not exist."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        self.what = what
+        self.ident = ident
+        super().__init__(f"{what} '{ident}' not found")
+
+
+class BatchRejected(GraphError, ValueError):
+    """A batch failed validation; nothing of it was written.
+
+    Attributes:
+        index: Position of the offending item in the batch.
+        record: The offending item's uid or description.
+        field: The offending field, when known.
+    """
+
+    def __init__(self, message: str, *, index: int, record: str, field: str = "") -> None:
+        self.index = index
+        self.record = record
+        self.field = field
+        super().__init__(f"batch item {index} ({record}): {message}; nothing of this batch "
+                         "was written")
+
+
+class QueryLimitError(GraphError, ValueError):
+    """A query asked for more than the hard limits allow (hops, result sizes)."""
+
+
+class StoreUnavailable(GraphError):
+    """The backend cannot be reached (Neo4j down, data file locked)."""

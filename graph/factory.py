@@ -1,0 +1,30 @@
+"""The one place that chooses a backend. Called by entry points only."""
+
+from __future__ import annotations
+
+from graph.errors import StoreUnavailable
+from graph.settings import Settings
+from graph.store import GraphStore
+
+
+def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
+    """Build and open the store the settings ask for.
+
+    Raises:
+        StoreUnavailable: Neo4j chosen but not configured or not reachable, or the
+            embedded store locked by another writer.
+    """
+    if settings.store == "neo4j":
+        from graph.backends.neo4j.store import Neo4jStore, make_driver
+
+        settings = settings.with_local_neo4j()
+        if not settings.neo4j_uri:
+            raise StoreUnavailable("INNOGRAPH_STORE=neo4j but NEO4J_URI is not set and no "
+                                   "local server is running (innograph neo4j start)")
+        store: GraphStore = Neo4jStore(make_driver(settings), database=settings.neo4j_database)
+    else:
+        from graph.backends.embedded import EmbeddedStore
+
+        store = EmbeddedStore(settings.home / "store", read_only=read_only)
+    store.open()
+    return store

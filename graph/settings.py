@@ -1,0 +1,46 @@
+"""The one settings object, read from the environment (and .env) when an entry point asks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_NEO4J = REPO_ROOT / ".neo4j" / "connection.json"
+
+
+class Settings(BaseSettings):
+    """innograph settings.
+
+    Environment variables: ``INNOGRAPH_STORE`` (embedded|neo4j), ``INNOGRAPH_HOME``
+    (where the embedded store lives), ``NEO4J_URI``, ``NEO4J_USER``,
+    ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``. With ``INNOGRAPH_STORE=neo4j`` and no
+    ``NEO4J_URI``, the local server started by ``innograph neo4j start`` is used.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    store: Literal["embedded", "neo4j"] = Field(default="embedded",
+                                                validation_alias="INNOGRAPH_STORE")
+    home: Path = Field(default=Path.home() / ".innograph", validation_alias="INNOGRAPH_HOME")
+    neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", validation_alias="NEO4J_USER")
+    neo4j_password: SecretStr | None = Field(default=None, validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
+    role: Literal["analyst", "talent_office", "admin"] = Field(
+        default="analyst", validation_alias="INNOGRAPH_ROLE",
+        description="who is asking: only talent_office and admin see talents' personal data")
+
+    def with_local_neo4j(self) -> Settings:
+        """Fill the Neo4j connection from ``.neo4j/connection.json`` when none is set."""
+        if self.neo4j_uri or not LOCAL_NEO4J.exists():
+            return self
+        info = json.loads(LOCAL_NEO4J.read_text())
+        return self.model_copy(update={
+            "neo4j_uri": info["uri"], "neo4j_user": info.get("user", "neo4j"),
+            "neo4j_password": SecretStr(info["password"]),
+            "neo4j_database": info.get("database", "neo4j")})

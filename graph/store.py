@@ -1,0 +1,496 @@
+"""GraphStore: the one interface every backend implements.
+
+Semantics every backend shares (checked by ``tests/contract``):
+
+* ``upsert_*`` are idempotent merges on ``uid``; a batch is validated whole before
+  anything is written and is written all-or-nothing. Re-writing identical content
+  counts as *unchanged* and does not touch ``prov_ingested_at``.
+* ``get_node`` raises :class:`~graph.errors.NotFound`; ``find_*`` may return nothing.
+* Relationships are walked in both directions by ``neighbors`` and ``shortest_paths``.
+* Results are ordered deterministically (ties by name, then uid) so that two
+  backends holding the same data give the same answers.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import networkx as nx
+
+from graph.errors import BatchRejected, GraphError, NotFound, QueryLimitError
+from schemas.errors import SchemaError
+from schemas.names import normalize_name
+from schemas.nodes import Node, NodeRef
+from schemas.ontology import check_label, check_rel_type, parse_node, parse_relationship
+from schemas.records import (
+    Record,
+    content,
+    edge_from_record,
+    edge_to_record,
+    node_from_record,
+    node_to_record,
+)
+from schemas.relationships import Relationship, check_endpoints
+from schemas.results import MergeRecord, Neighborhood, Path, SearchHit, Stats, WriteSummary
+
+MAX_HOPS = 6
+"""Hard cap on path length and neighbourhood depth."""
+MAX_RESULTS = 10_000
+Direction = Literal["out", "in", "both"]
+NodeInput = Node | Mapping[str, Any]
+EdgeInput = Relationship | Mapping[str, Any]
+
+
+def validate_nodes(nodes: Iterable[NodeInput]) -> list[Node]:
+    """Parse a batch of nodes; the first bad one raises BatchRejected for the whole batch."""
+    out: list[Node] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(nodes):
+        try:
+            node = parse_node(item, record=_record_name(item, i))
+        except SchemaError as exc:
+            raise BatchRejected(str(exc), index=i, record=exc.record, field=exc.field) from exc
+        prev = seen.get(node.uid)
+        if prev is not None and out[prev].label != node.label:
+            raise BatchRejected(f"uid also used for a {out[prev].label} at item {prev}",
+                                index=i, record=node.uid, field="uid")
+        seen[node.uid] = len(out)
+        out.append(node)
+    return out
+
+
+def validate_edges(edges: Iterable[EdgeInput]) -> list[Relationship]:
+    """Parse a batch of relationships (endpoints are checked by the backend)."""
+    out: list[Relationship] = []
+    for i, item in enumerate(edges):
+        try:
+            out.append(parse_relationship(item))
+        except SchemaError as exc:
+            raise BatchRejected(str(exc), index=i, record=exc.record, field=exc.field) from exc
+    return out
+
+
+def _record_name(item: NodeInput, index: int) -> str:
+    uid = item.uid if isinstance(item, Node) else item.get("uid")
+    return str(uid) if uid else f"#{index} (no uid)"
+
+
+def ref(rec: Mapping[str, Any]) -> NodeRef:
+    """A NodeRef from a stored node record."""
+    return NodeRef(uid=rec["uid"], label=rec["label"], name=rec["name"])
+
+
+def order_key(rec: Mapping[str, Any]) -> tuple[str, str]:
+    """The deterministic order of nodes in results: name, then uid."""
+    return (rec["name"], rec["uid"])
+
+
+def search_rank(rec: Record, query_norm: str) -> tuple[float, str, str] | None:
+    """Score a node record against a normalised query (None: no match).
+
+    1.0 exact name; 0.9 exact alias; 0.8 name starts with the query; 0.7 name
+    contains it; 0.6 an alias contains it; 0.4 a keyword contains it. Within a
+    tier shorter names rank first (a closer match), expressed as a fraction.
+    """
+    if not query_norm:
+        return None
+    name = rec["name_norm"]
+    length_bonus = min(len(query_norm) / max(len(name), 1), 1.0) * 0.05
+    if name == query_norm:
+        return 1.0, "name", rec["name"]
+    aliases = [(a, normalize_name(a)) for a in rec.get("aliases") or []]
+    for alias, norm in aliases:
+        if norm == query_norm:
+            return 0.9, "alias", alias
+    if name.startswith(query_norm):
+        return 0.8 + length_bonus, "name", rec["name"]
+    if query_norm in name:
+        return 0.7 + length_bonus, "name", rec["name"]
+    for alias, norm in aliases:
+        if query_norm in norm:
+            return 0.6 + min(len(query_norm) / max(len(norm), 1), 1.0) * 0.05, "alias", alias
+    for kw in rec.get("keywords") or []:
+        if query_norm in normalize_name(kw):
+            return 0.4, "keyword", kw
+    return None
+
+
+def rank_hits(records: Iterable[Record], query: str, limit: int) -> list[SearchHit]:
+    """Apply :func:`search_rank` to candidate records and keep the best ``limit``."""
+    q = normalize_name(query)
+    scored = []
+    for rec in records:
+        r = search_rank(rec, q)
+        if r is not None:
+            scored.append((-r[0], rec["name"], rec["uid"], r, rec))
+    scored.sort(key=lambda t: t[:3])
+    return [SearchHit(node=ref(rec), score=round(r[0], 4), matched=r[1], matched_text=r[2])
+            for *_, r, rec in scored[:limit]]
+
+
+def check_hops(max_hops: int) -> None:
+    """Raise QueryLimitError when ``max_hops`` is outside 1..MAX_HOPS."""
+    if not 1 <= max_hops <= MAX_HOPS:
+        raise QueryLimitError(f"max_hops must be between 1 and {MAX_HOPS}, got {max_hops}")
+
+
+def check_limit(name: str, value: int | None, cap: int = MAX_RESULTS) -> None:
+    """Raise QueryLimitError when a size limit is not in 1..cap."""
+    if value is not None and not 1 <= value <= cap:
+        raise QueryLimitError(f"{name} must be between 1 and {cap}, got {value}")
+
+
+def check_filters(labels: Sequence[str] | None, rel_types: Sequence[str] | None) -> None:
+    """Validate label and type filters against the ontology (SchemaError -> QueryLimitError)."""
+    try:
+        for label in labels or ():
+            check_label(label)
+        for t in rel_types or ():
+            check_rel_type(t)
+    except SchemaError as exc:
+        raise QueryLimitError(str(exc)) from exc
+
+
+def path_sort_key(p: Path) -> tuple[int, list[str], list[str]]:
+    """Paths sort by hops, then by the uids along them, then by relationship uids."""
+    return (p.hops, [n.uid for n in p.nodes], [s.relationship_uid for s in p.steps])
+
+
+class GraphStore(abc.ABC):
+    """The storage interface. Methods are keyword-only; verbs carry the semantics.
+
+    Constructors do no I/O: call :meth:`open` (or use the store as a context
+    manager) before anything else.
+    """
+
+    backend: str = "abstract"
+
+    def __enter__(self) -> GraphStore:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Connect / load, verify, and create the schema (constraints, indexes) if missing."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections and files; pending writes are already durable."""
+
+    # primitives each backend provides ------------------------------------
+    @abc.abstractmethod
+    def read_nodes(self, *, uids: Sequence[str]) -> dict[str, Record]:
+        """Stored records of the nodes that exist among ``uids``."""
+
+    @abc.abstractmethod
+    def read_edges(self, *, uids: Sequence[str] = (),
+                   node_uids: Sequence[str] = ()) -> dict[str, Record]:
+        """Stored relationship records by uid, plus every relationship touching ``node_uids``."""
+
+    @abc.abstractmethod
+    def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
+               del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
+               merge: MergeRecord | None = None) -> None:
+        """Apply a change atomically: delete relationships, delete nodes (with their
+        relationships), put nodes, put relationships (records replace stored ones),
+        record a merge. Either all of it is durable afterwards or none of it."""
+
+    @abc.abstractmethod
+    def bulk(self) -> AbstractContextManager[None]:
+        """A context in which a backend may defer expensive durability work (one save
+        at the end for the embedded store). A failure inside still leaves every
+        completed batch intact or, at worst, the state before the context."""
+
+    # writes ---------------------------------------------------------------
+    def upsert_nodes(self, *, nodes: Sequence[NodeInput]) -> WriteSummary:
+        """Create or update nodes by uid, all-or-nothing.
+
+        The stored node becomes the node given (properties not given are removed).
+        A node's label cannot change (BatchRejected). Returns created, updated and
+        unchanged counts; identical content counts as unchanged and is not rewritten.
+        """
+        parsed = validate_nodes(nodes)
+        records: dict[str, Record] = {}
+        for node in parsed:
+            records[node.uid] = node_to_record(node)  # later duplicates win
+        existing = self.read_nodes(uids=list(records))
+        summary = WriteSummary()
+        to_put: list[Record] = []
+        for i, node in enumerate(parsed):
+            old = existing.get(node.uid)
+            if old is not None and old["label"] != node.label:
+                raise BatchRejected(f"uid belongs to a {old['label']}, cannot become a "
+                                    f"{node.label}", index=i, record=node.uid, field="label")
+        for uid, rec in records.items():
+            old = existing.get(uid)
+            if old is None:
+                summary.created += 1
+            elif content(old) == content(rec):
+                summary.unchanged += 1
+                continue
+            else:
+                summary.updated += 1
+            to_put.append(rec)
+        if to_put:
+            self.commit(put_nodes=to_put)
+        return summary
+
+    def upsert_edges(self, *, edges: Sequence[EdgeInput]) -> WriteSummary:
+        """Create or update relationships by (source, type, key, target), all-or-nothing.
+
+        Both endpoints must exist and fit the ontology's endpoint table, else
+        BatchRejected names the relationship and nothing is written.
+        """
+        parsed = validate_edges(edges)
+        ends = self.read_nodes(uids=sorted({u for r in parsed for u in (r.source, r.target)}))
+        records: dict[str, Record] = {}
+        for i, rel in enumerate(parsed):
+            for end in (rel.source, rel.target):
+                if end not in ends:
+                    raise BatchRejected(f"endpoint '{end}' does not exist", index=i,
+                                        record=rel.uid, field="source" if end == rel.source
+                                        else "target")
+            why = check_endpoints(rel, ends[rel.source]["label"], ends[rel.target]["label"])
+            if why:
+                raise BatchRejected(why, index=i, record=rel.uid, field="type")
+            records[rel.uid] = edge_to_record(rel)
+        existing = self.read_edges(uids=list(records))
+        summary = WriteSummary()
+        to_put = []
+        for euid, rec in records.items():
+            old = existing.get(euid)
+            if old is None:
+                summary.created += 1
+            elif content(old) == content(rec):
+                summary.unchanged += 1
+                continue
+            else:
+                summary.updated += 1
+            to_put.append(rec)
+        if to_put:
+            self.commit(put_edges=to_put)
+        return summary
+
+    def delete(self, *, uids: Sequence[str] = (), edge_uids: Sequence[str] = ()) -> int:
+        """Delete nodes (with their relationships) and relationships by uid.
+
+        Returns the number of nodes and relationships deleted; unknown ids are ignored.
+        """
+        nodes = self.read_nodes(uids=list(uids))
+        edges = self.read_edges(uids=list(edge_uids), node_uids=list(nodes))
+        self.commit(del_nodes=list(nodes), del_edges=list(edges.values()))
+        return len(nodes) + len(edges)
+
+    @abc.abstractmethod
+    def clear(self) -> None:
+        """Delete everything, merge history included (tests, re-imports)."""
+
+    # reads ----------------------------------------------------------------
+    @abc.abstractmethod
+    def get_node(self, *, uid: str) -> Node:
+        """Return the node with this uid; raise NotFound."""
+
+    @abc.abstractmethod
+    def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
+                     label: str | None = None, where: Mapping[str, Any] | None = None,
+                     limit: int = 100) -> list[Record]:
+        """Raw-record form of :meth:`find_nodes`, ordered by name then uid."""
+
+    def find_nodes(self, *, uids: Sequence[str] | None = None, name: str | None = None,
+                   label: str | None = None, where: Mapping[str, Any] | None = None,
+                   limit: int = 100) -> list[Node]:
+        """Nodes matching every filter given, ordered by name then uid.
+
+        ``name`` matches the name or any alias after normalisation (full-width,
+        brackets, spaces, traditional characters); ``where`` is equality on stored
+        properties (lists match if they contain the value).
+        """
+        return [node_from_record(r) for r in self.find_records(
+            uids=uids, name=name, label=label, where=where, limit=limit)]
+
+    @abc.abstractmethod
+    def search(self, *, text: str, labels: Sequence[str] | None = None,
+               limit: int = 20) -> list[SearchHit]:
+        """Substring search over names, aliases and keywords, ranked by :func:`search_rank`."""
+
+    @abc.abstractmethod
+    def get_edges(self, *, source: str | None = None, target: str | None = None,
+                  rel_types: Sequence[str] | None = None,
+                  limit: int = MAX_RESULTS) -> list[Relationship]:
+        """Relationships by endpoint and type, ordered by uid."""
+
+    @abc.abstractmethod
+    def count_neighbors(self, *, uid: str, rel_types: Sequence[str] | None = None,
+                        labels: Sequence[str] | None = None,
+                        direction: Direction = "both") -> dict[str, int]:
+        """Relationships of a node by type (after filters), before any expansion."""
+
+    @abc.abstractmethod
+    def expand(self, *, uids: Sequence[str], rel_types: Sequence[str] | None,
+               labels: Sequence[str] | None,
+               direction: Direction) -> list[tuple[str, Record, Record]]:
+        """One breadth-first step: (frontier uid, relationship record, other node record)
+        for every relationship of the frontier that passes the filters."""
+
+    def neighbors(self, *, uid: str, depth: int = 1, rel_types: Sequence[str] | None = None,
+                  labels: Sequence[str] | None = None, direction: Direction = "both",
+                  per_type_limit: int | None = None, limit: int = 500) -> Neighborhood:
+        """Breadth-first neighbourhood up to ``depth`` hops.
+
+        At each node reached, at most ``per_type_limit`` new neighbours per
+        relationship type are taken (in name, uid order); ``limit`` caps the nodes
+        in total (centre excluded). ``truncated`` says whether a cap cut anything.
+        Relationships among the nodes returned are all included.
+        Raises NotFound for an unknown centre, QueryLimitError for bad limits.
+        """
+        check_hops(depth)
+        check_limit("limit", limit)
+        check_limit("per_type_limit", per_type_limit)
+        check_filters(labels, rel_types)
+        center = self.find_records(uids=[uid], limit=1)
+        if not center:
+            raise NotFound("node", uid)
+        counts = self.count_neighbors(uid=uid, rel_types=rel_types, labels=labels,
+                                      direction=direction)
+        seen: dict[str, Record] = {uid: center[0]}
+        edges: dict[str, Record] = {}
+        frontier = [uid]
+        truncated = False
+        for _ in range(depth):
+            if not frontier:
+                break
+            rows = self.expand(uids=frontier, rel_types=rel_types, labels=labels,
+                               direction=direction)
+            by_origin: dict[tuple[str, str], list[tuple[Record, Record]]] = {}
+            for origin, erec, other in rows:
+                by_origin.setdefault((origin, erec["type"]), []).append((erec, other))
+            nxt: list[str] = []
+            for key in sorted(by_origin):
+                items = sorted(by_origin[key], key=lambda t: (*order_key(t[1]), t[0]["uid"]))
+                taken = 0
+                for erec, other in items:
+                    if other["uid"] in seen:
+                        edges[erec["uid"]] = erec
+                        continue
+                    if per_type_limit is not None and taken >= per_type_limit:
+                        truncated = True
+                        continue
+                    if len(seen) - 1 >= limit:
+                        truncated = True
+                        break
+                    seen[other["uid"]] = other
+                    edges[erec["uid"]] = erec
+                    nxt.append(other["uid"])
+                    taken += 1
+            frontier = nxt
+        rels = [edge_from_record(e) for e in sorted(edges.values(), key=lambda e: e["uid"])
+                if e["source"] in seen and e["target"] in seen]
+        nodes = sorted((r for u, r in seen.items() if u != uid), key=order_key)
+        return Neighborhood(center=ref(center[0]), counts=counts,
+                            nodes=[ref(r) for r in nodes], relationships=rels,
+                            truncated=truncated)
+
+    @abc.abstractmethod
+    def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
+                       rel_types: Sequence[str] | None = None) -> list[Path]:
+        """Up to ``k`` shortest simple paths, relationships walked either way.
+
+        Paths are ordered by :func:`path_sort_key`; between one pair of nodes the
+        relationship with the smallest (type, uid) stands for the hop.
+        Raises QueryLimitError if max_hops > MAX_HOPS, NotFound for unknown ends.
+        """
+
+    @abc.abstractmethod
+    def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
+                 rel_types: Sequence[str] | None = None) -> nx.MultiDiGraph:
+        """A networkx copy: nodes carry their records, edges their records, keyed by uid.
+
+        With ``uids``, the nodes given and the relationships among them; else all
+        nodes of ``labels`` (all labels if None).
+        """
+
+    @abc.abstractmethod
+    def stats(self) -> Stats:
+        """Counts per label and per relationship type."""
+
+    # merges ---------------------------------------------------------------
+    def merge_nodes(self, *, keep: str, merge: Sequence[str], reason: str,
+                    rule: str) -> MergeRecord:
+        """Fold nodes into ``keep``.
+
+        Their names and aliases become aliases of ``keep``, their relationships move
+        to ``keep`` (a relationship that would join ``keep`` to itself is dropped),
+        and they are deleted. The returned record holds what :meth:`unmerge` needs.
+        Raises NotFound for unknown uids, GraphError for merging across labels.
+        """
+        others = [u for u in dict.fromkeys(merge) if u != keep]
+        recs = self.read_nodes(uids=[keep, *others])
+        for u in [keep, *others]:
+            if u not in recs:
+                raise NotFound("node", u)
+        labels = {recs[u]["label"] for u in [keep, *others]}
+        if len(labels) > 1:
+            raise GraphError(f"cannot merge nodes of different labels: {sorted(labels)}")
+        touching = self.read_edges(node_uids=others)
+        moved: dict[str, Record] = {}
+        for erec in touching.values():
+            rel = edge_from_record(erec)
+            src = keep if rel.source in others else rel.source
+            dst = keep if rel.target in others else rel.target
+            if src == dst:
+                continue
+            new = edge_to_record(rel.model_copy(update={"source": src, "target": dst}))
+            moved[new["uid"]] = new
+        already = self.read_edges(uids=list(moved))
+        created = {u: r for u, r in moved.items() if u not in already}
+        new_keep = fold_merge(recs[keep], [recs[u] for u in others])
+        record = MergeRecord(
+            merge_id=f"merge-{uuid.uuid4().hex[:12]}", kept=keep, merged=others,
+            reason=reason, rule=rule, at=datetime.now(UTC).replace(microsecond=0),
+            snapshot={"kept": recs[keep], "merged": [recs[u] for u in others],
+                      "edges": list(touching.values()), "created_edges": list(created)})
+        self.commit(put_nodes=[new_keep], put_edges=list(created.values()),
+                    del_nodes=others, del_edges=list(touching.values()), merge=record)
+        return record
+
+    def unmerge(self, *, merge_id: str) -> MergeRecord:
+        """Undo a merge: restore the merged nodes, their relationships and ``keep``'s
+        record as it was before; relationships the merge created are removed."""
+        history = {m.merge_id: m for m in self.merge_history()}
+        if merge_id not in history:
+            raise NotFound("merge", merge_id)
+        record = history[merge_id]
+        if record.undone:
+            raise GraphError(f"merge '{merge_id}' was already undone")
+        snap = record.snapshot
+        created = self.read_edges(uids=snap["created_edges"])
+        done = record.model_copy(update={"undone": True})
+        self.commit(del_edges=list(created.values()),
+                    put_nodes=[snap["kept"], *snap["merged"]], put_edges=snap["edges"],
+                    merge=done)
+        return done
+
+    @abc.abstractmethod
+    def merge_history(self) -> list[MergeRecord]:
+        """Every merge, oldest first (an undone merge keeps its place, marked undone)."""
+
+
+def fold_merge(keep_rec: Record, merged_recs: Sequence[Record]) -> Record:
+    """The kept node's record after a merge: the other names become aliases."""
+    aliases = list(keep_rec.get("aliases") or [])
+    known = {normalize_name(keep_rec["name"]), *(normalize_name(a) for a in aliases)}
+    for rec in merged_recs:
+        for name in [rec["name"], *(rec.get("aliases") or [])]:
+            if normalize_name(name) not in known:
+                known.add(normalize_name(name))
+                aliases.append(name)
+    node = node_from_record(keep_rec)
+    return node_to_record(node.model_copy(update={"aliases": aliases}))

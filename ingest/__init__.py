@@ -1,0 +1,1 @@
+"""Ingest: read registries and texts, map them to the schema, resolve identities, write."""

@@ -1,0 +1,120 @@
+"""The ontology in one place: labels, relationship types, parsing and the JSON Schema.
+
+Everything that needs to know which labels and types exist (Neo4j constraints,
+validation, the CLI's ``schema`` command) asks this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.errors import SchemaError
+from schemas.nodes import NODE_MODELS, Node
+from schemas.relationships import REL_TYPES, Relationship
+
+LABELS: tuple[str, ...] = tuple(NODE_MODELS)
+REL_TYPE_NAMES: tuple[str, ...] = tuple(REL_TYPES)
+
+
+def check_label(label: str) -> str:
+    """Return ``label`` if the ontology has it, else raise SchemaError."""
+    if label not in NODE_MODELS:
+        raise SchemaError(f"unknown label '{label}'; allowed: {', '.join(LABELS)}",
+                          field="label")
+    return label
+
+
+def check_rel_type(rel_type: str) -> str:
+    """Return ``rel_type`` if the ontology has it, else raise SchemaError."""
+    if rel_type not in REL_TYPES:
+        raise SchemaError(f"unknown relationship type '{rel_type}'; allowed: "
+                          f"{', '.join(REL_TYPE_NAMES)}", field="type")
+    return rel_type
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return loc, f"{err['msg']} (got {err.get('input')!r})" if "input" in err else err["msg"]
+
+
+def parse_node(data: Node | Mapping[str, Any], *, record: str = "") -> Node:
+    """Validate one node given as a model or as a mapping with a ``label`` key.
+
+    Raises:
+        SchemaError: naming the record (``record`` or the uid) and the field.
+    """
+    if isinstance(data, Node):
+        if type(data) is Node:
+            raise SchemaError("a bare Node has no label; use a kind such as Enterprise",
+                              record=record or data.uid)
+        return data
+    payload = dict(data)
+    label = payload.pop("label", None)
+    rec = record or str(payload.get("uid") or "?")
+    if not isinstance(label, str):
+        raise SchemaError("missing 'label'", record=rec, field="label")
+    if label not in NODE_MODELS:
+        raise SchemaError(f"unknown label '{label}'; allowed: {', '.join(LABELS)}",
+                          record=rec, field="label")
+    try:
+        return NODE_MODELS[label].model_validate(payload)
+    except ValidationError as exc:
+        loc, msg = _first_error(exc)
+        raise SchemaError(msg, record=rec, field=loc) from exc
+
+
+def parse_relationship(data: Relationship | Mapping[str, Any], *,
+                       record: str = "") -> Relationship:
+    """Validate one relationship given as a model or a mapping.
+
+    Raises:
+        SchemaError: naming the record and the field.
+    """
+    if isinstance(data, Relationship):
+        return data
+    rec = record or f"{data.get('source', '?')}-{data.get('type', '?')}->{data.get('target', '?')}"
+    try:
+        return Relationship.model_validate(dict(data))
+    except ValidationError as exc:
+        loc, msg = _first_error(exc)
+        raise SchemaError(msg, record=rec, field=loc or "type") from exc
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON Schema document describing every label and relationship type.
+
+    Data suppliers validate their files against it; ``innograph schema --json``
+    prints it.
+    """
+    defs: dict[str, Any] = {}
+    node_refs = []
+    for label, model in NODE_MODELS.items():
+        schema = TypeAdapter(model).json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        schema["properties"] = {"label": {"const": label}, **schema["properties"]}
+        schema.setdefault("required", []).insert(0, "label")
+        schema["title"] = label
+        defs[label] = schema
+        node_refs.append({"$ref": f"#/$defs/{label}"})
+    rel_schema = TypeAdapter(Relationship).json_schema(ref_template="#/$defs/{model}")
+    defs.update(rel_schema.pop("$defs", {}))
+    rel_schema["properties"]["type"] = {"enum": list(REL_TYPE_NAMES)}
+    defs["Relationship"] = rel_schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "innograph data",
+        "type": "object",
+        "properties": {
+            "nodes": {"type": "array", "items": {"oneOf": node_refs}},
+            "relationships": {"type": "array", "items": {"$ref": "#/$defs/Relationship"}},
+        },
+        "$defs": defs,
+        "x-relationship-types": {
+            name: {"from": sorted(src), "to": sorted(dst), "zh": zh, "symmetric": sym}
+            for name, (src, dst, zh, sym) in REL_TYPES.items()
+        },
+    }

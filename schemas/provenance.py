@@ -1,0 +1,35 @@
+"""Where a node or relationship came from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Provenance(BaseModel):
+    """The answer to "why does the graph say this?".
+
+    Attributes:
+        source: File and row (``registry.csv:12``), document and offsets
+            (``doc:plan2020#120-131``) or another locator.
+        method: How it was obtained: ``registry``, ``synthetic``, a rule name, a
+            model name and version, ``manual``.
+        confidence: 0..1; registry facts are 1.0, extracted ones lower.
+        ingested_at: When the content was last written (UTC). It is not part of
+            the content: re-ingesting identical data leaves it unchanged.
+        synthetic: True for generated sample data, which must never be mistaken
+            for facts about real entities.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = ""
+    method: str = "manual"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    ingested_at: datetime = Field(default_factory=_now)
+    synthetic: bool = False

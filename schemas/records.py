@@ -1,0 +1,90 @@
+"""Flat property records: how nodes and relationships are stored by every backend.
+
+A record holds only strings, numbers, booleans and lists of strings (what a
+Neo4j property can hold). Nested parts are flattened: provenance fields get a
+``prov_`` prefix and ``attrs`` is kept as a JSON string. Two derived fields,
+``name_norm`` and ``search_text``, serve exact-name lookup and substring search.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from schemas.names import normalize_name, search_key
+from schemas.nodes import NODE_MODELS, Node
+from schemas.provenance import Provenance
+from schemas.relationships import Relationship
+
+Record = dict[str, Any]
+VOLATILE = frozenset({"prov_ingested_at"})
+"""Record keys that are not content: a write that changes only these is 'unchanged'."""
+
+_EDGE_ENDPOINT_KEYS = ("type", "source", "target", "key")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _flatten(data: dict[str, Any], prov: Provenance, attrs: Mapping[str, Any]) -> Record:
+    rec: Record = {k: _plain(v) for k, v in data.items() if v is not None}
+    if attrs:
+        rec["attrs_json"] = json.dumps(dict(attrs), ensure_ascii=False, sort_keys=True)
+    rec.update(prov_source=prov.source, prov_method=prov.method,
+               prov_confidence=prov.confidence, prov_ingested_at=prov.ingested_at.isoformat(),
+               prov_synthetic=prov.synthetic)
+    return rec
+
+
+def _unflatten(rec: Mapping[str, Any], skip: frozenset[str]) -> dict[str, Any]:
+    data = {k: v for k, v in rec.items()
+            if not k.startswith("prov_") and k not in skip and k != "attrs_json"}
+    data["provenance"] = {k[5:]: v for k, v in rec.items() if k.startswith("prov_")}
+    if rec.get("attrs_json"):
+        data["attrs"] = json.loads(rec["attrs_json"])
+    return data
+
+
+def node_to_record(node: Node) -> Record:
+    """Flatten a node into a record (with ``label``, ``name_norm``, ``search_text``)."""
+    data = node.model_dump(exclude={"provenance", "attrs"})
+    rec = _flatten(data, node.provenance, node.attrs)
+    rec["label"] = node.label
+    rec["name_norm"] = normalize_name(node.name)
+    rec["search_text"] = search_key([node.name, *node.aliases, *node.keywords])
+    return rec
+
+
+_NODE_DERIVED = frozenset({"label", "name_norm", "search_text"})
+
+
+def node_from_record(rec: Mapping[str, Any]) -> Node:
+    """Rebuild the node model from a stored record."""
+    model = NODE_MODELS[rec["label"]]
+    return model.model_validate(_unflatten(rec, _NODE_DERIVED))
+
+
+def edge_to_record(rel: Relationship) -> Record:
+    """Flatten a relationship into a record (with its ``uid``)."""
+    data = rel.model_dump(exclude={"provenance", "attrs"})
+    rec = _flatten(data, rel.provenance, rel.attrs)
+    rec["uid"] = rel.uid
+    return rec
+
+
+def edge_from_record(rec: Mapping[str, Any]) -> Relationship:
+    """Rebuild a relationship from a stored record."""
+    return Relationship.model_validate(_unflatten(rec, frozenset({"uid"})))
+
+
+def content(rec: Mapping[str, Any]) -> Record:
+    """The part of a record that counts as content when deciding 'updated'."""
+    return {k: v for k, v in rec.items() if k not in VOLATILE}
+
+
+def edge_props(rec: Mapping[str, Any]) -> Record:
+    """A relationship record without its endpoint and identity keys."""
+    return {k: v for k, v in rec.items() if k not in _EDGE_ENDPOINT_KEYS}

@@ -1,0 +1,102 @@
+"""Relationship model and the table of relationship types with their endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from schemas.nodes import ACTORS, NODE_MODELS, ORGANISATIONS, Scalar, Uid, Year
+from schemas.provenance import Provenance
+
+_ALL = frozenset(NODE_MODELS)
+_NOT_DOC = _ALL - {"Document"}
+_RESEARCH = frozenset({"University", "Institute", "Hospital", "Platform", "Team", "Talent",
+                       "Enterprise"})
+
+# type -> (allowed source labels, allowed target labels, Chinese reading, undirected)
+REL_TYPES: dict[str, tuple[frozenset[str], frozenset[str], str, bool]] = {
+    "WORKS_AT": (frozenset({"Talent"}), ORGANISATIONS, "任职于", False),
+    "MEMBER_OF": (ACTORS, frozenset({"Team", "Platform"}), "成员", False),
+    "LEADS": (frozenset({"Talent"}),
+              frozenset({"Team", "Project", "Platform", "Institute"}), "负责", False),
+    "HOSTED_BY": (frozenset({"Platform", "Team", "Institute"}), ORGANISATIONS, "依托", False),
+    "UNDERTAKES": (ORGANISATIONS | {"Team"}, frozenset({"Project"}), "承担", False),
+    "PARTICIPATES_IN": (ACTORS, frozenset({"Project"}), "参与", False),
+    "COOPERATES_WITH": (ACTORS, ACTORS, "合作", True),
+    "IN_FIELD": (_ALL - {"Field", "Document", "Region"}, frozenset({"Field"}), "属于领域", False),
+    "SUBFIELD_OF": (frozenset({"Field"}), frozenset({"Field"}), "细分自", False),
+    "LOCATED_IN": (ORGANISATIONS | {"Region"}, frozenset({"Region"}), "位于", False),
+    "BRANCH_OF": (ORGANISATIONS, ORGANISATIONS, "分支机构", False),
+    "SELECTED_FOR": (ACTORS, frozenset({"Program"}), "入选", False),
+    "FUNDED_BY": (frozenset({"Project", "Platform", "Team", "Talent"}), frozenset({"Program"}),
+                  "资助", False),
+    "NEEDS": (frozenset({"Enterprise"}), frozenset({"Field"}), "需求", False),
+    "OFFERS": (_RESEARCH, frozenset({"Field"}), "能力", False),
+    "MENTIONED_IN": (_NOT_DOC, frozenset({"Document"}), "提及于", False),
+    "SET_BY": (frozenset({"Target"}), frozenset({"Document", "Program"}), "提出于", False),
+    "CONCERNS": (frozenset({"Target"}), _NOT_DOC - {"Target"}, "针对", False),
+}
+"""The ontology's relationship types. COOPERATES_WITH is symmetric: stores keep
+one edge per pair, from the smaller uid to the larger."""
+
+RelType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]*$")]
+
+
+class Relationship(BaseModel):
+    """A typed, directed relationship between two nodes given by uid.
+
+    ``key`` tells apart several relationships of one type between the same pair
+    (two mentions of an actor in one document); leave it empty otherwise.
+    Optional properties are shared by all types; each type uses the ones it needs.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: RelType
+    source: Uid
+    target: Uid
+    key: str = ""
+    weight: float | None = Field(default=None, ge=0)
+    year: Year | None = None
+    first_year: Year | None = None
+    last_year: Year | None = None
+    role: str = ""
+    description: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    start: int | None = Field(default=None, ge=0, description="character offset, inclusive")
+    end: int | None = Field(default=None, ge=0, description="character offset, exclusive")
+    evidence: str = Field(default="", description="the sentence a text relation came from")
+    attrs: dict[str, Scalar] = Field(default_factory=dict)
+    provenance: Provenance = Field(default_factory=Provenance)
+
+    @model_validator(mode="after")
+    def _check(self) -> Relationship:
+        if self.type not in REL_TYPES:
+            raise ValueError(f"unknown relationship type '{self.type}'; "
+                             f"allowed: {', '.join(sorted(REL_TYPES))}")
+        if self.source == self.target:
+            raise ValueError("a relationship cannot join a node to itself")
+        if (self.first_year and self.last_year and self.first_year > self.last_year):
+            raise ValueError("first_year is after last_year")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError("start must be before end")
+        if REL_TYPES[self.type][3] and self.source > self.target:
+            # symmetric: one canonical direction so that (a,b) and (b,a) are one edge
+            self.source, self.target = self.target, self.source
+        return self
+
+    @property
+    def uid(self) -> str:
+        """The relationship's identity: type, endpoints and key."""
+        return f"{self.source}|{self.type}|{self.key}|{self.target}"
+
+
+def check_endpoints(rel: Relationship, source_label: str, target_label: str) -> str | None:
+    """Return why the labels cannot be joined by ``rel.type``, or None if they can."""
+    sources, targets, _, _ = REL_TYPES[rel.type]
+    if source_label in sources and target_label in targets:
+        return None
+    return (f"{rel.type} cannot join {source_label} '{rel.source}' to "
+            f"{target_label} '{rel.target}' (allowed: {'|'.join(sorted(sources))} -> "
+            f"{'|'.join(sorted(targets))})")
