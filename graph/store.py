@@ -133,6 +133,13 @@ def rank_hits(records: Iterable[Record], query: str, limit: int) -> list[SearchH
             for *_, r, rec in scored[:limit]]
 
 
+def matches(stored: Any, wanted: Any) -> bool:
+    """Equality for ``where`` filters: a list property matches a value it contains."""
+    if isinstance(stored, list) and not isinstance(wanted, list):
+        return wanted in stored
+    return bool(stored == wanted)
+
+
 def check_hops(max_hops: int) -> None:
     """Raise QueryLimitError when ``max_hops`` is outside 1..MAX_HOPS."""
     if not 1 <= max_hops <= MAX_HOPS:
@@ -348,7 +355,9 @@ class GraphStore(abc.ABC):
         At each node reached, at most ``per_type_limit`` new neighbours per
         relationship type are taken (in name, uid order); ``limit`` caps the nodes
         in total (centre excluded). ``truncated`` says whether a cap cut anything.
-        Relationships among the nodes returned are all included.
+        Relationships among the nodes returned are all included. Symmetric types
+        (COOPERATES_WITH) are stored from the smaller uid to the larger, so ask
+        for them with direction="both".
         Raises NotFound for an unknown centre, QueryLimitError for bad limits.
         """
         check_hops(depth)

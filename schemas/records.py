@@ -3,7 +3,8 @@
 A record holds only strings, numbers, booleans and lists of strings (what a
 Neo4j property can hold). Nested parts are flattened: provenance fields get a
 ``prov_`` prefix and ``attrs`` is kept as a JSON string. Two derived fields,
-``name_norm`` and ``search_text``, serve exact-name lookup and substring search.
+``name_norm``/``name_keys`` (normalised name and aliases) and ``search_text``,
+serve exact-name lookup and substring search.
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ def node_to_record(node: Node) -> Record:
     rec["label"] = node.label
     rec["name_norm"] = normalize_name(node.name)
     rec["search_text"] = search_key([node.name, *node.aliases, *node.keywords])
+    rec["name_keys"] = sorted({normalize_name(n) for n in [node.name, *node.aliases]})
     return rec
 
 
-_NODE_DERIVED = frozenset({"label", "name_norm", "search_text"})
+_NODE_DERIVED = frozenset({"label", "name_norm", "search_text", "name_keys"})
 
 
 def node_from_record(rec: Mapping[str, Any]) -> Node:

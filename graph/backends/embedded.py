@@ -26,6 +26,7 @@ from graph.store import (
     check_filters,
     check_hops,
     check_limit,
+    matches,
     order_key,
     path_sort_key,
     rank_hits,
@@ -140,7 +141,7 @@ class EmbeddedStore(GraphStore):
 
     # primitives -----------------------------------------------------------
     def _name_keys(self, rec: Record) -> set[str]:
-        return {rec["name_norm"], *(normalize_name(a) for a in rec.get("aliases") or [])}
+        return set(rec["name_keys"])
 
     def _put_node(self, rec: Record) -> None:
         old = self._nodes.get(rec["uid"])
@@ -244,7 +245,7 @@ class EmbeddedStore(GraphStore):
         if label:
             pool = [r for r in pool if r["label"] == label]
         for k, v in (where or {}).items():
-            pool = [r for r in pool if _matches(r.get(k), v)]
+            pool = [r for r in pool if matches(r.get(k), v)]
         return sorted(pool, key=order_key)[:limit]
 
     def search(self, *, text: str, labels: Sequence[str] | None = None,
@@ -378,7 +379,8 @@ class EmbeddedStore(GraphStore):
         for euid in sorted(self._edges):
             e = self._edges[euid]
             if e["source"] in keep and e["target"] in keep and (not types or e["type"] in types):
-                g.add_edge(e["source"], e["target"], key=euid, **e)
+                g.add_edge(e["source"], e["target"], key=euid)
+                g.edges[e["source"], e["target"], euid].update(e)
         return g
 
     def stats(self) -> Stats:
@@ -396,7 +398,3 @@ class EmbeddedStore(GraphStore):
         return list(self._merges)
 
 
-def _matches(stored: Any, wanted: Any) -> bool:
-    if isinstance(stored, list) and not isinstance(wanted, list):
-        return wanted in stored
-    return bool(stored == wanted)

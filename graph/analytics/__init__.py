@@ -1,0 +1,1 @@
+"""Pure analytics over networkx graphs and store results."""

@@ -1,0 +1,156 @@
+"""Every Cypher statement of innograph, built here and nowhere else.
+
+Values always travel as ``$parameters``. Labels and relationship types are
+spliced into the text only after the ontology confirmed them; numbers spliced
+into quantifiers are checked integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from schemas.ontology import LABELS, check_label, check_rel_type
+
+BASE = "Node"
+"""Every ontology node also carries this label; uid is unique across it."""
+MERGE_LABEL = "_Merge"
+FULLTEXT_INDEX = "node_fulltext"
+
+
+def _label(label: str) -> str:
+    return f"`{check_label(label)}`"
+
+
+def _rtype(rel_type: str) -> str:
+    return f"`{check_rel_type(rel_type)}`"
+
+
+def _int(value: int, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"expected an integer in {lo}..{hi}, got {value!r}")
+    return value
+
+
+def schema_statements() -> list[str]:
+    """Constraints and indexes generated from the ontology."""
+    stmts = [
+        f"CREATE CONSTRAINT node_uid IF NOT EXISTS FOR (n:{BASE}) REQUIRE n.uid IS UNIQUE",
+        f"CREATE CONSTRAINT merge_id IF NOT EXISTS FOR (m:{MERGE_LABEL}) "
+        "REQUIRE m.merge_id IS UNIQUE",
+        f"CREATE INDEX node_name_norm IF NOT EXISTS FOR (n:{BASE}) ON (n.name_norm)",
+        f"CREATE INDEX node_label IF NOT EXISTS FOR (n:{BASE}) ON (n.label)",
+        f"CREATE TEXT INDEX node_search_text IF NOT EXISTS FOR (n:{BASE}) ON (n.search_text)",
+        f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:{BASE}) "
+        "ON EACH [n.search_text, n.description] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+    ]
+    for label in LABELS:
+        stmts.append(f"CREATE INDEX {label.lower()}_name IF NOT EXISTS FOR (n:{_label(label)}) "
+                     "ON (n.name)")
+    return stmts
+
+
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+
+
+# writes ---------------------------------------------------------------------
+def put_nodes(label: str) -> str:
+    """Replace-or-create nodes of one label from ``$rows`` (full records)."""
+    return (f"UNWIND $rows AS row MERGE (n:{BASE} {{uid: row.uid}}) "
+            f"SET n = row, n:{_label(label)}")
+
+
+def put_edges(rel_type: str) -> str:
+    """Replace-or-create relationships of one type; returns how many endpoints matched."""
+    return (f"UNWIND $rows AS row MATCH (a:{BASE} {{uid: row.source}}) "
+            f"MATCH (b:{BASE} {{uid: row.target}}) "
+            f"MERGE (a)-[r:{_rtype(rel_type)} {{uid: row.uid}}]->(b) SET r = row "
+            "RETURN count(r) AS written")
+
+
+def delete_edges(rel_type: str) -> str:
+    """Delete relationships of one type given as records in ``$rows``."""
+    return (f"UNWIND $rows AS row MATCH (:{BASE} {{uid: row.source}})"
+            f"-[r:{_rtype(rel_type)} {{uid: row.uid}}]->(:{BASE} {{uid: row.target}}) DELETE r")
+
+
+DELETE_NODES = f"UNWIND $uids AS u MATCH (n:{BASE} {{uid: u}}) DETACH DELETE n"
+PUT_MERGE = (f"MERGE (m:{MERGE_LABEL} {{merge_id: $merge_id}}) "
+             "SET m.at = $at, m.json = $json")
+CLEAR = ("MATCH (n) WHERE n:Node OR n:_Merge "
+         "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS")
+
+
+# reads ----------------------------------------------------------------------
+NODES_BY_UID = f"UNWIND $uids AS u MATCH (n:{BASE} {{uid: u}}) RETURN properties(n) AS p"
+NODES_BY_NAME_KEY = (f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
+                     "AND $key IN n.name_keys RETURN properties(n) AS p")
+NODES_ALL = f"MATCH (n:{BASE}) WHERE $label IS NULL OR n.label = $label RETURN properties(n) AS p"
+EDGES_BY_UID = (f"UNWIND $uids AS u MATCH (:{BASE})-[r {{uid: u}}]->(:{BASE}) "
+                "RETURN properties(r) AS p")
+EDGES_TOUCHING = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]-(:{BASE}) "
+                  "RETURN DISTINCT properties(r) AS p")
+EDGES_FROM = (f"MATCH (:{BASE} {{uid: $uid}})-[r]->(b:{BASE}) "
+              "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
+EDGES_TO = (f"MATCH (:{BASE})-[r]->(:{BASE} {{uid: $uid}}) "
+            "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
+EDGES_ALL = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
+             "RETURN properties(r) AS p")
+SEARCH_FULLTEXT = (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $query) "
+                   "YIELD node WHERE node.search_text CONTAINS $key "
+                   "AND ($labels IS NULL OR node.label IN $labels) "
+                   "RETURN properties(node) AS p LIMIT $cap")
+SEARCH_CONTAINS = (f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
+                   "AND ($labels IS NULL OR n.label IN $labels) RETURN properties(n) AS p "
+                   "LIMIT $cap")
+MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
+COUNT_NODES = f"MATCH (n:{BASE}) RETURN n.label AS k, count(*) AS c"
+COUNT_EDGES = f"MATCH (:{BASE})-[r]->(:{BASE}) RETURN type(r) AS k, count(*) AS c"
+
+_ARROWS = {"out": ("-", "->"), "in": ("<-", "-"), "both": ("-", "-")}
+
+
+def expand(direction: str) -> str:
+    """One breadth-first step from ``$uids`` with type and label filters."""
+    left, right = _ARROWS[direction]
+    return (f"UNWIND $uids AS u MATCH (a:{BASE} {{uid: u}}){left}[r]{right}(b:{BASE}) "
+            "WHERE ($types IS NULL OR type(r) IN $types) "
+            "AND ($labels IS NULL OR b.label IN $labels) "
+            "RETURN u AS origin, properties(r) AS r, properties(b) AS b")
+
+
+def count_neighbors(direction: str) -> str:
+    """Relationships of ``$uid`` by type after filters."""
+    left, right = _ARROWS[direction]
+    return (f"MATCH (a:{BASE} {{uid: $uid}}){left}[r]{right}(b:{BASE}) "
+            "WHERE ($types IS NULL OR type(r) IN $types) "
+            "AND ($labels IS NULL OR b.label IN $labels) "
+            "RETURN type(r) AS k, count(*) AS c")
+
+
+def shortest_groups(groups: int, max_hops: int, rel_types: Sequence[str] | None) -> str:
+    """All paths of the ``groups`` shortest lengths up to ``max_hops``, either direction.
+
+    Neo4j's SHORTEST k GROUPS (GQL) keeps every path of each of the k shortest
+    lengths, so ties are complete and the caller can order them deterministically.
+    """
+    types = "|".join(_rtype(t) for t in rel_types) if rel_types else ""
+    rel = f"[:{types}]" if types else "[]"
+    return (f"MATCH p = SHORTEST {_int(groups, 1, 50)} GROUPS "
+            f"(a:{BASE} {{uid: $source}})-{rel}-{{1,{_int(max_hops, 1, 6)}}}"
+            f"(b:{BASE} {{uid: $target}}) "
+            "RETURN [n IN nodes(p) | properties(n)] AS nodes, "
+            "[x IN relationships(p) | [type(x), x.uid, x.source]] AS rels LIMIT $cap")
+
+
+def subgraph_nodes(by_uid: bool) -> str:
+    """Nodes of a subgraph: given uids, or by label list (None: all)."""
+    if by_uid:
+        return NODES_BY_UID
+    return (f"MATCH (n:{BASE}) WHERE $labels IS NULL OR n.label IN $labels "
+            "RETURN properties(n) AS p")
+
+
+SUBGRAPH_EDGES = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]->(:{BASE}) "
+                  "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
+"""Relationships leaving ``$uids``; the caller keeps those whose target is in the set."""

@@ -1,0 +1,341 @@
+"""GraphStore on Neo4j through the official driver (Bolt, ``bolt://`` or ``neo4j://``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import neo4j
+import networkx as nx
+from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j import exceptions as nx4j
+
+from graph.backends.neo4j import cypher
+from graph.errors import GraphError, NotFound, StoreUnavailable
+from graph.settings import Settings
+from graph.store import (
+    Direction,
+    GraphStore,
+    check_filters,
+    check_hops,
+    check_limit,
+    matches,
+    order_key,
+    path_sort_key,
+    rank_hits,
+    ref,
+)
+from schemas.names import normalize_name
+from schemas.nodes import Node
+from schemas.records import Record, edge_from_record, node_from_record
+from schemas.relationships import Relationship
+from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
+
+CHUNK = 5000
+SEARCH_CAP = 20_000
+PATH_CAP = 20_000
+T = TypeVar("T")
+
+
+def make_driver(settings: Settings) -> Driver:
+    """A driver for the configured URI; no I/O happens until it is used."""
+    if not settings.neo4j_uri:
+        raise StoreUnavailable("NEO4J_URI is not set")
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+    return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password))
+
+
+def _chunks(rows: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+class Neo4jStore(GraphStore):
+    """A GraphStore on a Neo4j 5 database.
+
+    Args:
+        driver: An injected driver (see :func:`make_driver`); the store never creates one.
+        database: The database every call names (so routing works on clusters too).
+    """
+
+    backend = "neo4j"
+
+    def __init__(self, driver: Driver, *, database: str = "neo4j") -> None:
+        self._driver = driver
+        self._db = database
+
+    # plumbing ---------------------------------------------------------------
+    def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
+        try:
+            records, _, _ = self._driver.execute_query(
+                cypher_text, params, routing_=RoutingControl.READ, database_=self._db)
+        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+        except nx4j.AuthError as exc:
+            raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
+        except nx4j.Neo4jError as exc:
+            raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
+        return list(records)
+
+    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        try:
+            with self._driver.session(database=self._db) as session:
+                return session.execute_write(work)
+        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+        except nx4j.AuthError as exc:
+            raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
+        except nx4j.Neo4jError as exc:
+            raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
+
+    def open(self) -> None:
+        """Verify connectivity and create the ontology's constraints and indexes."""
+        try:
+            self._driver.verify_connectivity()
+        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+        except nx4j.AuthError as exc:
+            raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
+        for stmt in cypher.schema_statements():
+            self._driver.execute_query(stmt, database_=self._db)
+        self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
+
+    def close(self) -> None:
+        """Close the driver."""
+        self._driver.close()
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Nothing to defer: every commit is its own transaction."""
+        yield
+
+    # primitives ---------------------------------------------------------------
+    def read_nodes(self, *, uids: Sequence[str]) -> dict[str, Record]:
+        """Stored records of the nodes that exist among ``uids``."""
+        out: dict[str, Record] = {}
+        for chunk in _chunks(list(dict.fromkeys(uids))):
+            for row in self._read(cypher.NODES_BY_UID, uids=list(chunk)):
+                out[row["p"]["uid"]] = dict(row["p"])
+        return out
+
+    def read_edges(self, *, uids: Sequence[str] = (),
+                   node_uids: Sequence[str] = ()) -> dict[str, Record]:
+        """Relationship records by uid and those touching ``node_uids``."""
+        out: dict[str, Record] = {}
+        for query, keys in ((cypher.EDGES_BY_UID, uids), (cypher.EDGES_TOUCHING, node_uids)):
+            for chunk in _chunks(list(dict.fromkeys(keys))):
+                for row in self._read(query, uids=list(chunk)):
+                    out[row["p"]["uid"]] = dict(row["p"])
+        return out
+
+    def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
+               del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
+               merge: MergeRecord | None = None) -> None:
+        """Apply the change in one write transaction."""
+
+        def work(tx: ManagedTransaction) -> None:
+            for rel_type, rows in _group(del_edges, "type").items():
+                for chunk in _chunks(rows):
+                    tx.run(cypher.delete_edges(rel_type), rows=list(chunk)).consume()
+            for chunk in _chunks(list(del_nodes)):
+                tx.run(cypher.DELETE_NODES, uids=list(chunk)).consume()
+            for label, rows in _group(put_nodes, "label").items():
+                for chunk in _chunks(rows):
+                    tx.run(cypher.put_nodes(label), rows=list(chunk)).consume()
+            for rel_type, rows in _group(put_edges, "type").items():
+                for chunk in _chunks(rows):
+                    written = tx.run(cypher.put_edges(rel_type), rows=list(chunk)).single()
+                    if written is None or written["written"] != len(chunk):
+                        raise GraphError(f"{rel_type}: an endpoint disappeared while writing; "
+                                         "the transaction was rolled back")
+            if merge is not None:
+                tx.run(cypher.PUT_MERGE, merge_id=merge.merge_id, at=merge.at.isoformat(),
+                       json=merge.model_dump_json()).consume()
+
+        self._write(work)
+
+    def clear(self) -> None:
+        """Delete everything, merge history included."""
+        try:
+            with self._driver.session(database=self._db) as session:
+                session.run(cypher.CLEAR).consume()  # CALL IN TRANSACTIONS needs auto-commit
+        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+
+    # reads ---------------------------------------------------------------------
+    def get_node(self, *, uid: str) -> Node:
+        """Return the node with this uid; raise NotFound."""
+        rec = self.read_nodes(uids=[uid]).get(uid)
+        if rec is None:
+            raise NotFound("node", uid)
+        return node_from_record(rec)
+
+    def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
+                     label: str | None = None, where: Mapping[str, Any] | None = None,
+                     limit: int = 100) -> list[Record]:
+        """Records matching every filter, ordered by name then uid."""
+        check_limit("limit", limit)
+        check_filters([label] if label else None, None)
+        if uids is not None:
+            pool = list(self.read_nodes(uids=uids).values())
+            if name is not None:
+                key = normalize_name(name)
+                pool = [r for r in pool if key in r["name_keys"]]
+        elif name is not None:
+            key = normalize_name(name)
+            pool = [dict(r["p"]) for r in self._read(cypher.NODES_BY_NAME_KEY, key=key)]
+        else:
+            pool = [dict(r["p"]) for r in self._read(cypher.NODES_ALL, label=label)]
+        if label:
+            pool = [r for r in pool if r["label"] == label]
+        for k, v in (where or {}).items():
+            pool = [r for r in pool if matches(r.get(k), v)]
+        return sorted(pool, key=order_key)[:limit]
+
+    def search(self, *, text: str, labels: Sequence[str] | None = None,
+               limit: int = 20) -> list[SearchHit]:
+        """Substring search; the cjk full-text index proposes candidates for CJK queries."""
+        check_limit("limit", limit)
+        check_filters(labels, None)
+        key = normalize_name(text)
+        if not key:
+            return []
+        label_list = list(labels) if labels else None
+        if len(key) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in key):
+            # every bigram of the query is a bigram of any text containing it
+            rows = self._read(cypher.SEARCH_FULLTEXT, query=f'"{key}"', key=key,
+                              labels=label_list, cap=SEARCH_CAP)
+        else:
+            rows = self._read(cypher.SEARCH_CONTAINS, key=key, labels=label_list,
+                              cap=SEARCH_CAP)
+        return rank_hits((dict(r["p"]) for r in rows), text, limit)
+
+    def get_edges(self, *, source: str | None = None, target: str | None = None,
+                  rel_types: Sequence[str] | None = None,
+                  limit: int = 10_000) -> list[Relationship]:
+        """Relationships by endpoint and type, ordered by uid."""
+        check_filters(None, rel_types)
+        types = list(rel_types) if rel_types else None
+        if source is not None:
+            rows = self._read(cypher.EDGES_FROM, uid=source, types=types)
+        elif target is not None:
+            rows = self._read(cypher.EDGES_TO, uid=target, types=types)
+        else:
+            rows = self._read(cypher.EDGES_ALL, types=types)
+        recs = [dict(r["p"]) for r in rows]
+        recs = [e for e in recs if target is None or e["target"] == target]
+        return [edge_from_record(e) for e in sorted(recs, key=lambda e: e["uid"])[:limit]]
+
+    def count_neighbors(self, *, uid: str, rel_types: Sequence[str] | None = None,
+                        labels: Sequence[str] | None = None,
+                        direction: Direction = "both") -> dict[str, int]:
+        """Relationships of a node by type, after the filters."""
+        check_filters(labels, rel_types)
+        if not self.read_nodes(uids=[uid]):
+            raise NotFound("node", uid)
+        rows = self._read(cypher.count_neighbors(direction), uid=uid,
+                          types=list(rel_types) if rel_types else None,
+                          labels=list(labels) if labels else None)
+        return dict(sorted((r["k"], r["c"]) for r in rows))
+
+    def expand(self, *, uids: Sequence[str], rel_types: Sequence[str] | None,
+               labels: Sequence[str] | None,
+               direction: Direction) -> list[tuple[str, Record, Record]]:
+        """One breadth-first step from ``uids``."""
+        out: list[tuple[str, Record, Record]] = []
+        for chunk in _chunks(list(uids)):
+            for row in self._read(cypher.expand(direction), uids=list(chunk),
+                                  types=list(rel_types) if rel_types else None,
+                                  labels=list(labels) if labels else None):
+                out.append((row["origin"], dict(row["r"]), dict(row["b"])))
+        return out
+
+    def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
+                       rel_types: Sequence[str] | None = None) -> list[Path]:
+        """Up to ``k`` shortest simple paths, from Neo4j's SHORTEST k GROUPS."""
+        check_hops(max_hops)
+        check_limit("k", k, 100)
+        check_filters(None, rel_types)
+        ends = self.read_nodes(uids=[source, target])
+        for end in (source, target):
+            if end not in ends:
+                raise NotFound("node", end)
+        if source == target:
+            return []
+        groups = min(k, max_hops)
+        while True:
+            rows = self._read(cypher.shortest_groups(groups, max_hops, rel_types),
+                              source=source, target=target, cap=PATH_CAP)
+            paths = _simple_paths(rows)
+            if len(paths) >= k or groups >= max_hops:
+                break
+            groups = max_hops  # trails that revisit a node filled some groups: look further
+        return sorted(paths, key=path_sort_key)[:k]
+
+    def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
+                 rel_types: Sequence[str] | None = None) -> nx.MultiDiGraph:
+        """A networkx copy of part of the graph, records as attributes."""
+        check_filters(labels, rel_types)
+        if uids is not None:
+            recs = list(self.read_nodes(uids=uids).values())
+        else:
+            recs = [dict(r["p"]) for r in self._read(cypher.subgraph_nodes(False),
+                                                      labels=list(labels) if labels else None)]
+        keep = {r["uid"] for r in recs}
+        g = nx.MultiDiGraph()
+        for rec in sorted(recs, key=lambda r: r["uid"]):
+            g.add_node(rec["uid"], **rec)
+        types = list(rel_types) if rel_types else None
+        edges: list[Record] = []
+        for chunk in _chunks(sorted(keep)):
+            edges += [dict(r["p"]) for r in self._read(cypher.SUBGRAPH_EDGES, uids=list(chunk),
+                                                        types=types)]
+        for e in sorted(edges, key=lambda e: e["uid"]):
+            if e["target"] in keep:
+                g.add_edge(e["source"], e["target"], key=e["uid"])
+                g.edges[e["source"], e["target"], e["uid"]].update(e)
+        return g
+
+    def stats(self) -> Stats:
+        """Counts per label and relationship type."""
+        nodes = {r["k"]: r["c"] for r in self._read(cypher.COUNT_NODES)}
+        rels = {r["k"]: r["c"] for r in self._read(cypher.COUNT_EDGES)}
+        return Stats(nodes=dict(sorted(nodes.items())), relationships=dict(sorted(rels.items())))
+
+    def merge_history(self) -> list[MergeRecord]:
+        """Every merge, oldest first."""
+        return [MergeRecord.model_validate(json.loads(r["json"]))
+                for r in self._read(cypher.MERGES)]
+
+
+def _group(rows: Sequence[Record], key: str) -> dict[str, list[Record]]:
+    out: dict[str, list[Record]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(dict(row))
+    return out
+
+
+def _simple_paths(rows: Sequence[neo4j.Record]) -> list[Path]:
+    """Collapse Neo4j paths to node sequences; per hop keep the smallest (type, uid)."""
+    best: dict[tuple[str, ...], tuple[list[Record], list[tuple[str, str, str]]]] = {}
+    for row in rows:
+        nodes = [dict(n) for n in row["nodes"]]
+        seq = tuple(n["uid"] for n in nodes)
+        if len(set(seq)) != len(seq):
+            continue
+        rels = [(t, u, s) for t, u, s in row["rels"]]
+        if seq in best:
+            old = best[seq][1]
+            rels = [min(a, b, key=lambda x: (x[0], x[1])) for a, b in zip(old, rels, strict=True)]
+        best[seq] = (nodes, rels)
+    out = []
+    for nodes, rels in best.values():
+        steps = [PathStep(type=t, forward=src == nodes[i]["uid"], relationship_uid=u)
+                 for i, (t, u, src) in enumerate(rels)]
+        out.append(Path(nodes=[ref(n) for n in nodes], steps=steps))
+    return out
+
+
+__all__ = ["Neo4jStore", "make_driver", "order_key"]

@@ -1,0 +1,1 @@
+"""Views and exports: pyvis, GraphML, GEXF."""

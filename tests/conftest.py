@@ -1,0 +1,86 @@
+"""Shared fixtures: a store per backend (embedded always, Neo4j when configured).
+
+The Neo4j backend runs against a real server: NEO4J_URI (and NEO4J_PASSWORD) or
+the local server started by ``make neo4j-start`` (.neo4j/connection.json). When
+INNOGRAPH_REQUIRE_NEO4J=1 (set by ``make test``) or NEO4J_URI is set, an
+unreachable Neo4j fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.backends.embedded import EmbeddedStore
+from graph.errors import StoreUnavailable
+from graph.settings import Settings
+from graph.store import GraphStore
+
+BACKENDS = ["embedded", "neo4j"]
+
+
+def neo4j_settings() -> Settings:
+    """Settings for the test Neo4j, or a skip/fail when there is none."""
+    settings = Settings().with_local_neo4j()
+    required = os.environ.get("INNOGRAPH_REQUIRE_NEO4J") == "1" or bool(
+        os.environ.get("NEO4J_URI"))
+    if not settings.neo4j_uri:
+        if required:
+            pytest.fail("Neo4j is required (INNOGRAPH_REQUIRE_NEO4J=1) but not configured")
+        pytest.skip("no Neo4j configured (make neo4j-start or set NEO4J_URI)")
+    return settings
+
+
+def open_neo4j() -> GraphStore:
+    """Open a Neo4jStore on the test server; fail loudly if it is configured but down."""
+    from graph.backends.neo4j.store import Neo4jStore, make_driver
+
+    settings = neo4j_settings()
+    store = Neo4jStore(make_driver(settings), database=settings.neo4j_database)
+    try:
+        store.open()
+    except StoreUnavailable as exc:
+        pytest.fail(f"Neo4j configured at {settings.neo4j_uri} but unreachable: {exc}")
+    return store
+
+
+@pytest.fixture(scope="session")
+def _neo4j_session() -> Iterator[GraphStore]:
+    store = open_neo4j()
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend name; neo4j tests carry the ``neo4j`` marker."""
+    if request.param == "neo4j":
+        request.applymarker(pytest.mark.neo4j)
+    return str(request.param)
+
+
+@pytest.fixture
+def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[GraphStore]:
+    """An empty, open store of each backend."""
+    if backend == "neo4j":
+        s: GraphStore = request.getfixturevalue("_neo4j_session")
+        s.clear()
+        yield s
+        return
+    emb = EmbeddedStore(tmp_path / "store")
+    emb.open()
+    yield emb
+    emb.close()
+
+
+def reopen_store(backend: str, old: GraphStore, tmp_path: Path) -> GraphStore:
+    """A fresh store on the same data: a new process would see exactly this."""
+    if backend == "neo4j":
+        return open_neo4j()  # a new driver and connection pool
+    old.close()
+    emb = EmbeddedStore(tmp_path / "store")
+    emb.open()
+    return emb

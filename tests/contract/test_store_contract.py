@@ -1,0 +1,304 @@
+"""One contract for every GraphStore backend: run on embedded and on real Neo4j."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.errors import BatchRejected, GraphError, NotFound, QueryLimitError
+from graph.store import GraphStore
+from schemas import Enterprise, Talent
+from tests.conftest import reopen_store
+from tests.contract.fixture import EDGES, NODES
+
+
+@pytest.fixture
+def loaded(store: GraphStore) -> GraphStore:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    return store
+
+
+def _stats(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
+    s = store.stats()
+    return s.nodes, s.relationships
+
+
+# writes -----------------------------------------------------------------------------
+def test_upsert_counts_created_then_unchanged(store: GraphStore) -> None:
+    first = store.upsert_nodes(nodes=NODES)
+    assert (first.created, first.updated, first.unchanged) == (len(NODES), 0, 0)
+    edges = store.upsert_edges(edges=EDGES)
+    assert edges.created == len(EDGES)
+    before = _stats(store)
+    stamp = store.get_node(uid="ent:a").provenance.ingested_at
+    again = store.upsert_nodes(nodes=NODES)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, len(NODES))
+    assert store.upsert_edges(edges=EDGES).unchanged == len(EDGES)
+    assert _stats(store) == before
+    assert store.get_node(uid="ent:a").provenance.ingested_at == stamp
+
+
+def test_upsert_changed_content_counts_updated_and_replaces(store: GraphStore) -> None:
+    store.upsert_nodes(nodes=NODES)
+    changed = {**NODES[6], "keywords": ["康复机器人"], "employees": 120}
+    result = store.upsert_nodes(nodes=[changed])
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
+    node = store.get_node(uid="ent:a")
+    assert isinstance(node, Enterprise)
+    assert node.keywords == ["康复机器人"] and node.employees == 120
+    assert node.tags == ["高新技术企业"]
+
+
+def test_symmetric_cooperation_is_one_edge(store: GraphStore) -> None:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=[{"type": "COOPERATES_WITH", "source": "ent:a",
+                               "target": "uni:4137010436"}])
+    result = store.upsert_edges(edges=[{"type": "COOPERATES_WITH", "source": "uni:4137010436",
+                                        "target": "ent:a"}])
+    assert result.unchanged == 1
+    assert store.stats().relationships == {"COOPERATES_WITH": 1}
+
+
+def test_round_trip_keeps_every_field(store: GraphStore) -> None:
+    store.upsert_nodes(nodes=NODES)
+    talent = store.get_node(uid="tal:张三@泰山学院")
+    assert isinstance(talent, Talent)
+    assert talent.phone == "13800000000" and talent.title == "教授"
+    node = store.get_node(uid="plt:community")
+    assert node.model_dump()["platform_type"] == "创新创业共同体"
+    assert store.get_node(uid="uni:4137010434").aliases == ["山农大"]
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"label": "Company", "uid": "x:1", "name": "某公司"}, "label"),
+    ({"label": "Enterprise", "name": "没有uid的公司"}, "uid"),
+    ({"label": "Enterprise", "uid": "x:2", "name": "某公司", "founded_year": "去年"},
+     "founded_year"),
+    ({"label": "Enterprise", "uid": "x:3", "name": "某公司", "credit_code": "123"},
+     "credit_code"),
+    ({"label": "Enterprise", "uid": "x:4", "name": "某公司", "nickname": "x"}, "nickname"),
+    ({"label": "Platform", "uid": "x:5", "name": "某平台", "platform_type": "咖啡馆"},
+     "platform_type"),
+])
+def test_bad_node_rejects_the_whole_batch(store: GraphStore, bad: dict[str, Any],
+                                          field: str) -> None:
+    store.upsert_nodes(nodes=NODES[:2])
+    before = _stats(store)
+    good = {"label": "Enterprise", "uid": "ent:new", "name": "新公司"}
+    with pytest.raises(BatchRejected) as info:
+        store.upsert_nodes(nodes=[good, bad])
+    assert info.value.index == 1
+    assert field in str(info.value)
+    assert _stats(store) == before
+    assert store.find_nodes(uids=["ent:new"]) == []
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"type": "LIKES", "source": "ent:a", "target": "ent:b"}, ["LIKES"]),
+    ({"type": "COOPERATES_WITH", "source": "ent:a", "target": "ent:nowhere"},
+     ["ent:nowhere", "does not exist"]),
+    ({"type": "HOSTED_BY", "source": "ent:a", "target": "uni:4137010434"},
+     ["HOSTED_BY", "Enterprise"]),
+    ({"type": "COOPERATES_WITH", "source": "ent:a", "target": "ent:b", "weight": "很多"},
+     ["weight"]),
+    ({"type": "COOPERATES_WITH", "source": "ent:a"}, ["target"]),
+])
+def test_bad_edge_rejects_the_whole_batch(store: GraphStore, bad: dict[str, Any],
+                                          words: list[str]) -> None:
+    store.upsert_nodes(nodes=NODES)
+    before = _stats(store)
+    good = {"type": "COOPERATES_WITH", "source": "ent:a", "target": "ent:b"}
+    with pytest.raises(BatchRejected) as info:
+        store.upsert_edges(edges=[good, bad])
+    for w in words:
+        assert w in str(info.value)
+    assert info.value.index == 1
+    assert _stats(store) == before
+
+
+def test_label_of_a_uid_cannot_change(store: GraphStore) -> None:
+    store.upsert_nodes(nodes=NODES)
+    with pytest.raises(BatchRejected, match="cannot become"):
+        store.upsert_nodes(nodes=[{"label": "Institute", "uid": "ent:a", "name": "x"}])
+    assert store.get_node(uid="ent:a").label == "Enterprise"
+
+
+def test_delete_removes_node_and_its_relationships(loaded: GraphStore) -> None:
+    n_edges = loaded.count_neighbors(uid="ent:a")
+    deleted = loaded.delete(uids=["ent:a", "ent:unknown"])
+    assert deleted == 1 + sum(n_edges.values())
+    with pytest.raises(NotFound):
+        loaded.get_node(uid="ent:a")
+    assert loaded.get_edges(source="ent:a") == []
+
+
+# reads ------------------------------------------------------------------------------
+def test_find_by_name_variants(loaded: GraphStore) -> None:
+    variants = ["泰安市产业技术创新研究院（山东产业技术研究院泰安分院）",
+                "泰安市产业技术创新研究院 (山东产业技术研究院泰安分院)",
+                "泰安市產業技術創新研究院(山東產業技術研究院泰安分院)",
+                "山东产业技术研究院泰安分院"]
+    for name in variants:
+        found = loaded.find_nodes(name=name)
+        assert [n.uid for n in found] == ["ins:泰安市产业技术创新研究院"], name
+    assert [n.uid for n in loaded.find_nodes(name="山农大")] == ["uni:4137010434"]
+    assert loaded.find_nodes(name="山东农业工程学院") == []
+
+
+def test_find_filters_and_order(loaded: GraphStore) -> None:
+    unis = loaded.find_nodes(label="University")
+    assert [n.name for n in unis] == sorted(n.name for n in unis)
+    assert {n.uid for n in unis} == {"uni:4137010434", "uni:4137010436", "uni:4137013994"}
+    tagged = loaded.find_nodes(label="Enterprise", where={"tags": "高新技术企业"})
+    assert [n.uid for n in tagged] == ["ent:a"]
+    assert loaded.find_nodes(uids=["ent:b", "nope"])[0].uid == "ent:b"
+    with pytest.raises(NotFound):
+        loaded.get_node(uid="nope")
+
+
+def test_search_chinese_substring_ranks_name_before_alias(loaded: GraphStore) -> None:
+    hits = loaded.search(text="泰山")
+    assert [h.node.uid for h in hits] == ["uni:4137010436", "uni:4137013994"]
+    assert hits[0].score > hits[1].score  # the shorter name is the closer match
+    hits = loaded.search(text="智慧康养")
+    assert hits[0].node.uid == "plt:community" and hits[0].matched == "name"
+    hits = loaded.search(text="泰安分院")
+    assert hits[0].node.uid == "ins:泰安市产业技术创新研究院"
+    assert [h.node.uid for h in loaded.search(text="外骨骼")] == ["ent:a"]
+    assert loaded.search(text="外骨骼")[0].matched == "keyword"
+    assert loaded.search(text="农大")[0].matched == "alias"
+    assert loaded.search(text="医科大学") == []
+
+
+def test_search_mixed_single_char_and_label_filter(loaded: GraphStore) -> None:
+    assert {h.node.uid for h in loaded.search(text="院", labels=["University"])} == {
+        "uni:4137010436", "uni:4137013994"}
+    assert {h.node.uid for h in loaded.search(text="(山东产业")} == {"ins:泰安市产业技术创新研究院"}
+    assert loaded.search(text="山农大")[0].matched == "alias"
+    with pytest.raises(QueryLimitError):
+        loaded.search(text="x", labels=["Company"])
+
+
+def test_neighbors_counts_before_caps(loaded: GraphStore) -> None:
+    hood = loaded.neighbors(uid="ent:a")
+    assert hood.counts == {"COOPERATES_WITH": 2, "IN_FIELD": 1, "MEMBER_OF": 1}
+    assert {n.uid for n in hood.nodes} == {"uni:4137010434", "team:r", "fld:rehab",
+                                           "plt:community"}
+    assert not hood.truncated
+    capped = loaded.neighbors(uid="ent:a", per_type_limit=1)
+    assert capped.counts == hood.counts and capped.truncated
+    coop = [n.uid for n in capped.nodes if n.uid in {"uni:4137010434", "team:r"}]
+    assert coop == ["uni:4137010434"]  # 山东农业大学 sorts before 康复机器人创新团队? by name
+    only = loaded.neighbors(uid="ent:a", rel_types=["COOPERATES_WITH"], labels=["Team"])
+    assert [n.uid for n in only.nodes] == ["team:r"] and only.counts == {"COOPERATES_WITH": 1}
+
+
+def test_neighbors_depth_direction_and_limit(loaded: GraphStore) -> None:
+    two = loaded.neighbors(uid="plt:lab", depth=2)
+    assert "ent:a" in {n.uid for n in two.nodes}
+    assert all(r.source in {n.uid for n in two.nodes} | {"plt:lab"} for r in two.relationships)
+    out = loaded.neighbors(uid="plt:lab", direction="out")
+    assert {n.uid for n in out.nodes} == {"uni:4137010434", "plt:community"}
+    inward = loaded.neighbors(uid="uni:4137010434", direction="in", rel_types=["HOSTED_BY"])
+    assert {n.uid for n in inward.nodes} == {"plt:lab"}
+    small = loaded.neighbors(uid="plt:community", limit=2)
+    assert len(small.nodes) == 2 and small.truncated
+    with pytest.raises(QueryLimitError):
+        loaded.neighbors(uid="ent:a", depth=7)
+    with pytest.raises(NotFound):
+        loaded.neighbors(uid="nope")
+
+
+def test_paths_shortest_k_and_hops(loaded: GraphStore) -> None:
+    paths = loaded.shortest_paths(source="uni:4137010434", target="team:r", k=3, max_hops=4)
+    assert [p.hops for p in paths] == sorted(p.hops for p in paths)
+    assert [n.uid for n in paths[0].nodes] == ["uni:4137010434", "ent:a", "team:r"]
+    assert paths[0].steps[0].type == "COOPERATES_WITH"
+    assert len(paths) == 3
+    assert all(len({n.uid for n in p.nodes}) == len(p.nodes) for p in paths)
+    assert loaded.shortest_paths(source="uni:4137010434", target="uni:4137010436",
+                                 max_hops=2) == []
+    far = loaded.shortest_paths(source="uni:4137010434", target="uni:4137010436", max_hops=4)
+    assert far and far[0].hops == 4
+
+
+def test_paths_type_filter_and_limits(loaded: GraphStore) -> None:
+    coop = loaded.shortest_paths(source="uni:4137010434", target="team:r", k=5,
+                                 rel_types=["COOPERATES_WITH"])
+    assert len(coop) == 1 and all(s.type == "COOPERATES_WITH" for s in coop[0].steps)
+    member = loaded.shortest_paths(source="plt:lab", target="ent:a", rel_types=["MEMBER_OF"])
+    assert [n.uid for n in member[0].nodes] == ["plt:lab", "plt:community", "ent:a"]
+    assert member[0].steps[0].forward and not member[0].steps[1].forward
+    with pytest.raises(QueryLimitError):
+        loaded.shortest_paths(source="plt:lab", target="ent:a", max_hops=7)
+    with pytest.raises(NotFound):
+        loaded.shortest_paths(source="plt:lab", target="nope")
+
+
+def test_subgraph_and_stats(loaded: GraphStore) -> None:
+    g = loaded.subgraph(uids=["ent:a", "team:r", "uni:4137010434", "fld:rehab"])
+    assert set(g.nodes) == {"ent:a", "team:r", "uni:4137010434", "fld:rehab"}
+    assert {d["type"] for _, _, d in g.edges(data=True)} == {
+        "COOPERATES_WITH", "IN_FIELD", "OFFERS"}
+    assert g.nodes["ent:a"]["label"] == "Enterprise"
+    whole = loaded.subgraph()
+    assert whole.number_of_nodes() == len(NODES) and whole.number_of_edges() == len(EDGES)
+    stats = loaded.stats()
+    assert stats.node_total == len(NODES) and stats.relationship_total == len(EDGES)
+    assert stats.nodes["University"] == 3
+
+
+def test_get_edges(loaded: GraphStore) -> None:
+    out = loaded.get_edges(source="team:r")
+    assert [(e.type, e.target) for e in out] == [("HOSTED_BY", "ent:b"), ("OFFERS", "fld:rehab")]
+    coop = loaded.get_edges(rel_types=["COOPERATES_WITH"])
+    assert len(coop) == 3
+    assert loaded.get_edges(target="fld:rehab", rel_types=["NEEDS"])[0].description == "护理机器人"
+
+
+# merges and persistence -------------------------------------------------------------
+def test_merge_and_unmerge_round_trip(loaded: GraphStore) -> None:
+    loaded.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:dup",
+                                "name": "泰安康养医疗器械有限责任公司"}])
+    loaded.upsert_edges(edges=[{"type": "COOPERATES_WITH", "source": "ent:dup",
+                                "target": "uni:4137010436"},
+                               {"type": "COOPERATES_WITH", "source": "ent:dup",
+                                "target": "ent:a"}])
+    before = _stats(loaded)
+    rec = loaded.merge_nodes(keep="ent:a", merge=["ent:dup"], reason="same credit code",
+                             rule="test")
+    kept = loaded.get_node(uid="ent:a")
+    assert "泰安康养医疗器械有限责任公司" in kept.aliases
+    assert loaded.find_nodes(name="泰安康养医疗器械有限责任公司")[0].uid == "ent:a"
+    with pytest.raises(NotFound):
+        loaded.get_node(uid="ent:dup")
+    partners = {e.target if e.source == "ent:a" else e.source
+                for e in loaded.get_edges(rel_types=["COOPERATES_WITH"])
+                if "ent:a" in (e.source, e.target)}
+    assert "uni:4137010436" in partners
+    assert [m.merge_id for m in loaded.merge_history()] == [rec.merge_id]
+    loaded.unmerge(merge_id=rec.merge_id)
+    assert _stats(loaded) == before
+    assert loaded.get_node(uid="ent:a").aliases == []
+    assert loaded.get_node(uid="ent:dup").name == "泰安康养医疗器械有限责任公司"
+    assert loaded.merge_history()[0].undone
+    with pytest.raises(GraphError):
+        loaded.unmerge(merge_id=rec.merge_id)
+    with pytest.raises(GraphError, match="different labels"):
+        loaded.merge_nodes(keep="ent:a", merge=["team:r"], reason="x", rule="x")
+
+
+def test_data_persists_across_restart(loaded: GraphStore, backend: str,
+                                      tmp_path: Path) -> None:
+    before = _stats(loaded)
+    fresh = reopen_store(backend, loaded, tmp_path)
+    try:
+        assert _stats(fresh) == before
+        assert fresh.find_nodes(name="山农大")[0].uid == "uni:4137010434"
+        assert fresh.shortest_paths(source="uni:4137010434", target="team:r")[0].hops == 2
+    finally:
+        if backend == "neo4j":
+            fresh.close()
