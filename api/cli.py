@@ -101,3 +101,22 @@ def main() -> None:
     from api import cli_commands  # noqa: F401  (registers the other commands)
 
     app()
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="port; 0 picks a free one")] = 8000) -> None:
+    """Start the HTTP API (and the explorer page) on the configured store."""
+    import socket
+
+    import uvicorn
+
+    from api.app import create_app
+
+    if port == 0:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+    app_ = create_app(Settings())
+    typer.echo(f"innograph API: http://{host}:{port}/  (OpenAPI: http://{host}:{port}/docs)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

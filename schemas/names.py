@@ -39,7 +39,8 @@ def normalize_name(name: str) -> str:
     """
     text = unicodedata.normalize("NFKC", name).translate(_BRACKETS)
     text = _SPACES.sub("", text)
-    return _t2s().convert(text).lower()
+    simplified: str = _t2s().convert(text)
+    return simplified.lower()
 
 
 def search_key(parts: list[str]) -> str:

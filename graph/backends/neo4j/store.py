@@ -139,8 +139,8 @@ class Neo4jStore(GraphStore):
             for rel_type, rows in _group(del_edges, "type").items():
                 for chunk in _chunks(rows):
                     tx.run(cypher.delete_edges(rel_type), rows=list(chunk)).consume()
-            for chunk in _chunks(list(del_nodes)):
-                tx.run(cypher.DELETE_NODES, uids=list(chunk)).consume()
+            for uid_chunk in _chunks(list(del_nodes)):
+                tx.run(cypher.DELETE_NODES, uids=list(uid_chunk)).consume()
             for label, rows in _group(put_nodes, "label").items():
                 for chunk in _chunks(rows):
                     tx.run(cypher.put_nodes(label), rows=list(chunk)).consume()

@@ -1,0 +1,56 @@
+# innograph: two commands matter, `make demo` and `make test`. Both set up everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NEO4J := $(PYTHON) tools/neo4j/neo4j_local.py
+DEMO_HOME ?= $(CURDIR)/.innograph/demo
+DEMO_PORT ?= 8000
+
+.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Java 17 and Maven are only needed for the local Neo4j (make test), never for make demo.
+java:
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+	  echo "installing OpenJDK 17 and Maven from Debian"; \
+	  apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless maven; }
+
+neo4j-start: java
+	$(NEO4J) start
+
+neo4j-stop:
+	$(NEO4J) stop
+
+neo4j-status:
+	$(NEO4J) status
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+lint: check
+	$(BIN)/mypy schemas graph api
+
+demo: install
+	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph ingest data/sample --quiet
+	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph stats
+	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph serve --port $(DEMO_PORT)
+
+# Starts the local Neo4j, runs every test against both backends, stops Neo4j even on failure.
+test: install java check
+	@set -euo pipefail; \
+	$(NEO4J) start; \
+	trap '$(NEO4J) stop' EXIT; \
+	INNOGRAPH_REQUIRE_NEO4J=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .innograph tools/neo4j/target .pytest_cache .mypy_cache .ruff_cache

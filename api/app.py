@@ -1,0 +1,105 @@
+"""The HTTP service: ``create_app(settings)`` builds it; routes stay thin."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+
+from api import errors
+from graph.factory import open_store
+from graph.settings import Settings
+from graph.store import MAX_HOPS, GraphStore
+from schemas.nodes import sensitive_fields
+from schemas.results import Neighborhood, Path, SearchHit, Stats
+
+PRIVILEGED_ROLES = frozenset({"talent_office", "admin"})
+
+
+def get_store(request: Request) -> GraphStore:
+    """The store opened by the app's lifespan."""
+    store: GraphStore = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAPI:
+    """Build the API. The store is opened at start-up unless one is injected."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        owned = store is None
+        app.state.store = store if store is not None else open_store(settings, read_only=True)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.store.close()
+
+    app = FastAPI(title="innograph", version="0.1.0", lifespan=lifespan,
+                  description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
+    app.state.settings = settings
+    errors.install(app)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        """服务状态。"""
+        return {"status": "ok"}
+
+    @app.get("/stats", response_model=Stats)
+    def stats(store: StoreDep) -> Stats:
+        """各类节点与关系的数量。"""
+        return store.stats()
+
+    @app.get("/search", response_model=list[SearchHit])
+    def search(store: StoreDep,
+               q: Annotated[str, Query(min_length=1, max_length=100,
+                                       description="名称、别名或关键词", examples=["泰山创新谷"])],
+               label: Annotated[list[str] | None, Query(description="限定节点类型")] = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[SearchHit]:
+        """按名称、别名、关键词检索(支持中文子串)。"""
+        return store.search(text=q, labels=label, limit=limit)
+
+    @app.get("/nodes/{uid}")
+    def node(uid: str, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
+        """节点详情及其来源(个人敏感信息仅对授权角色可见)。"""
+        n = store.get_node(uid=uid)
+        data = {"label": n.label, **n.model_dump(mode="json")}
+        if settings.role not in PRIVILEGED_ROLES:
+            for f in sensitive_fields(n.label):
+                data.pop(f, None)
+        return data
+
+    @app.get("/nodes/{uid}/neighbors", response_model=Neighborhood)
+    def neighbors(uid: str, store: StoreDep,
+                  depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
+                  rel_type: Annotated[list[str] | None, Query()] = None,
+                  label: Annotated[list[str] | None, Query()] = None,
+                  per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
+                  limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> Neighborhood:
+        """邻居:先按关系类型计数,再按上限展开。"""
+        return store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
+                               per_type_limit=per_type_limit, limit=limit)
+
+    @app.get("/paths", response_model=list[Path])
+    def paths(store: StoreDep, source: str, target: str,
+              k: Annotated[int, Query(ge=1, le=20)] = 3,
+              max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
+              rel_type: Annotated[list[str] | None, Query()] = None) -> list[Path]:
+        """两个主体之间的最短关系路径(查关系)。"""
+        return store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
+                                    rel_types=rel_type)
+
+    return app
+
+

@@ -1,0 +1,64 @@
+"""The same data gives the same answers on the embedded store and on Neo4j."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.backends.embedded import EmbeddedStore
+from graph.store import GraphStore
+from tests.conftest import open_neo4j
+from tests.contract.fixture import EDGES, NODES
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[GraphStore, GraphStore]]:
+    emb = EmbeddedStore(tmp_path / "e")
+    emb.open()
+    neo = open_neo4j()
+    neo.clear()
+    for s in (emb, neo):
+        s.upsert_nodes(nodes=NODES)
+        s.upsert_edges(edges=EDGES)
+    yield emb, neo
+    neo.close()
+    emb.close()
+
+
+@pytest.mark.parametrize("query", ["泰山", "泰安", "院", "康养", "山农大", "(山东", "外骨骼"])
+def test_search_is_identical(pair: tuple[GraphStore, GraphStore], query: str) -> None:
+    emb, neo = pair
+    assert emb.search(text=query, limit=50) == neo.search(text=query, limit=50)
+
+
+@pytest.mark.parametrize("source, target", [("uni:4137010434", "team:r"),
+                                            ("uni:4137010434", "uni:4137010436"),
+                                            ("plt:lab", "tal:张三@泰山学院")])
+def test_paths_are_identical(pair: tuple[GraphStore, GraphStore], source: str,
+                             target: str) -> None:
+    emb, neo = pair
+    for k in (1, 3, 10):
+        assert (emb.shortest_paths(source=source, target=target, k=k, max_hops=5)
+                == neo.shortest_paths(source=source, target=target, k=k, max_hops=5))
+
+
+@pytest.mark.parametrize("uid", ["ent:a", "plt:community", "fld:rehab"])
+def test_neighborhoods_are_identical(pair: tuple[GraphStore, GraphStore], uid: str) -> None:
+    emb, neo = pair
+    for depth, cap in ((1, None), (2, 1), (3, 2)):
+        a = emb.neighbors(uid=uid, depth=depth, per_type_limit=cap)
+        b = neo.neighbors(uid=uid, depth=depth, per_type_limit=cap)
+        assert a.model_dump(exclude={"relationships"}) == b.model_dump(exclude={"relationships"})
+        assert [r.uid for r in a.relationships] == [r.uid for r in b.relationships]
+
+
+def test_stats_and_subgraph_are_identical(pair: tuple[GraphStore, GraphStore]) -> None:
+    emb, neo = pair
+    assert emb.stats() == neo.stats()
+    ge, gn = emb.subgraph(), neo.subgraph()
+    assert sorted(ge.nodes) == sorted(gn.nodes)
+    assert sorted(k for *_, k in ge.edges(keys=True)) == sorted(k for *_, k in gn.edges(keys=True))

@@ -1,0 +1,54 @@
+"""The HTTP API on each backend: status codes, limits, hidden personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from graph.settings import Settings
+from graph.store import GraphStore
+from tests.contract.fixture import EDGES, NODES
+
+
+@pytest.fixture
+def client(store: GraphStore) -> Iterator[TestClient]:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    with TestClient(create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)) as c:
+        yield c
+
+
+def test_search_and_node_detail(client: TestClient) -> None:
+    hits = client.get("/search", params={"q": "智慧康养"}).json()
+    assert hits[0]["node"]["uid"] == "plt:community"
+    detail = client.get("/nodes/plt:community").json()
+    assert detail["label"] == "Platform" and detail["provenance"]["method"] == "manual"
+
+
+def test_personal_data_hidden_from_analysts(client: TestClient, store: GraphStore) -> None:
+    detail = client.get("/nodes/tal:张三@泰山学院").json()
+    assert detail["name"] == "张三"
+    assert "phone" not in detail and "email" not in detail
+    with TestClient(create_app(Settings(INNOGRAPH_ROLE="talent_office"), store=store)) as c:
+        assert c.get("/nodes/tal:张三@泰山学院").json()["phone"] == "13800000000"
+
+
+def test_errors_map_to_status_codes(client: TestClient) -> None:
+    assert client.get("/nodes/nope").status_code == 404
+    r = client.get("/paths", params={"source": "ent:a", "target": "team:r", "max_hops": 9})
+    assert r.status_code == 422
+    r = client.get("/paths", params={"source": "ent:a", "target": "nope"})
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    r = client.get("/search", params={"q": "x", "label": "Company"})
+    assert r.status_code == 422 and "Company" in r.json()["detail"]
+
+
+def test_paths_and_neighbors(client: TestClient) -> None:
+    paths = client.get("/paths", params={"source": "uni:4137010434", "target": "team:r"}).json()
+    assert [n["uid"] for n in paths[0]["nodes"]] == ["uni:4137010434", "ent:a", "team:r"]
+    hood = client.get("/nodes/ent:a/neighbors", params={"per_type_limit": 1}).json()
+    assert hood["counts"]["COOPERATES_WITH"] == 2 and hood["truncated"] is True
+    assert client.get("/stats").json()["nodes"]["University"] == 3

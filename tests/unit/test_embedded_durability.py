@@ -1,0 +1,86 @@
+"""The embedded store survives a crash in the middle of a save and refuses a second writer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from graph.backends.embedded import EmbeddedStore
+from graph.errors import StoreUnavailable
+from tests.contract.fixture import EDGES, NODES
+
+CRASHING_WRITER = textwrap.dedent("""
+    import os, pickle, signal, sys
+    from graph.backends.embedded import EmbeddedStore
+
+    real_dump = pickle.dump
+    def dump_half_then_die(obj, fh, protocol=None):
+        data = pickle.dumps(obj, protocol=protocol)
+        fh.write(data[: len(data) // 2])
+        fh.flush()
+        os.kill(os.getpid(), signal.SIGKILL)   # the process dies mid-save
+    pickle.dump = dump_half_then_die
+
+    store = EmbeddedStore(sys.argv[1])
+    store.open()
+    store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": f"ent:crash{i}",
+                               "name": f"崩溃测试公司{i}"} for i in range(500)])
+""")
+
+
+def test_killed_mid_save_leaves_previous_state_readable(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    store = EmbeddedStore(home)
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    before = store.stats()
+    store.close()
+
+    proc = subprocess.run([sys.executable, "-c", CRASHING_WRITER, str(home)],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          timeout=120)
+    assert proc.returncode == -9, proc.stderr.decode()
+    assert list(home.glob("graph.tmp*")), "the crash should have left a partial temp file"
+
+    again = EmbeddedStore(home)
+    again.open()
+    assert again.stats() == before
+    assert again.find_nodes(uids=["ent:crash0"]) == []
+    # and it still writes: the stale temp file does not get in the way
+    again.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:after", "name": "之后公司"}])
+    again.close()
+    third = EmbeddedStore(home, read_only=True)
+    third.open()
+    assert third.get_node(uid="ent:after").name == "之后公司"
+
+
+def test_second_writer_is_refused_but_reader_is_not(tmp_path: Path) -> None:
+    first = EmbeddedStore(tmp_path / "s")
+    first.open()
+    first.upsert_nodes(nodes=NODES[:3])
+    second = EmbeddedStore(tmp_path / "s")
+    with pytest.raises(StoreUnavailable, match="another process"):
+        second.open()
+    reader = EmbeddedStore(tmp_path / "s", read_only=True)
+    reader.open()
+    assert reader.stats().node_total == 3
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        reader.upsert_nodes(nodes=NODES[3:4])
+    first.close()
+
+
+def test_bulk_saves_once_at_the_end(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "b")
+    store.open()
+    with store.bulk():
+        store.upsert_nodes(nodes=NODES)
+        assert not (tmp_path / "b" / "graph.pickle").exists()
+        store.upsert_edges(edges=EDGES)
+    reader = EmbeddedStore(tmp_path / "b", read_only=True)
+    reader.open()
+    assert reader.stats() == store.stats()
