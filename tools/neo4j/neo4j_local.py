@@ -32,8 +32,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 TOOL_DIR = Path(__file__).resolve().parent
 REPO = TOOL_DIR.parent.parent
@@ -149,7 +149,8 @@ def build(force: bool = False) -> bool:
         return False
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise Neo4jLocalError("Maven ('mvn') is not on PATH; install it (e.g. apt-get install maven)")
+        raise Neo4jLocalError(
+            "Maven ('mvn') is not on PATH; install it (e.g. apt-get install maven)")
     log("building the launcher with Maven (the first run downloads ~170 MB from Maven Central)...")
     shutil.rmtree(LIB, ignore_errors=True)
     BUILD_STAMP.unlink(missing_ok=True)
@@ -360,8 +361,10 @@ def java_command(home: Path, port: int, heap: str | None, pagecache: str) -> lis
     java_home = os.environ.get("JAVA_HOME")
     java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
     if not java or not os.access(java, os.X_OK):
-        raise Neo4jLocalError("no 'java' found (set JAVA_HOME or put a Java 17 or 21 JDK/JRE on PATH)")
-    heap_flags = [f"-Xms{heap}", f"-Xmx{heap}"] if heap else [f"-Xms{DEFAULT_HEAP_MIN}", f"-Xmx{DEFAULT_HEAP_MAX}"]
+        raise Neo4jLocalError(
+            "no 'java' found (set JAVA_HOME or put a Java 17 or 21 JDK/JRE on PATH)")
+    heap_flags = ([f"-Xms{heap}", f"-Xmx{heap}"] if heap
+                  else [f"-Xms{DEFAULT_HEAP_MIN}", f"-Xmx{DEFAULT_HEAP_MAX}"])
     classpath = os.pathsep.join([str(CLASSES), str(LIB / "*")])
     return [
         java, *heap_flags, *NEO4J_JVM_FLAGS,
@@ -531,7 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         Process exit code.
     """
-    parser = argparse.ArgumentParser(description="Local Neo4j 5.26 server for innograph (no Docker).")
+    parser = argparse.ArgumentParser(
+        description="Local Neo4j 5.26 server for innograph (no Docker).")
     sub = parser.add_subparsers(dest="command", required=True)
     p_build = sub.add_parser("build", help="build the Java launcher if missing or outdated")
     p_build.add_argument("--force", action="store_true", help="build even if up to date")
@@ -541,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     p_start.add_argument("--timeout", type=float, default=180.0,
                          help="seconds to wait for the server to be ready (default 180)")
     p_start.add_argument("--heap", default=None,
-                         help=f"JVM heap for -Xms and -Xmx (default {DEFAULT_HEAP_MIN}/{DEFAULT_HEAP_MAX})")
+                         help="JVM heap for -Xms and -Xmx "
+                              f"(default {DEFAULT_HEAP_MIN}/{DEFAULT_HEAP_MAX})")
     p_start.add_argument("--pagecache", default=DEFAULT_PAGECACHE,
                          help=f"Neo4j page cache size (default {DEFAULT_PAGECACHE})")
     p_stop = sub.add_parser("stop", help="stop the server and delete the connection files")
@@ -555,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
             with run_dir_lock():
                 info = read_connection()
                 if info and is_launcher(int(info.get("pid", 0))):
-                    raise Neo4jLocalError("the server is running from target/lib; stop it before rebuilding")
+                    raise Neo4jLocalError(
+                        "the server is running from target/lib; stop it before rebuilding")
                 if not build(force=args.force):
                     print("up to date")
             return EXIT_OK
