@@ -24,6 +24,9 @@ app = typer.Typer(help="innograph: the knowledge graph of a city's innovation ac
 neo4j_app = typer.Typer(help="Run a local Neo4j (Community 5.26, from Maven Central).",
                         no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
+eval_app = typer.Typer(help="Evaluations you can rerun (NER, link prediction).",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
 
