@@ -123,3 +123,27 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
     app_ = create_app(Settings())
     typer.echo(f"innograph API: http://{host}:{port}/  (OpenAPI: http://{host}:{port}/docs)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+def resolve_actor(store: GraphStore, text: str) -> str:
+    """A uid from a uid, a name or an alias; ambiguous or unknown names exit non-zero.
+
+    Exact uid first, then normalised name/alias matches, then a unique search hit.
+    Candidates are listed on stderr when there are several.
+    """
+    if store.find_records(uids=[text], limit=1):
+        return text
+    found = store.find_records(name=text, limit=20)
+    if len(found) == 1:
+        return str(found[0]["uid"])
+    if not found:
+        hits = store.search(text=text, limit=10)
+        if len(hits) == 1:
+            return hits[0].node.uid
+        if not hits:
+            raise fail(f"no actor named or identified by '{text}'")
+        found = [{"uid": h.node.uid, "label": h.node.label, "name": h.node.name} for h in hits]
+    typer.echo(f"'{text}' is ambiguous; candidates:", err=True)
+    for rec in found:
+        typer.echo(f"  {rec['uid']}\t{rec['label']}\t{rec['name']}", err=True)
+    raise typer.Exit(2)
