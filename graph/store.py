@@ -140,6 +140,19 @@ def matches(stored: Any, wanted: Any) -> bool:
     return bool(stored == wanted)
 
 
+def edge_in_years(rec: Mapping[str, Any], years: tuple[int, int] | None) -> bool:
+    """Whether a relationship falls in a year window; one without years always does.
+
+    ``year`` must lie in the window; ``first_year``..``last_year`` must overlap it.
+    """
+    if years is None:
+        return True
+    lo, hi = years
+    year, first, last = rec.get("year"), rec.get("first_year"), rec.get("last_year")
+    return ((year is None or lo <= year <= hi) and (first is None or first <= hi)
+            and (last is None or last >= lo))
+
+
 def check_hops(max_hops: int) -> None:
     """Raise QueryLimitError when ``max_hops`` is outside 1..MAX_HOPS."""
     if not 1 <= max_hops <= MAX_HOPS:
@@ -409,11 +422,13 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
-                       rel_types: Sequence[str] | None = None) -> list[Path]:
+                       rel_types: Sequence[str] | None = None,
+                       years: tuple[int, int] | None = None) -> list[Path]:
         """Up to ``k`` shortest simple paths, relationships walked either way.
 
         Paths are ordered by :func:`path_sort_key`; between one pair of nodes the
-        relationship with the smallest (type, uid) stands for the hop.
+        relationship with the smallest (type, uid) stands for the hop. ``years``
+        keeps only relationships in that window (see :func:`edge_in_years`).
         Raises QueryLimitError if max_hops > MAX_HOPS, NotFound for unknown ends.
         """
 

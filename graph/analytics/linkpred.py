@@ -117,12 +117,14 @@ class CoopGraph:
         adj.data[:] = 1.0
         field_names = sorted({f for c in fields.values() for f in c})
         fidx = {f: i for i, f in enumerate(field_names)}
-        fr, fc, fv = [], [], []
-        for a, c in fields.items():
-            if a in index:
+        fr: list[int] = []
+        fc: list[int] = []
+        fv: list[float] = []
+        for actor, c in fields.items():
+            if actor in index:
                 total = sum(c.values())
                 for f, v in c.items():
-                    fr.append(index[a])
+                    fr.append(index[actor])
                     fc.append(fidx[f])
                     fv.append(v / total)
         fmat = sp.csr_matrix((fv, (fr, fc)), shape=(n, max(len(field_names), 1)))
@@ -137,13 +139,16 @@ class CoopGraph:
         return graph
 
 
+def _type_pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
 def _type_prior(g: CoopGraph) -> dict[tuple[str, str], float]:
     """Share of cooperation edges between each pair of actor types (symmetric)."""
     coo = sp.triu(g.adjacency).tocoo()
     counts: Counter[tuple[str, str]] = Counter()
     for a, b in zip(coo.row, coo.col, strict=True):
-        ta, tb = sorted((g.types[a], g.types[b]))
-        counts[(ta, tb)] += 1
+        counts[_type_pair(g.types[a], g.types[b])] += 1
     total = sum(counts.values()) or 1
     return {k: v / total for k, v in counts.items()}
 
@@ -185,8 +190,7 @@ def pair_features(g: CoopGraph, s: int, cands: np.ndarray) -> np.ndarray:
     fs = g.fields.getrow(s)
     fsim = np.asarray((g.fields[cands] @ fs.T).todense()).ravel()
     ts = g.types[s]
-    prior = np.array([g.type_prior.get(tuple(sorted((ts, g.types[c]))), 0.0)  # type: ignore[arg-type]
-                      for c in cands])
+    prior = np.array([g.type_prior.get(_type_pair(ts, g.types[c]), 0.0) for c in cands])
     same = np.array([g.types[c] == ts for c in cands], float)
     return np.column_stack([
         cn, cl["aa"][cands], cl["ra"][cands], jac, wra[cands], np.log1p(p3[cands]),
@@ -210,7 +214,8 @@ def candidate_pool(g: CoopGraph, s: int, allowed: np.ndarray, *, popular: np.nda
     hop3 = np.argsort(-three, kind="stable")[:size]
     hop3 = hop3[three[hop3] > 0]
     pool = np.unique(np.concatenate([hop2, hop3, popular]))
-    return pool[allowed[pool]]
+    kept: np.ndarray = pool[allowed[pool]]
+    return kept
 
 
 def new_links(rows: Iterable[Participation], *, after: int, until: int | None,

@@ -26,6 +26,7 @@ from graph.store import (
     check_filters,
     check_hops,
     check_limit,
+    edge_in_years,
     matches,
     order_key,
     path_sort_key,
@@ -64,7 +65,8 @@ class EmbeddedStore(GraphStore):
         self._lock_fd: int | None = None
         self._deferred = 0
         self._dirty = False
-        self._graph_cache: dict[tuple[str, ...] | None, nx.Graph] = {}
+        self._graph_cache: dict[tuple[tuple[str, ...] | None, tuple[int, int] | None],
+                                nx.Graph] = {}
 
     # lifecycle ------------------------------------------------------------
     def open(self) -> None:
@@ -311,8 +313,9 @@ class EmbeddedStore(GraphStore):
                 rows.append((uid, erec, orec))
         return rows
 
-    def _simple_graph(self, rel_types: Sequence[str] | None) -> nx.Graph:
-        key = tuple(sorted(rel_types)) if rel_types else None
+    def _simple_graph(self, rel_types: Sequence[str] | None,
+                      years: tuple[int, int] | None) -> nx.Graph:
+        key = (tuple(sorted(rel_types)) if rel_types else None, years)
         cached = self._graph_cache.get(key)
         if cached is not None:
             return cached
@@ -320,7 +323,7 @@ class EmbeddedStore(GraphStore):
         g = nx.Graph()
         g.add_nodes_from(self._nodes)
         for erec in self._edges.values():
-            if types and erec["type"] not in types:
+            if (types and erec["type"] not in types) or not edge_in_years(erec, years):
                 continue
             a, b = erec["source"], erec["target"]
             best = g.get_edge_data(a, b)
@@ -330,7 +333,8 @@ class EmbeddedStore(GraphStore):
         return g
 
     def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
-                       rel_types: Sequence[str] | None = None) -> list[Path]:
+                       rel_types: Sequence[str] | None = None,
+                       years: tuple[int, int] | None = None) -> list[Path]:
         """Up to ``k`` shortest simple paths (Yen's algorithm on the undirected graph)."""
         check_hops(max_hops)
         check_limit("k", k, 100)
@@ -340,7 +344,7 @@ class EmbeddedStore(GraphStore):
                 raise NotFound("node", end)
         if source == target:
             return []
-        g = self._simple_graph(rel_types)
+        g = self._simple_graph(rel_types, years)
         found: list[list[str]] = []
         try:
             for nodes in nx.shortest_simple_paths(g, source, target):

@@ -302,3 +302,13 @@ def test_data_persists_across_restart(loaded: GraphStore, backend: str,
     finally:
         if backend == "neo4j":
             fresh.close()
+
+
+def test_paths_year_window(loaded: GraphStore) -> None:
+    # 山东农业大学 -合作(2017-2020)- ent:a -合作(no years)- team:r
+    inside = loaded.shortest_paths(source="uni:4137010434", target="team:r",
+                                   rel_types=["COOPERATES_WITH"], years=(2019, 2021))
+    assert [n.uid for n in inside[0].nodes] == ["uni:4137010434", "ent:a", "team:r"]
+    before = loaded.shortest_paths(source="uni:4137010434", target="team:r",
+                                   rel_types=["COOPERATES_WITH"], years=(2010, 2015))
+    assert before == []

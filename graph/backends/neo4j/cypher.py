@@ -135,7 +135,11 @@ def shortest_groups(groups: int, max_hops: int, rel_types: Sequence[str] | None)
     lengths, so ties are complete and the caller can order them deterministically.
     """
     types = "|".join(_rtype(t) for t in rel_types) if rel_types else ""
-    rel = f"[:{types}]" if types else "[]"
+    # the year window ($lo, $hi; null for none) mirrors graph.store.edge_in_years
+    rel = (f"[r{':' + types if types else ''} WHERE $lo IS NULL OR ("
+           "(r.year IS NULL OR (r.year >= $lo AND r.year <= $hi)) "
+           "AND (r.first_year IS NULL OR r.first_year <= $hi) "
+           "AND (r.last_year IS NULL OR r.last_year >= $lo))]")
     return (f"MATCH p = SHORTEST {_int(groups, 1, 50)} GROUPS "
             f"(a:{BASE} {{uid: $source}})-{rel}-{{1,{_int(max_hops, 1, 6)}}}"
             f"(b:{BASE} {{uid: $target}}) "

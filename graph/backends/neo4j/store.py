@@ -253,7 +253,8 @@ class Neo4jStore(GraphStore):
         return out
 
     def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
-                       rel_types: Sequence[str] | None = None) -> list[Path]:
+                       rel_types: Sequence[str] | None = None,
+                       years: tuple[int, int] | None = None) -> list[Path]:
         """Up to ``k`` shortest simple paths, from Neo4j's SHORTEST k GROUPS."""
         check_hops(max_hops)
         check_limit("k", k, 100)
@@ -267,7 +268,8 @@ class Neo4jStore(GraphStore):
         groups = min(k, max_hops)
         while True:
             rows = self._read(cypher.shortest_groups(groups, max_hops, rel_types),
-                              source=source, target=target, cap=PATH_CAP)
+                              source=source, target=target, cap=PATH_CAP,
+                              lo=years[0] if years else None, hi=years[1] if years else None)
             paths = _simple_paths(rows)
             if len(paths) >= k or groups >= max_hops:
                 break
