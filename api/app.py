@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 
-from api import errors
+from api import errors, routes_query
+from api.graphcache import GraphCache
 from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import MAX_HOPS, GraphStore
@@ -49,7 +50,9 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
     app = FastAPI(title="innograph", version="0.1.0", lifespan=lifespan,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
+    app.state.graphs = GraphCache()
     errors.install(app)
+    app.include_router(routes_query.router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -1,0 +1,115 @@
+"""Query commands: search, node, neighbors, path, recommend.
+
+Actors are given by uid or by name/alias (ambiguous names list the candidates
+and exit 2); ``--format json`` prints a list of objects, each with its ``uid``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env
+from api.output import Format, emit
+from api.tables import write_table
+from graph.analytics.paths import path_sentence
+from graph.analytics.recommend import recommend_many
+from graph.settings import Settings
+from schemas.nodes import sensitive_fields
+
+Kinds = Annotated[list[str] | None, typer.Option("--kind", help="label to propose, repeatable")]
+
+
+@app.command()
+def search(text: str, label: Annotated[list[str] | None, typer.Option("--label")] = None,
+           limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+           fmt: FormatOpt = Format.table) -> None:
+    """Find actors by a Chinese name, alias or keyword substring."""
+    with store_from_env(read_only=True) as store:
+        hits = store.search(text=text, labels=label, limit=limit)
+    emit([{"uid": h.node.uid, "label": h.node.label, "name": h.node.name, "score": h.score,
+           "matched": h.matched, "matched_text": h.matched_text} for h in hits], fmt,
+         columns=["uid", "label", "name", "score", "matched", "matched_text"])
+
+
+@app.command()
+def node(actor: str, fmt: FormatOpt = Format.table) -> None:
+    """Show one node with its provenance (personal data only for privileged roles)."""
+    settings = Settings()
+    with store_from_env(read_only=True) as store:
+        uid = resolve_actor(store, actor)
+        n = store.get_node(uid=uid)
+    data: dict[str, Any] = {"uid": n.uid, "label": n.label, **n.model_dump(mode="json")}
+    if settings.role not in ("talent_office", "admin"):
+        for f in sensitive_fields(n.label):
+            data.pop(f, None)
+    if fmt is Format.table:
+        emit([{"field": k, "value": v} for k, v in data.items() if v not in (None, "", [], {})],
+             fmt, title=f"{n.label} {n.name}")
+    else:
+        emit([data], fmt)
+
+
+@app.command()
+def neighbors(actor: str, depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
+              rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
+              label: Annotated[list[str] | None, typer.Option("--label")] = None,
+              per_type: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+              fmt: FormatOpt = Format.table) -> None:
+    """An actor's neighbourhood: counts per relationship type, then the capped expansion."""
+    with store_from_env(read_only=True) as store:
+        uid = resolve_actor(store, actor)
+        hood = store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
+                               per_type_limit=per_type)
+    if fmt is Format.table:
+        typer.echo("counts: " + ", ".join(f"{k} {v}" for k, v in hood.counts.items()))
+    emit([n.model_dump() for n in hood.nodes], fmt, columns=["uid", "label", "name"],
+         title=f"{hood.center.name}" + (" (truncated)" if hood.truncated else ""))
+
+
+@app.command()
+def path(source: str, target: str, k: Annotated[int, typer.Option(min=1, max=20)] = 3,
+         max_hops: Annotated[int, typer.Option(min=1, max=6)] = 4,
+         rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
+         year_from: Annotated[int | None, typer.Option()] = None,
+         year_to: Annotated[int | None, typer.Option()] = None,
+         fmt: FormatOpt = Format.table) -> None:
+    """查关系: shortest collaboration paths between two actors, as Chinese sentences."""
+    years = None
+    if year_from is not None or year_to is not None:
+        years = (year_from or 1900, year_to or 2100)
+    with store_from_env(read_only=True) as store:
+        a, b = resolve_actor(store, source), resolve_actor(store, target)
+        paths = store.shortest_paths(source=a, target=b, k=k, max_hops=max_hops,
+                                     rel_types=rel_type, years=years)
+    if not paths:
+        typer.echo(f"no path within {max_hops} hops", err=True)
+    emit([{"uid": f"{a}->{b}#{i + 1}", "hops": p.hops, "sentence": path_sentence(p),
+           "nodes": [n.uid for n in p.nodes]} for i, p in enumerate(paths)], fmt,
+         columns=["hops", "sentence"] if fmt is Format.table else None)
+
+
+@app.command()
+def recommend(actors: Annotated[list[str], typer.Argument(help="uids or names")],
+              kind: Kinds = None, k: Annotated[int, typer.Option(min=1, max=500)] = 20,
+              out: Annotated[Path | None, typer.Option(help="write .csv or .xlsx")] = None,
+              fmt: FormatOpt = Format.table) -> None:
+    """Partner recommendations with reasons; several actors make a batch list."""
+    with store_from_env(read_only=True) as store:
+        uids = [resolve_actor(store, a) for a in actors]
+        g = store.subgraph()
+    try:
+        lists = recommend_many(g, uids, kinds=kind, k=k)
+    except KeyError as exc:
+        raise fail(f"unknown actor {exc}") from exc
+    rows = [{"source": g.nodes[u]["name"], "source_uid": u, "rank": i + 1, **rec}
+            for u in uids for i, rec in enumerate(lists[u])]
+    cols = ["source", "rank", "uid", "label", "name", "score", "reason"]
+    if out is not None:
+        write_table(rows, out, columns=["source_uid", "source", "rank", "uid", "label", "name",
+                                        "score", "structure", "content", "shared_partners",
+                                        "shared_fields", "reason"])
+        typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
+    emit(rows, fmt, columns=cols if fmt is Format.table else None)

@@ -1,0 +1,87 @@
+"""Routes for paths with sentences, shared partners and partner recommendations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import networkx as nx
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from api.graphcache import GraphCache
+from api.tables import xlsx_bytes
+from graph.analytics.paths import path_sentence, shared_partners
+from graph.analytics.recommend import recommend_partners
+from graph.store import MAX_HOPS, GraphStore
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REC_COLUMNS = ["uid", "label", "name", "score", "structure", "content", "shared_partners",
+               "shared_fields", "reason"]
+
+
+def _store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
+    return store
+
+
+def _graph(request: Request) -> nx.MultiDiGraph:
+    cache: GraphCache = request.app.state.graphs
+    return cache.graph(_store(request))
+
+
+StoreArg = Annotated[GraphStore, Depends(_store)]
+GraphArg = Annotated[nx.MultiDiGraph, Depends(_graph)]
+
+
+@router.get("/paths/explained")
+def paths_explained(store: StoreArg, source: str, target: str,
+                    k: Annotated[int, Query(ge=1, le=20)] = 3,
+                    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
+                    rel_type: Annotated[list[str] | None, Query()] = None,
+                    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+                    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+                    ) -> list[dict[str, Any]]:
+    """查关系:最短路径及其中文表述(可限定关系类型与年份区间)。"""
+    years = None
+    if year_from is not None or year_to is not None:
+        years = (year_from or 1900, year_to or 2100)
+    paths = store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
+                                 rel_types=rel_type, years=years)
+    return [{"hops": p.hops, "sentence": path_sentence(p), **p.model_dump()} for p in paths]
+
+
+@router.get("/paths/shared")
+def paths_shared(store: StoreArg, g: GraphArg, a: str, b: str,
+                 rel_type: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    """两个主体的共同伙伴。"""
+    for uid in (a, b):
+        store.get_node(uid=uid)  # 404 for unknown uids
+    return shared_partners(g, a, b, rel_types=rel_type)
+
+
+def _recommend(store: GraphStore, g: nx.MultiDiGraph, uid: str, kind: list[str] | None,
+               k: int) -> list[dict[str, Any]]:
+    node = store.get_node(uid=uid)
+    if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
+                          "Team", "Talent", "Government"}:
+        raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
+    return recommend_partners(g, uid, kinds=kind, k=k)
+
+
+@router.get("/recommendations/{uid}.xlsx")
+def recommendations_xlsx(uid: str, store: StoreArg, g: GraphArg,
+                         kind: Annotated[list[str] | None, Query()] = None,
+                         k: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
+    """合作伙伴推荐名单(Excel 下载)。"""
+    rows = _recommend(store, g, uid, kind, k)
+    return Response(xlsx_bytes(rows, columns=REC_COLUMNS), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="recommendations.xlsx"'})
+
+
+@router.get("/recommendations/{uid}")
+def recommendations(uid: str, store: StoreArg, g: GraphArg,
+                    kind: Annotated[list[str] | None, Query(description="推荐的主体类型")] = None,
+                    k: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
+    """为一个主体推荐新的合作伙伴,并说明理由(共同伙伴、同属领域)。"""
+    return _recommend(store, g, uid, kind, k)

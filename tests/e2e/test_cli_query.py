@@ -1,0 +1,71 @@
+"""Query commands on the embedded store: names resolve, formats are usable by scripts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from api import cli_query  # noqa: F401  (registers the commands)
+from api.cli import app
+from graph.backends.embedded import EmbeddedStore
+from tests.contract.fixture import EDGES, NODES
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    store.close()
+    monkeypatch.setenv("INNOGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("INNOGRAPH_STORE", "embedded")
+    monkeypatch.delenv("INNOGRAPH_ROLE", raising=False)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_path_by_names_reads_as_a_sentence(home: Path) -> None:
+    code, out, _ = run("path", "山农大", "康复机器人创新团队", "--format", "json")
+    assert code == 0
+    paths = json.loads(out)
+    assert paths[0]["sentence"] == "山东农业大学 —合作→ 泰安康养医疗器械有限公司 —合作→ 康复机器人创新团队"
+    assert all("uid" in p for p in paths)
+
+
+def test_ambiguous_and_unknown_names_exit_non_zero(home: Path) -> None:
+    code, _, err = run("path", "泰山", "山农大")
+    assert code == 2 and "泰山学院" in err and "泰山科技学院" in err
+    code, _, err = run("neighbors", "不存在的单位")
+    assert code == 1 and "不存在的单位" in err
+
+
+def test_search_and_node_formats(home: Path) -> None:
+    code, out, _ = run("search", "泰山", "--format", "csv")
+    rows = list(csv.DictReader(out.splitlines()))
+    assert code == 0 and [r["uid"] for r in rows] == ["uni:4137010436", "uni:4137013994"]
+    code, out, _ = run("node", "张三", "--format", "json")
+    detail = json.loads(out)[0]
+    assert detail["uid"] == "tal:张三@泰山学院" and "phone" not in detail
+
+
+def test_recommend_batch_to_xlsx(home: Path) -> None:
+    out = home / "list.xlsx"
+    code, stdout, _ = run("recommend", "ent:a", "ent:b", "--out", str(out), "--format", "json")
+    assert code == 0, stdout
+    rows = json.loads(stdout)
+    assert {r["source_uid"] for r in rows} == {"ent:a", "ent:b"}
+    ws = load_workbook(out).active
+    assert ws is not None
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["source_uid", "source", "rank", "uid"]
+    assert ws.max_row == len(rows) + 1
