@@ -38,7 +38,8 @@ def test_path_by_names_reads_as_a_sentence(home: Path) -> None:
     code, out, _ = run("path", "山农大", "康复机器人创新团队", "--format", "json")
     assert code == 0
     paths = json.loads(out)
-    assert paths[0]["sentence"] == "山东农业大学 —合作→ 泰安康养医疗器械有限公司 —合作→ 康复机器人创新团队"
+    assert paths[0]["sentence"] == ("山东农业大学 —合作→ 泰安康养医疗器械有限公司 "
+                                    "—合作→ 康复机器人创新团队")
     assert all("uid" in p for p in paths)
 
 

@@ -26,7 +26,8 @@ def test_paths_explained(client: TestClient) -> None:
     r = client.get("/paths/explained", params={"source": "plt:lab", "target": "ent:a",
                                                 "rel_type": "MEMBER_OF"})
     assert r.status_code == 200
-    assert r.json()[0]["sentence"] == ("山东省作物生物学重点实验室 —成员→ 山东省智慧康养创新创业共同体 "
+    assert r.json()[0]["sentence"] == ("山东省作物生物学重点实验室 —成员→ "
+                                       "山东省智慧康养创新创业共同体 "
                                        "←成员— 泰安康养医疗器械有限公司")
     r = client.get("/paths/explained", params={"source": "uni:4137010434", "target": "team:r",
                                                 "rel_type": "COOPERATES_WITH",
