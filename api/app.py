@@ -5,9 +5,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query
 
-from api import errors, routes_query
+from api import errors, routes_gaps, routes_match, routes_query
+from api.deps import SettingsDep, StoreDep
 from api.graphcache import GraphCache
 from graph.factory import open_store
 from graph.settings import Settings
@@ -16,22 +17,6 @@ from schemas.nodes import sensitive_fields
 from schemas.results import Neighborhood, Path, SearchHit, Stats
 
 PRIVILEGED_ROLES = frozenset({"talent_office", "admin"})
-
-
-def get_store(request: Request) -> GraphStore:
-    """The store opened by the app's lifespan."""
-    store: GraphStore = request.app.state.store
-    return store
-
-
-def get_settings(request: Request) -> Settings:
-    """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-StoreDep = Annotated[GraphStore, Depends(get_store)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAPI:
@@ -53,6 +38,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
     app.state.graphs = GraphCache()
     errors.install(app)
     app.include_router(routes_query.router)
+    app.include_router(routes_match.router)
+    app.include_router(routes_gaps.router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

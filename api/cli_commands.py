@@ -1,2 +1,11 @@
 """Registers the command modules of later features on the main CLI app."""
-from api import cli_linkpred  # noqa: F401
+
+from api import (  # noqa: F401  (importing a module registers its commands)
+    cli_extract,
+    cli_gaps,
+    cli_generate,
+    cli_ingest,
+    cli_linkpred,
+    cli_match,
+    cli_query,
+)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import networkx as nx
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from api.graphcache import GraphCache
+from api.deps import GraphDep, StoreDep
 from api.tables import xlsx_bytes
 from graph.analytics.paths import path_sentence, shared_partners
 from graph.analytics.recommend import recommend_partners
@@ -20,22 +20,8 @@ REC_COLUMNS = ["uid", "label", "name", "score", "structure", "content", "shared_
                "shared_fields", "reason"]
 
 
-def _store(request: Request) -> GraphStore:
-    store: GraphStore = request.app.state.store
-    return store
-
-
-def _graph(request: Request) -> nx.MultiDiGraph:
-    cache: GraphCache = request.app.state.graphs
-    return cache.graph(_store(request))
-
-
-StoreArg = Annotated[GraphStore, Depends(_store)]
-GraphArg = Annotated[nx.MultiDiGraph, Depends(_graph)]
-
-
 @router.get("/paths/explained")
-def paths_explained(store: StoreArg, source: str, target: str,
+def paths_explained(store: StoreDep, source: str, target: str,
                     k: Annotated[int, Query(ge=1, le=20)] = 3,
                     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
                     rel_type: Annotated[list[str] | None, Query()] = None,
@@ -52,7 +38,7 @@ def paths_explained(store: StoreArg, source: str, target: str,
 
 
 @router.get("/paths/shared")
-def paths_shared(store: StoreArg, g: GraphArg, a: str, b: str,
+def paths_shared(store: StoreDep, g: GraphDep, a: str, b: str,
                  rel_type: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
     """两个主体的共同伙伴。"""
     for uid in (a, b):
@@ -70,7 +56,7 @@ def _recommend(store: GraphStore, g: nx.MultiDiGraph, uid: str, kind: list[str] 
 
 
 @router.get("/recommendations/{uid}.xlsx")
-def recommendations_xlsx(uid: str, store: StoreArg, g: GraphArg,
+def recommendations_xlsx(uid: str, store: StoreDep, g: GraphDep,
                          kind: Annotated[list[str] | None, Query()] = None,
                          k: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
     """合作伙伴推荐名单(Excel 下载)。"""
@@ -80,7 +66,7 @@ def recommendations_xlsx(uid: str, store: StoreArg, g: GraphArg,
 
 
 @router.get("/recommendations/{uid}")
-def recommendations(uid: str, store: StoreArg, g: GraphArg,
+def recommendations(uid: str, store: StoreDep, g: GraphDep,
                     kind: Annotated[list[str] | None, Query(description="推荐的主体类型")] = None,
                     k: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
     """为一个主体推荐新的合作伙伴,并说明理由(共同伙伴、同属领域)。"""

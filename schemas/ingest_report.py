@@ -50,8 +50,12 @@ class MergedName(BaseModel):
     name: str = Field(description="the stored name, which is kept")
     alias: str = Field(description="the row's spelling, added to the aliases when different")
     source: str = Field(description="locator of the row")
-    rule: str = Field(description="how the identity was found: uid, code, exact, alias, "
-                                  "run (an earlier row of this run)")
+    rule: str = Field(description="how the identity was found: duplicate row, alias (an "
+                                  "earlier row of this table), a resolver rule (exact, "
+                                  "store_alias, alias_table, suffix_variant…), or "
+                                  "official_code (a stored node merged into the node an "
+                                  "official code identifies)")
+    merge_id: str | None = Field(default=None, description="the store merge, when one was made")
 
 
 class ReviewCandidate(BaseModel):
@@ -123,7 +127,9 @@ class IngestReport(BaseModel):
     rejected: list[RejectedRow] = Field(default_factory=list)
     merged: list[MergedName] = Field(default_factory=list)
     queued_for_review: list[ReviewItem] = Field(default_factory=list)
-    batches: int = 0
+    batches: int = Field(default=0, description="store batches written")
+    warnings: list[str] = Field(default_factory=list,
+                                description="files skipped and other run-level notes")
     report_path: str | None = None
 
     @model_validator(mode="after")

@@ -1,0 +1,136 @@
+"""``innograph gaps …``: cooperation-gap tables (fields, isolated actors, holes, plan targets).
+
+Every command reads the whole graph once (``store.subgraph()``), runs one pure
+function of :mod:`graph.analytics.gaps` or :mod:`graph.analytics.targets`, and
+prints a table (Chinese headers), JSON (English keys) or CSV (Chinese headers),
+or writes ``--out FILE.csv`` / ``FILE.xlsx`` for a spreadsheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import networkx as nx
+import typer
+
+from api.cli import FormatOpt, app, fail, store_from_env
+from api.output import Format, emit
+from api.tables import write_table
+from graph.analytics.gaps import (
+    COMMUNITY_COLUMNS,
+    FIELD_GAP_COLUMNS,
+    HOLE_COLUMNS,
+    ISOLATED_COLUMNS,
+    IsolatedKind,
+    cooperation_communities,
+    field_gaps,
+    isolated_actors,
+    structural_holes,
+)
+from graph.analytics.targets import (
+    TARGET_COLUMNS,
+    TargetRulesError,
+    load_target_rules,
+    plan_targets,
+)
+
+gaps_app = typer.Typer(help="缺口分析: cooperation gaps as tables to sort and export.",
+                       no_args_is_help=True)
+app.add_typer(gaps_app, name="gaps")
+
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", dir_okay=False, help="write the table to FILE.csv or FILE.xlsx instead")]
+
+
+def localise(rows: Sequence[Mapping[str, Any]],
+             columns: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rows keyed by the Chinese column names, in the order of ``columns``."""
+    return [{zh: row.get(key) for key, zh in columns.items()} for row in rows]
+
+
+def _graph() -> nx.MultiDiGraph:
+    with store_from_env(read_only=True) as store:
+        return store.subgraph()
+
+
+def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
+          out: Path | None, title: str) -> None:
+    if out is not None:
+        if out.suffix.lower() not in (".csv", ".xlsx"):
+            raise fail(f"--out must end in .csv or .xlsx, got '{out.name}'")
+        write_table(localise(rows, columns), out, columns=list(columns.values()))
+        typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
+        return
+    if fmt is Format.json:
+        emit(rows, fmt)
+        return
+    emit(localise(rows, columns), fmt, title=title, columns=list(columns.values()))
+
+
+@gaps_app.command("fields")
+def fields_cmd(
+    rollup: Annotated[bool, typer.Option(
+        "--rollup", help="top-level fields only, sub-fields counted in their parent")] = False,
+    projects: Annotated[bool, typer.Option(
+        "--projects/--no-projects", help="count joint projects of the field as links")] = True,
+    min_demand: Annotated[int, typer.Option("--min-demand", min=0,
+                                            help="leave out fields with less demand")] = 0,
+    fmt: FormatOpt = Format.table, out: OutOpt = None,
+) -> None:
+    """领域供需缺口: demand vs supply vs links per field, biggest gap first."""
+    rows = field_gaps(_graph(), rollup=rollup, via_projects=projects, min_demand=min_demand)
+    _show(rows, FIELD_GAP_COLUMNS, fmt, out, "领域供需缺口 (缺口分 = 未对接需求主体数 × 需求占比)")
+
+
+@gaps_app.command("isolated")
+def isolated_cmd(
+    kind: Annotated[list[IsolatedKind] | None, typer.Option(
+        "--kind", "-k", help="only these kinds (repeatable)")] = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None,
+) -> None:
+    """孤立主体: enterprises, platforms and teams without the partners they should have."""
+    rows = isolated_actors(_graph(), kinds=kind)
+    _show(rows, ISOLATED_COLUMNS, fmt, out, "孤立主体")
+
+
+@gaps_app.command("holes")
+def holes_cmd(
+    seed: Annotated[int, typer.Option(help="Louvain seed")] = 42,
+    resolution: Annotated[float, typer.Option(min=0.01, max=100.0,
+                                              help="Louvain resolution")] = 1.0,
+    threshold: Annotated[float, typer.Option(
+        min=0.0, max=0.99, help="balance beyond which a community is demand/supply-heavy")
+    ] = 0.0,
+    max_bridges: Annotated[int | None, typer.Option(
+        "--max-bridges", min=0, help="only pairs with at most this many bridges")] = None,
+    communities: Annotated[bool, typer.Option(
+        "--communities", help="list the communities instead of the pairs")] = False,
+    fmt: FormatOpt = Format.table, out: OutOpt = None,
+) -> None:
+    """结构洞: demand-heavy and supply-heavy communities that few edges join, with brokers."""
+    g = _graph()
+    if communities:
+        rows = cooperation_communities(g, seed=seed, resolution=resolution, threshold=threshold)
+        _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区 (Louvain, seed {seed})")
+        return
+    rows = structural_holes(g, seed=seed, resolution=resolution, threshold=threshold,
+                            max_bridges=max_bridges)
+    _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞 (Louvain, seed {seed})")
+
+
+@gaps_app.command("targets")
+def targets_cmd(
+    rules: Annotated[Path | None, typer.Option(
+        "--rules", exists=True, dir_okay=False, help="counting rules (YAML) to use instead "
+        "of the bundled graph/analytics/data/target_rules.yaml")] = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None,
+) -> None:
+    """规划目标完成情况: each Target against what the graph counts, with the query used."""
+    try:
+        loaded = load_target_rules(rules)
+    except TargetRulesError as exc:
+        raise fail(str(exc)) from exc
+    rows = plan_targets(_graph(), rules=loaded)
+    _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况")

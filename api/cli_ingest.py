@@ -1,0 +1,288 @@
+"""CLI commands of the ingest feature: ingest, review, unmerge, resolve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli import FormatOpt, app, fail, store_from_env
+from api.output import Format, emit
+from graph.errors import GraphError
+from graph.factory import open_store
+from graph.settings import Settings
+from graph.store import GraphStore
+from ingest.errors import IngestError
+from ingest.pipeline import run_ingest
+from ingest.review import ReviewQueue
+from schemas.ingest_report import IngestReport
+from schemas.nodes import NODE_MODELS
+
+review_app = typer.Typer(help="Decide fuzzy identity matches queued by ingest.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+REVIEW_FILE = "review.json"
+REPORTS_DIR = "reports"
+
+
+def review_queue(settings: Settings) -> ReviewQueue:
+    """The review queue of the store home (``<home>/review.json``)."""
+    try:
+        return ReviewQueue(settings.home / REVIEW_FILE)
+    except IngestError as exc:
+        raise fail(str(exc)) from exc
+
+
+class _Bar:
+    """Adapts the pipeline's progress protocol to one reused rich progress task."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("ingest", total=None)
+
+    def start(self, description: str, total: int | None) -> None:
+        self.progress.reset(self.task, total=total, description=description)
+
+    def advance(self, steps: int = 1) -> None:
+        self.progress.advance(self.task, steps)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="data files and/or directories")],
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", "-m", help="mapping file for a data file that has none beside it")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="where to save the report JSON (default: <home>/reports/)")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1,
+                                            help="nodes or relationships per batch")] = 500,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="no progress bar and no table: one line")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="exit with status 2 when any row was rejected")] = False,
+) -> None:
+    """Ingest registry files (CSV, XLSX, JSON, JSONL) through their mapping files.
+
+    A directory ingests every data file that has a <file>.mapping.yaml beside it,
+    in the order the mappings declare (docs/mapping.md). Rejected rows go to the
+    report, fuzzy matches to the review queue (innograph review list).
+    """
+    settings = Settings()
+    queue = review_queue(settings)
+    with store_from_env() as store:
+        try:
+            if quiet or as_json:
+                rep = _run(store, paths, mapping, queue, batch_size, None, report,
+                           settings.home / REPORTS_DIR)
+            else:
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn())
+                with Progress(*columns, transient=True) as progress:
+                    rep = _run(store, paths, mapping, queue, batch_size, _Bar(progress), report,
+                               settings.home / REPORTS_DIR)
+        except (IngestError, GraphError) as exc:
+            raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(rep.model_dump_json(indent=2))
+    elif quiet:
+        typer.echo(_one_line(rep))
+    else:
+        print_summary(rep)
+    if strict and rep.rejected:
+        raise typer.Exit(2)
+
+
+def _run(store: GraphStore, paths: list[Path], mapping: Path | None, queue: ReviewQueue,
+         batch_size: int, bar: _Bar | None, report: Path | None,
+         report_dir: Path) -> IngestReport:
+    return run_ingest(store, paths, mapping=mapping, review=queue, batch_size=batch_size,
+                      progress=bar, report_path=report, report_dir=report_dir)
+
+
+def _one_line(rep: IngestReport) -> str:
+    return (f"rows {rep.rows_read}: {rep.accepted} accepted, {len(rep.rejected)} rejected; "
+            f"{rep.created} created, {rep.updated} updated, {rep.unchanged} unchanged; "
+            f"{len(rep.merged)} merged, {len(rep.queued_for_review)} queued for review; "
+            f"{rep.elapsed_seconds:.1f}s; report {rep.report_path}")
+
+
+def print_summary(rep: IngestReport, *, max_rejects: int = 10) -> None:
+    """Print the report as rich tables: writes per label/type, files, first rejects."""
+    console = Console()
+    writes = Table(title="written")
+    for col in ("kind", "name", "created", "updated", "unchanged"):
+        writes.add_column(col, justify="right" if col in ("created", "updated", "unchanged")
+                          else "left")
+    for kind, counts in (("node", rep.nodes), ("relationship", rep.relationships)):
+        for name, s in sorted(counts.items()):
+            writes.add_row(kind, name, str(s.created), str(s.updated), str(s.unchanged))
+    console.print(writes)
+    files = Table(title="files")
+    for col in ("file", "rows", "accepted", "rejected", "encoding"):
+        files.add_column(col)
+    for f in rep.files:
+        name = Path(f.file).name + (f"[{f.sheet}]" if f.sheet else "")
+        files.add_row(name, str(f.rows_read), str(f.accepted), str(f.rejected),
+                      f.encoding or "")
+    console.print(files)
+    if rep.rejected:
+        rej = Table(title=f"rejected rows (first {min(max_rejects, len(rep.rejected))} of "
+                          f"{len(rep.rejected)})")
+        for col in ("where", "column", "reason"):
+            rej.add_column(col)
+        for r in rep.rejected[:max_rejects]:
+            rej.add_row(r.locator, r.column, r.reason)
+        console.print(rej)
+    for f in rep.files:
+        for w in f.warnings:
+            console.print(f"[yellow]warning[/yellow] {Path(f.file).name}: {w}")
+    for w in rep.warnings:
+        console.print(f"[yellow]warning[/yellow] {w}")
+    console.print(_one_line(rep))
+
+
+# ---------------------------------------------------------------------------- review
+@review_app.command("list")
+def review_list(
+    status: Annotated[str, typer.Option(
+        "--status", help="pending, accepted, rejected or all")] = "pending",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List review items: a new node and the existing ones it may be."""
+    if status not in ("pending", "accepted", "rejected", "all"):
+        raise fail(f"--status must be pending, accepted, rejected or all, not '{status}'")
+    queue = review_queue(Settings())
+    items = queue.items(status=None if status == "all" else status)
+    rows = [{"id": i.id, "status": i.status, "label": i.label, "name": i.name, "uid": i.uid,
+             "source": i.source,
+             "candidates": [f"{c.name} ({c.uid}, {c.score:.2f})" for c in i.candidates],
+             "merge_id": i.merge_id or ""} for i in items]
+    if fmt is Format.json:
+        typer.echo(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False,
+                              indent=2))
+        return
+    emit(rows, fmt, title=f"review queue ({status})",
+         columns=["id", "status", "label", "name", "uid", "source", "candidates", "merge_id"])
+
+
+@review_app.command("accept")
+def review_accept(
+    item_id: Annotated[str, typer.Argument(help="review item id (review list)")],
+    candidate: Annotated[str | None, typer.Option(
+        "--candidate", help="uid of the candidate to merge into (default: the best)")] = None,
+) -> None:
+    """Accept a match: merge the new node into the candidate (undo with unmerge)."""
+    queue = review_queue(Settings())
+    with store_from_env() as store:
+        try:
+            record = queue.accept(item_id, store=store, candidate=candidate)
+        except IngestError as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(f"merged {', '.join(record.merged)} into {record.kept}: {record.merge_id} "
+               f"(undo: innograph unmerge {record.merge_id})")
+
+
+@review_app.command("reject")
+def review_reject(
+    item_id: Annotated[str, typer.Argument(help="review item id (review list)")],
+    note: Annotated[str, typer.Option("--note", help="why they differ")] = "",
+) -> None:
+    """Reject a match: the new node and the candidates are different entities."""
+    queue = review_queue(Settings())
+    try:
+        item = queue.reject(item_id, note=note)
+    except IngestError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"{item.id}: kept '{item.name}' ({item.uid}) apart from "
+               f"{', '.join(c.uid for c in item.candidates)}")
+
+
+@app.command()
+def unmerge(merge_id: Annotated[str, typer.Argument(help="merge id (from review accept)")]
+            ) -> None:
+    """Undo a merge: restore the merged nodes and their relationships."""
+    settings = Settings()
+    with store_from_env() as store:
+        try:
+            record = store.unmerge(merge_id=merge_id)
+        except GraphError as exc:
+            raise fail(str(exc)) from exc
+    item = review_queue(settings).reopen_merge(merge_id)
+    typer.echo(f"restored {', '.join(record.merged)} (merged into {record.kept} by "
+               f"{merge_id})" + (f"; review item {item.id} is pending again" if item else ""))
+
+
+# ---------------------------------------------------------------------------- resolve
+def _kind(kind: str | None) -> str | None:
+    if kind is None:
+        return None
+    by_lower = {lb.lower(): lb for lb in NODE_MODELS}
+    label = by_lower.get(kind.lower())
+    if label is None:
+        raise fail(f"unknown kind '{kind}' (kinds: {', '.join(NODE_MODELS)})")
+    return label
+
+
+def _graph_exists(settings: Settings) -> bool:
+    if settings.store != "embedded":
+        return True
+    from graph.backends.embedded import SNAPSHOT
+
+    return (settings.home / "store" / SNAPSHOT).exists()
+
+
+@app.command()
+def resolve(
+    names: Annotated[list[str], typer.Argument(help="names to resolve")],
+    kind: Annotated[str | None, typer.Option(
+        "--kind", "-k", help="label to resolve among (Enterprise, University…)")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Say which entity each name is: uid, name, kind, score and rule, or the candidates.
+
+    Uses the graph when there is one (opened read-only) and the shipped
+    gazetteers in any case.
+    """
+    from ingest.resolve import Resolver
+
+    label = _kind(kind)
+    settings = Settings()
+    store: GraphStore | None = None
+    note = "gazetteers only (no graph yet)"
+    if _graph_exists(settings):
+        try:
+            store = open_store(settings, read_only=True)
+            note = f"{store.backend} graph and gazetteers"
+        except GraphError as exc:
+            note = f"gazetteers only (graph unavailable: {exc})"
+    try:
+        resolver = Resolver(store=store)
+        rows: list[dict[str, Any]] = []
+        for name in names:
+            res = resolver.resolve(name, label=label)
+            if res.status == "matched":
+                rows.append({"query": name, "status": "matched", "uid": res.uid,
+                             "name": res.name, "kind": res.label,
+                             "score": round(float(res.score), 4), "rule": res.rule})
+            elif res.status == "ambiguous":
+                for c in res.candidates:
+                    rows.append({"query": name, "status": "candidate", "uid": c.uid,
+                                 "name": c.name, "kind": c.label,
+                                 "score": round(float(c.score), 4), "rule": c.rule})
+            else:
+                rows.append({"query": name, "status": "none", "uid": None, "name": None,
+                             "kind": None, "score": None, "rule": None})
+    except IngestError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        if store is not None:
+            store.close()
+    emit(rows, fmt, title=f"resolve ({note})",
+         columns=["query", "status", "uid", "name", "kind", "score", "rule"])

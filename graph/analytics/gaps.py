@@ -1,0 +1,585 @@
+"""Cooperation gaps: where demand for technology meets too little supply or too few links.
+
+Three queries over the graph returned by ``GraphStore.subgraph()`` (nodes carry
+their stored records, edges carry records with a ``type``), each a plain list
+of rows that an analyst can sort and export:
+
+* :func:`field_gaps` — per field, demand (enterprises) against supply (research
+  actors) and the cooperation links between the two sides;
+* :func:`isolated_actors` — actors that should cooperate and do not;
+* :func:`structural_holes` (and :func:`cooperation_communities`) — communities of
+  the cooperation graph that are heavy on demand or on supply, and the pairs of
+  them that few edges join, with the brokers that do join them.
+
+The plan's quantified targets are in :mod:`graph.analytics.targets`.
+
+Demand actors are enterprises. Supply (research) actors are universities,
+institutes, teams, platforms, hospitals and talents. Column names are keys in
+English; ``*_COLUMNS`` give the Chinese header of each for people's tables.
+
+>>> g = nx.MultiDiGraph()
+>>> for uid, label in [("e1", "Enterprise"), ("u1", "University"), ("f1", "Field")]:
+...     g.add_node(uid, uid=uid, label=label, name=uid)
+>>> _ = g.add_edge("e1", "f1", type="NEEDS")
+>>> _ = g.add_edge("u1", "f1", type="OFFERS")
+>>> [(r["field"], r["demand"], r["supply"], r["links"]) for r in field_gaps(g)]
+[('f1', 1, 1, 0)]
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from enum import StrEnum
+from itertools import product
+from typing import Any
+
+import networkx as nx
+
+DEMAND_LABEL = "Enterprise"
+SUPPLY_LABELS: tuple[str, ...] = ("University", "Institute", "Team", "Platform", "Hospital",
+                                  "Talent")
+"""Research actors: the supply side of every gap query."""
+PARTICIPATION_TYPES = ("PARTICIPATES_IN", "UNDERTAKES")
+"""Ways of taking part in a project (the lead undertakes, the others participate)."""
+HIGH_TECH_TAG = "高新技术企业"
+
+FIELD_GAP_COLUMNS: dict[str, str] = {
+    "field": "领域", "field_uid": "领域标识", "parent": "上级领域",
+    "demand": "需求主体数", "needs": "需求数", "supply": "供给主体数",
+    "links": "对接链接数", "linked_demand": "已对接需求主体数", "coverage": "对接覆盖率",
+    "supply_ratio": "供需比", "gap_score": "缺口分",
+}
+ISOLATED_COLUMNS: dict[str, str] = {
+    "kind": "类别代码", "kind_name": "类别", "name": "名称", "uid": "标识", "label": "类型",
+    "fields": "领域", "needs": "需求数", "partners": "合作伙伴数", "reason": "原因",
+}
+COMMUNITY_COLUMNS: dict[str, str] = {
+    "community": "社区", "size": "规模", "demand": "需求企业数", "supply": "科研主体数",
+    "balance": "供需倾向", "kind": "类型", "internal_edges": "内部合作边数",
+    "top_members": "主要成员",
+}
+HOLE_COLUMNS: dict[str, str] = {
+    "demand_community": "需求型社区", "supply_community": "供给型社区",
+    "demand_size": "需求社区规模", "supply_size": "供给社区规模",
+    "demand_actors": "需求企业数", "supply_actors": "科研主体数",
+    "bridges": "桥接边数", "bridge_weight": "桥接权重", "hole_score": "结构洞分",
+    "demand_top": "需求社区主要成员", "supply_top": "供给社区主要成员",
+    "brokers": "中介主体", "broker_uids": "中介主体标识", "broker_edges": "中介跨社区边数",
+}
+
+
+class IsolatedKind(StrEnum):
+    """The kinds of isolation :func:`isolated_actors` reports."""
+
+    enterprise_no_partner = "enterprise_no_partner"
+    platform_no_enterprise = "platform_no_enterprise"
+    team_no_enterprise = "team_no_enterprise"
+    high_tech_no_university = "high_tech_no_university"
+
+
+ISOLATED_KIND_NAMES: dict[IsolatedKind, str] = {
+    IsolatedKind.enterprise_no_partner: "有需求无科研伙伴的企业",
+    IsolatedKind.platform_no_enterprise: "无企业用户的平台",
+    IsolatedKind.team_no_enterprise: "无企业合作的团队",
+    IsolatedKind.high_tech_no_university: "无高校合作的高新技术企业",
+}
+
+
+# ---- small readers of the record graph ---------------------------------------------------
+
+def _label(g: nx.MultiDiGraph, n: str) -> str:
+    return str(g.nodes[n].get("label", ""))
+
+
+def _name(g: nx.MultiDiGraph, n: str) -> str:
+    return str(g.nodes[n].get("name") or n)
+
+
+def _order(g: nx.MultiDiGraph, n: str) -> tuple[str, str]:
+    """The store's result order: name, then uid."""
+    return (_name(g, n), n)
+
+
+def _typed_edges(g: nx.MultiDiGraph, *types: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    wanted = set(types)
+    for u, v, d in g.edges(data=True):
+        if d.get("type") in wanted:
+            yield u, v, d
+
+
+def _nodes_of(g: nx.MultiDiGraph, *labels: str) -> list[str]:
+    wanted = set(labels)
+    return sorted(n for n, d in g.nodes(data=True) if d.get("label") in wanted)
+
+
+def _coop_neighbors(g: nx.MultiDiGraph) -> dict[str, set[str]]:
+    """Partners of every actor through COOPERATES_WITH (stored one way, read both ways)."""
+    nbrs: dict[str, set[str]] = defaultdict(set)
+    for u, v, _ in _typed_edges(g, "COOPERATES_WITH"):
+        if u != v:
+            nbrs[u].add(v)
+            nbrs[v].add(u)
+    return nbrs
+
+
+def _weight(d: Mapping[str, Any]) -> float:
+    """An edge's weight; missing or zero weights count as 1 (a known cooperation)."""
+    w = d.get("weight")
+    return float(w) if isinstance(w, int | float) and w > 0 else 1.0
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+# ---- 1. field gaps -------------------------------------------------------------------------
+
+def _field_parents(g: nx.MultiDiGraph) -> dict[str, set[str]]:
+    """Direct parents of each field along SUBFIELD_OF."""
+    parents: dict[str, set[str]] = defaultdict(set)
+    for u, v, _ in _typed_edges(g, "SUBFIELD_OF"):
+        if u != v and _label(g, v) == "Field":
+            parents[u].add(v)
+    return parents
+
+
+def _field_roots(fields: Iterable[str], parents: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Top-level ancestors of each field (a field without parent is its own)."""
+    roots: dict[str, set[str]] = {}
+    for f in fields:
+        seen, stack, top = {f}, [f], set()
+        while stack:
+            x = stack.pop()
+            ups = parents.get(x, set())
+            if not ups:
+                top.add(x)
+            stack.extend(sorted(ups - seen))
+            seen |= ups
+        roots[f] = top or {f}  # a pure cycle has no top: keep the field itself
+    return roots
+
+
+def field_gaps(g: nx.MultiDiGraph, *, rollup: bool = False, via_projects: bool = True,
+               min_demand: int = 0) -> list[dict[str, Any]]:
+    """Demand against supply and the links between them, per field.
+
+    For a field ``f`` (with ``rollup``, a top-level field standing for all its
+    sub-fields along SUBFIELD_OF):
+
+    * demand actors ``D_f``: enterprises IN_FIELD ``f`` or that NEED ``f``;
+      ``needs`` counts the NEEDS relationships;
+    * supply actors ``S_f``: universities, institutes, teams, platforms,
+      hospitals and talents that OFFER ``f`` or are IN_FIELD ``f``;
+    * links ``L_f``: pairs ``(d, s)`` in ``D_f × S_f`` joined by COOPERATES_WITH
+      or (``via_projects``) taking part together (PARTICIPATES_IN / UNDERTAKES)
+      in a project IN_FIELD ``f``;
+    * ``linked_demand``: demand actors with at least one link; coverage
+      ``c_f = linked_demand / |D_f|`` (None without demand);
+    * ``supply_ratio = |D_f| / (1 + |S_f|)``;
+    * ``gap_score = (|D_f| − linked_demand) · |D_f| / (|D_f| + |S_f|)``: the demand
+      actors without a link, weighted by demand's share of the field's actors
+      (1 with no supply at all, 1/2 when supply equals demand). It is 0 when
+      every demand actor has a link or there is no demand.
+
+    Rows are ordered by gap score (highest first), then demand (highest),
+    supply (lowest), field name and uid.
+
+    Args:
+        g: The store's graph (``GraphStore.subgraph()``).
+        rollup: Report top-level fields only, each counting its sub-fields' actors.
+        via_projects: Count co-participation in a project of the field as a link.
+        min_demand: Leave out fields with fewer demand actors.
+
+    Returns:
+        One dict per field with the keys of :data:`FIELD_GAP_COLUMNS`.
+
+    >>> g = nx.MultiDiGraph()
+    >>> for uid, label in [("e1", "Enterprise"), ("e2", "Enterprise"), ("u", "University"),
+    ...                    ("f", "Field")]:
+    ...     g.add_node(uid, uid=uid, label=label, name=uid)
+    >>> _ = g.add_edge("e1", "f", type="NEEDS")
+    >>> _ = g.add_edge("e2", "f", type="IN_FIELD")
+    >>> _ = g.add_edge("u", "f", type="OFFERS")
+    >>> _ = g.add_edge("e1", "u", type="COOPERATES_WITH", weight=2)
+    >>> row = field_gaps(g)[0]
+    >>> [row[k] for k in ("demand", "needs", "supply", "links", "coverage", "gap_score")]
+    [2, 1, 1, 1, 0.5, 0.6667]
+    """
+    fields = _nodes_of(g, "Field")
+    parents = _field_parents(g)
+    roots = _field_roots(fields, parents) if rollup else {f: {f} for f in fields}
+    shown = sorted({r for rs in roots.values() for r in rs})
+    supply_labels = set(SUPPLY_LABELS)
+    demand: dict[str, set[str]] = defaultdict(set)
+    supply: dict[str, set[str]] = defaultdict(set)
+    needs: Counter[str] = Counter()
+    for u, v, d in _typed_edges(g, "IN_FIELD", "NEEDS", "OFFERS"):
+        if v not in roots:
+            continue
+        lu, t = _label(g, u), d["type"]
+        for f in roots[v]:
+            if lu == DEMAND_LABEL and t in ("IN_FIELD", "NEEDS"):
+                demand[f].add(u)
+                needs[f] += t == "NEEDS"
+            elif lu in supply_labels and t in ("IN_FIELD", "OFFERS"):
+                supply[f].add(u)
+
+    coop = _coop_neighbors(g)
+    links: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for f in shown:
+        for a in demand[f]:
+            links[f].update((a, s) for s in coop.get(a, set()) & supply[f])
+    if via_projects:
+        project_fields: dict[str, set[str]] = defaultdict(set)
+        for u, v, _ in _typed_edges(g, "IN_FIELD"):
+            if _label(g, u) == "Project" and v in roots:
+                project_fields[u] |= roots[v]
+        members: dict[str, set[str]] = defaultdict(set)
+        for u, v, _ in _typed_edges(g, *PARTICIPATION_TYPES):
+            if v in project_fields:
+                members[v].add(u)
+        for p, fs in project_fields.items():
+            for f in fs:
+                links[f].update(product(members[p] & demand[f], members[p] & supply[f]))
+
+    parent_names = {} if rollup else {
+        f: "、".join(sorted(_name(g, p) for p in parents.get(f, ()))) for f in fields}
+    rows: list[dict[str, Any]] = []
+    for f in shown:
+        n_d, n_s = len(demand[f]), len(supply[f])
+        if n_d < min_demand:
+            continue
+        linked = len({a for a, _ in links[f]})
+        score = (n_d - linked) * n_d / (n_d + n_s) if n_d else 0.0
+        rows.append({
+            "field": _name(g, f), "field_uid": f, "parent": parent_names.get(f, ""),
+            "demand": n_d, "needs": needs[f], "supply": n_s, "links": len(links[f]),
+            "linked_demand": linked, "coverage": _ratio(linked, n_d),
+            "supply_ratio": round(n_d / (1 + n_s), 4), "gap_score": round(score, 4)})
+    rows.sort(key=lambda r: (-r["gap_score"], -r["demand"], r["supply"], r["field"],
+                             r["field_uid"]))
+    return rows
+
+
+# ---- 2. isolated actors --------------------------------------------------------------------
+
+def _parse_kinds(kinds: Iterable[str] | None) -> list[IsolatedKind]:
+    if kinds is None:
+        return list(IsolatedKind)
+    try:
+        wanted = {IsolatedKind(k) for k in kinds}
+    except ValueError as exc:
+        raise ValueError(f"unknown kind; allowed: {', '.join(IsolatedKind)}") from exc
+    return [k for k in IsolatedKind if k in wanted]
+
+
+def isolated_actors(g: nx.MultiDiGraph, *,
+                    kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Actors that should have a cooperation partner of some kind and have none.
+
+    * ``enterprise_no_partner``: an enterprise with at least one NEEDS and no
+      COOPERATES_WITH to a university, institute, team, hospital, talent or platform;
+    * ``platform_no_enterprise``: a platform without an enterprise user — no
+      enterprise cooperating with it, MEMBER_OF it, or hosting it (HOSTED_BY);
+    * ``team_no_enterprise``: a team with no COOPERATES_WITH to an enterprise;
+    * ``high_tech_no_university``: an enterprise tagged 高新技术企业 with no
+      COOPERATES_WITH to a university.
+
+    Only direct COOPERATES_WITH counts as cooperation here: taking part in the
+    same project is evidence of contact, not of a partnership.
+
+    Args:
+        g: The store's graph.
+        kinds: The kinds to report (values of :class:`IsolatedKind`); all by default.
+
+    Returns:
+        One row per (kind, actor) with the keys of :data:`ISOLATED_COLUMNS`,
+        ordered by kind (in the order above), then name and uid.
+
+    Raises:
+        ValueError: An unknown kind.
+
+    >>> g = nx.MultiDiGraph()
+    >>> for uid, label in [("e", "Enterprise"), ("t", "Team"), ("f", "Field")]:
+    ...     g.add_node(uid, uid=uid, label=label, name=uid, tags=[])
+    >>> _ = g.add_edge("e", "f", type="NEEDS")
+    >>> [(r["kind"], r["uid"]) for r in isolated_actors(g)]
+    [('enterprise_no_partner', 'e'), ('team_no_enterprise', 't')]
+    """
+    wanted = _parse_kinds(kinds)
+    coop = _coop_neighbors(g)
+    supply_labels = set(SUPPLY_LABELS)
+    needs: dict[str, list[str]] = defaultdict(list)
+    fields: dict[str, set[str]] = defaultdict(set)
+    for u, v, d in _typed_edges(g, "NEEDS", "IN_FIELD", "OFFERS"):
+        if _label(g, v) == "Field":
+            fields[u].add(_name(g, v))
+            if d["type"] == "NEEDS":
+                needs[u].append(_name(g, v))
+    users: dict[str, set[str]] = defaultdict(set)  # platform -> enterprises using it
+    for u, v, _ in _typed_edges(g, "MEMBER_OF"):
+        if _label(g, u) == DEMAND_LABEL:
+            users[v].add(u)
+    for u, v, _ in _typed_edges(g, "HOSTED_BY"):
+        if _label(g, v) == DEMAND_LABEL:
+            users[u].add(v)
+
+    def partner_labels(n: str) -> set[str]:
+        return {_label(g, m) for m in coop.get(n, ())}
+
+    def row(kind: IsolatedKind, n: str, reason: str) -> dict[str, Any]:
+        return {"kind": kind.value, "kind_name": ISOLATED_KIND_NAMES[kind],
+                "name": _name(g, n), "uid": n, "label": _label(g, n),
+                "fields": sorted(fields.get(n, ())), "needs": len(needs.get(n, ())),
+                "partners": len(coop.get(n, ())), "reason": reason}
+
+    rows: list[dict[str, Any]] = []
+    for kind in wanted:
+        found: list[dict[str, Any]] = []
+        if kind is IsolatedKind.enterprise_no_partner:
+            for n in _nodes_of(g, DEMAND_LABEL):
+                if needs.get(n) and not partner_labels(n) & supply_labels:
+                    wants = "、".join(sorted(set(needs[n])))
+                    found.append(row(kind, n, f"有{len(needs[n])}项技术需求({wants}),"
+                                     "但没有与高校、科研院所、团队、医院、人才或平台的合作"))
+        elif kind is IsolatedKind.platform_no_enterprise:
+            for n in _nodes_of(g, "Platform"):
+                if DEMAND_LABEL not in partner_labels(n) and not users.get(n):
+                    found.append(row(kind, n, "没有企业用户:无企业与之合作、无企业成员、"
+                                     "也不依托企业"))
+        elif kind is IsolatedKind.team_no_enterprise:
+            for n in _nodes_of(g, "Team"):
+                if DEMAND_LABEL not in partner_labels(n):
+                    found.append(row(kind, n, "没有与任何企业的合作"))
+        else:
+            for n in _nodes_of(g, DEMAND_LABEL):
+                tags = g.nodes[n].get("tags") or []
+                if HIGH_TECH_TAG in tags and "University" not in partner_labels(n):
+                    found.append(row(kind, n, "高新技术企业,但没有与任何高校的合作"))
+        found.sort(key=lambda r: (r["name"], r["uid"]))
+        rows += found
+    return rows
+
+
+# ---- 3. communities and structural holes ---------------------------------------------------
+
+def _coop_graph(g: nx.MultiDiGraph) -> nx.Graph:
+    """The undirected cooperation graph: one edge per pair, weights summed, built in uid order
+    so that everything computed on it is reproducible."""
+    pairs: dict[tuple[str, str], float] = defaultdict(float)
+    for u, v, d in _typed_edges(g, "COOPERATES_WITH"):
+        if u != v:
+            a, b = sorted((u, v))
+            pairs[a, b] += _weight(d)
+    h = nx.Graph()
+    h.add_nodes_from(sorted({n for p in pairs for n in p}))
+    h.add_weighted_edges_from((a, b, w) for (a, b), w in sorted(pairs.items()))
+    return h
+
+
+def _louvain(h: nx.Graph, *, seed: int, resolution: float) -> list[list[str]]:
+    """Communities as sorted uid lists, largest first (ties by first uid)."""
+    if h.number_of_edges() == 0:
+        return []
+    # integers instead of uids: louvain then never iterates a set of strings, whose order
+    # changes with the interpreter's hash seed
+    names = list(h.nodes)
+    ih = nx.convert_node_labels_to_integers(h, ordering="default")
+    parts = nx.community.louvain_communities(ih, weight="weight", resolution=resolution,
+                                             seed=seed)
+    comms = [sorted(names[i] for i in part) for part in parts]
+    comms.sort(key=lambda c: (-len(c), c[0]))
+    return comms
+
+
+class _Communities:
+    """Louvain communities of the cooperation graph and what each holds."""
+
+    def __init__(self, g: nx.MultiDiGraph, *, seed: int, resolution: float,
+                 threshold: float) -> None:
+        self.h = _coop_graph(g)
+        self.members = _louvain(self.h, seed=seed, resolution=resolution)
+        self.ids = [f"C{i + 1}" for i in range(len(self.members))]
+        self.of = {n: i for i, c in enumerate(self.members) for n in c}
+        needy = {u for u, _, _ in _typed_edges(g, "NEEDS")}
+        supply_labels = set(SUPPLY_LABELS)
+        self.demand = [sum(1 for n in c if n in needy and _label(g, n) == DEMAND_LABEL)
+                       for c in self.members]
+        self.supply = [sum(1 for n in c if _label(g, n) in supply_labels)
+                       for c in self.members]
+        self.balance = [round((d - s) / (d + s), 4) if d + s else 0.0
+                        for d, s in zip(self.demand, self.supply, strict=True)]
+        self.kind = ["需求型" if b > threshold else "供给型" if b < -threshold else "均衡"
+                     for b in self.balance]
+        self.top = [self._top(g, c) for c in self.members]
+
+    def _top(self, g: nx.MultiDiGraph, members: list[str], k: int = 5) -> list[str]:
+        """The ``k`` members with the largest cooperation weight inside the community."""
+        inside = set(members)
+        strength = {n: sum(d["weight"] for m, d in self.h[n].items() if m in inside)
+                    for n in members}
+        best = sorted(members, key=lambda n: (-strength[n], *_order(g, n)))
+        return [_name(g, n) for n in best[:k]]
+
+
+def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 1.0,
+                            threshold: float = 0.0) -> list[dict[str, Any]]:
+    """Louvain communities of the cooperation graph, with their demand/supply balance.
+
+    The cooperation graph is undirected: actors with at least one COOPERATES_WITH,
+    one edge per pair weighted by the summed ``weight`` (missing weights count 1).
+    Communities come from networkx ``louvain_communities`` with the given seed and
+    are numbered C1, C2, … by size (largest first, ties by smallest uid).
+
+    For a community with ``d`` demand actors (enterprises with at least one NEEDS)
+    and ``s`` supply actors (research actors), ``balance = (d − s) / (d + s)``
+    (0 when both are 0); it is 需求型 (demand-heavy) when ``balance > threshold``,
+    供给型 (supply-heavy) when ``balance < −threshold``, else 均衡.
+
+    Args:
+        g: The store's graph.
+        seed: Louvain's random seed (same seed, same graph: same communities).
+        resolution: Louvain's resolution (above 1: smaller communities).
+        threshold: How far from 0 the balance must be to call a community heavy.
+
+    Returns:
+        One row per community with the keys of :data:`COMMUNITY_COLUMNS`.
+
+    >>> g = nx.MultiDiGraph()
+    >>> for uid, label in [("e1", "Enterprise"), ("e2", "Enterprise"), ("u", "University"),
+    ...                    ("f", "Field")]:
+    ...     g.add_node(uid, uid=uid, label=label, name=uid)
+    >>> _ = g.add_edge("e1", "f", type="NEEDS")
+    >>> _ = g.add_edge("e2", "f", type="NEEDS")
+    >>> _ = g.add_edge("e1", "e2", type="COOPERATES_WITH")
+    >>> _ = g.add_edge("e2", "u", type="COOPERATES_WITH")
+    >>> [(r["community"], r["size"], r["demand"], r["supply"], r["kind"])
+    ...  for r in cooperation_communities(g)]
+    [('C1', 3, 2, 1, '需求型')]
+    """
+    c = _Communities(g, seed=seed, resolution=resolution, threshold=threshold)
+    rows = []
+    for i, members in enumerate(c.members):
+        inside = set(members)
+        # Graph.edges(nbunch) yields each edge once, so nothing is counted twice
+        internal = sum(1 for a, b in c.h.edges(members) if a in inside and b in inside)
+        rows.append({"community": c.ids[i], "size": len(members), "demand": c.demand[i],
+                     "supply": c.supply[i], "balance": c.balance[i], "kind": c.kind[i],
+                     "internal_edges": internal, "top_members": c.top[i]})
+    return rows
+
+
+def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 1.0,
+                     threshold: float = 0.0, max_bridges: int | None = None,
+                     max_brokers: int = 5, betweenness_sample: int = 500,
+                     ) -> list[dict[str, Any]]:
+    """Pairs of a demand-heavy and a supply-heavy community that few edges join.
+
+    Communities are those of :func:`cooperation_communities` (same seed,
+    resolution and threshold). For a demand-heavy community ``A`` with ``d_A``
+    demand actors and a supply-heavy community ``B`` with ``s_B`` supply actors:
+
+    * ``bridges``: cooperation edges with one end in ``A`` and the other in ``B``
+      (``bridge_weight``: their summed weight);
+    * ``hole_score = d_A · s_B / (1 + bridges)``: demand–supply pairs that could
+      cooperate, per existing bridge;
+    * brokers: actors (anywhere) with at least one partner in ``A`` and one in
+      ``B`` (other than themselves). A broker's bridging edges are its edges into
+      the community it does not belong to (both, for an outsider). Brokers are
+      ranked by bridging edges, then by betweenness centrality in the cooperation
+      graph restricted to ``A ∪ B ∪ brokers`` (unweighted; estimated from
+      ``betweenness_sample`` seeded sources when the union is larger), then name.
+
+    Rows are ordered by hole score (highest first), then bridges (fewest first),
+    then community ids; the result is the same on every run for the same seed.
+
+    Args:
+        g: The store's graph.
+        seed: Louvain's seed (and the betweenness sample's).
+        resolution: Louvain's resolution.
+        threshold: Balance beyond which a community is demand- or supply-heavy.
+        max_bridges: Leave out pairs joined by more bridges than this.
+        max_brokers: Brokers listed per pair.
+        betweenness_sample: Largest union for exact betweenness.
+
+    Returns:
+        One row per pair with the keys of :data:`HOLE_COLUMNS`; ``brokers``,
+        ``broker_uids`` and ``broker_edges`` are parallel lists.
+
+    >>> g = nx.MultiDiGraph()
+    >>> ents, unis = ["e1", "e2", "e3"], ["u1", "u2", "u3"]
+    >>> for uid in ents + unis + ["f"]:
+    ...     g.add_node(uid, uid=uid, name=uid, label={"e": "Enterprise", "u": "University",
+    ...                                               "f": "Field"}[uid[0]])
+    >>> for e in ents:
+    ...     _ = g.add_edge(e, "f", type="NEEDS")
+    >>> for a, b in [("e1", "e2"), ("e2", "e3"), ("e1", "e3"), ("u1", "u2"), ("u2", "u3"),
+    ...              ("u1", "u3"), ("e3", "u1")]:
+    ...     _ = g.add_edge(a, b, type="COOPERATES_WITH")
+    >>> row = structural_holes(g)[0]
+    >>> row["bridges"], row["hole_score"], row["broker_uids"]
+    (1, 4.5, ['e3', 'u1'])
+    """
+    c = _Communities(g, seed=seed, resolution=resolution, threshold=threshold)
+    k = len(c.members)
+    cross_n: Counter[tuple[int, int]] = Counter()
+    cross_w: dict[tuple[int, int], float] = defaultdict(float)
+    reach: dict[str, Counter[int]] = defaultdict(Counter)  # actor -> partners per community
+    for a, b, d in c.h.edges(data=True):
+        ca, cb = c.of[a], c.of[b]
+        reach[a][cb] += 1
+        reach[b][ca] += 1
+        if ca != cb:
+            key = (min(ca, cb), max(ca, cb))
+            cross_n[key] += 1
+            cross_w[key] += d["weight"]
+    rows: list[dict[str, Any]] = []
+    for ia in range(k):
+        if c.kind[ia] != "需求型":
+            continue
+        for ib in range(k):
+            if c.kind[ib] != "供给型":
+                continue
+            key = (min(ia, ib), max(ia, ib))
+            n_bridges = cross_n[key]
+            if max_bridges is not None and n_bridges > max_bridges:
+                continue
+            brokers = _brokers(g, c, ia, ib, reach, seed=seed, sample=betweenness_sample)
+            top = brokers[:max_brokers]
+            rows.append({
+                "demand_community": c.ids[ia], "supply_community": c.ids[ib],
+                "demand_size": len(c.members[ia]), "supply_size": len(c.members[ib]),
+                "demand_actors": c.demand[ia], "supply_actors": c.supply[ib],
+                "bridges": n_bridges, "bridge_weight": round(cross_w[key], 4),
+                "hole_score": round(c.demand[ia] * c.supply[ib] / (1 + n_bridges), 4),
+                "demand_top": c.top[ia][:3], "supply_top": c.top[ib][:3],
+                "brokers": [_name(g, n) for n, _ in top], "broker_uids": [n for n, _ in top],
+                "broker_edges": [e for _, e in top]})
+    rows.sort(key=lambda r: (-r["hole_score"], r["bridges"],
+                             int(r["demand_community"][1:]), int(r["supply_community"][1:])))
+    return rows
+
+
+def _brokers(g: nx.MultiDiGraph, c: _Communities, ia: int, ib: int,
+             reach: Mapping[str, Counter[int]], *, seed: int,
+             sample: int) -> list[tuple[str, int]]:
+    """Brokers of communities ``ia`` and ``ib`` with their bridging edges, best first."""
+    found: list[tuple[str, int]] = []
+    for n in sorted(reach):
+        into = reach[n]
+        if into[ia] and into[ib]:
+            home = c.of[n]
+            bridging = into[ib] if home == ia else into[ia] if home == ib else into[ia] + into[ib]
+            found.append((n, bridging))
+    if not found:
+        return []
+    union = sorted({*c.members[ia], *c.members[ib], *(n for n, _ in found)})
+    inside = set(union)
+    sub = nx.Graph()
+    sub.add_nodes_from(union)
+    sub.add_edges_from(sorted((a, b) for a, b in c.h.edges(union) if a in inside and b in inside))
+    k = None if len(union) <= sample else sample
+    bc = nx.betweenness_centrality(sub, k=k, seed=seed if k else None)
+    found.sort(key=lambda t: (-t[1], -round(bc[t[0]], 9), *_order(g, t[0])))
+    return found

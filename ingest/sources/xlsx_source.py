@@ -1,0 +1,100 @@
+"""XLSX reader (openpyxl, read-only): every sheet or a named one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from ingest.errors import SourceError
+from ingest.sources.base import Row, Table, clean_header, fit_cells
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        # Excel stores every number as a float: 2018 must not become "2018.0".
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheet names of a workbook, in order.
+
+    Raises:
+        SourceError: not a readable XLSX file.
+    """
+    wb = _open(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _open(path: Path) -> Any:
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SourceError(f"cannot open as XLSX: {exc}", file=str(path)) from exc
+
+
+def read_xlsx(path: Path, *, sheet: str | None = None) -> list[Table]:
+    """Read one sheet (``sheet``) or every sheet of a workbook, one Table each.
+
+    The first non-empty row of a sheet is its header; rows are located as
+    ``file[sheet]:row`` with Excel's row numbers. An empty sheet gives no table.
+
+    Raises:
+        SourceError: unreadable workbook or unknown sheet (the message lists the sheets).
+    """
+    wb = _open(path)
+    try:
+        names = list(wb.sheetnames)
+        if sheet is not None and sheet not in names:
+            raise SourceError(f"no sheet '{sheet}' (sheets: {', '.join(names)})",
+                              file=str(path))
+        tables = []
+        for name in [sheet] if sheet is not None else names:
+            table = _read_sheet(wb[name], path, name)
+            if table is not None:
+                tables.append(table)
+        return tables
+    finally:
+        wb.close()
+
+
+def _read_sheet(ws: Any, path: Path, name: str) -> Table | None:
+    columns: list[str] | None = None
+    rows: list[Row] = []
+    warnings: list[str] = []
+    blank = 0
+    try:
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [_text(v) for v in values]
+            if not any(cells):
+                if columns is not None:
+                    blank += 1
+                continue
+            if columns is None:
+                columns, warnings = clean_header(cells, f"{path}[{name}]")
+                continue
+            vals, defect = fit_cells(cells, columns)
+            rows.append(Row(values=vals, file=path.name, sheet=name, row=number,
+                            defect=defect))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SourceError(f"cannot read sheet '{name}': {exc}", file=str(path)) from exc
+    if columns is None:
+        return None
+    return Table(path=path, columns=columns, rows=rows, sheet=name, blank_lines=blank,
+                 warnings=warnings)

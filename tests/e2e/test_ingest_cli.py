@@ -1,0 +1,149 @@
+"""The ingest commands end to end: ingest, review, unmerge, resolve, and a run killed
+half-way then run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from api import cli_ingest  # noqa: F401  (registers the commands)
+from api.cli import app
+from graph.backends.embedded import EmbeddedStore
+from ingest.pipeline import DIE_ENV
+from schemas.records import content
+from tests.unit.test_ingest_support import DATA, registry_copy
+
+INNOGRAPH = Path(sys.executable).with_name("innograph")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    h = tmp_path / "home"
+    monkeypatch.setenv("INNOGRAPH_HOME", str(h))
+    monkeypatch.setenv("INNOGRAPH_STORE", "embedded")
+    monkeypatch.delenv(DIE_ENV, raising=False)
+    return h
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def graph_of(home: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
+    store = EmbeddedStore(home / "store", read_only=True)
+    store.open()
+    g = store.subgraph()
+    stats = {**store.stats().nodes, **store.stats().relationships}
+    store.close()
+    return ({u: content(d) for u, d in g.nodes(data=True)},
+            {k: content(d) for _, _, k, d in g.edges(keys=True, data=True)}, stats)
+
+
+def test_ingest_prints_a_summary_saves_a_report_and_is_idempotent(home: Path,
+                                                                   tmp_path: Path) -> None:
+    reg = registry_copy(tmp_path)
+    code, out, _ = run("ingest", str(reg))
+    assert code == 0
+    assert "rejected rows (first 10 of 14)" in out and "orgs.csv:13" in out
+    assert "rows 58: 44 accepted, 14 rejected" in out
+    (report,) = (home / "reports").glob("ingest-*.json")
+    saved = json.loads(report.read_text(encoding="utf-8"))
+    assert saved["rows_read"] == 58 and len(saved["rejected"]) == 14
+    code, out, _ = run("ingest", str(reg), "--quiet")
+    assert code == 0 and out.count("\n") == 1
+    assert "0 created, 0 updated" in out
+    code, out, _ = run("ingest", str(reg), "--json", "--report", str(tmp_path / "r.json"))
+    assert code == 0 and json.loads(out)["report_path"] == str(tmp_path / "r.json")
+    assert run("ingest", str(reg), "--quiet", "--strict")[0] == 2
+
+
+def test_missing_required_column_exits_naming_column_and_file(home: Path) -> None:
+    code, _, err = run("ingest", str(DATA / "errors" / "bad_header.csv"))
+    assert code == 1 and "企业名称" in err and "bad_header.csv" in err
+
+
+def test_review_accept_reject_and_unmerge_commands(home: Path, tmp_path: Path) -> None:
+    assert run("ingest", str(registry_copy(tmp_path)), "--quiet")[0] == 0
+    assert run("ingest", str(DATA / "review"), "--quiet")[0] == 0
+    code, out, _ = run("review", "list", "--format", "json")
+    items = {i["name"]: i for i in json.loads(out)}
+    # the registry itself raised one question: is the field 康复医学 康复医疗器械?
+    assert code == 0 and set(items) == {"康复医学", "泰安康复医疗器械科技有限公司",
+                                         "泰山生物制药科技有限公司"}
+    rehab = items["泰安康复医疗器械科技有限公司"]
+    code, out, _ = run("review", "accept", rehab["id"])
+    assert code == 0 and "ent:91370900MA3C4XYH17" in out
+    merge_id = out.split(": ")[1].split(" ")[0]
+    code, out, _ = run("review", "reject", items["泰山生物制药科技有限公司"]["id"])
+    assert code == 0
+    code, out, _ = run("review", "list", "--status", "all", "--format", "json")
+    assert sorted(i["status"] for i in json.loads(out)) == ["accepted", "pending", "rejected"]
+    nodes, _, _ = graph_of(home)
+    assert rehab["uid"] not in nodes
+    code, out, _ = run("unmerge", merge_id)
+    assert code == 0 and "pending again" in out
+    nodes, _, _ = graph_of(home)
+    assert rehab["uid"] in nodes
+    assert run("unmerge", merge_id)[0] == 1  # already undone
+    code, _, err = run("review", "accept", "r-nope")
+    assert code == 1 and "r-nope" in err
+
+
+def test_resolve_on_gazetteers_alone_then_on_the_graph(home: Path, tmp_path: Path) -> None:
+    code, out, _ = run("resolve", "山农大", "不存在的单位XYZ", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and not (home / "store").exists()
+    assert rows[0]["uid"] == "uni:4137010434" and rows[0]["status"] == "matched"
+    assert rows[1]["status"] == "none" and rows[1]["uid"] is None
+    run("ingest", str(registry_copy(tmp_path)), "--quiet")
+    code, out, _ = run("resolve", "市科技局", "泰安康复医疗器械科技有限公司", "-f", "json")
+    rows = json.loads(out)
+    assert rows[0]["uid"] == "gov:泰安市科学技术局" and rows[0]["kind"] == "Government"
+    assert rows[1]["status"] == "candidate" and rows[1]["uid"] == "ent:91370900MA3C4XYH17"
+    code, out, _ = run("resolve", "山农大", "--kind", "university", "--format", "csv")
+    assert code == 0 and "uni:4137010434" in out
+    code, _, err = run("resolve", "山农大", "--kind", "company")
+    assert code == 1 and "unknown kind" in err
+
+
+def _cli(home: Path, *args: str, die_after: int | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "INNOGRAPH_HOME": str(home), "INNOGRAPH_STORE": "embedded"}
+    env.pop(DIE_ENV, None)
+    if die_after is not None:
+        env[DIE_ENV] = str(die_after)
+    return subprocess.run([str(INNOGRAPH), *args], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    base = tmp_path_factory.mktemp("clean")
+    reg = registry_copy(base)
+    done = _cli(base / "home", "ingest", str(reg), "--quiet", "--batch-size", "3")
+    assert done.returncode == 0, done.stderr
+    return reg, graph_of(base / "home")
+
+
+@pytest.mark.parametrize("die_after", [5, 23, 41])
+def test_a_run_killed_half_way_and_run_again_ends_like_one_clean_run(
+        clean_run: tuple[Path, Any], tmp_path: Path, die_after: int) -> None:
+    reg, expected = clean_run
+    home = tmp_path / "home"
+    killed = _cli(home, "ingest", str(reg), "--quiet", "--batch-size", "3", die_after=die_after)
+    assert killed.returncode == 75, killed.stderr  # the test hook's abrupt exit
+    assert not list((home / "reports").glob("*.json"))  # it died before finishing
+    partial_nodes, _, _ = graph_of(home)
+    assert 0 < len(partial_nodes) < len(expected[0])  # some batches were saved
+    again = _cli(home, "ingest", str(reg), "--quiet", "--batch-size", "3")
+    assert again.returncode == 0, again.stderr
+    nodes, edges, stats = graph_of(home)
+    assert stats == expected[2]
+    assert nodes == expected[0] and edges == expected[1]

@@ -1,0 +1,80 @@
+"""Mapping files are checked against the ontology before any row is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import MappingError
+from ingest.mapping import load_mapping
+from ingest.pipeline import discover
+from tests.unit.test_ingest_support import REGISTRY, registry_copy
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def mapping(tmp_path: Path, text: str) -> Path:
+    f = tmp_path / "x.csv.mapping.yaml"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("text,key,reason", [
+    ("label: Company\nname: 名称\n", "label", "unknown label 'Company'"),
+    ("label: Enterprise\n", "name", "needs 'name'"),
+    ("label: Enterprise\nname: a\nfields: {moe_code: b}\n", "fields.moe_code",
+     "has a field 'moe_code'"),
+    ("label: Enterprise\nname: a\nfields: {uid: b}\n", "fields.uid", "set by the pipeline"),
+    ("label: Enterprise\nname: a\nrelationships: [{type: KNOWS, column: b}]\n",
+     "relationships[0].type", "unknown relationship type 'KNOWS'"),
+    ("label: Enterprise\nname: a\nrelationships: [{type: HOSTED_BY, column: b, "
+     "label: University}]\n", "relationships[0].type", "HOSTED_BY cannot join Enterprise"),
+    ("label: Field\nname: a\nrelationships: [{type: SUBFIELD_OF, column: b, label: [Field, "
+     "Region], create_missing: true}]\n", "relationships[0].to.create_label",
+     "create_missing needs"),
+    ("label: Enterprise\nname: a\ncolour: red\n", "colour", "Extra inputs"),
+    ("label: Enterprise\nname: a\nfields: {founded_year: {column: b, type: date}}\n",
+     "fields.founded_year.type", "Input should be"),
+    ("label: Enterprise\nname: a\nrelationships:\n  - type: IN_FIELD\n    column: b\n"
+     "    label: Field\n    properties: {colour: c}\n", "relationships[0].properties.colour",
+     "no property 'colour'"),
+])
+def test_bad_mappings_name_the_file_and_the_key(tmp_path: Path, text: str, key: str,
+                                                reason: str) -> None:
+    with pytest.raises(MappingError) as err:
+        load_mapping(mapping(tmp_path, text))
+    assert err.value.column == key, str(err.value)
+    assert reason in str(err.value) and "x.csv.mapping.yaml" in str(err.value)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(MappingError) as err:
+        load_mapping(mapping(tmp_path, "label: Enterprise\nname: [a\n"))
+    assert err.value.line is not None and "invalid YAML" in str(err.value)
+
+
+def test_tables_inherit_top_level_keys() -> None:
+    tables = load_mapping(REGISTRY / "platforms.xlsx.mapping.yaml")
+    assert [t.sheet for t in tables] == ["平台", "研究团队"]
+    assert all(t.synthetic and t.order == 40 for t in tables)
+
+
+def test_directory_order_follows_the_mappings(tmp_path: Path) -> None:
+    d = registry_copy(tmp_path)
+    (d / "notes.txt").write_text("not data", encoding="utf-8")
+    jobs, skipped = discover([d])
+    assert [j.path.name for j in jobs] == ["orgs.csv", "enterprises.csv", "platforms.xlsx",
+                                           "platforms.xlsx", "talents.json", "memberships.csv",
+                                           "projects.csv", "participation.csv"]
+    assert len(skipped) == 1 and "notes.txt" in skipped[0]
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="no sample data")
+def test_every_sample_file_has_a_valid_mapping() -> None:
+    jobs, skipped = discover([SAMPLE])
+    assert skipped == []
+    names = [j.path.name for j in jobs]
+    assert names == ["机构名录.csv", "领域.csv", "高新技术企业名单.csv", "创新平台名录.xlsx",
+                     "创新平台名录.xlsx", "人才名单.json", "共同体成员.csv", "项目名录.csv",
+                     "项目参与.csv", "规划目标.csv"]

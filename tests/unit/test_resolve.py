@@ -1,0 +1,501 @@
+"""Identity and entity resolution: uids, credit codes, name variants, the Resolver."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from graph.backends.embedded import EmbeddedStore
+from ingest.errors import IngestError
+from ingest.resolve import (
+    Gazetteer,
+    InvalidCreditCode,
+    InvalidMoeCode,
+    MoeUniversity,
+    ResolveError,
+    Resolver,
+    UidError,
+    are_variants,
+    compare_names,
+    credit_code_check_char,
+    credit_code_problem,
+    default_gazetteer,
+    guess_label,
+    is_valid_credit_code,
+    make_uid,
+    parse_name,
+    validate_credit_code,
+)
+from ingest.resolve.gazetteer import AliasEntry
+from schemas.nodes import Enterprise, Government, Institute, Talent, University
+
+# Published codes of two large companies (Tencent, Huawei): real, valid check characters.
+REAL_CODES = ["91440300708461136T", "914403001922038216"]
+# Synthetic codes for fixtures, completed with the GB 32100-2015 check character.
+CODE_A = "91370900MA3C4XYH1" + credit_code_check_char("91370900MA3C4XYH1")
+CODE_B = "91370900MA3C4XYH2" + credit_code_check_char("91370900MA3C4XYH2")
+CODE_C = "91370900MA3C4XYH3" + credit_code_check_char("91370900MA3C4XYH3")
+
+
+# credit codes ---------------------------------------------------------------
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_real_credit_codes_are_valid(code: str) -> None:
+    assert is_valid_credit_code(code)
+    assert validate_credit_code(code) == code
+
+
+def test_credit_code_cleaning_tolerates_full_width_case_and_spaces() -> None:
+    assert validate_credit_code(" ９１４４０３００７０８４６１１３６t ") == "91440300708461136T"
+
+
+def test_wrong_check_character_is_an_error_naming_the_expected_one() -> None:
+    # The example in the issue, 91370900MA3C4XYH1A, fails the checksum.
+    assert CODE_A == "91370900MA3C4XYH17"
+    with pytest.raises(InvalidCreditCode) as info:
+        validate_credit_code("91370900MA3C4XYH1A")
+    assert "'7'" in str(info.value)
+    assert isinstance(info.value, IngestError)
+    assert isinstance(info.value, ResolveError)
+    assert info.value.code == "91370900MA3C4XYH1A"
+
+
+@pytest.mark.parametrize(("code", "fragment"), [
+    ("91440300708461136", "17 characters"),
+    ("9144030070846113I6T", "19 characters"),
+    ("91440300708461I36T", "not allowed"),  # I is excluded from the alphabet
+    ("9144A300708461136T", "digits"),
+])
+def test_malformed_credit_codes(code: str, fragment: str) -> None:
+    problem = credit_code_problem(code)
+    assert problem is not None and fragment in problem
+    assert not is_valid_credit_code(code)
+
+
+def test_single_character_change_is_detected() -> None:
+    code = REAL_CODES[0]
+    mutated = code[:5] + ("1" if code[5] != "1" else "2") + code[6:]
+    assert not is_valid_credit_code(mutated)
+
+
+# uids -------------------------------------------------------------------------
+def test_enterprise_uid_from_credit_code() -> None:
+    assert make_uid("Enterprise", "泰安康复医疗器械有限公司", credit_code=CODE_A) == f"ent:{CODE_A}"
+    assert make_uid("Enterprise", "任意名称", credit_code=CODE_A.lower()) == f"ent:{CODE_A}"
+
+
+def test_invalid_credit_code_makes_no_uid() -> None:
+    with pytest.raises(InvalidCreditCode):
+        make_uid("Enterprise", "泰安康复医疗器械有限公司", credit_code="91370900MA3C4XYH1A")
+
+
+def test_university_uid_from_moe_list_or_code() -> None:
+    assert make_uid("University", "山东农业大学") == "uni:4137010434"
+    assert make_uid("University", "山東農業大學") == "uni:4137010434"
+    assert make_uid("University", "泰山学院") == "uni:4137010453"
+    assert make_uid("University", "anything", moe_code="4137010434") == "uni:4137010434"
+    # not in the MoE list: kind + normalised name
+    assert make_uid("University", "山东科技大学泰安校区") == "uni:山东科技大学泰安校区"
+    with pytest.raises(InvalidMoeCode):
+        make_uid("University", "山东农业大学", moe_code="41370104")
+
+
+def test_name_uids_are_normalised_and_order_free() -> None:
+    a = make_uid("Institute", "泰安市产业技术创新研究院")
+    assert a == "ins:泰安市产业技术创新研究院"
+    assert make_uid("Institute", " 泰安市產業技術創新研究院 ") == a
+    assert make_uid("Institute", "泰安市产业\u200b技术创新研究院") == a  # zero-width space
+    assert make_uid("Enterprise", "ＡＢＣ科技（泰安）有限公司") == "ent:abc科技(泰安)有限公司"
+
+
+def test_talent_uid_includes_the_employer() -> None:
+    assert make_uid("Talent", "张 三", qualifier="山东农业大学") == "tal:张三@山东农业大学"
+    assert make_uid("Talent", "张三") == "tal:张三"
+
+
+@pytest.mark.parametrize(("label", "prefix"), [
+    ("Hospital", "hos"), ("Government", "gov"), ("Platform", "plt"), ("Team", "team"),
+    ("Project", "prj"), ("Program", "prog"), ("Field", "fld"), ("Region", "reg"),
+    ("Document", "doc"), ("Target", "tgt")])
+def test_prefixes(label: str, prefix: str) -> None:
+    assert make_uid(label, "泰安 市 名称").startswith(f"{prefix}:")
+
+
+def test_uids_have_no_whitespace_and_fit_the_schema() -> None:
+    long_name = "泰安" + "超长名称" * 80 + "有限公司"
+    uid = make_uid("Enterprise", long_name)
+    assert len(uid) <= 200 and not any(ch.isspace() for ch in uid)
+    assert uid == make_uid("Enterprise", long_name)  # deterministic
+    assert uid != make_uid("Enterprise", long_name + "x")
+    Enterprise(uid=uid, name="泰安长名称有限公司")  # the schema accepts it
+
+
+def test_uid_errors() -> None:
+    with pytest.raises(UidError):
+        make_uid("Company", "泰安XX有限公司")
+    with pytest.raises(UidError):
+        make_uid("Institute", "  ")
+    with pytest.raises(UidError):
+        make_uid("Institute", "泰安市产业技术创新研究院", moe_code="4137010434")
+
+
+# name analysis ------------------------------------------------------------------
+def test_parse_name_features() -> None:
+    p = parse_name("山东泰安康复医疗器械有限责任公司")
+    assert (p.regions, p.body, p.legal_form) == (("山东省", "泰安市"), "康复医疗器械", "有限公司")
+    p = parse_name("中国石油大学（华东）")
+    assert (p.body, p.org_type, p.qualifiers) == ("石油", "大学", ("华东",))
+    p = parse_name("XX科技(泰安)有限公司")
+    assert p.regions == ("泰安市",) and p.body == "xx科技"
+    p = parse_name("山东科技大学泰安校区")
+    assert (p.parent, p.branch) == ("山东科技大学", "泰安校区")
+
+
+@pytest.mark.parametrize(("a", "b", "rule"), [
+    ("泰安康复医疗器械有限责任公司", "泰安康复医疗器械有限公司", "suffix_variant"),
+    ("泰安康复医疗器械股份有限公司", "泰安康复医疗器械有限公司", "suffix_variant"),
+    ("泰安泰开(集团)有限公司", "泰安泰开集团有限公司", "term_variant"),
+    ("山东泰安康复医疗器械有限公司", "泰安康复医疗器械有限公司", "region_variant"),
+    ("泰安市康复医疗器械有限公司", "泰安康复医疗器械有限公司", "region_variant"),
+    ("康复医疗器械(泰安)有限公司", "泰安康复医疗器械有限公司", "region_variant"),
+    ("泰安市科技局", "泰安市科学技术局", "term_variant"),
+    ("泰安高新区管委会", "泰安高新技术产业开发区管理委员会", "term_variant"),
+    ("ＡＢＣ科技有限公司", "abc科技有限公司", "normalised"),
+    ("山東農業大學", "山东农业大学", "normalised"),
+    ("泰安市产业技术创新研究院(山东产业技术研究院泰安分院)", "泰安市产业技术创新研究院",
+     "bracket_alias"),
+    ("泰安市政府", "泰安市人民政府", "term_variant"),
+    ("泰安市中医院", "泰安市中医医院", "term_variant"),
+    ("中国石油大学华东", "中国石油大学（华东）", "term_variant"),  # qualifier without brackets
+    ("瑞星集团", "瑞星集团股份有限公司", "suffix_variant"),  # XX集团: a group's short name
+    ("山东泰山钢铁集团", "山东泰山钢铁集团有限公司", "suffix_variant"),
+    ("泰安", "泰安市", "term_variant"),  # a place named with and without 市
+])
+def test_variants_of_one_name(a: str, b: str, rule: str) -> None:
+    c = compare_names(a, b)
+    assert (c.verdict, c.rule) == ("same", rule)
+    assert c.score >= 0.88
+    assert compare_names(b, a).verdict == "same"
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("山东农业大学", "山东农业工程学院"),
+    ("山东科技大学", "山东科技职业学院"),
+    ("中国石油大学（华东）", "中国石油大学（北京）"),
+    ("山东科技大学泰安校区", "山东科技大学"),
+    ("济南康复医疗器械有限公司", "泰安康复医疗器械有限公司"),
+    ("山西农业大学", "山东农业大学"),
+    ("山东省科学院", "中国科学院"),
+    ("泰安AA科技有限公司", "泰安BB科技有限公司"),
+    ("泰安XX科技有限公司", "泰安XX科技合伙企业(有限合伙)"),
+    ("泰安XX有限公司泰安分公司", "泰安XX有限公司"),
+    ("中国石油大学", "西安石油大学"),  # a national name is not a local one
+    ("中国地质大学武汉", "中国地质大学（北京）"),
+])
+def test_different_entities_are_kept_apart(a: str, b: str) -> None:
+    assert compare_names(a, b).verdict == "different"
+    assert not are_variants(a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("泰山学院", "泰山科技学院"),
+    ("泰安康复医疗器械有限公司", "泰安康复医疗设备有限公司"),
+    ("康复医疗器械有限公司", "泰安康复医疗器械有限公司"),  # region dropped
+    ("山东康复医疗器械有限公司", "泰安康复医疗器械有限公司"),  # province vs city
+    ("泰安泰开集团有限公司", "泰安泰开有限公司"),  # a group is often the parent
+    ("中国石油大学", "中国石油大学（华东）"),
+    ("泰山职业学院", "泰山职业技术学院"),  # shortened type: review, never merge
+    ("泰安五岳专用汽车有限公司", "中国重汽集团泰安五岳专用汽车有限公司"),  # contained body
+    ("泰山钢铁集团", "山东泰山钢铁集团有限公司"),
+    ("瑞星", "瑞星集团股份有限公司"),  # two bare characters are not enough to merge
+])
+def test_similar_names_are_only_possible(a: str, b: str) -> None:
+    c = compare_names(a, b)
+    assert c.verdict == "possible", c
+    assert 0.5 <= c.score < 0.88
+
+
+def test_guess_label() -> None:
+    assert guess_label("泰安市产业技术创新研究院") == "Institute"
+    assert guess_label("泰安XX医疗器械有限责任公司") == "Enterprise"
+    assert guess_label("泰安市中心医院") == "Hospital"
+    assert guess_label("泰安市科技局") == "Government"
+    assert guess_label("泰山职业技术学院") == "University"
+    assert guess_label("张三") is None
+
+
+# gazetteer ---------------------------------------------------------------------------
+def test_shipped_gazetteer() -> None:
+    g = default_gazetteer()
+    assert len(g.universities) == 2919
+    taian = {u.name for u in g.universities if u.city == "泰安市"}
+    assert {"山东农业大学", "泰山学院", "泰山科技学院"} <= taian and len(taian) == 8
+    assert g.university_by_code("4137010439").name == "山东第一医科大学"  # type: ignore[union-attr]
+    rules = {(a.alias, a.rule) for a in g.aliases}
+    assert ("泰山医学院", "former_name") in rules and ("山农大", "abbreviation") in rules
+
+
+def test_gazetteer_rejects_unknown_canonical_university() -> None:
+    with pytest.raises(ResolveError):
+        Gazetteer([MoeUniversity("4137010434", "山东农业大学")],
+                  [AliasEntry("某大", "某某大学", "University", "abbreviation")])
+
+
+# resolver without a store -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bare() -> Resolver:
+    return Resolver()
+
+
+@pytest.mark.parametrize(("query", "uid", "name", "rule"), [
+    ("泰山医学院", "uni:4137010439", "山东第一医科大学", "former_name"),
+    ("山东农学院", "uni:4137010434", "山东农业大学", "former_name"),
+    ("山农大", "uni:4137010434", "山东农业大学", "alias_table"),
+    ("山科大", "uni:4137010424", "山东科技大学", "alias_table"),
+    ("泰医", "uni:4137010439", "山东第一医科大学", "alias_table"),
+    ("石油大学(华东)", "uni:4137010425", "中国石油大学（华东）", "former_name"),
+    ("山东农业大学", "uni:4137010434", "山东农业大学", "gazetteer_moe"),
+    ("山東農業大學", "uni:4137010434", "山东农业大学", "gazetteer_moe"),
+    ("中国石油大学(华东)", "uni:4137010425", "中国石油大学（华东）", "gazetteer_moe"),
+    ("泰山科技学院", "uni:4137013624", "泰山科技学院", "gazetteer_moe"),
+    ("山东第一医科大学（山东省医学科学院）", "uni:4137010439", "山东第一医科大学",
+     "bracket_alias"),
+    ("山东产业技术研究院泰安分院", "ins:泰安市产业技术创新研究院", "泰安市产业技术创新研究院",
+     "alias_table"),
+])
+def test_resolution_without_a_store(bare: Resolver, query: str, uid: str, name: str,
+                                    rule: str) -> None:
+    res = bare.resolve(query)
+    assert (res.status, res.uid, res.name, res.rule) == ("matched", uid, name, rule)
+    assert not res.in_store
+
+
+def test_label_restricts_resolution(bare: Resolver) -> None:
+    assert bare.resolve("山农大", label="University").uid == "uni:4137010434"
+    assert not bare.resolve("山农大", label="Institute").matched
+
+
+def test_campus_is_a_branch_not_its_university(bare: Resolver) -> None:
+    res = bare.resolve("山东科技大学泰安校区", label="University")
+    assert res.status == "none"
+    assert res.parent is not None and res.parent.uid == "uni:4137010424"
+    assert res.parent.rule == "branch_of"
+    assert res.proposed_uid == "uni:山东科技大学泰安校区"
+
+
+def test_generic_branch_gets_its_parent(bare: Resolver) -> None:
+    res = bare.resolve("山东农业大学泰安分校")
+    assert res.uid != "uni:4137010434"
+    assert res.parent is not None and res.parent.uid == "uni:4137010434"
+
+
+def test_ambiguous_gazetteer_name_lists_both(bare: Resolver) -> None:
+    res = bare.resolve("中国石油大学")
+    assert res.status == "ambiguous" and res.uid is None
+    assert {"uni:4137010425", "uni:4111011414"} <= {c.uid for c in res.candidates}
+
+
+def test_fuzzy_hits_are_candidates_never_matches(bare: Resolver) -> None:
+    res = bare.resolve("山东农业大")  # a truncated name
+    assert res.status == "ambiguous"
+    assert res.candidates[0].uid == "uni:4137010434"
+    assert res.score < 0.9
+    res = bare.resolve("山东财大东方学院")
+    assert res.status == "ambiguous" and res.candidates[0].uid == "uni:4137013999"
+
+
+def test_generated_abbreviations_are_candidates_only(bare: Resolver) -> None:
+    res = bare.resolve("山大")
+    assert res.status == "ambiguous"
+    uids = [c.uid for c in res.candidates]
+    assert "uni:4137010422" in uids  # 山东大学
+    assert uids[0] == "uni:4137010422"  # home province first among equals
+
+
+def small_gazetteer(*names: tuple[str, str]) -> Gazetteer:
+    return Gazetteer([MoeUniversity(code, name) for code, name in names])
+
+
+@pytest.mark.parametrize(("known", "query"), [
+    (("4137010434", "山东农业大学"), "山东农业工程学院"),
+    (("4137010424", "山东科技大学"), "山东科技职业学院"),
+    (("4137014439", "山东农业工程学院"), "山东农业大学"),
+])
+def test_different_type_is_not_even_a_candidate(known: tuple[str, str], query: str) -> None:
+    r = Resolver(gazetteer=small_gazetteer(known))
+    res = r.resolve(query)
+    assert res.status == "none"
+    assert f"uni:{known[0]}" not in {c.uid for c in res.candidates}
+
+
+def test_taishan_colleges_do_not_merge() -> None:
+    r = Resolver(gazetteer=small_gazetteer(("4137010453", "泰山学院")))
+    res = r.resolve("泰山科技学院")
+    assert not res.matched and res.uid is None
+    r = Resolver(gazetteer=small_gazetteer(("4137013624", "泰山科技学院")))
+    assert not r.resolve("泰山学院").matched
+
+
+def test_unknown_name(bare: Resolver) -> None:
+    res = bare.resolve("泰安某某生物工程有限公司", label="Enterprise")
+    assert res.status == "none" and res.uid is None
+    assert res.proposed_uid == "ent:泰安某某生物工程有限公司"
+    assert bare.resolve("   ").status == "none"
+
+
+def test_resolve_rejects_bad_input(bare: Resolver) -> None:
+    with pytest.raises(ResolveError):
+        bare.resolve("泰山学院", label="College")
+    with pytest.raises(ValueError):  # what a pipeline catches for a row's bad identifiers
+        bare.resolve("泰安市产业技术创新研究院", label="Institute", moe_code="4137010434")
+    with pytest.raises(InvalidCreditCode):
+        bare.resolve("泰安康复医疗器械有限公司", credit_code="91370900MA3C4XYH1A")
+
+
+def test_resolver_compare_uses_the_alias_table(bare: Resolver) -> None:
+    assert bare.compare("山农大", "山东农业大学").verdict == "same"
+    assert bare.compare("泰山医学院", "山东第一医科大学").verdict == "same"
+    assert bare.compare("山农大", "山西农业大学").verdict == "different"
+    assert bare.compare("泰山学院", "泰山科技学院").verdict == "different"
+    assert bare.compare("泰安康复医疗器械有限公司",
+                        "泰安康复医疗设备有限公司").verdict == "possible"
+
+
+# resolver against a store ---------------------------------------------------------------
+class CountingStore(EmbeddedStore):
+    """An in-memory store that counts full label scans (find_records by label alone)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.scans = 0
+
+    def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
+                     label: str | None = None, where: Mapping[str, Any] | None = None,
+                     limit: int = 100) -> list[dict[str, Any]]:
+        if uids is None and name is None and label is not None:
+            self.scans += 1
+        return super().find_records(uids=uids, name=name, label=label, where=where,
+                                    limit=limit)
+
+
+@pytest.fixture()
+def store() -> CountingStore:
+    s = CountingStore()
+    s.open()
+    s.upsert_nodes(nodes=[
+        Enterprise(uid=f"ent:{CODE_A}", name="泰安康复医疗器械有限公司", credit_code=CODE_A,
+                   aliases=["泰安康复"]),
+        Enterprise(uid=make_uid("Enterprise", "泰安XX科技有限公司"), name="泰安XX科技有限公司"),
+        University(uid="uni:4137010434", name="山东农业大学", moe_code="4137010434",
+                   aliases=["山东农大"]),
+        University(uid="uni:泰山学院", name="泰山学院"),  # keyed by name by mistake
+        Institute(uid=make_uid("Institute", "泰安市产业技术创新研究院"),
+                  name="泰安市产业技术创新研究院", aliases=["山东产业技术研究院泰安分院"]),
+        Government(uid=make_uid("Government", "泰安市科学技术局"), name="泰安市科学技术局"),
+        Talent(uid=make_uid("Talent", "张三", qualifier="山东农业大学"), name="张三"),
+        Talent(uid=make_uid("Talent", "张三", qualifier="泰山学院"), name="张三"),
+    ])
+    return s
+
+
+@pytest.mark.parametrize(("query", "uid", "rule"), [
+    ("泰安康复医疗器械有限公司", f"ent:{CODE_A}", "exact"),
+    ("泰安康复医疗器械有限公司 ", f"ent:{CODE_A}", "exact"),
+    ("泰安康复医疗器械有限公司".replace("公司", "公　司"), f"ent:{CODE_A}", "normalised"),
+    ("泰安康复", f"ent:{CODE_A}", "store_alias"),
+    ("山东农大", "uni:4137010434", "store_alias"),
+    ("山东产业技术研究院泰安分院", "ins:泰安市产业技术创新研究院", "store_alias"),
+    ("泰安康复医疗器械有限责任公司", f"ent:{CODE_A}", "suffix_variant"),
+    ("山东泰安康复医疗器械有限公司", f"ent:{CODE_A}", "region_variant"),
+    ("泰安市科技局", "gov:泰安市科学技术局", "term_variant"),
+    ("山农大", "uni:4137010434", "alias_table"),
+])
+def test_resolution_against_a_store(store: CountingStore, query: str, uid: str,
+                                    rule: str) -> None:
+    res = Resolver(store).resolve(query)
+    assert (res.status, res.uid, res.rule) == ("matched", uid, rule)
+    assert res.in_store
+
+
+def test_store_near_miss_is_a_candidate_not_a_match(store: CountingStore) -> None:
+    res = Resolver(store).resolve("泰安康复医疗设备有限公司", label="Enterprise")
+    assert res.status == "ambiguous" and res.uid is None
+    assert res.candidates[0].uid == f"ent:{CODE_A}"
+    assert res.candidates[0].in_store
+    assert res.proposed_uid == "ent:泰安康复医疗设备有限公司"
+
+
+def test_name_keyed_university_is_superseded_by_its_code(store: CountingStore) -> None:
+    res = Resolver(store).resolve("泰山学院")
+    assert res.uid == "uni:4137010453" and res.supersedes == ["uni:泰山学院"]
+
+
+def test_credit_code_decides_identity(store: CountingStore) -> None:
+    r = Resolver(store)
+    res = r.resolve("泰安康复医疗器械有限公司", credit_code=CODE_A)
+    assert (res.status, res.uid, res.rule, res.in_store) == (
+        "matched", f"ent:{CODE_A}", "credit_code", True)
+    # Same name, another valid code: a different company; the stored one is flagged.
+    res = r.resolve("泰安康复医疗器械有限公司", credit_code=CODE_B)
+    assert res.uid == f"ent:{CODE_B}" and not res.in_store
+    assert [(c.uid, c.rule) for c in res.candidates] == [
+        (f"ent:{CODE_A}", "credit_code_conflict")]
+    # A name-keyed node of the same firm is to be merged into the code-keyed one.
+    res = r.resolve("泰安XX科技有限责任公司", credit_code=CODE_C)
+    assert res.uid == f"ent:{CODE_C}"
+    assert res.supersedes == ["ent:泰安xx科技有限公司"]
+
+
+def test_homonyms_are_not_merged(store: CountingStore) -> None:
+    r = Resolver(store)
+    res = r.resolve("张三", label="Talent")
+    assert res.status == "ambiguous"
+    assert {c.uid for c in res.candidates} == {"tal:张三@山东农业大学", "tal:张三@泰山学院"}
+    assert all(c.rule == "homonym" for c in res.candidates)
+    res = r.resolve("张三", label="Talent", qualifier="山农大")  # employer resolved first
+    assert (res.status, res.uid) == ("matched", "tal:张三@山东农业大学")
+    res = r.resolve("张三", label="Talent", qualifier="山东科技大学")
+    assert res.status == "ambiguous" and res.proposed_uid == "tal:张三@山东科技大学"
+
+
+def test_registered_nodes_are_found_before_a_refresh(store: CountingStore) -> None:
+    r = Resolver(store)
+    assert r.resolve("泰安YY新材料有限责任公司").status == "none"
+    r.register(uid="ent:泰安yy新材料有限公司", name="泰安YY新材料有限公司", label="Enterprise")
+    assert r.resolve("泰安YY新材料有限责任公司").uid == "ent:泰安yy新材料有限公司"
+
+
+def test_refresh_sees_new_store_nodes_for_fuzzy_candidates(store: CountingStore) -> None:
+    r = Resolver(store)
+    assert r.resolve("泰安鼎盛生物制药有限公司").status == "none"
+    store.upsert_nodes(nodes=[Enterprise(uid="ent:泰安鼎盛生物科技有限公司",
+                                         name="泰安鼎盛生物科技有限公司")])
+    assert r.refresh() > 0
+    res = r.resolve("泰安鼎盛生物制药有限公司")
+    assert res.status == "ambiguous"
+    assert res.candidates[0].uid == "ent:泰安鼎盛生物科技有限公司"
+
+
+def test_construction_is_lazy_and_the_index_is_built_once(store: CountingStore) -> None:
+    r = Resolver(store)
+    assert store.scans == 0  # no I/O in the constructor
+    names = ["泰安康复医疗器械有限公司", "山农大", "泰安康复医疗设备有限公司",
+             "泰安某某有限公司"] * 5
+    r.resolve_many(names)
+    scans = store.scans
+    assert 0 < scans <= 14  # one scan per label, once
+    r.resolve_many(names)
+    assert store.scans == scans  # no scan per query
+
+
+def test_resolve_many_matches_resolve(store: CountingStore) -> None:
+    names = ["泰安康复医疗器械有限责任公司", "山农大", "泰安康复医疗设备有限公司", "泰山医学院",
+             "泰安康复医疗器械有限责任公司", "中国石油大学", "泰安某某有限公司"]
+    r = Resolver(store)
+    many = r.resolve_many(names)
+    assert [m.query for m in many] == names
+    single = [Resolver(store).resolve(n) for n in names]
+    assert [(m.status, m.uid, m.rule, [c.uid for c in m.candidates]) for m in many] == [
+        (s.status, s.uid, s.rule, [c.uid for c in s.candidates]) for s in single]
+    assert many[0] == many[4]
