@@ -5,6 +5,7 @@ from api import (  # noqa: F401  (importing a module registers its commands)
     cli_gaps,
     cli_generate,
     cli_ingest,
+    cli_ingest_text,
     cli_linkpred,
     cli_match,
     cli_query,
