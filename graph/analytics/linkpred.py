@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 MIN_PROJECT = 2
 MAX_PROJECT = 50
@@ -276,7 +277,8 @@ class Recommender:
         model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08,
                                                max_leaf_nodes=15, l2_regularization=1.0,
                                                random_state=seed)
-        model.fit(np.vstack(xs), np.concatenate(ys))
+        with threadpool_limits(limits=1):
+            model.fit(np.vstack(xs), np.concatenate(ys))
         self.model = model
         return self
 
@@ -293,24 +295,49 @@ class Recommender:
             allowed &= np.array([t in candidate_types for t in g.types])
         return allowed
 
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            col = {f: i for i, f in enumerate(FEATURES)}
+            fallback: np.ndarray = (x[:, col["ra"]] + 0.01 * x[:, col["log_pa"]]
+                                    + 0.001 * x[:, col["recent_c"]])
+            return fallback
+        # one thread: on small batches OpenMP start-up costs more than it saves
+        with threadpool_limits(limits=1):
+            proba: np.ndarray = self.model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
+        return proba
+
+    def score_many(self, g: CoopGraph, sources: Sequence[int], *,
+                   candidate_types: set[str] | None = None,
+                   chunk: int = 256) -> Iterator[tuple[int, np.ndarray]]:
+        """(source, scores) for each source; the model predicts once per chunk of sources.
+
+        A score exists for every actor (-inf where not allowed); higher ranks first.
+        Actors outside the candidate pool are ordered by activity below every pooled one.
+        """
+        activity = np.log1p(g.recent * 2 + g.projects)
+        base = -10.0 + activity / (activity.max() + 1.0)
+        popular = self._popular(g)
+        for start in range(0, len(sources), chunk):
+            part = sources[start:start + chunk]
+            pools, feats = [], []
+            for s in part:
+                allowed = self._allowed(g, s, candidate_types)
+                pool = candidate_pool(g, s, allowed, popular=popular)
+                pools.append((allowed, pool))
+                feats.append(pair_features(g, s, pool) if len(pool)
+                             else np.empty((0, len(FEATURES))))
+            p = self._predict(np.vstack(feats)) if any(len(f) for f in feats) else np.empty(0)
+            offset = 0
+            for s, (allowed, pool) in zip(part, pools, strict=True):
+                scores = np.where(allowed, base, -np.inf)
+                scores[pool] = p[offset:offset + len(pool)]
+                offset += len(pool)
+                yield s, scores
+
     def score(self, g: CoopGraph, s: int, *,
               candidate_types: set[str] | None = None) -> np.ndarray:
         """A score for every actor (-inf where not allowed); higher ranks first."""
-        allowed = self._allowed(g, s, candidate_types)
-        scores = np.full(len(g.actors), -np.inf)
-        # outside the pool: order by activity, below every pooled candidate
-        activity = np.log1p(g.recent * 2 + g.projects)
-        scores[allowed] = -10.0 + activity[allowed] / (activity.max() + 1.0)
-        pool = candidate_pool(g, s, allowed, popular=self._popular(g))
-        if len(pool):
-            x = pair_features(g, s, pool)
-            if self.model is not None:
-                p = self.model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
-            else:
-                col = {f: i for i, f in enumerate(FEATURES)}
-                p = x[:, col["ra"]] + 0.01 * x[:, col["log_pa"]] + 0.001 * x[:, col["recent_c"]]
-            scores[pool] = p
-        return scores
+        return next(self.score_many(g, [s], candidate_types=candidate_types))[1]
 
 
 def rank_of(scores: np.ndarray, target: int) -> int:
@@ -394,9 +421,8 @@ def run_eval(rows: Sequence[Participation], *, train_until: int, test_until: int
     rec = Recommender().fit(rows, train_until=train_until, horizon=horizon, seed=seed)
     ranks: dict[str, dict[int, list[int]]] = {m: {} for m in ("innograph", *CLASSIC)}
     out: dict[str, list[tuple[str, float]]] = {}
-    for s in chosen:
-        allowed = Recommender._allowed(g, s, ctypes)
-        ours = rec.score(g, s, candidate_types=ctypes)
+    for s, ours in rec.score_many(g, chosen, candidate_types=ctypes):
+        allowed = np.isfinite(ours)
         out[g.actors[s]] = [(g.actors[c], float(ours[c])) for c in top_k(ours, k)]
         pos = [p for p in positives.get(s, ()) if allowed[p]]
         if not pos:
