@@ -8,7 +8,7 @@ NEO4J := $(PYTHON) tools/neo4j/neo4j_local.py
 DEMO_HOME ?= $(CURDIR)/.innograph/demo
 DEMO_PORT ?= 8000
 
-.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean
+.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean browser-deps notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,18 @@ java:
 	@command -v java >/dev/null && command -v mvn >/dev/null || { \
 	  echo "installing OpenJDK 17 and Maven from Debian"; \
 	  apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless maven; }
+
+# Headless Chromium, its driver and CJK fonts for the browser tests (tests/browser), from Debian.
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  echo "installing chromium, chromium-driver and fonts-noto-cjk from Debian"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    chromium chromium-driver fonts-noto-cjk; }
+
+# Runs the analysts' notebooks (notebooks/*.ipynb) against the sample graph.
+notebooks: install
+	$(BIN)/pytest -p no:cacheprovider tests/unit/test_viz_notebooks.py
 
 neo4j-start: java
 	$(NEO4J) start
@@ -45,12 +57,14 @@ demo: install
 	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph stats
 	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph serve --port $(DEMO_PORT)
 
-# Starts the local Neo4j, runs every test against both backends, stops Neo4j even on failure.
-test: install java check
+# Starts the local Neo4j, runs every test (both backends, headless Chromium, notebooks),
+# stops Neo4j even on failure.
+test: install java browser-deps check
 	@set -euo pipefail; \
 	$(NEO4J) start; \
 	trap '$(NEO4J) stop' EXIT; \
-	INNOGRAPH_REQUIRE_NEO4J=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	INNOGRAPH_REQUIRE_NEO4J=1 INNOGRAPH_REQUIRE_BROWSER=1 \
+	  $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .innograph tools/neo4j/target .pytest_cache .mypy_cache .ruff_cache

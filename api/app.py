@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Query
 
-from api import errors, routes_gaps, routes_match, routes_query
+from api import errors, routes_explorer, routes_gaps, routes_match, routes_query
 from api.deps import SettingsDep, StoreDep
 from api.graphcache import GraphCache
 from graph.factory import open_store
@@ -40,6 +40,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
     app.include_router(routes_query.router)
     app.include_router(routes_match.router)
     app.include_router(routes_gaps.router)
+    app.include_router(routes_explorer.router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -22,7 +22,7 @@ def ingest_text(
     """Link the actors, relations and targets of policy and news texts into the graph."""
     with store_from_env() as store:
         r = ingest_texts(store, paths, year=year, title=title)
-    rows = [{"what": "documents", "count": r.documents},
+    rows: list[dict[str, object]] = [{"what": "documents", "count": r.documents},
             {"what": "mentions linked to existing nodes", "count": r.linked},
             {"what": "new entities", "count": r.created_entities},
             {"what": "targets", "count": r.targets},

@@ -1,0 +1,168 @@
+"""``innograph viz``: views as offline HTML pages, GraphML/GEXF for Gephi, CSV/XLSX tables.
+
+The file name decides the format: ``--out view.html`` (default), ``.json``
+(vis-network data), ``.graphml``, ``.gexf``, ``.csv`` or ``.xlsx`` (one table:
+``--table nodes``, ``edges`` or a table the view was built from). Actors and
+fields are given by uid, name or alias.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli import app, fail, resolve_actor, store_from_env
+from api.tables import write_table
+from graph.analytics.recommend import recommend_partners
+from graph.settings import Settings
+from graph.viz import render
+from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, node_rows, write_graph
+from graph.viz.offline import external_references
+from graph.viz.views import (
+    View,
+    community_view,
+    ego_view,
+    gap_view,
+    path_view,
+    recommend_view,
+    subgraph_view,
+)
+
+viz_app = typer.Typer(help="Draw views (offline HTML) and export them (GraphML, GEXF, CSV, "
+                           "XLSX).", no_args_is_help=True)
+app.add_typer(viz_app, name="viz")
+
+Out = Annotated[Path, typer.Option("--out", "-o", help=".html, .json, .graphml, .gexf, .csv "
+                                                       "or .xlsx")]
+Table = Annotated[str, typer.Option("--table", help="for .csv/.xlsx: nodes, edges or a table "
+                                                    "of the view")]
+SUFFIXES = (".html", ".json", ".graphml", ".gexf", ".csv", ".xlsx")
+
+
+def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "label") -> None:
+    """Write a view to ``out`` in the format its suffix names, and say what was written.
+
+    ``group_by`` (``label`` or ``community``) groups a page over the hard cap.
+    """
+    suffix = out.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise fail(f"unknown output format '{suffix}'; use one of {', '.join(SUFFIXES)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".html":
+        html = render.render_html(view, aggregate_by=group_by)
+        leaks = external_references(html)
+        if leaks:  # the template guarantees none; a leak here is a bug, not a warning
+            raise fail(f"the page would load {leaks[0]} from outside; not written")
+        out.write_text(html, encoding="utf-8")
+    elif suffix == ".json":
+        payload = render.vis_payload(view, aggregate_by=group_by)
+        out.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    elif suffix in (".graphml", ".gexf"):
+        privileged = Settings().role in ("talent_office", "admin")
+        write_graph(view, out, include_sensitive=privileged)
+    else:
+        if table == "nodes":
+            rows, columns = node_rows(view), NODE_COLUMNS
+        elif table == "edges":
+            rows, columns = edge_rows(view), EDGE_COLUMNS
+        elif table in view.tables:
+            rows, columns = view.tables[table], None
+        else:
+            raise fail(f"unknown table '{table}'; this view has nodes, edges"
+                       + "".join(f", {t}" for t in view.tables))
+        write_table(rows, out, columns=columns)
+    n, m = view.size
+    typer.echo(f"wrote {out} ({view.title}: {n} nodes, {m} relationships)", err=True)
+
+
+@viz_app.command("ego")
+def viz_ego(actor: str, out: Out = Path("ego.html"),
+            depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
+            per_type: Annotated[int, typer.Option(min=1, max=1000,
+                                                  help="new neighbours per type")] = 20,
+            limit: Annotated[int, typer.Option(min=1, max=10_000)] = 300,
+            rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
+            label: Annotated[list[str] | None, typer.Option("--label")] = None,
+            table: Table = "nodes") -> None:
+    """An actor's neighbourhood (k hops, per-type caps)."""
+    with store_from_env(read_only=True) as store:
+        uid = resolve_actor(store, actor)
+        view = ego_view(store, uid, depth=depth, per_type_limit=per_type, limit=limit,
+                        rel_types=rel_type, labels=label)
+    save_view(view, out, table=table)
+
+
+@viz_app.command("path")
+def viz_path(source: str, target: str, out: Out = Path("path.html"),
+             k: Annotated[int, typer.Option(min=1, max=20)] = 3,
+             max_hops: Annotated[int, typer.Option(min=1, max=6)] = 4,
+             rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
+             table: Table = "nodes") -> None:
+    """The shortest paths between two actors, with their sentences."""
+    with store_from_env(read_only=True) as store:
+        a, b = resolve_actor(store, source), resolve_actor(store, target)
+        view = path_view(store, a, b, k=k, max_hops=max_hops, rel_types=rel_type)
+    save_view(view, out, table=table)
+
+
+@viz_app.command("gap")
+def viz_gap(field: str, out: Out = Path("gap.html"),
+            per_demand: Annotated[int, typer.Option(min=1, max=20)] = 3,
+            table: Table = "nodes") -> None:
+    """A field's demand side, supply side and the missing links between them."""
+    with store_from_env(read_only=True) as store:
+        uid = resolve_actor(store, field)
+        g = store.subgraph()
+    save_view(gap_view(g, uid, per_demand=per_demand), out, table=table)
+
+
+@viz_app.command("recommend")
+def viz_recommend(actor: str, out: Out = Path("recommend.html"),
+                  k: Annotated[int, typer.Option(min=1, max=100)] = 10,
+                  kind: Annotated[list[str] | None, typer.Option("--kind")] = None,
+                  table: Table = "nodes") -> None:
+    """Recommended partners of an actor and the partners they share."""
+    with store_from_env(read_only=True) as store:
+        uid = resolve_actor(store, actor)
+        g = store.subgraph()
+    try:
+        recs = recommend_partners(g, uid, kinds=kind, k=k)
+    except KeyError as exc:
+        raise fail(f"unknown actor {exc}") from exc
+    save_view(recommend_view(g, uid, recs), out, table=table)
+
+
+@viz_app.command("community")
+def viz_community(platform: Annotated[str | None, typer.Argument(
+                      help="a community platform; omit for the whole graph")] = None,
+                  out: Out = Path("community.html"),
+                  detect: Annotated[bool, typer.Option(help="colour by Louvain communities")]
+                  = False,
+                  label: Annotated[list[str] | None, typer.Option("--label")] = None,
+                  group_by: Annotated[str, typer.Option(
+                      help="above the hard cap, group by: label or community")] = "label",
+                  table: Table = "nodes") -> None:
+    """A community's members and links, or the whole graph (aggregated above the hard cap)."""
+    if group_by not in ("label", "community"):
+        raise fail("--group-by is label or community")
+    with store_from_env(read_only=True) as store:
+        uid = resolve_actor(store, platform) if platform else None
+        g = store.subgraph()
+    save_view(community_view(g, platform=uid, labels=label, detect=detect), out, table=table,
+              group_by=group_by)
+
+
+@viz_app.command("subgraph")
+def viz_subgraph(actors: Annotated[list[str], typer.Argument(help="uids or names")],
+                 out: Out = Path("subgraph.graphml"),
+                 depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
+                 limit: Annotated[int, typer.Option(min=1, max=10_000)] = 2000,
+                 table: Table = "nodes") -> None:
+    """Several actors and their neighbourhoods: the unit to export to Gephi."""
+    with store_from_env(read_only=True) as store:
+        uids = [resolve_actor(store, a) for a in actors]
+        view = subgraph_view(store, uids, depth=depth, limit=limit)
+    save_view(view, out, table=table)

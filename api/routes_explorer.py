@@ -1,0 +1,239 @@
+"""The explorer page at ``/``, its local assets, the graph views and the exports.
+
+Everything the page needs is served from here (``/static/...``, vis-network
+included), so it works on an intranet with no internet. Include ``router`` in
+the app; nothing else needs installing (the static files are routes of this
+router, not a mount, because FastAPI's ``include_router`` does not carry mounts).
+
+Views (``fmt`` is ``html``, ``json``, ``graphml``, ``gexf``, ``csv`` or ``xlsx``):
+
+* ``GET /viz/ego.{fmt}?uid=…&depth=…`` an actor's neighbourhood
+* ``GET /viz/path.{fmt}?source=…&target=…`` paths between two actors
+* ``GET /viz/gap.{fmt}?field=…`` a field's demand, supply and missing links
+* ``GET /viz/recommend.{fmt}?uid=…`` recommended partners
+* ``GET /viz/community.{fmt}?platform=…`` a community (or the whole graph)
+* ``GET /export/subgraph.{fmt}?uid=…&depth=…`` several actors' neighbourhoods
+
+``csv``/``xlsx`` give one table: ``table=nodes`` (default), ``edges`` or a
+table the view was built from (``paths``, ``missing_links``, ``recommendations``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import networkx as nx
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from api.graphcache import GraphCache
+from api.tables import csv_text, xlsx_bytes
+from graph.analytics.recommend import recommend_partners
+from graph.store import MAX_HOPS, GraphStore
+from graph.viz import render, style
+from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, graph_bytes, node_rows
+from graph.viz.views import (
+    View,
+    community_view,
+    ego_view,
+    gap_view,
+    path_view,
+    recommend_view,
+    subgraph_view,
+)
+from schemas.relationships import REL_TYPES
+
+router = APIRouter()
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS: dict[str, tuple[Path, str]] = {
+    "explorer.js": (STATIC / "explorer.js", "text/javascript; charset=utf-8"),
+    "explorer.css": (STATIC / "explorer.css", "text/css; charset=utf-8"),
+    "vendor/vis-network.min.js": (render.vis_network_js(), "text/javascript; charset=utf-8"),
+    "vendor/vis-network.css": (render.vis_network_css(), "text/css; charset=utf-8"),
+}
+"""The only files ``/static/`` serves: a fixed table, so no path can walk out of it."""
+MEDIA = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
+         "csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+PRIVILEGED = frozenset({"talent_office", "admin"})
+
+
+class ViewFormat(StrEnum):
+    """What a view comes back as."""
+
+    html = "html"
+    json = "json"
+    graphml = "graphml"
+    gexf = "gexf"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def _store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
+    return store
+
+
+def _graph(request: Request) -> nx.MultiDiGraph:
+    cache: GraphCache = request.app.state.graphs
+    return cache.graph(_store(request))
+
+
+StoreArg = Annotated[GraphStore, Depends(_store)]
+GraphArg = Annotated[nx.MultiDiGraph, Depends(_graph)]
+TableArg = Annotated[str, Query(description="csv/xlsx: nodes, edges or a table of the view")]
+
+
+def _privileged(request: Request) -> bool:
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "role", "analyst") in PRIVILEGED
+
+
+def _table(view: View, table: str) -> tuple[list[dict[str, Any]], list[str] | None]:
+    if table == "nodes":
+        return node_rows(view), NODE_COLUMNS
+    if table == "edges":
+        return edge_rows(view), EDGE_COLUMNS
+    if table in view.tables:
+        return view.tables[table], None
+    raise HTTPException(422, f"unknown table '{table}'; this view has nodes, edges"
+                        + "".join(f", {t}" for t in view.tables))
+
+
+def respond(view: View, fmt: ViewFormat, request: Request, *, table: str = "nodes",
+            name: str = "view", aggregate_by: str = "label") -> Response:
+    """The view in the format asked for (downloads get a file name).
+
+    ``aggregate_by`` (``label`` or ``community``) groups a view over the hard cap.
+    """
+    if fmt is ViewFormat.html:
+        return HTMLResponse(render.render_html(view, aggregate_by=aggregate_by))
+    if fmt is ViewFormat.json:
+        return JSONResponse(render.vis_payload(view, aggregate_by=aggregate_by))
+    disposition = {"Content-Disposition": f'attachment; filename="{name}.{fmt.value}"'}
+    if fmt in (ViewFormat.graphml, ViewFormat.gexf):
+        body = graph_bytes(view, fmt.value, include_sensitive=_privileged(request))
+        return Response(body, media_type=MEDIA[fmt.value], headers=disposition)
+    rows, columns = _table(view, table)
+    if fmt is ViewFormat.csv:
+        # a BOM, so that Excel on Windows reads the Chinese as UTF-8
+        return Response("\ufeff" + csv_text(rows, columns=columns), media_type=MEDIA["csv"],
+                        headers=disposition)
+    return Response(xlsx_bytes(rows, columns=columns), media_type=MEDIA["xlsx"],
+                    headers=disposition)
+
+
+@router.get("/", include_in_schema=False)
+def explorer() -> FileResponse:
+    """The explorer page."""
+    return FileResponse(STATIC / "explorer.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def static(name: str) -> FileResponse:
+    """A local asset of the explorer (no CDN anywhere)."""
+    if name not in ASSETS:
+        raise HTTPException(404, f"no asset '{name}'")
+    path, media = ASSETS[name]
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get("/viz/styles.json")
+def viz_styles() -> dict[str, Any]:
+    """图例:各类主体的颜色、形状与中文名,各类关系的中文读法与颜色。"""
+    return {"kinds": {label: {"zh": s.zh, "color": s.color, "shape": s.shape,
+                              "symbol": s.symbol} for label, s in style.KINDS.items()},
+            "relationships": {t: {"zh": style.rel_zh(t), "color": style.rel_color(t)}
+                              for t in REL_TYPES}}
+
+
+@router.get("/viz/ego.{fmt}")
+def viz_ego(fmt: ViewFormat, request: Request, store: StoreArg, uid: str,
+            depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
+            per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
+            limit: Annotated[int, Query(ge=1, le=10_000)] = 300,
+            rel_type: Annotated[list[str] | None, Query()] = None,
+            label: Annotated[list[str] | None, Query()] = None,
+            table: TableArg = "nodes") -> Response:
+    """关系网络视图:一个主体的邻居(按类型计数后按上限展开)。"""
+    view = ego_view(store, uid, depth=depth, per_type_limit=per_type_limit, limit=limit,
+                    rel_types=rel_type, labels=label)
+    return respond(view, fmt, request, table=table, name="ego")
+
+
+@router.get("/viz/path.{fmt}")
+def viz_path(fmt: ViewFormat, request: Request, store: StoreArg, source: str, target: str,
+             k: Annotated[int, Query(ge=1, le=20)] = 3,
+             max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
+             rel_type: Annotated[list[str] | None, Query()] = None,
+             year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+             year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+             table: TableArg = "nodes") -> Response:
+    """查关系视图:两个主体之间的最短路径。"""
+    years = None
+    if year_from is not None or year_to is not None:
+        years = (year_from or 1900, year_to or 2100)
+    view = path_view(store, source, target, k=k, max_hops=max_hops, rel_types=rel_type,
+                     years=years)
+    return respond(view, fmt, request, table=table, name="path")
+
+
+def _field_uid(store: GraphStore, field: str) -> str:
+    if store.find_records(uids=[field], limit=1):
+        return field
+    found = store.find_records(name=field, label="Field", limit=2)
+    if len(found) == 1:
+        return str(found[0]["uid"])
+    raise HTTPException(404, f"no field identified or named '{field}'")
+
+
+@router.get("/viz/gap.{fmt}")
+def viz_gap(fmt: ViewFormat, request: Request, store: StoreArg, g: GraphArg,
+            field: Annotated[str, Query(description="领域的标识或名称")],
+            per_demand: Annotated[int, Query(ge=1, le=20)] = 3,
+            table: TableArg = "nodes") -> Response:
+    """缺口视图:一个领域的需求方、供给方和缺少的合作。"""
+    view = gap_view(g, _field_uid(store, field), per_demand=per_demand)
+    return respond(view, fmt, request, table=table, name="gap")
+
+
+@router.get("/viz/recommend.{fmt}")
+def viz_recommend(fmt: ViewFormat, request: Request, store: StoreArg, g: GraphArg, uid: str,
+                  k: Annotated[int, Query(ge=1, le=100)] = 10,
+                  kind: Annotated[list[str] | None, Query()] = None,
+                  table: TableArg = "nodes") -> Response:
+    """推荐视图:推荐的合作伙伴(虚线)及共同伙伴。"""
+    node = store.get_node(uid=uid)
+    if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
+                          "Team", "Talent", "Government"}:
+        raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
+    recs = recommend_partners(g, uid, kinds=kind, k=k)
+    return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
+
+
+@router.get("/viz/community.{fmt}")
+def viz_community(fmt: ViewFormat, request: Request, g: GraphArg,
+                  platform: Annotated[str | None, Query(description="共同体平台的标识;"
+                                                                   "不填为全图")] = None,
+                  label: Annotated[list[str] | None, Query()] = None,
+                  detect: Annotated[bool, Query(description="按社区着色")] = False,
+                  group_by: Annotated[Literal["label", "community"], Query(
+                      description="超出上限时按类型或社区聚合")] = "label",
+                  table: TableArg = "nodes") -> Response:
+    """共同体视图:成员及其关系(不填平台时为全图,超出上限时聚合)。"""
+    view = community_view(g, platform=platform, labels=label, detect=detect)
+    return respond(view, fmt, request, table=table, name="community", aggregate_by=group_by)
+
+
+@router.get("/export/subgraph.{fmt}")
+def export_subgraph(fmt: ViewFormat, request: Request, store: StoreArg,
+                    uid: Annotated[list[str], Query(description="一个或多个主体")],
+                    depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
+                    per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+                    limit: Annotated[int, Query(ge=1, le=10_000)] = 2000,
+                    table: TableArg = "nodes") -> Response:
+    """导出子图:GraphML / GEXF(Gephi)、CSV / XLSX 表格、HTML 或 JSON。"""
+    view = subgraph_view(store, uid, depth=depth, per_type_limit=per_type_limit, limit=limit)
+    return respond(view, fmt, request, table=table, name="subgraph")

@@ -1,0 +1,542 @@
+"""The views analysts open: what goes in each picture, before anything is drawn.
+
+A :class:`View` is a networkx MultiDiGraph of store records (nodes keyed by
+uid, relationships keyed by their uid) plus what the picture needs to say:
+a title, notes, each node's role (中心, 起点, 需求方…) and edges the graph does
+not hold but the view shows (a missing cooperation, a recommended one), marked
+``virtual``. Rendering (:mod:`graph.viz.render`) and export
+(:mod:`graph.viz.export`) take any view, so every view can be a page, JSON for
+the explorer, GraphML, GEXF or a table.
+
+Builders read through the :class:`~graph.store.GraphStore` interface (ego and
+path views, so the capped expansion and path search run in the backend) or
+over a whole-graph networkx copy (gap, recommendation and community views).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import networkx as nx
+
+from graph.analytics.paths import path_sentence
+from graph.errors import NotFound
+from graph.store import GraphStore
+from graph.viz.style import kind_zh, rel_zh
+
+RESEARCH_SIDE = frozenset({"University", "Institute", "Hospital", "Platform", "Team", "Talent"})
+ACTOR_LABELS = frozenset({"Enterprise", "Government", *RESEARCH_SIDE})
+LINK_TYPES = frozenset({"COOPERATES_WITH"})
+PROJECT_TYPES = frozenset({"PARTICIPATES_IN", "UNDERTAKES"})
+
+
+@dataclass
+class View:
+    """A picture to draw: records, roles, virtual edges, words.
+
+    Attributes:
+        kind: ego, path, gap, recommend, community, subgraph or aggregate.
+        title: The heading (Chinese).
+        graph: Nodes carry store records plus optional ``role`` and ``hop``;
+            edges carry relationship records; view-only edges have
+            ``virtual=True`` and a type from :data:`graph.viz.style.VIRTUAL_EDGES`.
+        center: The node to put in the middle, if any.
+        notes: Lines shown under the title (path sentences, caps that cut).
+        tables: Named row lists the view was built from (exported as CSV/XLSX).
+        positions: Fixed positions (layout units) when the view has a natural
+            arrangement; None lets the force layout place the nodes.
+    """
+
+    kind: str
+    title: str
+    graph: nx.MultiDiGraph
+    center: str | None = None
+    notes: list[str] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    positions: dict[str, tuple[float, float]] | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(nodes, edges)."""
+        return self.graph.number_of_nodes(), edge_count(self.graph)
+
+
+def edge_count(g: nx.MultiDiGraph) -> int:
+    """Relationships of a multigraph.
+
+    ``number_of_edges()`` walks every edge through networkx's views (50 ms at
+    10,000 edges); counting the key dictionaries costs a fraction of that.
+    """
+    return sum(len(keys) for nbrs in g.adj.values() for keys in nbrs.values())
+
+
+def _name(g: nx.MultiDiGraph, uid: str) -> str:
+    return str(g.nodes[uid].get("name", uid)) if uid in g else uid
+
+
+def _copy_nodes(dst: nx.MultiDiGraph, src: nx.MultiDiGraph, uids: Iterable[str]) -> None:
+    for u in uids:
+        if u in src and u not in dst:
+            dst.add_node(u, **src.nodes[u])
+
+
+def _copy_edges_among(dst: nx.MultiDiGraph, src: nx.MultiDiGraph,
+                      types: frozenset[str] | None = None) -> None:
+    """Every relationship of ``src`` whose two ends are in ``dst``."""
+    for u in list(dst.nodes):
+        if u not in src:
+            continue
+        for _, v, key, data in src.out_edges(u, keys=True, data=True):
+            if v in dst and (types is None or data.get("type") in types):
+                dst.add_edges_from([(u, v, key, data)])
+
+
+def _virtual(g: nx.MultiDiGraph, u: str, v: str, rel_type: str, **data: Any) -> None:
+    g.add_edge(u, v, key=f"{rel_type}:{u}:{v}", type=rel_type, virtual=True, **data)
+
+
+def hop_distances(g: nx.MultiDiGraph, center: str) -> dict[str, int]:
+    """Hops from ``center`` in the undirected view of ``g``."""
+    return dict(nx.single_source_shortest_path_length(g.to_undirected(as_view=True), center))
+
+
+# ------------------------------------------------------------------ ego ---
+def ego_view(store: GraphStore, uid: str, *, depth: int = 1, per_type_limit: int | None = 20,
+             limit: int = 300, rel_types: Sequence[str] | None = None,
+             labels: Sequence[str] | None = None) -> View:
+    """An actor's neighbourhood: counts per type first, then the capped expansion.
+
+    Args:
+        store: The store (its ``neighbors`` applies the caps).
+        uid: The centre.
+        depth: Hops (1..6).
+        per_type_limit: New neighbours per relationship type at each node reached.
+        limit: Nodes in total, centre excluded.
+        rel_types: Only these relationship types.
+        labels: Only neighbours of these labels.
+
+    Raises:
+        NotFound: unknown uid.
+    """
+    hood = store.neighbors(uid=uid, depth=depth, rel_types=rel_types, labels=labels,
+                           per_type_limit=per_type_limit, limit=limit)
+    uids = [uid, *(n.uid for n in hood.nodes)]
+    wanted = {r.uid for r in hood.relationships}
+    full = store.subgraph(uids=uids)
+    g = nx.MultiDiGraph()
+    _copy_nodes(g, full, uids)
+    for u, v, key, data in full.edges(keys=True, data=True):
+        if key in wanted:
+            g.add_edges_from([(u, v, key, data)])
+    hops = hop_distances(g, uid)
+    for u in g.nodes:
+        g.nodes[u]["hop"] = hops.get(u, -1)
+    g.nodes[uid]["role"] = "center"
+    counts = "、".join(f"{rel_zh(t)} {c}" for t, c in sorted(hood.counts.items(),
+                                                           key=lambda kv: (-kv[1], kv[0])))
+    g.nodes[uid]["view_facts"] = [f"关系计数:{counts}"] if counts else []
+    notes = [f"关系计数:{counts}" if counts else "没有关系"]
+    if hood.truncated:
+        notes.append(f"已按上限截断(每类 {per_type_limit} 个,共 {limit} 个);"
+                     "双击节点可继续展开")
+    return View(kind="ego", title=f"{hood.center.name} 的关系网络({depth} 度)", graph=g,
+                center=uid, notes=notes)
+
+
+# ----------------------------------------------------------------- path ---
+def path_view(store: GraphStore, source: str, target: str, *, k: int = 3, max_hops: int = 4,
+              rel_types: Sequence[str] | None = None,
+              years: tuple[int, int] | None = None) -> View:
+    """The shortest collaboration paths between two actors (查关系), read as sentences.
+
+    Raises:
+        NotFound: an unknown end.
+    """
+    paths = store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
+                                 rel_types=rel_types, years=years)
+    uids = list(dict.fromkeys([source, target, *(n.uid for p in paths for n in p.nodes)]))
+    full = store.subgraph(uids=uids)
+    for end in (source, target):
+        if end not in full:
+            raise NotFound("node", end)
+    on_path = {s.relationship_uid for p in paths for s in p.steps}
+    g = nx.MultiDiGraph()
+    _copy_nodes(g, full, uids)
+    for u, v, key, data in full.edges(keys=True, data=True):
+        if key in on_path:
+            g.add_edges_from([(u, v, key, data)])
+    g.nodes[source]["role"] = "source"
+    g.nodes[target]["role"] = "target"
+    sentences = [path_sentence(p) for p in paths]
+    notes = [f"路径 {i + 1}({p.hops} 跳):{s}" for i, (p, s) in enumerate(
+        zip(paths, sentences, strict=True))] or [f"{max_hops} 跳以内没有找到路径"]
+    rows = [{"rank": i + 1, "hops": p.hops, "sentence": s, "nodes": [n.uid for n in p.nodes]}
+            for i, (p, s) in enumerate(zip(paths, sentences, strict=True))]
+    return View(kind="path", title=f"{_name(g, source)} 与 {_name(g, target)} 的关系路径",
+                graph=g, center=None, notes=notes, tables={"paths": rows})
+
+
+# ------------------------------------------------------------------ gap ---
+def field_and_subfields(g: nx.MultiDiGraph, field_uid: str) -> set[str]:
+    """A field and every field below it (SUBFIELD_OF points from the child to the parent)."""
+    out = {field_uid}
+    stack = [field_uid]
+    while stack:
+        f = stack.pop()
+        for child, _, data in g.in_edges(f, data=True):
+            if data.get("type") == "SUBFIELD_OF" and child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+def _linked(g: nx.MultiDiGraph, a: str, b: str, fields: set[str]) -> bool:
+    """Whether two actors cooperate or take part together in a project of the field."""
+    for x, y in ((a, b), (b, a)):
+        if any(d.get("type") in LINK_TYPES for d in (g.get_edge_data(x, y) or {}).values()):
+            return True
+
+    def projects(u: str) -> set[str]:
+        return {v for _, v, d in g.out_edges(u, data=True) if d.get("type") in PROJECT_TYPES
+                and any(e.get("type") == "IN_FIELD" and f in fields
+                        for _, f, e in g.out_edges(v, data=True))}
+
+    return bool(projects(a) & projects(b))
+
+
+def _terms(g: nx.MultiDiGraph, uid: str, edge_types: frozenset[str], fields: set[str]) -> set[str]:
+    terms = set(g.nodes[uid].get("keywords") or [])
+    for _, v, d in g.out_edges(uid, data=True):
+        if d.get("type") in edge_types and v in fields:
+            terms.update(d.get("keywords") or [])
+    return terms
+
+
+COLUMN_STEP, ROW_STEP = 2.2, 0.5
+"""Spacing of the gap view's columns and rows in layout units (room for a long name)."""
+
+
+def _columns(uids: Sequence[str], x0: float, direction: float, rows: int,
+             pos: dict[str, tuple[float, float]]) -> None:
+    """Place nodes in columns of ``rows`` rows, growing away from the middle."""
+    used = min(len(uids), rows)
+    for i, u in enumerate(uids):
+        col, row = divmod(i, rows)
+        pos[u] = (x0 + direction * col * COLUMN_STEP, (row - (used - 1) / 2) * ROW_STEP)
+
+
+def gap_layout(demand: Sequence[str], supply: Sequence[str],
+               fields: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Demand on the left, fields in the middle, supply on the right: the gap reads across.
+
+    The number of rows is the one that makes the picture about twice as wide
+    as high, the shape of a screen, so the names stay readable when it fits.
+    """
+
+    def aspect(rows: int) -> float:
+        cols = -(-len(demand) // rows) + -(-len(supply) // rows) + 3
+        return cols * COLUMN_STEP / max(min(rows, max(len(demand), len(supply), 1)) * ROW_STEP,
+                                        1e-9)
+
+    rows = min(range(4, 61), key=lambda r: (abs(aspect(r) - 2.0), r))
+    pos: dict[str, tuple[float, float]] = {}
+    _columns(fields, 0.0, 1.0, rows, pos)
+    _columns(demand, -1.5 * COLUMN_STEP, -1.0, rows, pos)
+    _columns(supply, 1.5 * COLUMN_STEP, 1.0, rows, pos)
+    return pos
+
+
+def gap_view(g: nx.MultiDiGraph, field_uid: str, *,
+             missing: Sequence[tuple[str, str]] | None = None, per_demand: int = 1,
+             max_missing: int = 60) -> View:
+    """A field's demand side, its supply side and the links missing between them.
+
+    The sides are those of :func:`graph.analytics.gaps.field_gaps`: demand,
+    the enterprises that NEED the field (or a subfield) or work IN it; supply,
+    the research actors that OFFER it or work IN it; a demand–supply pair is
+    linked when the two cooperate or take part together in a project of the
+    field. The two sides are disjoint (only enterprises demand, only research
+    actors supply).
+
+    Missing links are ``missing`` when a caller has them; otherwise, for each
+    enterprise with no link, the ``per_demand`` suppliers sharing the most
+    keywords with its need (then the best connected), at most ``max_missing``
+    in all, best overlaps first. They are drawn dashed. Demand sits on the
+    left, supply on the right, the fields between them (:func:`gap_layout`).
+
+    Raises:
+        NotFound: unknown field.
+    """
+    if field_uid not in g:
+        raise NotFound("node", field_uid)
+    fields = field_and_subfields(g, field_uid)
+    demand: set[str] = set()
+    supply: set[str] = set()
+    for f in fields:
+        for u, _, d in g.in_edges(f, data=True):
+            label = g.nodes[u].get("label")
+            if label == "Enterprise" and d.get("type") in ("NEEDS", "IN_FIELD"):
+                demand.add(u)
+            elif d.get("type") in ("OFFERS", "IN_FIELD") and label in RESEARCH_SIDE:
+                supply.add(u)
+    view = nx.MultiDiGraph()
+    _copy_nodes(view, g, sorted(fields) + sorted(demand) + sorted(supply))
+    for role, members in (("demand", demand), ("supply", supply), ("field", fields)):
+        for u in members:
+            view.nodes[u]["role"] = role
+    _copy_edges_among(view, g, frozenset({"NEEDS", "OFFERS", "IN_FIELD", "SUBFIELD_OF",
+                                           "COOPERATES_WITH"}))
+    linked = [(a, b) for a in sorted(demand) for b in sorted(supply)
+              if a != b and _linked(g, a, b, fields)]
+    if missing is None:
+        degree = {s: sum(1 for _ in g.neighbors(s)) for s in supply}
+        offers = {s: _terms(g, s, frozenset({"OFFERS"}), fields) for s in supply}
+        scored: list[tuple[int, str, str]] = []
+        have = {a for a, _ in linked}
+        for a in sorted(demand - have):
+            need = _terms(g, a, frozenset({"NEEDS"}), fields)
+            ranked = sorted((s for s in supply if s != a),
+                            key=lambda s: (-len(need & offers[s]), -degree[s], _name(g, s), s))
+            scored.extend((len(need & offers[s]), a, s) for s in ranked[:per_demand])
+        scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+        missing = [(a, s) for _, a, s in scored[:max_missing]]
+    rows = []
+    for a, b in missing:
+        if a in view and b in view:
+            _virtual(view, a, b, "MISSING")
+            rows.append({"demand_uid": a, "demand": _name(g, a), "supply_uid": b,
+                         "supply": _name(g, b)})
+    names = "、".join(sorted(_name(g, f) for f in fields))
+    notes = [f"领域:{names}", f"需求方 {len(demand)} 家,供给方 {len(supply)} 家,"
+             f"已有合作 {len(linked)} 对,缺少合作(虚线){len(rows)} 对"]
+    by_name = partial(sorted, key=lambda u: (_name(g, u), u))
+    linked_rows = [{"demand_uid": a, "demand": _name(g, a), "supply_uid": b,
+                    "supply": _name(g, b)} for a, b in linked]
+    return View(kind="gap", title=f"{_name(g, field_uid)}:供需与合作缺口", graph=view,
+                notes=notes, positions=gap_layout(by_name(demand), by_name(supply),
+                                                  by_name(fields)),
+                tables={"missing_links": rows, "linked": linked_rows})
+
+
+# ------------------------------------------------------------ recommend ---
+def _partners(g: nx.MultiDiGraph, uid: str) -> set[str]:
+    out = {v for _, v, d in g.out_edges(uid, data=True) if d.get("type") in LINK_TYPES}
+    return out | {u for u, _, d in g.in_edges(uid, data=True) if d.get("type") in LINK_TYPES}
+
+
+def recommend_view(g: nx.MultiDiGraph, uid: str, recommendations: Sequence[Mapping[str, Any]],
+                   *, shared_max: int = 3) -> View:
+    """An actor, its recommended partners (dashed, with the score) and the partners they share.
+
+    Args:
+        g: The whole graph.
+        uid: The actor the recommendations are for.
+        recommendations: Rows of :func:`graph.analytics.recommend.recommend_partners`.
+        shared_max: Shared partners shown per recommendation (by name).
+
+    Raises:
+        NotFound: unknown uid.
+    """
+    if uid not in g:
+        raise NotFound("node", uid)
+    view = nx.MultiDiGraph()
+    _copy_nodes(view, g, [uid])
+    view.nodes[uid]["role"] = "center"
+    mine = _partners(g, uid)
+    links: set[tuple[str, str]] = set()
+    for rec in recommendations:
+        cand = str(rec["uid"])
+        if cand not in g:
+            continue
+        _copy_nodes(view, g, [cand])
+        view.nodes[cand]["role"] = "recommended"
+        view.nodes[cand]["view_facts"] = [f"推荐得分:{rec.get('score')}",
+                                          f"理由:{rec.get('reason', '')}"]
+        _virtual(view, uid, cand, "RECOMMENDED", score=rec.get("score"),
+                 label_text=f"推荐 {float(rec.get('score') or 0):.2f}",
+                 description=str(rec.get("reason", "")))
+        # the few partners that best explain the proposal, not every link among them
+        shared = sorted(mine & _partners(g, cand), key=lambda x: (_name(g, x), x))[:shared_max]
+        _copy_nodes(view, g, shared)
+        for s in shared:
+            view.nodes[s].setdefault("role", "shared")
+            links.update({(uid, s), (s, cand)})
+    for u, v, key, data in g.edges(keys=True, data=True):
+        if data.get("type") in LINK_TYPES and ((u, v) in links or (v, u) in links):
+            view.add_edges_from([(u, v, key, data)])
+    return View(kind="recommend", title=f"为 {_name(g, uid)} 推荐的合作伙伴", graph=view,
+                center=uid, notes=[f"推荐 {len(recommendations)} 个;虚线为推荐的新合作,"
+                                   f"实线为经共同伙伴(每个至多 {shared_max} 个)的已有合作"],
+                tables={"recommendations": [dict(r) for r in recommendations]})
+
+
+# ------------------------------------------------------------ community ---
+def community_members(g: nx.MultiDiGraph, platform: str) -> list[str]:
+    """Members of a community platform: MEMBER_OF it, directly or through a member."""
+    members: list[str] = []
+    seen = {platform}
+    stack = [platform]
+    while stack:
+        p = stack.pop()
+        for u, _, d in sorted(g.in_edges(p, data=True), key=lambda e: e[0]):
+            if d.get("type") == "MEMBER_OF" and u not in seen:
+                seen.add(u)
+                members.append(u)
+                stack.append(u)
+    return members
+
+
+def community_view(g: nx.MultiDiGraph, *, platform: str | None = None,
+                   labels: Sequence[str] | None = None, with_fields: bool = True,
+                   detect: bool = False) -> View:
+    """A community overview: a platform's members and how they are joined, or the whole graph.
+
+    Args:
+        g: The whole graph.
+        platform: A community platform (e.g. 山东省智慧康养创新创业共同体); its
+            members, the platform, and the regions and fields they point to.
+            None: every node of ``labels`` (all labels when None).
+        labels: Labels to keep when ``platform`` is None.
+        with_fields: Also show the fields members work in, offer or need.
+        detect: Colour by communities found with Louvain (seeded, so stable).
+
+    Raises:
+        NotFound: unknown platform.
+    """
+    if platform is not None:
+        if platform not in g:
+            raise NotFound("node", platform)
+        members = community_members(g, platform)
+        keep = [platform, *members]
+        extra: set[str] = set()
+        for m in members:
+            for _, v, d in g.out_edges(m, data=True):
+                if d.get("type") == "LOCATED_IN" or (
+                        with_fields and d.get("type") in ("IN_FIELD", "OFFERS", "NEEDS")):
+                    extra.add(v)
+        view = nx.MultiDiGraph()
+        _copy_nodes(view, g, keep + sorted(extra - set(keep)))
+        view.nodes[platform]["role"] = "community"
+        _copy_edges_among(view, g)
+        title = f"{_name(g, platform)}:成员与关系"
+        notes = [f"成员 {len(members)} 个;" + "、".join(
+            f"{kind_zh(k)} {c}" for k, c in Counter(
+                str(g.nodes[m].get('label')) for m in members).most_common())]
+    elif labels:
+        view = g.subgraph([u for u, d in g.nodes(data=True) if d.get("label") in set(labels)])
+        view = nx.MultiDiGraph(view) if detect else view
+        title = "创新主体全景"
+        notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
+    else:
+        # the whole graph as it is (a read-only view of it is all a picture needs);
+        # a copy only when community detection will write to the nodes
+        view = g.copy() if detect else g
+        title = "创新主体全景"
+        notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
+    if detect and view.number_of_nodes():
+        assign_communities(view)
+        notes.append(f"按社区着色:{1 + max(nx.get_node_attributes(view, 'community').values())}"
+                     " 个社区(Louvain)")
+    return View(kind="community", title=title, graph=view, center=platform, notes=notes)
+
+
+def communities(g: nx.MultiDiGraph, *, seed: int = 42) -> dict[str, int]:
+    """Each node's community (0 = largest): Louvain on the undirected simple graph, seeded."""
+    simple = nx.Graph()
+    simple.add_nodes_from(g.nodes)
+    simple.add_edges_from((u, v) for u, v in g.edges() if u != v)
+    parts = nx.community.louvain_communities(simple, seed=seed)
+    parts = sorted(parts, key=lambda c: (-len(c), min(map(str, c))))
+    return {u: i for i, part in enumerate(parts) for u in part}
+
+
+def assign_communities(g: nx.MultiDiGraph, *, seed: int = 42) -> None:
+    """Set ``community`` (see :func:`communities`) on every node of ``g``."""
+    for u, c in communities(g, seed=seed).items():
+        g.nodes[u]["community"] = c
+
+
+# -------------------------------------------------------------- generic ---
+def subgraph_view(store: GraphStore, uids: Sequence[str], *, depth: int = 1,
+                  per_type_limit: int | None = None, limit: int = 2000) -> View:
+    """Several actors and their neighbourhoods in one picture (the export's unit).
+
+    Raises:
+        NotFound: an unknown uid.
+    """
+    keep: dict[str, None] = {}
+    for uid in uids:
+        hood = store.neighbors(uid=uid, depth=depth, per_type_limit=per_type_limit,
+                               limit=limit)
+        keep.update(dict.fromkeys([uid, *(n.uid for n in hood.nodes)]))
+    g = store.subgraph(uids=list(keep))
+    for uid in uids:
+        g.nodes[uid]["role"] = "center"
+    names = "、".join(_name(g, u) for u in uids[:3]) + ("等" if len(uids) > 3 else "")
+    return View(kind="subgraph", title=f"{names} 的子图({depth} 度)", graph=g,
+                center=uids[0] if len(uids) == 1 else None,
+                notes=[f"节点 {g.number_of_nodes()} 个,关系 {g.number_of_edges()} 条"])
+
+
+def graph_view(g: nx.MultiDiGraph, *, title: str, center: str | None = None,
+               notes: Sequence[str] = ()) -> View:
+    """Wrap any graph of store records as a view."""
+    return View(kind="subgraph", title=title, graph=g, center=center, notes=list(notes))
+
+
+def aggregate(view: View, *, by: str = "label") -> View:
+    """One node per kind (``by="label"``) or community (``by="community"``), one edge per pair.
+
+    Used when a view is over the hard cap: a picture of 50,000 dots says less
+    than a picture of 14 groups with counts, and it does not freeze the page.
+    """
+    g = view.graph
+    found: dict[str, int] = {}
+    if by == "community":  # the view's own colouring if it has one; the graph stays as it is
+        found = {u: d["community"] for u, d in g.nodes(data=True) if "community" in d}
+        if len(found) < g.number_of_nodes():
+            found = communities(g)
+
+    def group_of(u: str) -> str:
+        return f"community:{found[u]}" if by == "community" else f"kind:{g.nodes[u].get('label')}"
+
+    members: dict[str, list[str]] = {}
+    for u in g.nodes:
+        members.setdefault(group_of(u), []).append(u)
+    degree = dict(g.degree())
+    out = nx.MultiDiGraph()
+    for gid, uids in members.items():
+        top = sorted(uids, key=lambda u: (-degree[u], _name(g, u), u))[:10]
+        kinds = Counter(str(g.nodes[u].get("label")) for u in uids)
+        if by == "community":
+            main = kinds.most_common(1)[0][0]
+            name = f"社区 {gid.split(':', 1)[1]}({len(uids)})"
+        else:
+            main = gid.split(":", 1)[1]
+            name = f"{kind_zh(main)}({len(uids)})"
+        out.add_node(gid, uid=gid, label="Group", name=name, count=len(uids), main_label=main,
+                     view_facts=["成员:" + "、".join(f"{kind_zh(k)} {c}"
+                                                    for k, c in kinds.most_common()),
+                                 "主要成员:" + "、".join(_name(g, u) for u in top)])
+    pairs: Counter[tuple[str, str]] = Counter()
+    types: dict[tuple[str, str], Counter[str]] = {}
+    for u, v, d in g.edges(data=True):
+        a, b = sorted((group_of(u), group_of(v)))
+        if a == b:
+            continue
+        pairs[(a, b)] += 1
+        types.setdefault((a, b), Counter())[str(d.get("type"))] += 1
+    for (a, b), count in sorted(pairs.items()):
+        desc = "、".join(f"{rel_zh(t)} {c}" for t, c in types[(a, b)].most_common())
+        out.add_edge(a, b, key=f"{a}|{b}", type="AGGREGATE", virtual=True, weight=count,
+                     label_text=str(count), description=desc)
+    n, m = view.size
+    return View(kind="aggregate", title=f"{view.title}(聚合视图)", graph=out,
+                notes=[*view.notes, f"图过大({n} 个节点、{m} 条关系),已按"
+                       f"{'社区' if by == 'community' else '类型'}聚合;"
+                       "请缩小范围(减少度数或限定类型)查看明细"],
+                tables=view.tables)

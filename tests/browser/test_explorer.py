@@ -1,0 +1,175 @@
+"""The explorer page in headless Chromium: search, neighbourhood, expansion, paths, match,
+recommendations and gaps, with screenshots, a clean console and no request off the machine.
+
+The steps share one page, in order, as an analyst would use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from tests.browser.chrome import Server, console_errors, outside, requested_urls, wait_for
+from tests.browser.graphs import VALLEY, screenshot_dir
+
+# 404s the page handles on purpose (a colleague's route not deployed yet) are not errors
+OPTIONAL = ("/match", "/gaps/")
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, server: Server) -> Any:
+    """The explorer, loaded and ready; the logs are checked when the module ends."""
+    browser.get(server.url + "/")
+    wait_for(browser, "document.body.getAttribute('data-ready') === '1'")
+    yield browser
+    urls = requested_urls(browser)
+    assert urls, "the performance log recorded no request"
+    assert outside(urls) == [], f"requests left the machine: {outside(urls)}"
+
+
+def shot(driver: Any, name: str) -> None:
+    driver.save_screenshot(str(screenshot_dir() / f"explorer-{name}.png"))
+
+
+def text_of(driver: Any, css: str) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, css).text)
+
+
+def drawn(driver: Any) -> None:
+    wait_for(driver, "document.getElementById('network').getAttribute('data-drawn') === '1'")
+
+
+def test_search_opens_the_neighbourhood(page: Any) -> None:
+    box = page.find_element(By.ID, "search-q")
+    box.clear()
+    box.send_keys(VALLEY)
+    page.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    wait_for(page, "document.querySelectorAll('#search-results li[data-uid]').length > 0")
+    hits = page.find_elements(By.CSS_SELECTOR, "#search-results li[data-uid]")
+    exact = [h for h in hits if h.text.endswith(VALLEY)]
+    assert exact, [h.text for h in hits]
+    exact[0].click()
+    drawn(page)
+    wait_for(page, "document.querySelector('#details h3') !== null")
+    assert text_of(page, "#details h3") == VALLEY
+    assert VALLEY in text_of(page, "#view-title")
+    count = page.execute_script("return window.explorer.nodes.length")
+    assert count > 1
+    assert "区域" in text_of(page, "#legend")
+    shot(page, "1-search-ego")
+
+
+def test_double_click_expands_a_neighbour(page: Any) -> None:
+    before = page.execute_script("return window.explorer.nodes.length")
+    # the neighbour with the most relationships in the whole graph grows the picture most
+    target = page.execute_script("""
+        var ex = window.explorer, centre = ex.selected.uid, best = null;
+        ex.nodes.forEach(function (n) {
+          if (n.id !== centre && (!best || n.size > best.size)) best = n;
+        });
+        var p = ex.network.canvasToDOM(ex.network.getPositions([best.id])[best.id]);
+        return {id: best.id, x: p.x, y: p.y};""")
+    canvas = page.find_element(By.CSS_SELECTOR, "#network canvas")
+    size = canvas.size
+    ActionChains(page).move_to_element_with_offset(
+        canvas, int(target["x"] - size["width"] / 2), int(target["y"] - size["height"] / 2)
+    ).double_click().perform()
+    wait_for(page, f"window.explorer.nodes.length > {before}"
+                   " || document.getElementById('status').textContent.indexOf('新增 0') >= 0",
+             timeout=20)
+    assert "新增" in text_of(page, "#status")
+    shot(page, "2-expanded")
+
+
+def test_path_finder(page: Any, demo_store: Any) -> None:
+    page.find_element(By.CSS_SELECTOR, "#tabs button[data-tab=paths]").click()
+    a, b = page.find_element(By.ID, "path-a"), page.find_element(By.ID, "path-b")
+    a.clear()
+    a.send_keys("山东农业大学")
+    b.clear()
+    b.send_keys(VALLEY)
+    page.find_element(By.CSS_SELECTOR, "#path-form button").click()
+    wait_for(page, "document.querySelectorAll('#path-results .sentence').length > 0", timeout=30)
+    first = page.find_elements(By.CSS_SELECTOR, "#path-results .sentence")[0].text
+    assert first.startswith("1. 山东农业大学") and VALLEY in first
+    wait_for(page, "document.getElementById('view-title').textContent.indexOf('关系路径') >= 0")
+    drawn(page)
+    shot(page, "3-paths")
+
+
+def test_match(page: Any) -> None:
+    page.find_element(By.CSS_SELECTOR, "#tabs button[data-tab=match]").click()
+    has_route = page.execute_script(
+        "return !!(window.explorer.openapi.paths['/match'] || {}).post")
+    if not has_route:
+        assert "尚未上线" in text_of(page, "#match-results")
+        shot(page, "4-match-missing")
+        return
+    text = page.find_element(By.CSS_SELECTOR, "#match-form [name=text]")
+    text.send_keys("研发下肢外骨骼康复机器人,需要步态识别与康复评估方面的技术团队")
+    page.find_element(By.CSS_SELECTOR, "#match-form button[type=submit]").click()
+    wait_for(page, "document.querySelector('#match-results table, #match-results .notice')",
+             timeout=60)
+    rows = page.find_elements(By.CSS_SELECTOR, "#match-results tbody tr")
+    assert rows, text_of(page, "#match-results")
+    assert "得分" in text_of(page, "#match-results thead")
+    shot(page, "4-match")
+
+
+def test_recommendations_with_download(page: Any) -> None:
+    hits = page.execute_script("""
+        return fetch('/search?q=' + encodeURIComponent('山东农业大学') + '&limit=1')
+          .then(function (r) { return r.json(); });""")
+    page.find_element(By.CSS_SELECTOR, "#tabs button[data-tab=search]").click()
+    page.execute_script("document.getElementById('search-q').value = arguments[0];",
+                        hits[0]["node"]["name"])
+    page.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    wait_for(page, "document.querySelectorAll('#search-results li[data-uid]').length > 0")
+    page.find_elements(By.CSS_SELECTOR, "#search-results li[data-uid]")[0].click()
+    wait_for(page, "document.querySelector('#details h3') && "
+                   "document.querySelector('#details h3').textContent === '山东农业大学'")
+    page.find_element(By.CSS_SELECTOR, "#tabs button[data-tab=recommend]").click()
+    page.find_element(By.CSS_SELECTOR, "#rec-form button").click()
+    wait_for(page, "document.querySelector('#rec-results table, #rec-results .notice')",
+             timeout=60)
+    link = page.find_element(By.CSS_SELECTOR, "#rec-results a").get_attribute("href")
+    assert link.endswith(".xlsx?k=10")
+    status = page.execute_script(
+        "return fetch(arguments[0]).then(function (r) { return r.status + ' ' + "
+        "r.headers.get('content-type'); });", link)
+    assert status.startswith("200 application/vnd.openxmlformats")
+    assert page.find_elements(By.CSS_SELECTOR, "#rec-results tbody tr")
+    wait_for(page, "document.getElementById('view-title').textContent.indexOf('推荐') >= 0")
+    drawn(page)
+    shot(page, "5-recommend")
+
+
+def test_gap_tables(page: Any) -> None:
+    page.find_element(By.CSS_SELECTOR, "#tabs button[data-tab=gaps]").click()
+    for which in ("fields", "targets", "isolated"):
+        page.find_element(By.CSS_SELECTOR, f"[data-gap={which}]").click()
+        wait_for(page, "document.querySelector('#gap-results table, #gap-results .notice')",
+                 timeout=60)
+        shot(page, f"6-gaps-{which}")
+    has_gaps = page.execute_script("return !!window.explorer.openapi.paths['/gaps/fields']")
+    page.find_element(By.CSS_SELECTOR, "[data-gap=fields]").click()
+    wait_for(page, "document.querySelector('#gap-results table, #gap-results .notice')",
+             timeout=60)
+    if not has_gaps:
+        assert "尚未上线" in text_of(page, "#gap-results")
+        return
+    rows = page.find_elements(By.CSS_SELECTOR, "#gap-results tbody tr")
+    assert rows
+    rows[0].click()  # a field row opens its gap view
+    wait_for(page, "document.getElementById('view-title').textContent.indexOf('缺口') >= 0",
+             timeout=30)
+    drawn(page)
+    shot(page, "7-gap-view")
+
+
+def test_console_is_clean(page: Any) -> None:
+    errors = [e for e in console_errors(page) if not any(p in e for p in OPTIONAL)]
+    assert errors == []

@@ -1,0 +1,247 @@
+"""graph.viz: layout, views, rendering rules, offline pages and GraphML/GEXF exports.
+
+Views built through the store run on every backend (the ``store`` fixture).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import networkx as nx
+import pytest
+from pyvis.network import Network
+
+from graph.backends.embedded import EmbeddedStore
+from graph.store import GraphStore
+from graph.viz import (
+    PHYSICS_MAX_NODES,
+    LayoutCache,
+    aggregate,
+    community_view,
+    ego_view,
+    fast_layout,
+    gap_view,
+    graph_bytes,
+    graph_view,
+    path_view,
+    recommend_view,
+    render_html,
+    vis_payload,
+)
+from graph.viz.export import export_graph
+from graph.viz.offline import external_references
+from graph.viz.style import node_tooltip
+from tests.contract.fixture import EDGES, NODES
+
+
+@pytest.fixture
+def filled(store: GraphStore) -> GraphStore:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    return store
+
+
+@pytest.fixture
+def g() -> nx.MultiDiGraph:
+    s = EmbeddedStore(None)
+    s.open()
+    s.upsert_nodes(nodes=NODES)
+    s.upsert_edges(edges=EDGES)
+    return s.subgraph()
+
+
+def big_graph(n: int) -> nx.MultiDiGraph:
+    """A scale-free graph dressed as store records."""
+    base = nx.powerlaw_cluster_graph(n, 2, 0.1, seed=3)
+    out = nx.MultiDiGraph()
+    for i in base.nodes:
+        out.add_node(f"n{i}", uid=f"n{i}", label="Enterprise" if i % 3 else "University",
+                     name=f"主体{i}", prov_source="bench", prov_method="synthetic",
+                     prov_confidence=1.0)
+    for a, b in base.edges:
+        out.add_edge(f"n{a}", f"n{b}", key=f"{a}-{b}", type="COOPERATES_WITH")
+    return out
+
+
+# ---------------------------------------------------------------- layout ---
+def test_layout_is_deterministic_and_centred() -> None:
+    graph = nx.karate_club_graph()
+    graph.add_nodes_from(["lonely", "alone"])
+    first = fast_layout(graph, center=0)
+    assert first == fast_layout(graph, center=0)
+    assert set(first) == set(graph.nodes) and first[0] == (0.0, 0.0)
+    assert len(set(first.values())) == len(first)  # no two nodes on one spot
+
+
+def test_layout_of_2000_nodes_is_fast_and_spread() -> None:
+    graph = nx.powerlaw_cluster_graph(2000, 2, 0.1, seed=1)
+    start = time.perf_counter()
+    pos = fast_layout(graph)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0, f"layout took {elapsed:.2f} s"  # about 0.15 s here; spring: ~9 s
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    # about one node per two unit² of area: not collapsed into a dot
+    assert (max(xs) - min(xs)) * (max(ys) - min(ys)) > 2000
+
+
+def test_layout_cache_hits_on_the_same_structure() -> None:
+    cache = LayoutCache(size=2)
+    graph = nx.path_graph(5)
+    a = cache.layout(graph)
+    b = cache.layout(nx.path_graph(5))
+    assert a is b and cache.hits == 1 and cache.misses == 1
+    cache.layout(nx.path_graph(6))
+    cache.layout(nx.path_graph(7))
+    cache.layout(nx.path_graph(5))
+    assert cache.misses == 4  # the first one was evicted
+
+
+# ----------------------------------------------------------------- views ---
+def test_ego_view_marks_centre_hops_and_counts(filled: GraphStore) -> None:
+    view = ego_view(filled, "ent:a", depth=2)
+    g = view.graph
+    assert g.nodes["ent:a"]["role"] == "center" and g.nodes["ent:a"]["hop"] == 0
+    assert g.nodes["uni:4137010434"]["hop"] == 1 and g.nodes["plt:lab"]["hop"] == 2
+    assert view.notes[0].startswith("关系计数:合作 2")
+    assert "张三" in {d["name"] for _, d in g.nodes(data=True)}
+
+
+def test_ego_view_says_when_caps_cut(filled: GraphStore) -> None:
+    view = ego_view(filled, "plt:community", depth=1, per_type_limit=1)
+    assert view.graph.number_of_nodes() == 2 and "截断" in view.notes[1]
+
+
+def test_path_view_keeps_only_path_relationships(filled: GraphStore) -> None:
+    view = path_view(filled, "plt:lab", "ent:a", k=1, rel_types=["MEMBER_OF"])
+    assert view.notes == ["路径 1(2 跳):山东省作物生物学重点实验室 —成员→ "
+                          "山东省智慧康养创新创业共同体 ←成员— 泰安康养医疗器械有限公司"]
+    assert {d["type"] for *_, d in view.graph.edges(data=True)} == {"MEMBER_OF"}
+    assert view.graph.nodes["plt:lab"]["role"] == "source"
+
+
+def test_gap_view_sides_and_missing_links(g: nx.MultiDiGraph) -> None:
+    view = gap_view(g, "fld:rehab")
+    roles = {u: d.get("role") for u, d in view.graph.nodes(data=True)}
+    assert roles == {"fld:rehab": "field", "ent:a": "demand", "ent:b": "demand",
+                     "team:r": "supply"}
+    missing = [(u, v) for u, v, d in view.graph.edges(data=True) if d.get("type") == "MISSING"]
+    # ent:a already cooperates with the team; ent:b does not
+    assert missing == [("ent:b", "team:r")]
+    assert view.tables["missing_links"][0]["supply"] == "康复机器人创新团队"
+    assert view.positions is not None and view.positions["ent:b"][0] < 0 < \
+        view.positions["team:r"][0]
+
+
+def test_recommend_view_draws_proposals_dashed(g: nx.MultiDiGraph) -> None:
+    recs = [{"uid": "uni:4137010436", "label": "University", "name": "泰山学院", "score": 0.8,
+             "reason": "同属领域"}]
+    view = recommend_view(g, "ent:a", recs)
+    virtual = [(u, v, d) for u, v, d in view.graph.edges(data=True) if d.get("virtual")]
+    assert [(u, v, d["type"]) for u, v, d in virtual] == [
+        ("ent:a", "uni:4137010436", "RECOMMENDED")]
+    data = vis_payload(view)
+    edge = next(e for e in data["edges"] if e["type"] == "RECOMMENDED")
+    assert edge["dashes"] is True and edge["label"] == "推荐 0.80"
+
+
+def test_community_view_members_and_detection(g: nx.MultiDiGraph) -> None:
+    view = community_view(g, platform="plt:community", detect=True)
+    members = {"plt:lab", "ent:a", "ins:泰安市产业技术创新研究院"}
+    assert members <= set(view.graph.nodes) and "fld:rehab" in view.graph
+    assert all("community" in d for _, d in view.graph.nodes(data=True))
+    assert view.notes[0].startswith("成员 3 个")
+
+
+def test_aggregate_groups_by_kind() -> None:
+    view = aggregate(graph_view(big_graph(300), title="全图"))
+    assert set(view.graph.nodes) == {"kind:Enterprise", "kind:University"}
+    assert view.graph.nodes["kind:Enterprise"]["count"] == 200
+    (_, _, data), = view.graph.edges(data=True)
+    assert data["type"] == "AGGREGATE" and data["weight"] > 0
+
+
+# ------------------------------------------------------------- rendering ---
+def test_payload_physics_only_for_small_views() -> None:
+    small = vis_payload(graph_view(big_graph(50), title="小"))
+    large = vis_payload(graph_view(big_graph(PHYSICS_MAX_NODES + 50), title="大"))
+    assert small["options"]["physics"]["enabled"] is True
+    assert large["options"]["physics"]["enabled"] is False
+    assert large["options"]["edges"]["smooth"] == {"enabled": False}
+    assert all("x" in n and "y" in n for n in large["nodes"])
+
+
+def test_payload_aggregates_over_the_hard_cap() -> None:
+    data = vis_payload(graph_view(big_graph(400), title="全图"), max_nodes=100)
+    assert data["stats"]["aggregated"] and data["stats"]["source_nodes"] == 400
+    assert len(data["nodes"]) == 2
+    by_community = vis_payload(graph_view(big_graph(400), title="全图"), max_nodes=100,
+                               aggregate_by="community")
+    names = [n["label"] for n in by_community["nodes"]]
+    assert len(names) > 2 and all(name.startswith("社区") for name in names)
+    assert sum(int(n["title"].split("(")[1].split(")")[0]) for n in by_community["nodes"]) \
+        == 400
+
+
+def test_labels_tooltips_and_legend_are_chinese(filled: GraphStore) -> None:
+    data = vis_payload(ego_view(filled, "ent:a", depth=2))
+    assert {e["label"] for e in data["edges"]} >= {"合作", "成员", "属于领域"}
+    centre = next(n for n in data["nodes"] if n["id"] == "ent:a")
+    assert "类型:企业" in centre["title"] and "方法:manual" in centre["title"]
+    assert centre["group"] == "Enterprise" and centre["borderWidth"] == 4
+    assert data["options"]["groups"]["Enterprise"]["shape"] == "dot"
+    kinds = {k["zh"] for k in data["legend"]["kinds"]}
+    assert {"企业", "高校", "创新平台", "人才"} <= kinds
+
+
+def test_personal_data_never_in_tooltips_or_exports(g: nx.MultiDiGraph) -> None:
+    talent = g.nodes["tal:张三@泰山学院"]
+    assert talent["phone"] == "13800000000"  # the store holds it
+    assert "13800000000" not in node_tooltip(talent)
+    view = graph_view(g, title="全图")
+    assert b"13800000000" not in graph_bytes(view, "graphml")
+    assert b"13800000000" in graph_bytes(view, "graphml", include_sensitive=True)
+
+
+def test_pages_reference_nothing_outside() -> None:
+    html = render_html(graph_view(big_graph(30), title="离线"))
+    assert external_references(html) == []
+    assert "vis-network" in html and "@license" in html  # inlined with its licence header
+    # pyvis's own in_line page still links bootstrap from a CDN: the reason for our template
+    net = Network(cdn_resources="in_line")
+    net.add_node(1)
+    assert any("cdn.jsdelivr.net" in u for u in external_references(net.generate_html()))
+
+
+# ---------------------------------------------------------------- export ---
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_exports_round_trip_with_kinds_and_types(g: nx.MultiDiGraph, fmt: str) -> None:
+    view = gap_view(g, "fld:rehab")  # has a view-only (virtual) edge too
+    data = graph_bytes(view, fmt)
+    reader = nx.read_graphml if fmt == "graphml" else nx.read_gexf
+    back = reader(io.BytesIO(data))
+    assert set(back.nodes) == set(view.graph.nodes)
+    kinds = {u: d["kind"] for u, d in back.nodes(data=True)}
+    assert kinds["ent:a"] == "Enterprise" and kinds["fld:rehab"] == "Field"
+    assert back.nodes["ent:b"]["kind_zh"] == "企业"
+    assert back.nodes["ent:a"]["label"] == "泰安康养医疗器械有限公司"
+    types = sorted((u, v, d["rel_type"]) for u, v, d in back.edges(data=True))
+    assert types == sorted((u, v, d["type"]) for u, v, d in view.graph.edges(data=True))
+    missing = [d for *_, d in back.edges(data=True) if d["rel_type"] == "MISSING"]
+    assert missing and missing[0]["virtual"] in (True, "true", "True")
+    assert back.nodes["ent:a"]["keywords"] == "康复机器人、外骨骼"  # lists become strings
+
+
+def test_export_unifies_mixed_attribute_types() -> None:
+    graph = nx.MultiDiGraph()
+    graph.add_node("a", uid="a", label="Enterprise", name="甲", weight=1)
+    graph.add_node("b", uid="b", label="Enterprise", name="乙", weight=2.5)
+    graph.add_edge("a", "b", key="k", type="COOPERATES_WITH", start=3, end=9)
+    out = export_graph(graph)
+    assert out.nodes["a"]["weight"] == 1.0 and isinstance(out.nodes["a"]["weight"], float)
+    edge = out.edges["a", "b", "k"]
+    assert edge["char_start"] == 3 and "start" not in edge  # GEXF would read a time spell
+    back = nx.read_gexf(io.BytesIO(graph_bytes(graph, "gexf")))
+    assert back.edges["a", "b"]["rel_type"] == "COOPERATES_WITH"
+    assert b'type="COOPERATES_WITH"' not in graph_bytes(graph, "gexf")

@@ -1,0 +1,132 @@
+"""The explorer's routes over HTTP (every backend) and the ``innograph viz`` commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from api import cli_viz  # noqa: F401  (registers the commands)
+from api.app import create_app
+from api.cli import app as cli_app
+from graph.backends.embedded import EmbeddedStore
+from graph.settings import Settings
+from graph.store import GraphStore
+from graph.viz.offline import external_references
+from tests.contract.fixture import EDGES, NODES
+
+
+@pytest.fixture
+def client(store: GraphStore) -> Iterator[TestClient]:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
+    with TestClient(app) as c:
+        yield c
+
+
+def test_explorer_page_and_assets_are_local(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "泰安创新主体知识图谱" in page.text
+    assert external_references(page.text) == []
+    for asset in ("explorer.js", "explorer.css", "vendor/vis-network.min.js",
+                  "vendor/vis-network.css"):
+        r = client.get(f"/static/{asset}")
+        assert r.status_code == 200 and len(r.content) > 1000, asset
+    assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/static/%2e%2e/app.py").status_code == 404
+
+
+def test_view_formats(client: TestClient) -> None:
+    data = client.get("/viz/ego.json", params={"uid": "ent:a", "depth": 2}).json()
+    assert data["center"] == "ent:a" and data["stats"]["nodes"] == 9
+    html = client.get("/viz/ego.html", params={"uid": "ent:a"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert external_references(html.text) == []
+    graphml = client.get("/viz/ego.graphml", params={"uid": "ent:a"})
+    assert "attachment" in graphml.headers["content-disposition"]
+    g = nx.read_graphml(io.BytesIO(graphml.content))
+    assert g.nodes["ent:a"]["kind"] == "Enterprise"
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/viz/ego.csv", params={"uid": "ent:a", "table": "edges"})
+        .content.decode("utf-8-sig"))))
+    assert {r["type_zh"] for r in rows} >= {"合作", "成员"}
+    assert client.get("/viz/ego.csv", params={"uid": "ent:a", "table": "x"}).status_code == 422
+    assert client.get("/viz/ego.json", params={"uid": "nope"}).status_code == 404
+
+
+def test_path_gap_recommend_community_and_export(client: TestClient) -> None:
+    path = client.get("/viz/path.json", params={"source": "plt:lab", "target": "ent:a"}).json()
+    assert path["title"].endswith("的关系路径") and path["notes"][0].startswith("路径 1")
+    gap = client.get("/viz/gap.json", params={"field": "康复医疗装备"}).json()
+    assert any(e["type"] == "MISSING" for e in gap["edges"])
+    rec = client.get("/viz/recommend.json", params={"uid": "ent:b"}).json()
+    assert rec["center"] == "ent:b"
+    assert client.get("/viz/recommend.json", params={"uid": "fld:rehab"}).status_code == 422
+    com = client.get("/viz/community.json", params={"platform": "plt:community"}).json()
+    assert com["title"].startswith("山东省智慧康养创新创业共同体")
+    whole = client.get("/viz/community.json").json()
+    assert whole["stats"]["nodes"] == len(NODES)
+    gexf = client.get("/export/subgraph.gexf", params={"uid": ["ent:a", "ent:b"]})
+    back = nx.read_gexf(io.BytesIO(gexf.content))
+    assert {"ent:a", "ent:b", "team:r"} <= set(back.nodes)
+    xlsx = client.get("/export/subgraph.xlsx", params={"uid": "ent:a"})
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert ws is not None and ws["A1"].value == "uid"
+
+
+def test_styles_for_the_page(client: TestClient) -> None:
+    styles = client.get("/viz/styles.json").json()
+    assert styles["kinds"]["Enterprise"]["zh"] == "企业"
+    assert styles["relationships"]["COOPERATES_WITH"]["zh"] == "合作"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    store.close()
+    monkeypatch.setenv("INNOGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("INNOGRAPH_STORE", "embedded")
+    monkeypatch.delenv("INNOGRAPH_ROLE", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("suffix", [".html", ".json", ".graphml", ".gexf", ".csv", ".xlsx"])
+def test_cli_writes_every_format(home: Path, suffix: str) -> None:
+    out = home / f"view{suffix}"
+    result = CliRunner().invoke(cli_app, ["viz", "ego", "山农大", "--depth", "2", "--out",
+                                          str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 100
+    if suffix == ".json":
+        assert json.loads(out.read_text())["center"] == "uni:4137010434"
+    if suffix == ".html":
+        assert external_references(out.read_text(encoding="utf-8")) == []
+
+
+def test_cli_views_and_errors(home: Path) -> None:
+    runner = CliRunner()
+    for args in (["path", "山农大", "康复机器人创新团队"], ["gap", "康复医疗装备"],
+                 ["recommend", "泰安智慧养老科技有限公司"], ["community"],
+                 ["community", "山东省智慧康养创新创业共同体", "--detect"],
+                 ["subgraph", "山农大", "张三"]):
+        out = home / f"{args[0]}.html"
+        result = runner.invoke(cli_app, ["viz", *args, "--out", str(out)])
+        assert result.exit_code == 0, (args, result.output)
+    paths = home / "paths.csv"
+    assert runner.invoke(cli_app, ["viz", "path", "山农大", "康复机器人创新团队", "--out",
+                                   str(paths), "--table", "paths"]).exit_code == 0
+    assert "—合作→" in paths.read_text(encoding="utf-8-sig")
+    bad = runner.invoke(cli_app, ["viz", "ego", "山农大", "--out", str(home / "x.pdf")])
+    assert bad.exit_code == 1 and "unknown output format" in bad.output
