@@ -263,8 +263,10 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
     found = run.identity.lookup(actor, labels, local)
     if found.status == "matched" and found.uid and found.label:
         if not found.in_graph and found.uid not in new_nodes:
+            # it holds only the gazetteer's facts (official name): real, whatever the table
             new_nodes[found.uid] = _node(found.label, found.uid, found.name or actor,
-                                         node_prov.model_copy(update={"method": "gazetteer"}))
+                                         node_prov.model_copy(update={"method": "gazetteer",
+                                                                      "synthetic": False}))
         return found.uid, found.label
     if not spec.create_missing_actors or label is None:
         why = ("the mapping does not create actors" if label is not None else

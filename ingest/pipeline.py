@@ -272,6 +272,8 @@ class _NodeAcc:
     sources: list[str]
     minimal: bool
     method: str | None
+    synthetic: bool
+    """True only while every row that wrote the node is synthetic (a real fact wins)."""
     rows: list[Row] = field(default_factory=list)
     spellings: list[tuple[str, str, str]] = field(default_factory=list)  # name, source, rule
 
@@ -280,6 +282,7 @@ class _NodeAcc:
 class _EdgeAcc:
     data: dict[str, Any]
     sources: list[str]
+    synthetic: bool
 
 
 def _union(a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
@@ -450,7 +453,7 @@ class IngestRun:
         return out
 
     def check_columns(self, table: Table, mapping: TableMapping, frep: FileReport) -> None:
-        """Fail fast on a missing required column; warn about unmapped ones.
+        """Fail fast on a missing required or provenance column; warn about unmapped ones.
 
         Raises:
             MissingColumnError: naming the column and the file.
@@ -461,13 +464,19 @@ class IngestRun:
             required += [p.project, p.actor, p.actor_type, p.year]
         elif mapping.name:
             required.append(mapping.name)
+        where = str(table.path) + (f" [sheet {table.sheet}]" if table.sheet else "")
         for col in dict.fromkeys(required):
             if col not in table.columns:
                 raise MissingColumnError(
                     f"required column '{col}' is missing (the header has: "
-                    f"{', '.join(table.columns)})",
-                    file=str(table.path) + (f" [sheet {table.sheet}]" if table.sheet else ""),
-                    column=col)
+                    f"{', '.join(table.columns)})", file=where, column=col)
+        prov = mapping.synthetic_column
+        if prov is not None and prov.column not in table.columns:
+            # read as blank it would quietly give every row the file-level flag, the very
+            # mix-up of real and synthetic rows the column exists to prevent
+            raise MissingColumnError(
+                f"the provenance column '{prov.column}' (synthetic_column) is missing (the "
+                f"header has: {', '.join(table.columns)})", file=where, column=prov.column)
         referenced = mapping.referenced_columns()
         absent = [c for c in referenced if c not in table.columns]
         if absent:
@@ -601,17 +610,26 @@ class IngestRun:
         edges: dict[str, _EdgeAcc] = {}
         for p in plans:
             for part in p.created:
-                if part.uid not in nodes:
+                # a node known from a gazetteer holds only its facts (official name, code),
+                # whoever named it; other created nodes are as real as the rows naming them
+                flag = p.synthetic and part.method != "gazetteer"
+                acc = nodes.get(part.uid)
+                if acc is None:
                     nodes[part.uid] = _NodeAcc(part.label, dict(part.data), [part.source],
-                                               True, part.method)
+                                               True, part.method, flag)
+                elif acc.minimal:
+                    acc.synthetic = acc.synthetic and flag
             if p.node is not None:
                 part = p.node
                 acc = nodes.get(part.uid)
                 if acc is None or acc.minimal:
                     data = part.data if acc is None else merge_data(acc.data, part.data,
                                                                     keep_name=False)
-                    nodes[part.uid] = acc = _NodeAcc(part.label, data, [], False, part.method)
+                    flag = p.synthetic if acc is None else acc.synthetic and p.synthetic
+                    nodes[part.uid] = acc = _NodeAcc(part.label, data, [], False, part.method,
+                                                     flag)
                 else:
+                    acc.synthetic = acc.synthetic and p.synthetic
                     same = normalize_name(acc.data["name"]) == normalize_name(part.data["name"])
                     self.report.merged.append(MergedName(
                         uid=part.uid, name=acc.data["name"], alias=part.data["name"],
@@ -623,10 +641,11 @@ class IngestRun:
             for e in p.edges:
                 eacc = edges.get(e.uid)
                 if eacc is None:
-                    edges[e.uid] = _EdgeAcc(dict(e.data), [e.source])
+                    edges[e.uid] = _EdgeAcc(dict(e.data), [e.source], p.synthetic)
                 else:
                     eacc.data = _merge_edge(eacc.data, e.data)
                     eacc.sources.append(e.source)
+                    eacc.synthetic = eacc.synthetic and p.synthetic
         return nodes, edges
 
     def _write_registry(self, nodes: dict[str, _NodeAcc], edges: dict[str, _EdgeAcc],
@@ -639,12 +658,13 @@ class IngestRun:
             old = stored.get(uid)
             if acc.minimal and old is not None:
                 continue  # only named by a relationship: never rewrite a stored node
-            data, sources, synthetic = acc.data, acc.sources, mapping.synthetic
+            data, sources, synthetic = acc.data, acc.sources, acc.synthetic
             if old is not None:
                 base = node_from_record(old).model_dump(exclude={"provenance", "uid"})
                 data = merge_data(base, acc.data)
                 sources = _other_sources(old.get("prov_source", ""), key) + acc.sources
-                synthetic = bool(old.get("prov_synthetic")) and mapping.synthetic
+                # a real fact wins: once any row (of any run) said real, the node stays real
+                synthetic = bool(old.get("prov_synthetic")) and acc.synthetic
                 # later spellings were reported when folded into the first (in _merge)
                 for spelling, src, rule in acc.spellings[:1]:
                     if normalize_name(spelling) != normalize_name(data["name"]) and \
@@ -669,13 +689,13 @@ class IngestRun:
         stored_edges = self._read_edges(list(edges))
         rels: list[Relationship] = []
         for euid, eacc in edges.items():
-            data, sources, synthetic = eacc.data, eacc.sources, mapping.synthetic
+            data, sources, synthetic = eacc.data, eacc.sources, eacc.synthetic
             old = stored_edges.get(euid)
             if old is not None:
                 data = {**data, "keywords": _union(old.get("keywords") or [],
                                                    data.get("keywords") or [])}
                 sources = _other_sources(old.get("prov_source", ""), key) + sources
-                synthetic = bool(old.get("prov_synthetic")) and mapping.synthetic
+                synthetic = bool(old.get("prov_synthetic")) and eacc.synthetic
             prov = Provenance(source=join_sources(sources),
                               method=mapping.method, confidence=mapping.confidence,
                               synthetic=synthetic)
@@ -757,8 +777,9 @@ def _remap_edges(edges: dict[str, _EdgeAcc], remap: dict[str, str]) -> dict[str,
         if euid in out:
             out[euid].data = _merge_edge(out[euid].data, data)
             out[euid].sources.extend(eacc.sources)
+            out[euid].synthetic = out[euid].synthetic and eacc.synthetic
         else:
-            out[euid] = _EdgeAcc(data, list(eacc.sources))
+            out[euid] = _EdgeAcc(data, list(eacc.sources), eacc.synthetic)
     return out
 
 

@@ -30,6 +30,12 @@ from ingest.generate.writers import TableWriter, write_json_list, write_xlsx
 SEP = "；"
 """List separator inside a cell, as the registries write it."""
 
+PROVENANCE = "数据性质"
+"""Column saying whether a row is a public fact or generated (docs/registries.md)."""
+PUBLIC, SYNTHETIC = "公开", "合成"
+"""Its values: the real entities of taian_real.json, the MoE universities and the plan's
+targets are 公开; everything the generator makes up is 合成."""
+
 FILES = ("领域.csv", "机构名录.csv", "高新技术企业名单.csv", "创新平台名录.xlsx", "人才名单.json",
          "共同体成员.csv", "项目名录.csv", "项目参与.csv", "规划目标.csv")
 """The files one run writes (docs/registries.md)."""
@@ -119,11 +125,16 @@ class _Run:
     def _mess(self, n_rows: int, share: float, minimum: int, k: int) -> set[int]:
         return pick_rows(self.rng[k], n_rows, share, minimum) if self.cfg.messy else set()
 
+    def _nature(self, i: int) -> str:
+        """The 数据性质 of actor ``i``'s own row."""
+        return PUBLIC if self.w.is_public(i) else SYNTHETIC
+
     # ---- files -----------------------------------------------------------------------
     def fields(self) -> None:
-        with TableWriter(self.out / "领域.csv", ["领域", "上级领域", "关键词"]) as t:
+        # the field list is our own taxonomy, not an official classification: 合成
+        with TableWriter(self.out / "领域.csv", ["领域", "上级领域", "关键词", PROVENANCE]) as t:
             for f in self.v.fields:
-                t.row([f.name, f.parent, SEP.join(f.keywords)])
+                t.row([f.name, f.parent, SEP.join(f.keywords), SYNTHETIC])
         self.summary.rows["领域.csv"] = t.rows
 
     def organisations(self) -> None:
@@ -134,13 +145,16 @@ class _Run:
             for i in w.indexes(k):
                 rows.append([w.name[i], w.org_type.get(i, default_type), w.code.get(i, ""),
                              w.region_name(i) if i not in w.real else "",
-                             w.parent.get(i, ""), SEP.join(w.aliases.get(i, []))])
-        for z in w.zones:
-            rows.append([z["name"], z["type"], "", "", z["parent"], SEP.join(z["aliases"])])
+                             w.parent.get(i, ""), SEP.join(w.aliases.get(i, [])),
+                             self._nature(i)])
+        for z in w.zones:  # the zones of taian_real.json
+            rows.append([z["name"], z["type"], "", "", z["parent"], SEP.join(z["aliases"]),
+                         PUBLIC])
         dup = self._mess(len(rows), 0.002, 1, 1)
         spaced = self._mess(len(rows), 0.003, 2, 2)
         with TableWriter(self.out / "机构名录.csv",
-                         ["机构名称", "机构类型", "标识码", "所在区县", "上级单位", "别名"],
+                         ["机构名称", "机构类型", "标识码", "所在区县", "上级单位", "别名",
+                          PROVENANCE],
                          bom=True, crlf=True) as t:
             for j, r in enumerate(rows):
                 if j in spaced and r[0] not in {z["name"] for z in w.zones}:
@@ -164,7 +178,7 @@ class _Run:
         relisted = sorted(self._mess(n, 0.001, 1, 6))
         blanks = self._mess(n, 0.0, 2, 7)
         header = ["序号", "企业名称", "统一社会信用代码", "所属领域", "所在区县", "成立年份",
-                  "注册资本(万元)", "认定年度", "企业标签", "技术需求", "需求关键词"]
+                  "注册资本(万元)", "认定年度", "企业标签", "技术需求", "需求关键词", PROVENANCE]
         siblings = {f: [x for x in v.leaves if v.fields[x].parent == v.fields[f].parent
                         and x != f] for f in v.leaves}
         kept: dict[int, list[Any]] = {}
@@ -194,7 +208,7 @@ class _Run:
                 name = w.name[i] + (" " if j in spaced else "")
                 row = [j + 1, name, e.credit_code[j], fd.name, w.region_name(i),
                        int(e.founded[j]), _num(float(e.capital[j])),
-                       int(e.cert_year[j]) or "", SEP.join(tags), need, kws]
+                       int(e.cert_year[j]) or "", SEP.join(tags), need, kws, self._nature(i)]
                 t.row(row, twice=j in dup)
                 if j in blanks:
                     t.blank()
@@ -218,12 +232,13 @@ class _Run:
             host = p["host"]
             host_name = self._ref(host) if isinstance(host, int) else host
             plt_rows.append([w.name[i], p["type"], p["level"], host_name, p["year"],
-                             w.field_name(i), SEP.join(p["directions"])])
+                             w.field_name(i), SEP.join(p["directions"]), self._nature(i)])
         team_rows: list[list[Any]] = []
         for k, i in enumerate(w.indexes(TEAM)):
             t = w.team_info[k]
             team_rows.append([w.name[i], t["leader"], self._ref(t["host"]), w.field_name(i),
-                              SEP.join(t["directions"]), t["size"], t["program"]])
+                              SEP.join(t["directions"]), t["size"], t["program"],
+                              self._nature(i)])
         for rows in (plt_rows, team_rows):
             if not self.cfg.messy:
                 continue
@@ -241,11 +256,11 @@ class _Run:
                     out.append([None] * len(r))  # an empty spreadsheet row
             rows[:] = out
         plt_header = ["平台名称", "平台类型", "级别", "依托单位", "批准年度", "所属领域",
-                      "研究方向"]
+                      "研究方向", PROVENANCE]
         counts = write_xlsx(self.out / "创新平台名录.xlsx", [
             ("平台", plt_header, plt_rows),
             ("研究团队", ["团队名称", "带头人", "依托单位", "所属领域", "研究方向", "团队人数",
-                      "入选计划"], team_rows)])
+                      "入选计划", PROVENANCE], team_rows)])
         self.summary.rows["创新平台名录.xlsx#平台"] = counts["平台"]
         self.summary.rows["创新平台名录.xlsx#研究团队"] = counts["研究团队"]
 
@@ -264,7 +279,8 @@ class _Run:
                         "所属团队": teams[i], "研究领域": v.fields[int(t.field[i])].name,
                         "入选人才工程": t.program[i],
                         "入选年度": int(t.program_year[i]) or None,
-                        "联系电话": t.phone[i], "电子邮箱": t.email[i]}
+                        "联系电话": t.phone[i], "电子邮箱": t.email[i],
+                        PROVENANCE: SYNTHETIC}  # every person is invented
                 yield item
                 if i in dup:
                     yield dict(item)
@@ -275,10 +291,11 @@ class _Run:
         w = self.w
         community = w.name[w.community]
         dup = self._mess(len(w.members), 0.01, 1, 1)
-        with TableWriter(self.out / "共同体成员.csv", ["共同体", "成员单位", "成员类型", "加入年份"]
-                         ) as t:
+        # the plan lists no members: every membership is made up, real members included
+        with TableWriter(self.out / "共同体成员.csv",
+                         ["共同体", "成员单位", "成员类型", "加入年份", PROVENANCE]) as t:
             for j, (i, year) in enumerate(w.members):
-                t.row([community, self._ref(i), MEMBER_TYPE[int(w.kind[i])], year],
+                t.row([community, self._ref(i), MEMBER_TYPE[int(w.kind[i])], year, SYNTHETIC],
                       twice=j in dup)
         self.summary.rows["共同体成员.csv"] = t.rows
 
@@ -301,7 +318,7 @@ class _Run:
         seq: dict[tuple[str, int], int] = {}
         pt = TableWriter(self.out / "项目名录.csv",
                          ["项目编号", "项目名称", "承担单位", "立项年度", "所属领域", "计划类别",
-                          "经费(万元)"])
+                          "经费(万元)", PROVENANCE])
         at = TableWriter(self.out / "项目参与.csv",
                          ["project_id", "actor_id", "actor_type", "year", "field"])
         atype = [ACTOR_TYPE[k] for k in range(7)]
@@ -337,7 +354,7 @@ class _Run:
                     budget = float(np.exp(np.log(lo) + u[j, 4] * (np.log(hi) - np.log(lo))))
                     fname = v.fields[f].name
                     pt.row([pid, title, self._ref(lead, y), y, fname, prog["name"],
-                            _num(round(budget, 1))])
+                            _num(round(budget, 1)), SYNTHETIC])
                     if j == blank_at:
                         pt.blank()
                     for r in range(int(batch.ptr[j]), int(batch.ptr[j + 1])):
@@ -355,11 +372,13 @@ class _Run:
 
     def targets(self) -> None:
         real = self.v.real
+        # transcribed from the plan: public facts
         with TableWriter(self.out / "规划目标.csv",
-                         ["指标", "目标值", "单位", "比较", "年度", "范围", "来源"]) as t:
+                         ["指标", "目标值", "单位", "比较", "年度", "范围", "来源", PROVENANCE]
+                         ) as t:
             for x in real["targets"]:
                 t.row([x["指标"], _num(float(x["目标值"])), x["单位"], x["比较"], 2020,
-                       x["范围"], real["source"]])
+                       x["范围"], real["source"], PUBLIC])
         self.summary.rows["规划目标.csv"] = t.rows
 
 

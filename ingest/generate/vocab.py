@@ -164,10 +164,12 @@ def load_vocab() -> Vocab:
 def real_entity_names() -> frozenset[str]:
     """Names (and aliases) of the real public entities the sample and the generator use.
 
-    Every other actor in the generated registries is synthetic; ingest can mark
-    provenance per row with this set where one file mixes both (机构名录.csv holds
-    real universities next to synthetic institutes and hospitals; the platform
-    sheet holds the plan's four real platforms next to synthetic ones).
+    Every other actor in the generated registries is synthetic, except the
+    universities (all from the MoE list). The generator writes 公开 in the
+    数据性质 column of these entities' rows and 合成 in the others', so that ingest
+    flags each row where one file mixes both (机构名录.csv holds real universities
+    next to synthetic institutes and hospitals; the platform sheet holds the
+    plan's four real platforms next to synthetic ones).
     """
     real = load_vocab().real
     names: set[str] = set()

@@ -113,6 +113,12 @@ class World:
         a, b = self.block[kind]
         return range(a, b)
 
+    def is_public(self, i: int) -> bool:
+        """Whether actor ``i`` is a real public entity: one of ``real`` (the hand-written
+        ones) or a university, since every university comes from the MoE list with its
+        official name and 学校标识码."""
+        return i in self.real or int(self.kind[i]) == UNI
+
     def region_name(self, i: int) -> str:
         """District of an actor, "" when unknown or outside the city."""
         r = int(self.region[i])

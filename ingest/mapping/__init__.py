@@ -7,6 +7,7 @@ from ingest.mapping.spec import (
     EndpointSpec,
     ParticipationSpec,
     RelationshipSpec,
+    SyntheticColumnSpec,
     TableMapping,
     UidSpec,
     create_label_of,
@@ -15,5 +16,6 @@ from ingest.mapping.spec import (
 )
 
 __all__ = ["CONVERTERS", "DEFAULT_ORDER", "ColumnSpec", "EndpointSpec", "ParticipationSpec",
-           "RelationshipSpec", "TableMapping", "UidSpec", "create_label_of", "load_mapping",
-           "mapping_path_for", "to_bool", "to_float", "to_int", "to_list", "to_year"]
+           "RelationshipSpec", "SyntheticColumnSpec", "TableMapping", "UidSpec",
+           "create_label_of", "load_mapping", "mapping_path_for", "to_bool", "to_float",
+           "to_int", "to_list", "to_year"]

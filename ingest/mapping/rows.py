@@ -126,9 +126,15 @@ class EdgePart:
 
 @dataclass(slots=True)
 class RowPlan:
-    """Everything one row contributes, kept apart until the row is known to survive."""
+    """Everything one row contributes, kept apart until the row is known to survive.
+
+    ``synthetic`` is the row's provenance flag (its ``synthetic_column`` value, else
+    the table's ``synthetic``); the row's node, the nodes it creates and its
+    relationships carry it.
+    """
 
     row: Row
+    synthetic: bool = False
     node: NodePart | None = None
     rule: str = "new"
     supersedes: list[str] = field(default_factory=list)
@@ -187,6 +193,24 @@ def row_label(mapping: TableMapping, row: Row) -> str:
     return mapping.labels[value]
 
 
+def row_synthetic(mapping: TableMapping, row: Row) -> bool:
+    """Whether the row is synthetic: its ``synthetic_column`` value, or the table's
+    ``synthetic`` when the mapping has no such column or the cell is blank.
+
+    Raises:
+        RowRejected: the cell holds a value the mapping lists neither as synthetic
+            nor as real (naming the column).
+    """
+    spec = mapping.synthetic_column
+    if spec is None:
+        return mapping.synthetic
+    try:
+        flag = spec.flag(_cell_text(row, spec.column))
+    except ValueError as exc:
+        raise _reject(row, str(exc), spec.column) from exc
+    return mapping.synthetic if flag is None else flag
+
+
 def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIndex) -> RowPlan:
     """First pass: the row's node (identity, fields, kept columns), validated.
 
@@ -197,7 +221,7 @@ def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
         RowRejected: naming the column and the reason.
     """
     check_required(mapping, row)
-    plan = RowPlan(row=row)
+    plan = RowPlan(row=row, synthetic=row_synthetic(mapping, row))
     if not mapping.makes_nodes:
         return plan
     label = row_label(mapping, row)

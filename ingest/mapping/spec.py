@@ -8,6 +8,7 @@ the mapping is loaded, so a typo fails before any row is read.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -178,6 +179,67 @@ class RelationshipSpec(_Strict):
         return data
 
 
+def _fold(value: str) -> str:
+    """A provenance value as compared: width-folded, trimmed, case-insensitive."""
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+class SyntheticColumnSpec(_Strict):
+    """Per-row provenance: a column whose value says whether the row is synthetic.
+
+    Written as a bare column name (the default values apply) or as
+    ``{column, synthetic_values, real_values}``. Values are compared after
+    width folding, trimming and case folding, so ``Real`` and ``ｒｅａｌ`` are
+    ``real``. A blank cell falls back to the table's ``synthetic``; any other
+    value rejects the row.
+
+    Attributes:
+        column: The column holding the row's provenance.
+        synthetic_values: Values that mark the row synthetic.
+        real_values: Values that mark the row real (a public fact).
+    """
+
+    column: str = Field(min_length=1)
+    synthetic_values: list[str] = Field(default_factory=lambda: ["合成", "synthetic"],
+                                        min_length=1)
+    real_values: list[str] = Field(default_factory=lambda: ["公开", "真实", "real"],
+                                   min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"column": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> SyntheticColumnSpec:
+        for v in [*self.synthetic_values, *self.real_values]:
+            if not _fold(v):
+                raise ValueError("a provenance value may not be blank (a blank cell already "
+                                 "means: the table's 'synthetic')")
+        both = {_fold(v) for v in self.synthetic_values} & {_fold(v) for v in self.real_values}
+        if both:
+            raise ValueError(f"values listed both as synthetic and as real: "
+                             f"{', '.join(sorted(both))}")
+        return self
+
+    def flag(self, text: str) -> bool | None:
+        """Whether a cell marks its row synthetic (None for a blank cell).
+
+        Raises:
+            ValueError: the value is neither a synthetic nor a real value.
+        """
+        key = _fold(text)
+        if not key:
+            return None
+        if key in {_fold(v) for v in self.synthetic_values}:
+            return True
+        if key in {_fold(v) for v in self.real_values}:
+            return False
+        raise ValueError(f"unknown provenance value '{text.strip()}' (synthetic: "
+                         f"{', '.join(self.synthetic_values)}; real: "
+                         f"{', '.join(self.real_values)})")
+
+
 class UidSpec(_Strict):
     """How a row's node gets its uid (through ``make_uid``).
 
@@ -244,6 +306,7 @@ class TableMapping(_Strict):
     sheet: str | None = None
     order: int | None = None
     synthetic: bool = False
+    synthetic_column: SyntheticColumnSpec | None = None
     method: str = "registry"
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     encoding: str | None = None
@@ -289,7 +352,9 @@ class TableMapping(_Strict):
     def referenced_columns(self) -> list[str]:
         """Every column the mapping reads (the header must have the required ones)."""
         cols: list[str | None] = [self.name, self.label_column, self.uid.key,
-                                  self.uid.credit_code, self.uid.moe_code, self.uid.qualifier]
+                                  self.uid.credit_code, self.uid.moe_code, self.uid.qualifier,
+                                  self.synthetic_column.column if self.synthetic_column
+                                  else None]
         specs = list(self.fields.values())
         for by_label in self.fields_by_label.values():
             specs += list(by_label.values())
@@ -320,6 +385,10 @@ class TableMapping(_Strict):
             if lb not in NODE_MODELS:
                 raise bad(f"unknown label '{lb}' (labels: {', '.join(NODE_MODELS)})", "label")
         if self.kind == "participation":
+            if self.synthetic_column is not None:
+                # its columns are a fixed contract shared by project databases
+                raise bad("a participation table takes its provenance from the file-level "
+                          "'synthetic', not from a column", "synthetic_column")
             return
         if self.label and self.label_column:
             raise bad("give 'label' or 'label_column', not both", "label")

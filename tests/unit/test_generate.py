@@ -24,16 +24,17 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO / "data" / "sample"
 
 HEADERS = {
-    "领域.csv": ["领域", "上级领域", "关键词"],
-    "机构名录.csv": ["机构名称", "机构类型", "标识码", "所在区县", "上级单位", "别名"],
+    "领域.csv": ["领域", "上级领域", "关键词", "数据性质"],
+    "机构名录.csv": ["机构名称", "机构类型", "标识码", "所在区县", "上级单位", "别名", "数据性质"],
     "高新技术企业名单.csv": ["序号", "企业名称", "统一社会信用代码", "所属领域", "所在区县",
                        "成立年份", "注册资本(万元)", "认定年度", "企业标签", "技术需求",
-                       "需求关键词"],
-    "共同体成员.csv": ["共同体", "成员单位", "成员类型", "加入年份"],
+                       "需求关键词", "数据性质"],
+    "共同体成员.csv": ["共同体", "成员单位", "成员类型", "加入年份", "数据性质"],
+    # the participation export keeps its fixed contract: no provenance column
     "项目参与.csv": ["project_id", "actor_id", "actor_type", "year", "field"],
     "项目名录.csv": ["项目编号", "项目名称", "承担单位", "立项年度", "所属领域", "计划类别",
-                 "经费(万元)"],
-    "规划目标.csv": ["指标", "目标值", "单位", "比较", "年度", "范围", "来源"],
+                 "经费(万元)", "数据性质"],
+    "规划目标.csv": ["指标", "目标值", "单位", "比较", "年度", "范围", "来源", "数据性质"],
 }
 ENCODING = {"高新技术企业名单.csv": "gbk", "机构名录.csv": "utf-8-sig"}
 CSV_FILES = [f for f in FILES if f.endswith(".csv")]
@@ -163,9 +164,9 @@ def test_workbook_has_the_two_sheets(small: Path) -> None:
     finally:
         wb.close()
     assert list(_sheet(small, "平台")[0]) == ["平台名称", "平台类型", "级别", "依托单位",
-                                            "批准年度", "所属领域", "研究方向"]
+                                            "批准年度", "所属领域", "研究方向", "数据性质"]
     assert list(_sheet(small, "研究团队")[0]) == ["团队名称", "带头人", "依托单位", "所属领域",
-                                              "研究方向", "团队人数", "入选计划"]
+                                              "研究方向", "团队人数", "入选计划", "数据性质"]
 
 
 def test_platform_types_and_levels_are_schema_values(small: Path) -> None:
@@ -180,7 +181,7 @@ def test_talents_are_synthetic_persons(small: Path) -> None:
     talents = json.loads((small / "人才名单.json").read_text(encoding="utf-8"))
     assert talents
     assert set(talents[0]) == {"姓名", "职称", "工作单位", "所属团队", "研究领域", "入选人才工程",
-                               "入选年度", "联系电话", "电子邮箱"}
+                               "入选年度", "联系电话", "电子邮箱", "数据性质"}
     assert all(re.fullmatch(r"100\d{8}", t["联系电话"]) for t in talents)
     assert all(re.fullmatch(r"[a-z0-9]+@example\.(com|org|net)", t["电子邮箱"])
                for t in talents)
@@ -366,6 +367,50 @@ def test_real_entity_names_cover_the_plan_and_nothing_synthetic(small: Path) -> 
             "山东产业技术研究院泰安分院", "泰安市科学技术局", "山东农业大学"} <= real
     ents = {r["企业名称"].strip() for r in _rows(small, "高新技术企业名单.csv")}
     assert not ents & real
+
+
+def _natures(folder: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """(name, kind, 数据性质) of every row, per file (sheet) that has the column."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for name, col, kind in (("机构名录.csv", "机构名称", "机构类型"), ("领域.csv", "领域", ""),
+                            ("高新技术企业名单.csv", "企业名称", ""),
+                            ("共同体成员.csv", "成员单位", ""), ("项目名录.csv", "项目编号", ""),
+                            ("规划目标.csv", "指标", "")):
+        out[name] = [(r[col].strip(), r[kind] if kind else "", r["数据性质"])
+                     for r in _rows(folder, name)]
+    for title in ("平台", "研究团队"):
+        header, *rows = _sheet(folder, title)
+        assert header[-1] == "数据性质"
+        out[title] = [(str(r[0]).strip(), "", str(r[-1])) for r in rows if r and r[0]]
+    talents = json.loads((folder / "人才名单.json").read_text(encoding="utf-8"))
+    out["人才名单.json"] = [(t["姓名"], "", t["数据性质"]) for t in talents]
+    return out
+
+
+@pytest.mark.parametrize("fixture", ["small", "clean"])
+def test_real_rows_say_public_and_generated_rows_say_synthetic(
+        fixture: str, request: pytest.FixtureRequest) -> None:
+    natures = _natures(request.getfixturevalue(fixture))
+    real = real_entity_names()
+    for name, rows in natures.items():
+        assert rows and {n for _, _, n in rows} <= {"公开", "合成"}, name
+    # an organisation or platform row is 公开 exactly when it is a real entity: one of
+    # taian_real.json or a university of the MoE list
+    for name in ("机构名录.csv", "平台"):
+        for entity, kind, nature in natures[name]:
+            assert (nature == "公开") == (entity in real or kind == "高校"), (name, entity)
+    public_orgs = {e for e, _, n in natures["机构名录.csv"] + natures["平台"] if n == "公开"}
+    assert {"泰山创新谷", "泰安市产业技术创新研究院", "泰安市科学技术局", "山东农业大学",
+            "山东省智慧康养创新创业共同体", "泰安市技术交易中心"} <= public_orgs
+    synthetic_kinds = {k for _, k, n in natures["机构名录.csv"] if n == "合成"}
+    assert synthetic_kinds == {"专业研究所", "科研院所", "医院"}
+    # everything generated is 合成, memberships of real bodies included; the plan's
+    # targets are transcribed from the plan and so 公开
+    for name in ("领域.csv", "高新技术企业名单.csv", "研究团队", "人才名单.json", "共同体成员.csv",
+                 "项目名录.csv"):
+        assert {n for _, _, n in natures[name]} == {"合成"}, name
+    assert {n for _, _, n in natures["规划目标.csv"]} == {"公开"}
+    assert "山东农业大学" in {e for e, _, _ in natures["共同体成员.csv"]}
 
 
 def test_cli_generate_writes_and_summarises(tmp_path: Path) -> None:

@@ -39,6 +39,17 @@ def mapping(tmp_path: Path, text: str) -> Path:
     ("label: Enterprise\nname: a\nrelationships:\n  - type: IN_FIELD\n    column: b\n"
      "    label: Field\n    properties: {colour: c}\n", "relationships[0].properties.colour",
      "no property 'colour'"),
+    ("label: Enterprise\nname: a\nsynthetic_column: {column: b, synthetic_values: [合成],\n"
+     "  real_values: [公开, ' 合成 ']}\n", "synthetic_column",
+     "both as synthetic and as real: 合成"),
+    ("label: Enterprise\nname: a\nsynthetic_column: {column: b, real_values: []}\n",
+     "synthetic_column.real_values", "at least 1"),
+    ("label: Enterprise\nname: a\nsynthetic_column: {column: b, real_values: ['']}\n",
+     "synthetic_column", "may not be blank"),
+    ("label: Enterprise\nname: a\nsynthetic_column: {values: [x]}\n",
+     "synthetic_column.column", "Field required"),
+    ("kind: participation\nsynthetic_column: 数据性质\n", "synthetic_column",
+     "file-level 'synthetic'"),
 ])
 def test_bad_mappings_name_the_file_and_the_key(tmp_path: Path, text: str, key: str,
                                                 reason: str) -> None:
@@ -58,6 +69,29 @@ def test_tables_inherit_top_level_keys() -> None:
     tables = load_mapping(REGISTRY / "platforms.xlsx.mapping.yaml")
     assert [t.sheet for t in tables] == ["平台", "研究团队"]
     assert all(t.synthetic and t.order == 40 for t in tables)
+
+
+def test_synthetic_column_shorthand_and_defaults(tmp_path: Path) -> None:
+    (table,) = load_mapping(mapping(tmp_path, "label: Enterprise\nname: a\n"
+                                              "synthetic_column: 数据性质\n"))
+    spec = table.synthetic_column
+    assert spec is not None and spec.column == "数据性质"
+    assert (spec.flag("合成"), spec.flag(" Synthetic "), spec.flag("公开"), spec.flag("真实"),
+            spec.flag("ＲＥＡＬ"), spec.flag("")) == (True, True, False, False, False, None)
+    with pytest.raises(ValueError, match="unknown provenance value '未知'"):
+        spec.flag("未知")
+    assert "数据性质" in table.referenced_columns()  # not reported as an unmapped column
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="no sample data")
+def test_sample_mappings_take_provenance_per_row_except_participation() -> None:
+    for job in discover([SAMPLE])[0]:
+        m = job.mapping
+        if m.kind == "participation":
+            assert m.synthetic_column is None and m.synthetic
+        else:
+            assert m.synthetic_column is not None and m.synthetic_column.column == "数据性质"
+            assert m.synthetic, job.path.name  # a row that does not say is synthetic
 
 
 def test_directory_order_follows_the_mappings(tmp_path: Path) -> None:
