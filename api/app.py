@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI, Query
 from api import errors, routes_explorer, routes_gaps, routes_match, routes_query
 from api.deps import SettingsDep, StoreDep
 from api.graphcache import GraphCache
+from graph.errors import StoreUnavailable
 from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import MAX_HOPS, GraphStore
@@ -17,6 +19,7 @@ from schemas.nodes import sensitive_fields
 from schemas.results import Neighborhood, Path, SearchHit, Stats
 
 PRIVILEGED_ROLES = frozenset({"talent_office", "admin"})
+log = logging.getLogger("innograph.api")
 
 
 def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAPI:
@@ -25,11 +28,17 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         owned = store is None
-        app.state.store = store if store is not None else open_store(settings, read_only=True)
+        app.state.store = store
+        if owned:
+            try:
+                app.state.store = open_store(settings, read_only=True)
+            except StoreUnavailable as exc:
+                # start anyway: requests answer 503 until the store can be opened
+                log.warning("store not available at start-up: %s", exc)
         try:
             yield
         finally:
-            if owned:
+            if owned and app.state.store is not None:
                 app.state.store.close()
 
     app = FastAPI(title="innograph", version="0.1.0", lifespan=lifespan,

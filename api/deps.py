@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import networkx as nx
 from fastapi import Depends, Request
 
 from api.graphcache import GraphCache
+from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import GraphStore
 
+_OPENING = threading.Lock()
+
 
 def get_store(request: Request) -> GraphStore:
-    """The store opened by the app's lifespan (or injected into create_app)."""
-    store: GraphStore = request.app.state.store
+    """The store opened by the app's lifespan (or injected into create_app).
+
+    If it could not be opened at start-up (Neo4j down), each request tries again,
+    so the service recovers without a restart; until then StoreUnavailable → 503.
+    The store is asked to pick up what other processes wrote (``refresh``).
+    """
+    store: GraphStore | None = request.app.state.store
+    if store is None:
+        with _OPENING:
+            store = request.app.state.store
+            if store is None:
+                store = open_store(get_settings(request), read_only=True)
+                request.app.state.store = store
+    store.refresh()
     return store
 
 

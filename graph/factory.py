@@ -26,5 +26,9 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
         from graph.backends.embedded import EmbeddedStore
 
         store = EmbeddedStore(settings.home / "store", read_only=read_only)
-    store.open()
+    try:
+        store.open()
+    except Exception:
+        store.close()  # release the driver or lock of a store that did not open
+        raise
     return store

@@ -202,6 +202,11 @@ class GraphStore(abc.ABC):
         """Connect / load, verify, and create the schema (constraints, indexes) if missing."""
 
     @abc.abstractmethod
+    def refresh(self) -> None:
+        """Pick up what other processes wrote since :meth:`open` (a no-op where every
+        read goes to the database anyway)."""
+
+    @abc.abstractmethod
     def close(self) -> None:
         """Release connections and files; pending writes are already durable."""
 

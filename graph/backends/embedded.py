@@ -65,6 +65,7 @@ class EmbeddedStore(GraphStore):
         self._lock_fd: int | None = None
         self._deferred = 0
         self._dirty = False
+        self._stamp = 0
         self._graph_cache: dict[tuple[tuple[str, ...] | None, tuple[int, int] | None],
                                 nx.Graph] = {}
 
@@ -83,13 +84,33 @@ class EmbeddedStore(GraphStore):
                 raise StoreUnavailable(f"the embedded store in {self.home} is open for "
                                        "writing in another process") from exc
             self._lock_fd = fd
+        self._read_snapshot()
+
+    def _read_snapshot(self) -> None:
+        if self.home is None:
+            return
         path = self.home / SNAPSHOT
-        if path.exists():
-            with path.open("rb") as fh:
-                data = pickle.load(fh)
-            if data.get("version") != FORMAT_VERSION:
-                raise StoreUnavailable(f"{path}: unknown snapshot format {data.get('version')}")
-            self._load(data)
+        if not path.exists():
+            return
+        stamp = path.stat().st_mtime_ns
+        with path.open("rb") as fh:
+            data = pickle.load(fh)
+        if data.get("version") != FORMAT_VERSION:
+            raise StoreUnavailable(f"{path}: unknown snapshot format {data.get('version')}")
+        self._load(data)
+        self._stamp = stamp
+
+    def refresh(self) -> None:
+        """A read-only store reloads the snapshot when a writer has saved a newer one."""
+        if not self.read_only or self.home is None:
+            return
+        path = self.home / SNAPSHOT
+        try:
+            stamp = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if stamp != self._stamp:
+            self._read_snapshot()
 
     def close(self) -> None:
         """Release the writer lock."""

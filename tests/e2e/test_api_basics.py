@@ -52,3 +52,20 @@ def test_paths_and_neighbors(client: TestClient) -> None:
     hood = client.get("/nodes/ent:a/neighbors", params={"per_type_limit": 1}).json()
     assert hood["counts"]["COOPERATES_WITH"] == 2 and hood["truncated"] is True
     assert client.get("/stats").json()["nodes"]["University"] == 3
+
+
+def test_served_embedded_store_sees_later_ingests(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from graph.backends.embedded import EmbeddedStore
+
+    home = Path(str(tmp_path))
+    writer = EmbeddedStore(home / "store")
+    writer.open()
+    writer.upsert_nodes(nodes=NODES[:3])
+    settings = Settings(INNOGRAPH_HOME=str(home), INNOGRAPH_STORE="embedded")
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/stats").json()["nodes"] == {"University": 3}
+        writer.upsert_nodes(nodes=NODES[3:5])
+        assert sum(c.get("/stats").json()["nodes"].values()) == 5
+    writer.close()

@@ -44,7 +44,10 @@ def make_driver(settings: Settings) -> Driver:
     if not settings.neo4j_uri:
         raise StoreUnavailable("NEO4J_URI is not set")
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
-    return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password))
+    # short timeouts: a request should answer 503 in seconds, not wait for a dead server
+    return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password),
+                                connection_timeout=5.0, max_transaction_retry_time=5.0,
+                                connection_acquisition_timeout=10.0)
 
 
 def _chunks(rows: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -101,6 +104,9 @@ class Neo4jStore(GraphStore):
         for stmt in cypher.schema_statements():
             self._driver.execute_query(stmt, database_=self._db)
         self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
+
+    def refresh(self) -> None:
+        """Nothing to do: every read asks the database."""
 
     def close(self) -> None:
         """Close the driver."""

@@ -1,0 +1,121 @@
+"""The API answers 503 while Neo4j is unreachable and recovers without a restart.
+
+A TCP relay stands between the API's driver and the real Neo4j; closing the relay
+is an outage, reopening it on the same port is the server coming back.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.conftest import neo4j_settings
+
+pytestmark = pytest.mark.neo4j
+
+
+class Relay:
+    """Forwards 127.0.0.1:port to the Neo4j Bolt port until stopped."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._server: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+
+    def start(self) -> None:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen()
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        if self._server is not None:
+            try:  # wakes the thread blocked in accept(); close() alone does not on Linux
+                self._server.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._server.close()
+            self._server = None
+        for c in self._conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+        self._conns.clear()
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Relay, object]]:
+    settings = neo4j_settings()
+    assert settings.neo4j_uri is not None
+    host, port = settings.neo4j_uri.split("//", 1)[1].rsplit(":", 1)
+    r = Relay((host, int(port)))
+    yield r, settings.model_copy(update={"store": "neo4j",
+                                         "neo4j_uri": f"bolt://127.0.0.1:{r.port}"})
+    r.stop()
+
+
+def _stats(client: TestClient) -> tuple[int, dict[str, object]]:
+    started = time.monotonic()
+    resp = client.get("/stats")
+    assert time.monotonic() - started < 30, "an outage must not hang requests"
+    return resp.status_code, resp.json()
+
+
+def test_outage_gives_503_and_service_recovers(relay: tuple[Relay, object]) -> None:
+    r, settings = relay
+    r.start()
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
+        assert _stats(client)[0] == 200
+        r.stop()
+        code, body = _stats(client)
+        assert code == 503 and "Neo4j" in str(body["detail"])
+        r.start()
+        assert _stats(client)[0] == 200
+
+
+def test_down_at_start_up_then_recovers(relay: tuple[Relay, object]) -> None:
+    r, settings = relay
+    with TestClient(create_app(settings)) as client:  # type: ignore[arg-type]
+        code, body = _stats(client)
+        assert code == 503 and "Neo4j" in str(body["detail"])
+        r.start()
+        assert _stats(client)[0] == 200
