@@ -6,6 +6,7 @@ is an outage, reopening it on the same port is the server coming back.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -60,24 +61,19 @@ class Relay:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def stop(self) -> None:
         if self._server is not None:
-            try:  # wakes the thread blocked in accept(); close() alone does not on Linux
+            # shutdown wakes the thread blocked in accept(); close() alone does not on Linux
+            with contextlib.suppress(OSError):
                 self._server.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._server.close()
             self._server = None
         for c in self._conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             c.close()
         self._conns.clear()
 
