@@ -1,0 +1,96 @@
+"""The four answers on the bundled sample, and the same answers from both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from graph.analytics.match import match
+from graph.analytics.paths import path_sentence
+from graph.analytics.recommend import recommend_partners
+from graph.analytics.targets import plan_targets
+from graph.backends.embedded import EmbeddedStore
+from graph.store import GraphStore
+from ingest.pipeline import run_ingest
+from tests.conftest import open_neo4j
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+NEED = "康复医疗装备:研发下肢外骨骼康复机器人,需要步态分析与运动控制"
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+    store = EmbeddedStore(tmp_path_factory.mktemp("sample") / "store")
+    store.open()
+    run_ingest(store, [SAMPLE])
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def both(embedded: GraphStore) -> Iterator[tuple[GraphStore, GraphStore]]:
+    neo = open_neo4j()
+    neo.clear()
+    run_ingest(neo, [SAMPLE])
+    yield embedded, neo
+    neo.close()
+
+
+def _enterprise_with_path(store: GraphStore, g: nx.MultiDiGraph) -> str:
+    for rec in store.find_records(label="Enterprise", limit=1000):
+        if store.shortest_paths(source="uni:4137010434", target=rec["uid"], max_hops=3):
+            return str(rec["uid"])
+    raise AssertionError("no sample enterprise within 3 hops of 山东农业大学")
+
+
+def test_match_for_rehabilitation_need_returns_teams_with_reasons(
+        embedded: GraphStore) -> None:
+    result = match(embedded.subgraph(), text=NEED, fields=["康复医疗装备"], kinds=["team"],
+                   top=10)
+    assert result.matches, "the sample has teams for 康复医疗装备"
+    assert all(m.label == "Team" for m in result.matches)
+    best = result.matches[0]
+    assert "康复医疗装备" in best.shared_fields or best.matched_keywords
+    assert "同属领域" in best.reason or "关键词匹配" in best.reason
+
+
+def test_path_from_sdau_to_an_enterprise_reads_as_a_sentence(embedded: GraphStore) -> None:
+    g = embedded.subgraph()
+    ent = _enterprise_with_path(embedded, g)
+    paths = embedded.shortest_paths(source="uni:4137010434", target=ent, k=3)
+    sentence = path_sentence(paths[0])
+    assert sentence.startswith("山东农业大学 ") and sentence.endswith(g.nodes[ent]["name"])
+    assert "→" in sentence
+
+
+def test_plan_targets_table_counts_the_work_plan(embedded: GraphStore) -> None:
+    rows = plan_targets(embedded.subgraph())
+    assert len(rows) == 19
+    metrics = {r["metric"] for r in rows}
+    assert any("高新技术企业" in m for m in metrics)
+    counted = [r for r in rows if r["status"] != "无法统计"]
+    assert len(counted) >= 10
+    for r in counted:
+        assert isinstance(r["actual"], int) and r["query"]
+    assert any(r["status"] == "无法统计" and "经费" in r["metric"] for r in rows)
+
+
+@pytest.mark.neo4j
+def test_backends_agree_on_the_sample(both: tuple[GraphStore, GraphStore]) -> None:
+    emb, neo = both
+    assert emb.stats() == neo.stats()
+    for q in ("泰山创新谷", "康复", "山农大", "泰安市"):
+        assert emb.search(text=q, limit=20) == neo.search(text=q, limit=20), q
+    ge, gn = emb.subgraph(), neo.subgraph()
+    ent = _enterprise_with_path(emb, ge)
+    assert (emb.shortest_paths(source="uni:4137010434", target=ent, k=3)
+            == neo.shortest_paths(source="uni:4137010434", target=ent, k=3))
+    top = [(m.uid, m.score) for m in match(ge, text=NEED, kinds=["team", "platform"]).matches]
+    assert top == [(m.uid, m.score) for m in
+                   match(gn, text=NEED, kinds=["team", "platform"]).matches]
+    assert ([r["uid"] for r in recommend_partners(ge, ent, k=10)]
+            == [r["uid"] for r in recommend_partners(gn, ent, k=10)])
+    assert plan_targets(ge) == plan_targets(gn)
