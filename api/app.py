@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query
+from fastapi_offline import FastAPIOffline
 
 from api import errors, routes_explorer, routes_gaps, routes_match, routes_query
 from api.deps import SettingsDep, StoreDep
@@ -41,7 +42,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
             if owned and app.state.store is not None:
                 app.state.store.close()
 
-    app = FastAPI(title="innograph", version="0.1.0", lifespan=lifespan,
+    # FastAPIOffline serves the /docs and /redoc assets itself: the intranet has no CDN
+    app = FastAPIOffline(title="innograph", version="0.1.0", lifespan=lifespan,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
     app.state.graphs = GraphCache()

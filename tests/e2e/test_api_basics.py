@@ -69,3 +69,14 @@ def test_served_embedded_store_sees_later_ingests(tmp_path: object) -> None:
         writer.upsert_nodes(nodes=NODES[3:5])
         assert sum(c.get("/stats").json()["nodes"].values()) == 5
     writer.close()
+
+
+def test_openapi_pages_need_no_cdn(client: TestClient) -> None:
+    from graph.viz.offline import external_references
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "<html" in html.lower()
+        assert external_references(html) == [], page
+    asset = client.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.content) > 100_000
