@@ -24,11 +24,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import networkx as nx
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from api.graphcache import GraphCache
+from api.deps import GraphDep, StoreDep
 from api.tables import csv_text, xlsx_bytes
 from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
@@ -71,18 +70,6 @@ class ViewFormat(StrEnum):
     xlsx = "xlsx"
 
 
-def _store(request: Request) -> GraphStore:
-    store: GraphStore = request.app.state.store
-    return store
-
-
-def _graph(request: Request) -> nx.MultiDiGraph:
-    cache: GraphCache = request.app.state.graphs
-    return cache.graph(_store(request))
-
-
-StoreArg = Annotated[GraphStore, Depends(_store)]
-GraphArg = Annotated[nx.MultiDiGraph, Depends(_graph)]
 TableArg = Annotated[str, Query(description="csv/xlsx: nodes, edges or a table of the view")]
 
 
@@ -150,7 +137,7 @@ def viz_styles() -> dict[str, Any]:
 
 
 @router.get("/viz/ego.{fmt}")
-def viz_ego(fmt: ViewFormat, request: Request, store: StoreArg, uid: str,
+def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
             depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
             per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
             limit: Annotated[int, Query(ge=1, le=10_000)] = 300,
@@ -164,7 +151,7 @@ def viz_ego(fmt: ViewFormat, request: Request, store: StoreArg, uid: str,
 
 
 @router.get("/viz/path.{fmt}")
-def viz_path(fmt: ViewFormat, request: Request, store: StoreArg, source: str, target: str,
+def viz_path(fmt: ViewFormat, request: Request, store: StoreDep, source: str, target: str,
              k: Annotated[int, Query(ge=1, le=20)] = 3,
              max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
              rel_type: Annotated[list[str] | None, Query()] = None,
@@ -190,7 +177,7 @@ def _field_uid(store: GraphStore, field: str) -> str:
 
 
 @router.get("/viz/gap.{fmt}")
-def viz_gap(fmt: ViewFormat, request: Request, store: StoreArg, g: GraphArg,
+def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
             field: Annotated[str, Query(description="领域的标识或名称")],
             per_demand: Annotated[int, Query(ge=1, le=20)] = 3,
             table: TableArg = "nodes") -> Response:
@@ -200,7 +187,7 @@ def viz_gap(fmt: ViewFormat, request: Request, store: StoreArg, g: GraphArg,
 
 
 @router.get("/viz/recommend.{fmt}")
-def viz_recommend(fmt: ViewFormat, request: Request, store: StoreArg, g: GraphArg, uid: str,
+def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep, uid: str,
                   k: Annotated[int, Query(ge=1, le=100)] = 10,
                   kind: Annotated[list[str] | None, Query()] = None,
                   table: TableArg = "nodes") -> Response:
@@ -214,7 +201,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreArg, g: GraphAr
 
 
 @router.get("/viz/community.{fmt}")
-def viz_community(fmt: ViewFormat, request: Request, g: GraphArg,
+def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                   platform: Annotated[str | None, Query(description="共同体平台的标识;"
                                                                    "不填为全图")] = None,
                   label: Annotated[list[str] | None, Query()] = None,
@@ -228,7 +215,7 @@ def viz_community(fmt: ViewFormat, request: Request, g: GraphArg,
 
 
 @router.get("/export/subgraph.{fmt}")
-def export_subgraph(fmt: ViewFormat, request: Request, store: StoreArg,
+def export_subgraph(fmt: ViewFormat, request: Request, store: StoreDep,
                     uid: Annotated[list[str], Query(description="一个或多个主体")],
                     depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
                     per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = None,

@@ -133,6 +133,33 @@ def rank_hits(records: Iterable[Record], query: str, limit: int) -> list[SearchH
             for *_, r, rec in scored[:limit]]
 
 
+def diff_records(existing: Mapping[str, Record],
+                 records: Mapping[str, Record]) -> tuple[WriteSummary, list[Record]]:
+    """Counts of created/updated/unchanged and the records that need writing."""
+    summary = WriteSummary()
+    to_put: list[Record] = []
+    for uid, rec in records.items():
+        old = existing.get(uid)
+        if old is None:
+            summary.created += 1
+        elif content(old) == content(rec):
+            summary.unchanged += 1
+            continue
+        else:
+            summary.updated += 1
+        to_put.append(rec)
+    return summary, to_put
+
+
+def filter_records(pool: Iterable[Record], *, label: str | None,
+                   where: Mapping[str, Any] | None, limit: int) -> list[Record]:
+    """Apply ``find_records``' label and property filters, order and limit."""
+    out = [r for r in pool if not label or r["label"] == label]
+    for k, v in (where or {}).items():
+        out = [r for r in out if matches(r.get(k), v)]
+    return sorted(out, key=order_key)[:limit]
+
+
 def matches(stored: Any, wanted: Any) -> bool:
     """Equality for ``where`` filters: a list property matches a value it contains."""
     if isinstance(stored, list) and not isinstance(wanted, list):
@@ -247,23 +274,12 @@ class GraphStore(abc.ABC):
         for node in parsed:
             records[node.uid] = node_to_record(node)  # later duplicates win
         existing = self.read_nodes(uids=list(records))
-        summary = WriteSummary()
-        to_put: list[Record] = []
         for i, node in enumerate(parsed):
             old = existing.get(node.uid)
             if old is not None and old["label"] != node.label:
                 raise BatchRejected(f"uid belongs to a {old['label']}, cannot become a "
                                     f"{node.label}", index=i, record=node.uid, field="label")
-        for uid, rec in records.items():
-            old = existing.get(uid)
-            if old is None:
-                summary.created += 1
-            elif content(old) == content(rec):
-                summary.unchanged += 1
-                continue
-            else:
-                summary.updated += 1
-            to_put.append(rec)
+        summary, to_put = diff_records(existing, records)
         if to_put:
             self.commit(put_nodes=to_put)
         return summary
@@ -287,19 +303,7 @@ class GraphStore(abc.ABC):
             if why:
                 raise BatchRejected(why, index=i, record=rel.uid, field="type")
             records[rel.uid] = edge_to_record(rel)
-        existing = self.read_edges(uids=list(records))
-        summary = WriteSummary()
-        to_put = []
-        for euid, rec in records.items():
-            old = existing.get(euid)
-            if old is None:
-                summary.created += 1
-            elif content(old) == content(rec):
-                summary.unchanged += 1
-                continue
-            else:
-                summary.updated += 1
-            to_put.append(rec)
+        summary, to_put = diff_records(self.read_edges(uids=list(records)), records)
         if to_put:
             self.commit(put_edges=to_put)
         return summary

@@ -27,8 +27,7 @@ from graph.store import (
     check_hops,
     check_limit,
     edge_in_years,
-    matches,
-    order_key,
+    filter_records,
     path_sort_key,
     rank_hits,
     ref,
@@ -265,11 +264,7 @@ class EmbeddedStore(GraphStore):
         if name is not None and uids is not None:
             key = normalize_name(name)
             pool = [r for r in pool if key in self._name_keys(r)]
-        if label:
-            pool = [r for r in pool if r["label"] == label]
-        for k, v in (where or {}).items():
-            pool = [r for r in pool if matches(r.get(k), v)]
-        return sorted(pool, key=order_key)[:limit]
+        return filter_records(pool, label=label, where=where, limit=limit)
 
     def search(self, *, text: str, labels: Sequence[str] | None = None,
                limit: int = 20) -> list[SearchHit]:

@@ -21,7 +21,7 @@ from graph.store import (
     check_filters,
     check_hops,
     check_limit,
-    matches,
+    filter_records,
     order_key,
     path_sort_key,
     rank_hits,
@@ -50,6 +50,19 @@ def make_driver(settings: Settings) -> Driver:
                                 connection_acquisition_timeout=10.0)
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Driver errors become the graph package's own (StoreUnavailable → HTTP 503)."""
+    try:
+        yield
+    except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
+        raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+    except nx4j.AuthError as exc:
+        raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
+    except nx4j.Neo4jError as exc:
+        raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
+
+
 def _chunks(rows: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
@@ -71,39 +84,22 @@ class Neo4jStore(GraphStore):
 
     # plumbing ---------------------------------------------------------------
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
-        try:
+        with _translated():
             records, _, _ = self._driver.execute_query(
                 cypher_text, params, routing_=RoutingControl.READ, database_=self._db)
-        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
-        except nx4j.AuthError as exc:
-            raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
-        except nx4j.Neo4jError as exc:
-            raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
         return list(records)
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        try:
-            with self._driver.session(database=self._db) as session:
-                return session.execute_write(work)
-        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
-        except nx4j.AuthError as exc:
-            raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
-        except nx4j.Neo4jError as exc:
-            raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
+        with _translated(), self._driver.session(database=self._db) as session:
+            return session.execute_write(work)
 
     def open(self) -> None:
         """Verify connectivity and create the ontology's constraints and indexes."""
-        try:
+        with _translated():
             self._driver.verify_connectivity()
-        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
-        except nx4j.AuthError as exc:
-            raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
-        for stmt in cypher.schema_statements():
-            self._driver.execute_query(stmt, database_=self._db)
-        self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
+            for stmt in cypher.schema_statements():
+                self._driver.execute_query(stmt, database_=self._db)
+            self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
 
     def refresh(self) -> None:
         """Nothing to do: every read asks the database."""
@@ -164,11 +160,8 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         """Delete everything, merge history included."""
-        try:
-            with self._driver.session(database=self._db) as session:
-                session.run(cypher.CLEAR).consume()  # CALL IN TRANSACTIONS needs auto-commit
-        except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+        with _translated(), self._driver.session(database=self._db) as session:
+            session.run(cypher.CLEAR).consume()  # CALL IN TRANSACTIONS needs auto-commit
 
     # reads ---------------------------------------------------------------------
     def get_node(self, *, uid: str) -> Node:
@@ -194,11 +187,7 @@ class Neo4jStore(GraphStore):
             pool = [dict(r["p"]) for r in self._read(cypher.NODES_BY_NAME_KEY, key=key)]
         else:
             pool = [dict(r["p"]) for r in self._read(cypher.NODES_ALL, label=label)]
-        if label:
-            pool = [r for r in pool if r["label"] == label]
-        for k, v in (where or {}).items():
-            pool = [r for r in pool if matches(r.get(k), v)]
-        return sorted(pool, key=order_key)[:limit]
+        return filter_records(pool, label=label, where=where, limit=limit)
 
     def search(self, *, text: str, labels: Sequence[str] | None = None,
                limit: int = 20) -> list[SearchHit]:
