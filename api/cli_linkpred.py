@@ -72,6 +72,10 @@ def linkpred(
               "mrr": round(x.mrr, 4), "precision@10": round(x.precision10, 4),
               "sources": x.sources, "positives": x.positives}
              for m, x in result.metrics.items()]
+    chosen = ", ".join(f"{m} {v:.4f}" for m, v in result.validation.items())
+    typer.echo(f"innograph ranks with: {result.mode}"
+               + (f" (validation MRR on the latest earlier split: {chosen})" if chosen else ""),
+               err=True)
     if not any(x.positives for x in result.metrics.values()):
         typer.echo("nothing to score: no test positives for the sources given "
                    f"({len(result.recommendations)} ranked)", err=True)

@@ -246,40 +246,74 @@ class Recommender:
 
     model: object | None = None
     popular_size: int = 200
+    mode: str = "model"
+    """What ranks: ``model`` (the classifier), ``blend`` (its rank averaged with
+    Adamic-Adar's) or one classic score (``cn``, ``aa``, ``ra``); chosen by :meth:`fit`."""
+    validation: dict[str, float] = field(default_factory=dict)
+    """MRR of each mode on the held-out sources of the latest split."""
 
     def fit(self, rows: Sequence[Participation], *, train_until: int, horizon: int = 1,
-            max_sources: int = 2000, seed: int = 0) -> Recommender:
-        """Learn the feature combination on the split ``train_until - horizon``."""
-        from sklearn.ensemble import HistGradientBoostingClassifier
+            max_sources: int = 2000, seed: int = 0, splits: int = 3,
+            holdout: float = 0.3) -> Recommender:
+        """Learn the feature combination on earlier time splits, then pick what ranks.
 
-        cut = train_until - horizon
-        g = CoopGraph.build(rows, until=cut)
-        labels = new_links(rows, after=cut, until=train_until, known=g)
+        Split ``c`` (c = train_until - horizon, then one and two years earlier, up to
+        ``splits``) builds the graph up to ``c`` and labels the pairs new in
+        (c, c + horizon]. Examples (positives and sampled negatives) come from the
+        candidate pool, the set the model ranks at prediction time. A share
+        ``holdout`` of the latest split's sources is kept out of training; on them
+        the classifier, its blend with Adamic-Adar and each classic score are
+        compared by MRR, and the best becomes :attr:`mode` (so on data where the
+        learned combination does not help, the recommender is at least the best
+        classic score). The classifier is then refitted on every example.
+        """
         rng = np.random.default_rng(seed)
-        sources = sorted(labels)
-        if len(sources) > max_sources:
-            sources = sorted(rng.choice(sources, size=max_sources, replace=False).tolist())
-        xs, ys = [], []
-        popular = self._popular(g)
-        for s in sources:
-            allowed = self._allowed(g, s, None)
-            pool = candidate_pool(g, s, allowed, popular=popular)
-            pos = np.array(sorted(labels[s]), dtype=int)
-            neg = np.setdiff1d(pool, pos)
-            if len(neg) > 100:
-                neg = rng.choice(neg, size=100, replace=False)
-            cands = np.concatenate([pos, neg]).astype(int)
-            xs.append(pair_features(g, s, cands))
-            ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
-        if not xs or len({float(v) for y in ys for v in y}) < 2:
-            self.model = None  # not enough history: the fallback ranks
-            return self
-        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08,
-                                               max_leaf_nodes=15, l2_regularization=1.0,
-                                               random_state=seed)
-        with threadpool_limits(limits=1):
-            model.fit(np.vstack(xs), np.concatenate(ys))
-        self.model = model
+        train: list[tuple[np.ndarray, np.ndarray]] = []
+        held: list[tuple[np.ndarray, np.ndarray]] = []
+        latest: tuple[CoopGraph, dict[int, set[int]], list[int]] | None = None
+        for back in range(splits):
+            cut = train_until - horizon - back
+            g = CoopGraph.build(rows, until=cut)
+            if not g.adjacency.nnz:
+                break
+            labels = new_links(rows, after=cut, until=cut + horizon, known=g)
+            sources = sorted(labels)
+            if len(sources) > max_sources:
+                sources = sorted(rng.choice(sources, size=max_sources, replace=False).tolist())
+            out = set()
+            if back == 0:
+                n_out = int(len(sources) * holdout)
+                out = set(rng.choice(sources, size=n_out, replace=False).tolist()) if n_out \
+                    else set()
+                latest = (g, labels, sorted(out))
+            popular = self._popular(g)
+            for s in sources:
+                pool = candidate_pool(g, s, self._allowed(g, s, None), popular=popular)
+                pos = np.intersect1d(pool, np.array(sorted(labels[s]), dtype=int))
+                neg = np.setdiff1d(pool, pos)
+                if len(neg) > 100:
+                    neg = rng.choice(neg, size=100, replace=False)
+                cands = np.concatenate([pos, neg]).astype(int)
+                if len(cands):
+                    (held if s in out else train).append(
+                        (pair_features(g, s, cands),
+                         np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])))
+        self.model = _train(train, seed)
+        if latest is not None and latest[2]:
+            g, labels, sources = latest
+            self.validation = {}
+            for mode in (("model", "blend") if self.model is not None else ()) + CLASSIC:
+                self.mode = mode
+                ranks = {s: [rank_of(sc, p) for p in labels[s]]
+                         for s, sc in self.score_many(g, sources)}
+                self.validation[mode] = evaluate(ranks).mrr
+            # ties go to the simpler ranking (classic scores are listed last)
+            self.mode = max(self.validation, key=lambda m: (self.validation[m],
+                                                            m in CLASSIC))
+        else:
+            self.mode = "model" if self.model is not None else "ra"
+        if self.mode in ("model", "blend"):
+            self.model = _train(train + held, seed)
         return self
 
     def _popular(self, g: CoopGraph) -> np.ndarray:
@@ -296,11 +330,6 @@ class Recommender:
         return allowed
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        if self.model is None:
-            col = {f: i for i, f in enumerate(FEATURES)}
-            fallback: np.ndarray = (x[:, col["ra"]] + 0.01 * x[:, col["log_pa"]]
-                                    + 0.001 * x[:, col["recent_c"]])
-            return fallback
         # one thread: on small batches OpenMP start-up costs more than it saves
         with threadpool_limits(limits=1):
             proba: np.ndarray = self.model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
@@ -312,10 +341,19 @@ class Recommender:
         """(source, scores) for each source; the model predicts once per chunk of sources.
 
         A score exists for every actor (-inf where not allowed); higher ranks first.
-        Actors outside the candidate pool are ordered by activity below every pooled one.
+        With the classifier, actors outside the candidate pool are ordered by activity
+        below every pooled one; a classic score breaks its ties by activity.
         """
         activity = np.log1p(g.recent * 2 + g.projects)
-        base = -10.0 + activity / (activity.max() + 1.0)
+        tiebreak = activity / (activity.max() + 1.0)
+        if self.mode in CLASSIC or self.model is None:
+            name = self.mode if self.mode in CLASSIC else "ra"
+            for s in sources:
+                allowed = self._allowed(g, s, candidate_types)
+                sc = classic_scores(g, s)[name] + 1e-6 * tiebreak
+                yield s, np.where(allowed, sc, -np.inf)
+            return
+        base = -10.0 + tiebreak
         popular = self._popular(g)
         for start in range(0, len(sources), chunk):
             part = sources[start:start + chunk]
@@ -332,12 +370,41 @@ class Recommender:
                 scores = np.where(allowed, base, -np.inf)
                 scores[pool] = p[offset:offset + len(pool)]
                 offset += len(pool)
+                if self.mode == "blend":
+                    scores = _rank_blend(scores, classic_scores(g, s)["aa"] + 1e-6 * tiebreak)
                 yield s, scores
 
     def score(self, g: CoopGraph, s: int, *,
               candidate_types: set[str] | None = None) -> np.ndarray:
         """A score for every actor (-inf where not allowed); higher ranks first."""
         return next(self.score_many(g, [s], candidate_types=candidate_types))[1]
+
+
+def _train(examples: Sequence[tuple[np.ndarray, np.ndarray]], seed: int) -> object | None:
+    """A gradient-boosted classifier on (features, labels) blocks; None if too few."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    y = np.concatenate([b[1] for b in examples]) if examples else np.empty(0)
+    if len(np.unique(y)) < 2 or y.sum() < 20:
+        return None
+    model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08,
+                                           max_leaf_nodes=15, l2_regularization=1.0,
+                                           random_state=seed)
+    with threadpool_limits(limits=1):
+        model.fit(np.vstack([b[0] for b in examples]), y)
+    fitted: object = model
+    return fitted
+
+
+def _rank_blend(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of the two scores' ranks (0..1) over the finite entries of ``a``."""
+    fin = np.flatnonzero(np.isfinite(a))
+    out = np.full_like(a, -np.inf)
+    if len(fin):
+        ra = np.argsort(np.argsort(a[fin], kind="stable"), kind="stable")
+        rb = np.argsort(np.argsort(b[fin], kind="stable"), kind="stable")
+        out[fin] = (ra + rb) / (2.0 * len(fin))
+    return out
 
 
 def rank_of(scores: np.ndarray, target: int) -> int:
@@ -394,6 +461,8 @@ class EvalResult:
     train_actors: int
     train_edges: int
     test_positives: int
+    mode: str = "model"
+    validation: dict[str, float] = field(default_factory=dict)
 
 
 def run_eval(rows: Sequence[Participation], *, train_until: int, test_until: int | None = None,
@@ -433,4 +502,5 @@ def run_eval(rows: Sequence[Participation], *, train_until: int, test_until: int
             ranks[name][s] = [rank_of(masked, p) for p in pos]
     return EvalResult(metrics={m: evaluate(r) for m, r in ranks.items()}, recommendations=out,
                       train_actors=len(g.actors), train_edges=int(g.adjacency.nnz // 2),
-                      test_positives=sum(len(v) for v in positives.values()) // 2)
+                      test_positives=sum(len(v) for v in positives.values()) // 2,
+                      mode=rec.mode, validation=rec.validation)

@@ -164,3 +164,24 @@ def test_cli_names_the_bad_line(tmp_path: Path) -> None:
                                       "--train-until", "2018"])
     assert result.exit_code == 1
     assert "bad.csv:2" in result.output and "year" in result.output
+
+
+def test_selection_falls_back_to_a_classic_score_on_short_histories() -> None:
+    from graph.analytics.linkpred import Recommender
+
+    rec = Recommender().fit(TINY, train_until=2018)
+    assert rec.model is None and rec.mode in ("cn", "aa", "ra")
+    g = CoopGraph.build(TINY, until=2018)
+    (_, scores), = list(rec.score_many(g, [g.index["a"]]))
+    order = [g.actors[i] for i in np.argsort(-scores) if np.isfinite(scores[i])]
+    assert order[0] == "c"  # two common neighbours beat one
+
+
+@pytest.mark.slow
+def test_selection_compares_every_mode_on_held_out_sources() -> None:
+    from graph.analytics.linkpred import Recommender
+
+    rec = Recommender().fit(simulate(600, seed=5), train_until=2018, horizon=2)
+    assert set(rec.validation) == {"model", "blend", "cn", "aa", "ra"}
+    assert rec.mode == max(rec.validation, key=lambda m: (rec.validation[m],
+                                                          m in ("cn", "aa", "ra")))
