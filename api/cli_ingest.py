@@ -245,7 +245,8 @@ def resolve(
         "--kind", "-k", help="label to resolve among (Enterprise, University…)")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Say which entity each name is: uid, name, kind, score and rule, or the candidates.
+    """Say which entity each name is: uid, name, kind, score and rule, or the candidates
+    (status ``branch_of`` names the entity a campus or branch belongs to).
 
     Uses the graph when there is one (opened read-only) and the shipped
     gazetteers in any case.
@@ -276,6 +277,12 @@ def resolve(
                     rows.append({"query": name, "status": "candidate", "uid": c.uid,
                                  "name": c.name, "kind": c.label,
                                  "score": round(float(c.score), 4), "rule": c.rule})
+            elif res.parent is not None:
+                # a campus or branch: not the entity itself, but where it belongs
+                p = res.parent
+                rows.append({"query": name, "status": "branch_of", "uid": p.uid,
+                             "name": p.name, "kind": p.label,
+                             "score": round(float(p.score), 4), "rule": p.rule})
             else:
                 rows.append({"query": name, "status": "none", "uid": None, "name": None,
                              "kind": None, "score": None, "rule": None})

@@ -147,3 +147,11 @@ def test_a_run_killed_half_way_and_run_again_ends_like_one_clean_run(
     nodes, edges, stats = graph_of(home)
     assert stats == expected[2]
     assert nodes == expected[0] and edges == expected[1]
+
+
+def test_resolve_names_the_university_of_a_campus(home: Path) -> None:
+    code, out, _ = run("resolve", "山东科技大学泰安校区", "--format", "json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["status"] == "branch_of" and row["name"] == "山东科技大学"
+    assert row["uid"].startswith("uni:")
