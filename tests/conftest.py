@@ -84,3 +84,24 @@ def reopen_store(backend: str, old: GraphStore, tmp_path: Path) -> GraphStore:
     emb = EmbeddedStore(tmp_path / "store")
     emb.open()
     return emb
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many tests ran per backend, so a run shows the Neo4j tests did run."""
+    counts: dict[tuple[str, str], int] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(rep, "nodeid", "")
+            if getattr(rep, "when", "call") not in ("call", "setup") or (
+                    outcome == "passed" and getattr(rep, "when", "") != "call"):
+                continue
+            for name in BACKENDS:
+                if f"[{name}" in nodeid or (name == "neo4j" and "neo4j" in rep.keywords):
+                    counts[(name, outcome)] = counts.get((name, outcome), 0) + 1
+                    break
+    if counts:
+        terminalreporter.section("tests per backend")
+        for name in BACKENDS:
+            parts = [f"{counts[(name, o)]} {o}" for o in ("passed", "failed", "error", "skipped")
+                     if counts.get((name, o))]
+            terminalreporter.write_line(f"{name}: {', '.join(parts) or 'none'}")
