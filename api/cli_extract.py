@@ -44,7 +44,14 @@ def _write_line(obj: dict[str, object]) -> None:
         sys.stdout.write(line)
 
 
-def _pipeline(with_graph: bool) -> Any:  # a spaCy Language; spaCy stays in ingest
+def _rules_only(rules_only: bool, with_model: bool) -> bool | None:
+    """The ``build_pipeline`` argument of the two flags (None: the shipped default)."""
+    if rules_only and with_model:
+        raise fail("--rules-only and --with-model exclude each other")
+    return True if rules_only else (False if with_model else None)
+
+
+def _pipeline(with_graph: bool, rules_only: bool | None = None) -> Any:  # a spaCy Language
     from ingest.extract.graph import graph_names
     from ingest.extract.pipeline import build_pipeline
 
@@ -52,7 +59,14 @@ def _pipeline(with_graph: bool) -> Any:  # a spaCy Language; spaCy stays in inge
     if with_graph:
         with store_from_env(read_only=True) as store:
             pairs = list(graph_names(store))
-    return build_pipeline(graph_entities=pairs)
+    try:
+        return build_pipeline(graph_entities=pairs, rules_only=rules_only)
+    except ExtractError as exc:
+        raise fail(str(exc)) from exc
+
+
+_RULES_ONLY_HELP = "rules only, without the statistical NER model"
+_WITH_MODEL_HELP = "add the statistical NER model (ingest/extract/model) to the rules"
 
 
 @app.command()
@@ -67,17 +81,20 @@ def extract(
         "--details", help="add rule names, canonical names and targets to each line")] = False,
     with_graph: Annotated[bool, typer.Option(
         "--graph", help="also match the names of entities already in the graph")] = False,
+    rules_only: Annotated[bool, typer.Option("--rules-only", help=_RULES_ONLY_HELP)] = False,
+    with_model: Annotated[bool, typer.Option("--with-model", help=_WITH_MODEL_HELP)] = False,
 ) -> None:
     """Extract entities and relations from Chinese text; one JSON line per document."""
     from ingest.extract.inputs import iter_inputs
     from ingest.extract.pipeline import extraction
 
+    mode = _rules_only(rules_only, with_model)
     items = iter_inputs(source)
     try:
         first = next(items, None)
     except ExtractError as exc:
         raise fail(str(exc)) from exc
-    nlp = _pipeline(with_graph)
+    nlp = _pipeline(with_graph, mode)
     pending = [first] if first is not None else []
     for item in chain(pending, items):
         if item.error:
@@ -106,13 +123,15 @@ def eval_ner(
     limit: Annotated[int, typer.Option(help="score only the first N gold lines (0: all)")] = 0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
         = Format.table,
+    rules_only: Annotated[bool, typer.Option("--rules-only", help=_RULES_ONLY_HELP)] = False,
+    with_model: Annotated[bool, typer.Option("--with-model", help=_WITH_MODEL_HELP)] = False,
 ) -> None:
-    """Precision, recall and F1 per label (exact span match) of the rule pipeline."""
+    """Precision, recall and F1 per label (exact span match) of the extraction pipeline."""
     from itertools import islice
 
     from ingest.extract.evaluate import parse_maps, read_gold, score
-    from ingest.extract.pipeline import build_pipeline
 
+    mode = _rules_only(rules_only, with_model)
     try:
         label_map = parse_maps(maps or [])
         docs = list(read_gold(gold))
@@ -120,7 +139,7 @@ def eval_ner(
         raise fail(str(exc)) from exc
     if limit:
         docs = list(islice(docs, limit))
-    nlp = build_pipeline()
+    nlp = _pipeline(False, mode)
 
     def predict(texts: list[str]) -> list[list[tuple[int, int, str]]]:
         return [[(e.start, e.end, e.label) for e in doc._.innograph_entities]

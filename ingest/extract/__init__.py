@@ -6,6 +6,10 @@ gazetteers are data files under ``ingest/extract/data``. The rule logic itself i
 Python (:mod:`ingest.extract.core`) and is importable without spaCy; importing this
 package does not import spaCy either (the CLI stays quick for other commands).
 
+An optional small statistical NER model (:mod:`ingest.extract.statistical`, shipped in
+``ingest/extract/model``, off by default) proposes unsuffixed organisation and person
+names; the rules win where both find something.
+
 Entry points:
 
 * :func:`ingest.extract.pipeline.build_pipeline` - the spaCy pipeline;

@@ -22,6 +22,7 @@ from ingest.extract.matchers import (
 )
 from ingest.extract.relations import Relation, RelationMatcher
 from ingest.extract.select import Entity, complete, resolve_overlaps
+from ingest.extract.statistical import is_model, merge
 from ingest.extract.targets import Target, TargetMatcher
 
 
@@ -96,8 +97,18 @@ class Rules:
 
     def select(self, text: str, candidates: Iterable[Candidate], *,
                propagate: bool = True) -> list[Entity]:
-        """Choose entities among candidates (and add the document-level ones)."""
-        chosen = resolve_overlaps(candidates, plain_prefix=self.plain_prefix(text))
+        """Choose entities among candidates (and add the document-level ones).
+
+        Candidates of the statistical model (rule ``model:…``) are merged after the
+        rules' own choice, which wins on overlaps (see
+        :func:`~ingest.extract.statistical.merge`).
+        """
+        cands = list(candidates)
+        model = [c for c in cands if is_model(c)]
+        chosen = resolve_overlaps([c for c in cands if not is_model(c)] if model else cands,
+                                  plain_prefix=self.plain_prefix(text))
+        if model:
+            chosen = merge(chosen, resolve_overlaps(model))
         if propagate:
             return complete(text, chosen)
         return [Entity(c.start, c.end, text[c.start:c.end], c.label, c.rule, c.canonical)

@@ -54,7 +54,7 @@ DIGITS = "0-9\uff10-\uff19"
 MEASURE_WORDS = "个家所位名项批条支座类种只件处年月日号"
 
 PRIORITY = {"gazetteer": 40, "alias": 38, "program": 30, "government": 25, "org": 20,
-            "person": 15, "propagated": 12, "place": 10}
+            "person": 15, "propagated": 12, "place": 10, "model": 5}
 """How much a candidate's source is trusted when candidates cross each other."""
 
 

@@ -9,8 +9,12 @@ Components (registered by name, each with a default config, so
 ``innograph_entity_rules``
     Structural rules: organisations, government bodies, zones, programmes, persons,
     places.
+``innograph_statistical_ner`` (optional)
+    A small character-level NER model (:mod:`ingest.extract.statistical`) proposing
+    ORG, PER and LOC spans the rules cannot see (新华社, persons without a title).
 ``innograph_entities``
-    Chooses among the candidates of the two above and writes the entities.
+    Chooses among the candidates of the components above and writes the entities;
+    rule candidates win over the model's on overlaps.
 ``innograph_relations``
     Sentence patterns between entities.
 ``innograph_targets``
@@ -19,15 +23,18 @@ Components (registered by name, each with a default config, so
 Matching and writing are separate: the first two only add candidates to
 ``doc._.innograph_candidates``; ``innograph_entities`` writes ``doc._.innograph_entities``
 (exact character offsets) and ``doc.ents`` (the same spans widened to token
-boundaries, because jieba may glue a verb to a name). No model is loaded: the pipeline is
-``spacy.blank("zh")`` plus these rules.
+boundaries, because jieba may glue a verb to a name). Without the statistical component
+the pipeline is ``spacy.blank("zh")`` plus these rules; with it, the shipped model is read
+from the package directory (never downloaded).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
+import logging
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import spacy
@@ -39,10 +46,22 @@ from ingest.extract.core import Extraction, Rules
 from ingest.extract.errors import ExtractError
 from ingest.extract.lexicon import load_lexicon
 from ingest.extract.matchers import Candidate, GazetteerMatcher
+from ingest.extract.statistical import (
+    USE_MODEL_BY_DEFAULT,
+    LabelMapper,
+    load_model,
+    model_available,
+    model_spans,
+)
+
+log = logging.getLogger(__name__)
 
 COMPONENTS = ("innograph_gazetteer", "innograph_entity_rules", "innograph_entities",
               "innograph_relations", "innograph_targets")
-"""The default pipeline, in order."""
+"""The rule pipeline, in order."""
+
+STATISTICAL = "innograph_statistical_ner"
+"""The optional model component; it goes just before ``innograph_entities``."""
 
 for _attr in ("innograph_candidates", "innograph_entities", "innograph_relations",
               "innograph_targets"):
@@ -116,6 +135,37 @@ class EntityRulesComponent:
             found += r.places.find(text)
         _add_candidates(doc, found)
         return doc
+
+
+class StatisticalNerComponent:
+    """Adds the statistical model's candidates (labels mapped, see
+    :class:`~ingest.extract.statistical.LabelMapper`).
+
+    The model has its own character tokenizer: it reads the Doc's text, not its jieba
+    tokens. :meth:`pipe` runs it on batches, which is several times faster than Doc by Doc.
+    """
+
+    def __init__(self, nlp: Language, name: str, *, model_path: str, labels: list[str],
+                 min_length: int, batch_size: int) -> None:
+        self.name = name
+        self.model = load_model(model_path)
+        self.mapper = LabelMapper(_rules(nlp).lex, labels=labels, min_length=min_length)
+        self.batch_size = batch_size
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = _text(doc)
+        _add_candidates(doc, self.mapper.candidates(text, model_spans(self.model(text))))
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        """Process Docs in batches through the model."""
+        size = batch_size or self.batch_size
+        stream = iter(docs)
+        while batch := list(itertools.islice(stream, size)):
+            texts = [_text(d) for d in batch]
+            for doc, text, mdoc in zip(batch, texts, self.model.pipe(texts), strict=True):
+                _add_candidates(doc, self.mapper.candidates(text, model_spans(mdoc)))
+                yield doc
 
 
 class EntitiesComponent:
@@ -193,6 +243,16 @@ def make_entity_rules(nlp: Language, name: str, orgs: bool, programs: bool, pers
                                 places=places)
 
 
+@Language.factory(STATISTICAL,
+                  default_config={"model_path": "", "labels": ["ORG", "PER", "LOC"],
+                                  "min_length": 2, "batch_size": 128})
+def make_statistical_ner(nlp: Language, name: str, model_path: str, labels: list[str],
+                         min_length: int, batch_size: int) -> StatisticalNerComponent:
+    """Factory of :class:`StatisticalNerComponent` (``model_path`` "": the shipped model)."""
+    return StatisticalNerComponent(nlp, name, model_path=model_path, labels=labels,
+                                   min_length=min_length, batch_size=batch_size)
+
+
 @Language.factory("innograph_entities", default_config={"propagate": True})
 def make_entities(nlp: Language, name: str, propagate: bool) -> EntitiesComponent:
     """Factory of :class:`EntitiesComponent`."""
@@ -237,20 +297,35 @@ def blank_chinese() -> Language:
 
 
 def build_pipeline(*, graph_entities: Iterable[tuple[str, str]] = (),
-                   config: dict[str, dict[str, Any]] | None = None) -> Language:
+                   config: dict[str, dict[str, Any]] | None = None,
+                   rules_only: bool | None = None) -> Language:
     """The extraction pipeline.
 
     Args:
         graph_entities: ``(name, label)`` pairs of entities already in the graph, added
             to the gazetteer (e.g. ``[(n.name, n.label) for n in store.find_nodes()]``).
         config: Per-component config overrides, by component name.
+        rules_only: True: rules only; False: with the statistical model (an error if it
+            is missing); None: the shipped default
+            (:data:`~ingest.extract.statistical.USE_MODEL_BY_DEFAULT`), rules only with a
+            warning when the model is missing.
 
     Returns:
         A spaCy ``Language`` whose Docs carry ``doc._.innograph_entities``,
         ``doc._.innograph_relations`` and ``doc._.innograph_targets``.
+
+    Raises:
+        ExtractError: If the model was asked for and cannot be loaded.
     """
+    use_model = not rules_only if rules_only is not None else USE_MODEL_BY_DEFAULT
+    if use_model and rules_only is None and not model_available(
+            (config or {}).get(STATISTICAL, {}).get("model_path")):
+        log.warning("statistical NER model not found: rules only")
+        use_model = False
     nlp = blank_chinese()
     for name in COMPONENTS:
+        if use_model and name == "innograph_entities":
+            nlp.add_pipe(STATISTICAL, config=(config or {}).get(STATISTICAL, {}))
         nlp.add_pipe(name, config=(config or {}).get(name, {}))
     pairs = list(graph_entities)
     if pairs:
