@@ -323,9 +323,12 @@ class GraphStore(abc.ABC):
         """Delete everything, merge history included (tests, re-imports)."""
 
     # reads ----------------------------------------------------------------
-    @abc.abstractmethod
     def get_node(self, *, uid: str) -> Node:
         """Return the node with this uid; raise NotFound."""
+        rec = self.read_nodes(uids=[uid]).get(uid)
+        if rec is None:
+            raise NotFound("node", uid)
+        return node_from_record(rec)
 
     @abc.abstractmethod
     def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,

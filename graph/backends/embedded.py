@@ -33,8 +33,7 @@ from graph.store import (
     ref,
 )
 from schemas.names import normalize_name
-from schemas.nodes import Node
-from schemas.records import Record, edge_from_record, node_from_record
+from schemas.records import Record, edge_from_record
 from schemas.relationships import Relationship
 from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
 
@@ -241,13 +240,6 @@ class EmbeddedStore(GraphStore):
         self._save()
 
     # reads ----------------------------------------------------------------
-    def get_node(self, *, uid: str) -> Node:
-        """Return the node with this uid; raise NotFound."""
-        rec = self._nodes.get(uid)
-        if rec is None:
-            raise NotFound("node", uid)
-        return node_from_record(rec)
-
     def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
                      label: str | None = None, where: Mapping[str, Any] | None = None,
                      limit: int = 100) -> list[Record]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CellValue = str | list[str]
 """A cell as read: text, or a list of texts when the source has lists (JSON)."""
@@ -107,3 +109,19 @@ def fit_cells(cells: list[str], columns: list[str]) -> tuple[dict[str, CellValue
     values: dict[str, CellValue] = {c: (cells[i].strip() if i < len(cells) else "")
                                     for i, c in enumerate(columns)}
     return values, defect
+
+
+def scalar_text(value: Any) -> str:
+    """A source value as cell text: None → "", booleans → true/false, whole floats without
+    ".0" (Excel and JSON store 2018 as 2018.0), dates as ISO text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()

@@ -7,23 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import SourceError
-from ingest.sources.base import CellValue, Row, Table
+from ingest.sources.base import CellValue, Row, Table, scalar_text
 from ingest.sources.text import read_text
 
 
 def cell(value: Any) -> CellValue:
     """A JSON value as a cell: lists stay lists of text, the rest becomes text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     if isinstance(value, list):
         return [str(cell(v)) for v in value if v is not None and cell(v) != ""]
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value).strip()
+    return scalar_text(value)
 
 
 def _columns(objects: list[Any]) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,22 +10,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ingest.errors import SourceError
-from ingest.sources.base import Row, Table, clean_header, fit_cells
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        # Excel stores every number as a float: 2018 must not become "2018.0".
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
+from ingest.sources.base import Row, Table, clean_header, fit_cells, scalar_text
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -81,7 +65,7 @@ def _read_sheet(ws: Any, path: Path, name: str) -> Table | None:
     blank = 0
     try:
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_text(v) for v in values]
+            cells = [scalar_text(v) for v in values]
             if not any(cells):
                 if columns is not None:
                     blank += 1
