@@ -432,7 +432,6 @@ class GraphStore(abc.ABC):
                             nodes=[ref(r) for r in nodes], relationships=rels,
                             truncated=truncated)
 
-    @abc.abstractmethod
     def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
                        rel_types: Sequence[str] | None = None,
                        years: tuple[int, int] | None = None) -> list[Path]:
@@ -443,6 +442,24 @@ class GraphStore(abc.ABC):
         keeps only relationships in that window (see :func:`edge_in_years`).
         Raises QueryLimitError if max_hops > MAX_HOPS, NotFound for unknown ends.
         """
+        check_hops(max_hops)
+        check_limit("k", k, 100)
+        check_filters(None, rel_types)
+        ends = self.read_nodes(uids=[source, target])
+        for end in (source, target):
+            if end not in ends:
+                raise NotFound("node", end)
+        if source == target:
+            return []
+        return sorted(self.k_paths(source=source, target=target, k=k, max_hops=max_hops,
+                                   rel_types=rel_types, years=years), key=path_sort_key)[:k]
+
+    @abc.abstractmethod
+    def k_paths(self, *, source: str, target: str, k: int, max_hops: int,
+                rel_types: Sequence[str] | None,
+                years: tuple[int, int] | None) -> list[Path]:
+        """Every simple path of the shortest lengths until at least ``k`` are found (ties
+        complete), for two distinct existing nodes; :meth:`shortest_paths` orders and cuts."""
 
     @abc.abstractmethod
     def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,

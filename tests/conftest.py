@@ -76,6 +76,23 @@ def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Itera
     emb.close()
 
 
+@pytest.fixture
+def fixture_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An INNOGRAPH_HOME whose embedded store holds the contract fixture graph; the CLI
+    and the API read it from the environment (as an analyst)."""
+    from tests.contract.fixture import EDGES, NODES
+
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    store.close()
+    monkeypatch.setenv("INNOGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("INNOGRAPH_STORE", "embedded")
+    monkeypatch.delenv("INNOGRAPH_ROLE", raising=False)
+    return tmp_path
+
+
 def reopen_store(backend: str, old: GraphStore, tmp_path: Path) -> GraphStore:
     """A fresh store on the same data: a new process would see exactly this."""
     if backend == "neo4j":

@@ -12,21 +12,11 @@ from typer.testing import CliRunner
 
 from api import cli_query  # noqa: F401  (registers the commands)
 from api.cli import app
-from graph.backends.embedded import EmbeddedStore
-from tests.contract.fixture import EDGES, NODES
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    store = EmbeddedStore(tmp_path / "store")
-    store.open()
-    store.upsert_nodes(nodes=NODES)
-    store.upsert_edges(edges=EDGES)
-    store.close()
-    monkeypatch.setenv("INNOGRAPH_HOME", str(tmp_path))
-    monkeypatch.setenv("INNOGRAPH_STORE", "embedded")
-    monkeypatch.delenv("INNOGRAPH_ROLE", raising=False)
-    return tmp_path
+def home(fixture_home: Path) -> Path:
+    return fixture_home
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 from api import cli_viz  # noqa: F401  (registers the commands)
 from api.app import create_app
 from api.cli import app as cli_app
-from graph.backends.embedded import EmbeddedStore
 from graph.settings import Settings
 from graph.store import GraphStore
 from graph.viz.offline import external_references
@@ -90,16 +89,8 @@ def test_styles_for_the_page(client: TestClient) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    store = EmbeddedStore(tmp_path / "store")
-    store.open()
-    store.upsert_nodes(nodes=NODES)
-    store.upsert_edges(edges=EDGES)
-    store.close()
-    monkeypatch.setenv("INNOGRAPH_HOME", str(tmp_path))
-    monkeypatch.setenv("INNOGRAPH_STORE", "embedded")
-    monkeypatch.delenv("INNOGRAPH_ROLE", raising=False)
-    return tmp_path
+def home(fixture_home: Path) -> Path:
+    return fixture_home
 
 
 @pytest.mark.parametrize("suffix", [".html", ".json", ".graphml", ".gexf", ".csv", ".xlsx"])

@@ -19,11 +19,9 @@ from graph.store import (
     Direction,
     GraphStore,
     check_filters,
-    check_hops,
     check_limit,
     filter_records,
     order_key,
-    path_sort_key,
     rank_hits,
     ref,
 )
@@ -239,19 +237,10 @@ class Neo4jStore(GraphStore):
                 out.append((row["origin"], dict(row["r"]), dict(row["b"])))
         return out
 
-    def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
-                       rel_types: Sequence[str] | None = None,
-                       years: tuple[int, int] | None = None) -> list[Path]:
-        """Up to ``k`` shortest simple paths, from Neo4j's SHORTEST k GROUPS."""
-        check_hops(max_hops)
-        check_limit("k", k, 100)
-        check_filters(None, rel_types)
-        ends = self.read_nodes(uids=[source, target])
-        for end in (source, target):
-            if end not in ends:
-                raise NotFound("node", end)
-        if source == target:
-            return []
+    def k_paths(self, *, source: str, target: str, k: int, max_hops: int,
+                rel_types: Sequence[str] | None,
+                years: tuple[int, int] | None) -> list[Path]:
+        """Paths of the shortest lengths, from Neo4j's SHORTEST k GROUPS."""
         groups = min(k, max_hops)
         while True:
             rows = self._read(cypher.shortest_groups(groups, max_hops, rel_types),
@@ -261,7 +250,7 @@ class Neo4jStore(GraphStore):
             if len(paths) >= k or groups >= max_hops:
                 break
             groups = max_hops  # trails that revisit a node filled some groups: look further
-        return sorted(paths, key=path_sort_key)[:k]
+        return paths
 
     def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                  rel_types: Sequence[str] | None = None) -> nx.MultiDiGraph:
