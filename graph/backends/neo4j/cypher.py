@@ -110,22 +110,23 @@ COUNT_EDGES = f"MATCH (:{BASE})-[r]->(:{BASE}) RETURN type(r) AS k, count(*) AS 
 _ARROWS = {"out": ("-", "->"), "in": ("<-", "-"), "both": ("-", "-")}
 
 
+def _neighbour_match(anchor: str, direction: str) -> str:
+    """MATCH of the relationships of ``a`` (anchored by ``anchor``) passing the filters."""
+    left, right = _ARROWS[direction]
+    return (f"MATCH (a:{BASE} {{uid: {anchor}}}){left}[r]{right}(b:{BASE}) "
+            "WHERE ($types IS NULL OR type(r) IN $types) "
+            "AND ($labels IS NULL OR b.label IN $labels) ")
+
+
 def expand(direction: str) -> str:
     """One breadth-first step from ``$uids`` with type and label filters."""
-    left, right = _ARROWS[direction]
-    return (f"UNWIND $uids AS u MATCH (a:{BASE} {{uid: u}}){left}[r]{right}(b:{BASE}) "
-            "WHERE ($types IS NULL OR type(r) IN $types) "
-            "AND ($labels IS NULL OR b.label IN $labels) "
-            "RETURN u AS origin, properties(r) AS r, properties(b) AS b")
+    return ("UNWIND $uids AS u " + _neighbour_match("u", direction)
+            + "RETURN u AS origin, properties(r) AS r, properties(b) AS b")
 
 
 def count_neighbors(direction: str) -> str:
     """Relationships of ``$uid`` by type after filters."""
-    left, right = _ARROWS[direction]
-    return (f"MATCH (a:{BASE} {{uid: $uid}}){left}[r]{right}(b:{BASE}) "
-            "WHERE ($types IS NULL OR type(r) IN $types) "
-            "AND ($labels IS NULL OR b.label IN $labels) "
-            "RETURN type(r) AS k, count(*) AS c")
+    return _neighbour_match("$uid", direction) + "RETURN type(r) AS k, count(*) AS c"
 
 
 def shortest_groups(groups: int, max_hops: int, rel_types: Sequence[str] | None) -> str:
