@@ -1,4 +1,10 @@
-"""The ``innograph`` command line."""
+"""The ``innograph`` command line.
+
+Start-up stays cheap: this module and the command modules it registers import
+only what their command signatures need. Stores, analytics, spaCy, scipy, pyvis,
+openpyxl, the web server and the like are imported inside the commands that use
+them (``tests/unit/test_cli_startup.py`` keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.output import Format, emit
 from graph.errors import GraphError
-from graph.factory import open_store
-from graph.settings import REPO_ROOT, Settings
-from graph.store import GraphStore
-from schemas.ontology import json_schema
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
 
 app = typer.Typer(help="innograph: the knowledge graph of a city's innovation actors.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -40,6 +45,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
     """Open the store the environment chooses; errors become a one-line message."""
+    from graph.factory import open_store
+    from graph.settings import Settings
+
     try:
         store = open_store(Settings(), read_only=read_only)
     except GraphError as exc:
@@ -54,6 +62,8 @@ def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
 def schema(as_json: Annotated[bool, typer.Option("--json", help="print the JSON Schema")]
            = False) -> None:
     """Print the ontology: labels and relationship types (or the JSON Schema with --json)."""
+    from schemas.ontology import json_schema
+
     doc = json_schema()
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -74,6 +84,8 @@ def stats(fmt: FormatOpt = Format.table) -> None:
 
 
 def _neo4j_script(*args: str) -> None:
+    from graph.settings import REPO_ROOT
+
     script = REPO_ROOT / "tools" / "neo4j" / "neo4j_local.py"
     if not script.exists():
         raise fail(f"{script} not found: the neo4j commands work from a source checkout")
@@ -115,6 +127,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
     import uvicorn
 
     from api.app import create_app
+    from graph.settings import Settings
 
     if port == 0:
         with socket.socket() as sock:

@@ -1,6 +1,7 @@
 """Registers the command modules of later features on the main CLI app."""
 
 from api import (  # noqa: F401  (importing a module registers its commands)
+    cli_export,
     cli_extract,
     cli_gaps,
     cli_generate,

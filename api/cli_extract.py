@@ -21,7 +21,6 @@ import typer
 
 from api.cli import app, eval_app, fail, store_from_env
 from api.output import Format, emit
-from ingest.extract.errors import ExtractError
 
 __all__ = ["eval_app", "eval_ner", "extract"]
 
@@ -52,6 +51,7 @@ def _rules_only(rules_only: bool, with_model: bool) -> bool | None:
 
 
 def _pipeline(with_graph: bool, rules_only: bool | None = None) -> Any:  # a spaCy Language
+    from ingest.extract.errors import ExtractError
     from ingest.extract.graph import graph_names
     from ingest.extract.pipeline import build_pipeline
 
@@ -85,6 +85,7 @@ def extract(
     with_model: Annotated[bool, typer.Option("--with-model", help=_WITH_MODEL_HELP)] = False,
 ) -> None:
     """Extract entities and relations from Chinese text; one JSON line per document."""
+    from ingest.extract.errors import ExtractError
     from ingest.extract.inputs import iter_inputs
     from ingest.extract.pipeline import extraction
 
@@ -129,6 +130,7 @@ def eval_ner(
     """Precision, recall and F1 per label (exact span match) of the extraction pipeline."""
     from itertools import islice
 
+    from ingest.extract.errors import ExtractError
     from ingest.extract.evaluate import parse_maps, read_gold, score
 
     mode = _rules_only(rules_only, with_model)

@@ -1,44 +1,47 @@
 """``innograph gaps …``: cooperation-gap tables (fields, isolated actors, holes, plan targets).
 
-Every command reads the whole graph once (``store.subgraph()``), runs one pure
-function of :mod:`graph.analytics.gaps` or :mod:`graph.analytics.targets`, and
-prints a table (Chinese headers), JSON (English keys) or CSV (Chinese headers),
-or writes ``--out FILE.csv`` / ``FILE.xlsx`` for a spreadsheet.
+Every command reads the table of the store's current version that ``innograph
+analyse`` (run after every ingest) saved, or computes it from a streamed
+projection of the store with one pure function of :mod:`graph.analytics.gaps` or
+:mod:`graph.analytics.targets`; it prints a table (Chinese headers), JSON
+(English keys) or CSV (Chinese headers), or writes ``--out FILE.csv`` /
+``FILE.xlsx`` for a spreadsheet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import networkx as nx
 import typer
 
 from api.cli import FormatOpt, app, fail, store_from_env
 from api.output import Format, emit
-from api.tables import write_table
-from graph.analytics.gaps import (
-    COMMUNITY_COLUMNS,
-    FIELD_GAP_COLUMNS,
-    HOLE_COLUMNS,
-    ISOLATED_COLUMNS,
-    IsolatedKind,
-    cooperation_communities,
-    field_gaps,
-    isolated_actors,
-    structural_holes,
-)
-from graph.analytics.targets import (
-    TARGET_COLUMNS,
-    TargetRulesError,
-    load_target_rules,
-    plan_targets,
-)
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 gaps_app = typer.Typer(help="缺口分析: cooperation gaps as tables to sort and export.",
                        no_args_is_help=True)
 app.add_typer(gaps_app, name="gaps")
+
+
+
+class IsolatedKind(StrEnum):
+    """The kinds of ``gaps isolated --kind`` (graph.analytics.gaps.IsolatedKind).
+
+    Mirrored because option types are needed when the command is registered, and
+    importing the gap analytics (networkx) would slow every command's start;
+    ``tests/unit/test_cli_startup.py`` checks that the two agree.
+    """
+
+    enterprise_no_partner = "enterprise_no_partner"
+    platform_no_enterprise = "platform_no_enterprise"
+    team_no_enterprise = "team_no_enterprise"
+    high_tech_no_university = "high_tech_no_university"
+
 
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", dir_okay=False, help="write the table to FILE.csv or FILE.xlsx instead")]
@@ -50,14 +53,44 @@ def localise(rows: Sequence[Mapping[str, Any]],
     return [{zh: row.get(key) for key, zh in columns.items()} for row in rows]
 
 
-def _graph() -> nx.MultiDiGraph:
+def _table(name: str, **params: Any) -> list[dict[str, Any]]:
+    """Gap table ``name`` of the store's current version (saved, or computed now)."""
+    from graph.analytics.computed import Computed
+
     with store_from_env(read_only=True) as store:
-        return store.subgraph()
+        return Computed(store, store.version()).table(name, **params)
+
+
+def _graph() -> nx.MultiDiGraph:
+    from graph.analytics.computed import project
+
+    with store_from_env(read_only=True) as store:
+        return project(store)
+
+
+@app.command("analyse")
+def analyse_cmd() -> None:
+    """计算并保存缺口分析结果(领域缺口、孤立主体、合作社区、结构洞、规划目标)。
+
+    Runs after every ingest that changed the graph; run it by hand after other
+    writes (merges, review decisions) so that requests read tables of the
+    current version instead of computing them.
+    """
+    import time
+
+    from graph.analytics.computed import analyse, summary
+
+    started = time.perf_counter()
+    with store_from_env() as store:
+        counts = analyse(store)
+    typer.echo(f"已保存分析结果：{summary(counts)}；用时 {time.perf_counter() - started:.1f} 秒")
 
 
 def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
           out: Path | None, title: str) -> None:
     if out is not None:
+        from api.tables import write_table
+
         if out.suffix.lower() not in (".csv", ".xlsx"):
             raise fail(f"--out must end in .csv or .xlsx, got '{out.name}'")
         write_table(localise(rows, columns), out, columns=list(columns.values()))
@@ -80,7 +113,9 @@ def fields_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """领域供需缺口: demand vs supply vs links per field, biggest gap first."""
-    rows = field_gaps(_graph(), rollup=rollup, via_projects=projects, min_demand=min_demand)
+    from graph.analytics.gaps import FIELD_GAP_COLUMNS
+
+    rows = _table("fields", rollup=rollup, via_projects=projects, min_demand=min_demand)
     _show(rows, FIELD_GAP_COLUMNS, fmt, out, "领域供需缺口 (缺口分 = 未对接需求主体数 × 需求占比)")
 
 
@@ -91,7 +126,9 @@ def isolated_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """孤立主体: enterprises, platforms and teams without the partners they should have."""
-    rows = isolated_actors(_graph(), kinds=kind)
+    from graph.analytics.gaps import ISOLATED_COLUMNS
+
+    rows = _table("isolated", kinds=[k.value for k in kind] if kind else None)
     _show(rows, ISOLATED_COLUMNS, fmt, out, "孤立主体")
 
 
@@ -110,13 +147,14 @@ def holes_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """结构洞: demand-heavy and supply-heavy communities that few edges join, with brokers."""
-    g = _graph()
+    from graph.analytics.gaps import COMMUNITY_COLUMNS, HOLE_COLUMNS
+
     if communities:
-        rows = cooperation_communities(g, seed=seed, resolution=resolution, threshold=threshold)
+        rows = _table("communities", seed=seed, resolution=resolution, threshold=threshold)
         _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区 (Louvain, seed {seed})")
         return
-    rows = structural_holes(g, seed=seed, resolution=resolution, threshold=threshold,
-                            max_bridges=max_bridges)
+    rows = _table("holes", seed=seed, resolution=resolution, threshold=threshold,
+                  max_bridges=max_bridges)
     _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞 (Louvain, seed {seed})")
 
 
@@ -128,9 +166,16 @@ def targets_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """规划目标完成情况: each Target against what the graph counts, with the query used."""
+    from graph.analytics.targets import (
+        TARGET_COLUMNS,
+        TargetRulesError,
+        load_target_rules,
+        plan_targets,
+    )
+
     try:
         loaded = load_target_rules(rules)
     except TargetRulesError as exc:
         raise fail(str(exc)) from exc
-    rows = plan_targets(_graph(), rules=loaded)
+    rows = _table("targets") if rules is None else plan_targets(_graph(), rules=loaded)
     _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况")

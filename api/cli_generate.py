@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from api.cli import app, fail
-from ingest.generate import GenerateConfig
-from ingest.generate import generate as run_generate
 
 
 @app.command()
@@ -25,7 +23,14 @@ def generate(
     first_year: Annotated[int, typer.Option("--first-year", help="first project year")] = 2010,
     last_year: Annotated[int, typer.Option("--last-year", help="last project year")] = 2020,
 ) -> None:
-    """Write every registry file of docs/registries.md for a synthetic city of N actors."""
+    """Write every registry file of docs/registries.md for a synthetic city of N actors.
+
+    Each data file gets its mapping file beside it, so ``innograph ingest OUT``
+    loads the folder as it is.
+    """
+    from ingest.generate import GenerateConfig
+    from ingest.generate import generate as run_generate
+
     cfg = GenerateConfig(actors=actors, seed=seed, messy=messy, first_year=first_year,
                          last_year=last_year)
     try:
@@ -38,3 +43,5 @@ def generate(
         typer.echo(f"  {name:<28} {rows:>10,} rows")
     kinds = ", ".join(f"{k} {v:,}" for k, v in summary.actors.items())
     typer.echo(f"  actors: {kinds}")
+    typer.echo(f"  映射文件 {len(summary.mappings)} 个已写在数据文件旁，"
+               f"可直接导入：innograph ingest {out}")

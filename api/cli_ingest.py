@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from api.cli import FormatOpt, app, fail, store_from_env
 from api.output import Format, emit
 from graph.errors import GraphError
-from graph.factory import open_store
-from graph.settings import Settings
-from graph.store import GraphStore
 from ingest.errors import IngestError
-from ingest.pipeline import run_ingest
-from ingest.review import ReviewQueue
-from schemas.ingest_report import IngestReport
-from schemas.nodes import NODE_MODELS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from graph.settings import Settings
+    from graph.store import GraphStore
+    from ingest.review import ReviewQueue
+    from schemas.ingest_report import IngestReport
 
 review_app = typer.Typer(help="Decide fuzzy identity matches queued by ingest.",
                          no_args_is_help=True)
@@ -33,6 +32,8 @@ REPORTS_DIR = "reports"
 
 def review_queue(settings: Settings) -> ReviewQueue:
     """The review queue of the store home (``<home>/review.json``)."""
+    from ingest.review import ReviewQueue
+
     try:
         return ReviewQueue(settings.home / REVIEW_FILE)
     except IngestError as exc:
@@ -61,19 +62,28 @@ def ingest(
     report: Annotated[Path | None, typer.Option(
         "--report", help="where to save the report JSON (default: <home>/reports/)")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1,
-                                            help="nodes or relationships per batch")] = 500,
+                                            help="nodes or relationships per batch")] = 5000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="no progress bar and no table: one line")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="exit with status 2 when any row was rejected")] = False,
+    analyse: Annotated[bool, typer.Option(
+        "--analyse/--no-analyse",
+        help="after a run that changed the graph, compute and save the gap tables "
+             "(innograph analyse)")] = True,
 ) -> None:
     """Ingest registry files (CSV, XLSX, JSON, JSONL) through their mapping files.
 
     A directory ingests every data file that has a <file>.mapping.yaml beside it,
     in the order the mappings declare (docs/mapping.md). Rejected rows go to the
-    report, fuzzy matches to the review queue (innograph review list).
+    report, fuzzy matches to the review queue (innograph review list). A directory
+    with nothing to ingest (no data file, or none with a mapping) is an error
+    (exit 1), checked before anything is written.
     """
+    from graph.settings import Settings
+
+    _check_folders(paths)
     settings = Settings()
     queue = review_queue(settings)
     with store_from_env() as store:
@@ -82,6 +92,14 @@ def ingest(
                 rep = _run(store, paths, mapping, queue, batch_size, None, report,
                            settings.home / REPORTS_DIR)
             else:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                            TimeElapsedColumn())
                 with Progress(*columns, transient=True) as progress:
@@ -89,6 +107,14 @@ def ingest(
                                settings.home / REPORTS_DIR)
         except (IngestError, GraphError) as exc:
             raise fail(str(exc)) from exc
+        if analyse and (rep.created or rep.updated or rep.merged
+                        or store.load_derived(name="gap-tables") is None):
+            from graph.analytics.computed import analyse as run_analysis
+
+            try:
+                run_analysis(store)
+            except GraphError as exc:
+                raise fail(f"导入已完成，但分析结果未能保存：{exc}") from exc
     if as_json:
         typer.echo(rep.model_dump_json(indent=2))
     elif quiet:
@@ -99,9 +125,56 @@ def ingest(
         raise typer.Exit(2)
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Why ``innograph ingest`` would find nothing to ingest in ``folder`` (None: it would).
+
+    The tables are found as the pipeline finds them (:func:`ingest.pipeline.discover`);
+    the reason names the data files that lack a mapping, or says there are none.
+
+    Raises:
+        IngestError: a mapping in the folder is invalid.
+    """
+    from ingest.mapping.spec import mapping_path_for
+    from ingest.pipeline import discover
+    from ingest.sources import DATA_SUFFIXES
+
+    jobs, _ = discover([folder])
+    if jobs:
+        return None
+    data = [f for f in sorted(folder.iterdir())
+            if f.is_file() and f.suffix.lower() in DATA_SUFFIXES]
+    unmapped = [f.name for f in data if mapping_path_for(f) is None]
+    if not data:
+        return (f"错误：目录 {folder} 中没有可导入的表：没有数据文件"
+                f"（可导入的类型：{'、'.join(DATA_SUFFIXES)}）")
+    if unmapped:
+        shown = "、".join(unmapped[:10]) + (f" 等 {len(unmapped)} 个" if len(unmapped) > 10
+                                             else "")
+        return (f"错误：目录 {folder} 中没有可导入的表：数据文件都缺少映射文件：{shown}。"
+                f"请在每个数据文件旁放一个 <文件名>.mapping.yaml（如 {unmapped[0]}.mapping.yaml，"
+                "见 docs/mapping.md），或用 innograph ingest 文件 --mapping 映射文件 指定")
+    return f"错误：目录 {folder} 中没有可导入的表：映射文件没有声明任何表"
+
+
+def _check_folders(paths: Sequence[Path]) -> None:
+    """Exit 1 with the reason when a folder given holds nothing to ingest."""
+    for p in paths:
+        if not p.is_dir():
+            continue  # files are checked by the pipeline, which names a missing mapping
+        try:
+            problem = folder_problem(p)
+        except IngestError as exc:
+            raise fail(str(exc)) from exc
+        if problem:
+            typer.echo(problem, err=True)
+            raise typer.Exit(1)
+
+
 def _run(store: GraphStore, paths: list[Path], mapping: Path | None, queue: ReviewQueue,
          batch_size: int, bar: _Bar | None, report: Path | None,
          report_dir: Path) -> IngestReport:
+    from ingest.pipeline import run_ingest
+
     return run_ingest(store, paths, mapping=mapping, review=queue, batch_size=batch_size,
                       progress=bar, report_path=report, report_dir=report_dir)
 
@@ -115,6 +188,9 @@ def _one_line(rep: IngestReport) -> str:
 
 def print_summary(rep: IngestReport, *, max_rejects: int = 10) -> None:
     """Print the report as rich tables: writes per label/type, files, first rejects."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     writes = Table(title="written")
     for col in ("kind", "name", "created", "updated", "unchanged"):
@@ -156,6 +232,8 @@ def review_list(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List review items: a new node and the existing ones it may be."""
+    from graph.settings import Settings
+
     if status not in ("pending", "accepted", "rejected", "all"):
         raise fail(f"--status must be pending, accepted, rejected or all, not '{status}'")
     queue = review_queue(Settings())
@@ -179,6 +257,8 @@ def review_accept(
         "--candidate", help="uid of the candidate to merge into (default: the best)")] = None,
 ) -> None:
     """Accept a match: merge the new node into the candidate (undo with unmerge)."""
+    from graph.settings import Settings
+
     queue = review_queue(Settings())
     with store_from_env() as store:
         try:
@@ -195,6 +275,8 @@ def review_reject(
     note: Annotated[str, typer.Option("--note", help="why they differ")] = "",
 ) -> None:
     """Reject a match: the new node and the candidates are different entities."""
+    from graph.settings import Settings
+
     queue = review_queue(Settings())
     try:
         item = queue.reject(item_id, note=note)
@@ -208,6 +290,8 @@ def review_reject(
 def unmerge(merge_id: Annotated[str, typer.Argument(help="merge id (from review accept)")]
             ) -> None:
     """Undo a merge: restore the merged nodes and their relationships."""
+    from graph.settings import Settings
+
     settings = Settings()
     with store_from_env() as store:
         try:
@@ -223,6 +307,8 @@ def unmerge(merge_id: Annotated[str, typer.Argument(help="merge id (from review 
 def _kind(kind: str | None) -> str | None:
     if kind is None:
         return None
+    from schemas.nodes import NODE_MODELS
+
     by_lower = {lb.lower(): lb for lb in NODE_MODELS}
     label = by_lower.get(kind.lower())
     if label is None:
@@ -251,6 +337,8 @@ def resolve(
     Uses the graph when there is one (opened read-only) and the shipped
     gazetteers in any case.
     """
+    from graph.factory import open_store
+    from graph.settings import Settings
     from ingest.resolve import Resolver
 
     label = _kind(kind)

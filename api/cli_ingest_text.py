@@ -8,7 +8,6 @@ import typer
 
 from api.cli import app, store_from_env
 from api.output import Format, emit
-from ingest.text import ingest_texts
 
 
 @app.command("ingest-text")
@@ -20,6 +19,8 @@ def ingest_text(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Link the actors, relations and targets of policy and news texts into the graph."""
+    from ingest.text import ingest_texts
+
     with store_from_env() as store:
         r = ingest_texts(store, paths, year=year, title=title)
     rows: list[dict[str, object]] = [{"what": "documents", "count": r.documents},

@@ -6,17 +6,21 @@ import csv
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli import eval_app, fail
 from api.output import Format, emit
-from graph.analytics.linkpred import Participation, run_eval
+
+if TYPE_CHECKING:
+    from graph.analytics.linkpred import Participation
 
 
 def read_participations(path: Path) -> list[Participation]:
     """Read ``project_id,actor_id,actor_type,year[,field]`` (UTF-8, BOM tolerated)."""
+    from graph.analytics.linkpred import Participation
+
     rows: list[Participation] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -55,6 +59,8 @@ def linkpred(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Compare innograph's recommender with CN, Adamic-Adar and RA on a time split."""
+    from graph.analytics.linkpred import run_eval
+
     started = time.perf_counter()
     rows = read_participations(participations)
     result = run_eval(rows, train_until=train_until, test_until=test_until,

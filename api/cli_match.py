@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env
 from api.output import Format, emit
-from graph.analytics.match import (
-    COMPONENTS,
-    MATCH_LABELS,
-    MAX_TOP,
-    Match,
-    MatchError,
-    PathStep,
-    match,
-)
 from graph.errors import GraphError
+
+if TYPE_CHECKING:
+    from graph.analytics.match import Match, PathStep
 
 
 class Kind(StrEnum):
-    """Candidate kinds (graph.analytics.match.KINDS)."""
+    """Candidate kinds (the keys of graph.analytics.match.KINDS).
+
+    Mirrored here, like :data:`MAX_TOP`, because the option types are needed when
+    the command is registered, and importing the matcher (bm25s, networkx, jieba)
+    would slow every command's start; ``tests/unit/test_cli_startup.py`` checks
+    that the mirrors agree with the matcher.
+    """
 
     team = "team"
     talent = "talent"
@@ -33,9 +33,16 @@ class Kind(StrEnum):
     hospital = "hospital"
 
 
-CSV_COLUMNS = ["rank", "uid", "label", "name", "score", *COMPONENTS, "matched_keywords",
-               "shared_fields", "path", "reason"]
-"""Columns of the CSV output (also its header when nothing matches)."""
+MAX_TOP = 100
+"""The most matches ``--top`` may ask for (graph.analytics.match.MAX_TOP)."""
+
+
+def csv_columns() -> list[str]:
+    """Columns of the CSV output (also its header when nothing matches)."""
+    from graph.analytics.match import COMPONENTS
+
+    return ["rank", "uid", "label", "name", "score", *COMPONENTS, "matched_keywords",
+            "shared_fields", "path", "reason"]
 
 
 def _path_text(path: list[PathStep]) -> str:
@@ -71,6 +78,8 @@ def match_command(
     Give the need as TEXT, --field/--keyword, --enterprise (whose NEEDS are in the
     graph), or any mix. Exit code 2 when the need cannot be matched as asked.
     """
+    from graph.analytics.match import MATCH_LABELS, MatchError, match
+
     with store_from_env(read_only=True) as store:
         ent = resolve_actor(store, enterprise) if enterprise else None
         graph = store.subgraph(labels=list(MATCH_LABELS))
@@ -98,4 +107,4 @@ def match_command(
         if not rows:
             typer.echo("no candidate fits the need", err=True)
         return
-    emit(rows, fmt, columns=CSV_COLUMNS)
+    emit(rows, fmt, columns=csv_columns())

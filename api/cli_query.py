@@ -13,11 +13,6 @@ import typer
 
 from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env
 from api.output import Format, emit
-from api.tables import write_table
-from graph.analytics.paths import path_sentence
-from graph.analytics.recommend import recommend_many
-from graph.settings import Settings
-from schemas.nodes import sensitive_fields
 
 Kinds = Annotated[list[str] | None, typer.Option("--kind", help="label to propose, repeatable")]
 
@@ -37,6 +32,9 @@ def search(text: str, label: Annotated[list[str] | None, typer.Option("--label")
 @app.command()
 def node(actor: str, fmt: FormatOpt = Format.table) -> None:
     """Show one node with its provenance (personal data only for privileged roles)."""
+    from graph.settings import Settings
+    from schemas.nodes import sensitive_fields
+
     settings = Settings()
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, actor)
@@ -77,6 +75,8 @@ def path(source: str, target: str, k: Annotated[int, typer.Option(min=1, max=20)
          year_to: Annotated[int | None, typer.Option()] = None,
          fmt: FormatOpt = Format.table) -> None:
     """查关系: shortest collaboration paths between two actors, as Chinese sentences."""
+    from graph.analytics.paths import path_sentence
+
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
@@ -97,9 +97,14 @@ def recommend(actors: Annotated[list[str], typer.Argument(help="uids or names")]
               out: Annotated[Path | None, typer.Option(help="write .csv or .xlsx")] = None,
               fmt: FormatOpt = Format.table) -> None:
     """Partner recommendations with reasons; several actors make a batch list."""
+    from api.tables import write_table
+    from graph.analytics.recommend import recommend_many
+
     with store_from_env(read_only=True) as store:
         uids = [resolve_actor(store, a) for a in actors]
-        g = store.subgraph()
+        from graph.analytics.computed import project
+
+        g = project(store)
     try:
         lists = recommend_many(g, uids, kinds=kind, k=k)
     except KeyError as exc:

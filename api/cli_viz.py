@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli import app, fail, resolve_actor, store_from_env
-from api.tables import write_table
-from graph.analytics.recommend import recommend_partners
-from graph.settings import Settings
-from graph.viz import render
-from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, node_rows, write_graph
-from graph.viz.offline import external_references
-from graph.viz.views import (
-    View,
-    community_view,
-    ego_view,
-    gap_view,
-    path_view,
-    recommend_view,
-    subgraph_view,
-)
+
+if TYPE_CHECKING:
+    from graph.viz.views import View
 
 viz_app = typer.Typer(help="Draw views (offline HTML) and export them (GraphML, GEXF, CSV, "
                            "XLSX).", no_args_is_help=True)
@@ -52,18 +40,29 @@ def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "l
         raise fail(f"unknown output format '{suffix}'; use one of {', '.join(SUFFIXES)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".html":
+        from graph.viz import render
+        from graph.viz.offline import external_references
+
         html = render.render_html(view, aggregate_by=group_by)
         leaks = external_references(html)
         if leaks:  # the template guarantees none; a leak here is a bug, not a warning
             raise fail(f"the page would load {leaks[0]} from outside; not written")
         out.write_text(html, encoding="utf-8")
     elif suffix == ".json":
+        from graph.viz import render
+
         payload = render.vis_payload(view, aggregate_by=group_by)
         out.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     elif suffix in (".graphml", ".gexf"):
+        from graph.settings import Settings
+        from graph.viz.export import write_graph
+
         privileged = Settings().role in ("talent_office", "admin")
         write_graph(view, out, include_sensitive=privileged)
     else:
+        from api.tables import write_table
+        from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, node_rows
+
         if table == "nodes":
             rows, columns = node_rows(view), NODE_COLUMNS
         elif table == "edges":
@@ -88,6 +87,8 @@ def viz_ego(actor: str, out: Out = Path("ego.html"),
             label: Annotated[list[str] | None, typer.Option("--label")] = None,
             table: Table = "nodes") -> None:
     """An actor's neighbourhood (k hops, per-type caps)."""
+    from graph.viz.views import ego_view
+
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, actor)
         view = ego_view(store, uid, depth=depth, per_type_limit=per_type, limit=limit,
@@ -102,6 +103,8 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
              rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
              table: Table = "nodes") -> None:
     """The shortest paths between two actors, with their sentences."""
+    from graph.viz.views import path_view
+
     with store_from_env(read_only=True) as store:
         a, b = resolve_actor(store, source), resolve_actor(store, target)
         view = path_view(store, a, b, k=k, max_hops=max_hops, rel_types=rel_type)
@@ -113,6 +116,8 @@ def viz_gap(field: str, out: Out = Path("gap.html"),
             per_demand: Annotated[int, typer.Option(min=1, max=20)] = 3,
             table: Table = "nodes") -> None:
     """A field's demand side, supply side and the missing links between them."""
+    from graph.viz.views import gap_view
+
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, field)
         g = store.subgraph()
@@ -125,6 +130,9 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
                   kind: Annotated[list[str] | None, typer.Option("--kind")] = None,
                   table: Table = "nodes") -> None:
     """Recommended partners of an actor and the partners they share."""
+    from graph.analytics.recommend import recommend_partners
+    from graph.viz.views import recommend_view
+
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, actor)
         g = store.subgraph()
@@ -146,6 +154,8 @@ def viz_community(platform: Annotated[str | None, typer.Argument(
                       help="above the hard cap, group by: label or community")] = "label",
                   table: Table = "nodes") -> None:
     """A community's members and links, or the whole graph (aggregated above the hard cap)."""
+    from graph.viz.views import community_view
+
     if group_by not in ("label", "community"):
         raise fail("--group-by is label or community")
     with store_from_env(read_only=True) as store:
@@ -162,6 +172,8 @@ def viz_subgraph(actors: Annotated[list[str], typer.Argument(help="uids or names
                  limit: Annotated[int, typer.Option(min=1, max=10_000)] = 2000,
                  table: Table = "nodes") -> None:
     """Several actors and their neighbourhoods: the unit to export to Gephi."""
+    from graph.viz.views import subgraph_view
+
     with store_from_env(read_only=True) as store:
         uids = [resolve_actor(store, a) for a in actors]
         view = subgraph_view(store, uids, depth=depth, limit=limit)

@@ -9,6 +9,7 @@ import networkx as nx
 from fastapi import Depends, Request
 
 from api.graphcache import GraphCache
+from graph.analytics.computed import Computed
 from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -40,12 +41,18 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_graph(request: Request) -> nx.MultiDiGraph:
-    """The store's whole graph for analytics, shared until the store's counts change."""
+def get_computed(request: Request) -> Computed:
+    """Whole-graph results of the store's current version (see graph.analytics.computed)."""
     cache: GraphCache = request.app.state.graphs
-    return cache.graph(get_store(request))
+    return cache.computed(get_store(request))
+
+
+def get_graph(request: Request) -> nx.MultiDiGraph:
+    """The store's whole graph for analytics, shared until the store version changes."""
+    return get_computed(request).graph
 
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GraphDep = Annotated[nx.MultiDiGraph, Depends(get_graph)]
+ComputedDep = Annotated[Computed, Depends(get_computed)]

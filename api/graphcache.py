@@ -1,35 +1,33 @@
-"""One analysis graph per store state, shared by the analytics routes and commands.
+"""The computed results of the store's current version, shared by the analytics routes.
 
-Building ``store.subgraph()`` and the models on top of it is the expensive part
-of a query; the cache keeps the last graph until the store's counts change.
+A thin holder of :class:`graph.analytics.computed.ComputedCache`: keyed on the store
+version (a counter every commit increases), so that any change, a property-only
+update included, is seen by the next request, and nothing is recomputed while
+the store does not change.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
-import networkx as nx
+from graph.analytics.computed import Computed, ComputedCache
 
-from graph.store import GraphStore
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from graph.store import GraphStore
 
 
 class GraphCache:
-    """The store's whole graph, rebuilt when ``stats()`` differs from the cached one."""
+    """Whole-graph results per store version (see :mod:`graph.analytics.computed`)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: Any = None
-        self._graph: nx.MultiDiGraph | None = None
-        self.extras: dict[str, Any] = {}
-        """Derived objects (indexes, models) valid for the current graph."""
+        self._cache = ComputedCache()
+
+    def computed(self, store: GraphStore) -> Computed:
+        """The results of the store's current version."""
+        return self._cache.get(store)
 
     def graph(self, store: GraphStore) -> nx.MultiDiGraph:
-        """The current graph of ``store``."""
-        key = (id(store), store.stats().model_dump_json())
-        with self._lock:
-            if self._graph is None or key != self._key:
-                self._graph = store.subgraph()
-                self._key = key
-                self.extras = {}
-            return self._graph
+        """The current graph of ``store`` (a streamed projection, one per version)."""
+        return self.computed(store).graph

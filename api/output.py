@@ -9,9 +9,6 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 
 class Format(StrEnum):
     """Output formats of query commands."""
@@ -34,6 +31,10 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "",
         for row in rows:
             writer.writerow({k: _cell(row.get(k)) for k in cols})
         return
+    # rich is imported here, not at start-up: json and csv output never need it
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title or None)
     for c in cols:
         table.add_column(c)

@@ -27,9 +27,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from api.deps import GraphDep, StoreDep
+from api.deps import ComputedDep, GraphDep, StoreDep
 from api.tables import csv_text, xlsx_bytes
-from graph.analytics.recommend import recommend_partners
+from graph.analytics.recommend import recommend_index, recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 from graph.viz import render, style
 from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, graph_bytes, node_rows
@@ -187,7 +187,8 @@ def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
 
 
 @router.get("/viz/recommend.{fmt}")
-def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep, uid: str,
+def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: ComputedDep,
+                  uid: str,
                   k: Annotated[int, Query(ge=1, le=100)] = 10,
                   kind: Annotated[list[str] | None, Query()] = None,
                   table: TableArg = "nodes") -> Response:
@@ -196,7 +197,8 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDe
     if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
                           "Team", "Talent", "Government"}:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
-    recs = recommend_partners(g, uid, kinds=kind, k=k)
+    g = comp.graph
+    recs = recommend_partners(g, uid, kinds=kind, k=k, index=recommend_index(comp))
     return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import GraphDep
+from api.deps import ComputedDep
 from api.tables import csv_text, xlsx_bytes
 from graph.analytics.gaps import (
     COMMUNITY_COLUMNS,
@@ -23,12 +23,8 @@ from graph.analytics.gaps import (
     HOLE_COLUMNS,
     ISOLATED_COLUMNS,
     IsolatedKind,
-    cooperation_communities,
-    field_gaps,
-    isolated_actors,
-    structural_holes,
 )
-from graph.analytics.targets import TARGET_COLUMNS, plan_targets
+from graph.analytics.targets import TARGET_COLUMNS
 
 router = APIRouter(prefix="/gaps", tags=["缺口分析"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,7 +71,7 @@ def _route(path: str) -> Callable[[Callable[..., Response]], Callable[..., Respo
 
 
 @_route("/fields")
-def gaps_fields(g: GraphDep, offset: Offset = 0, limit: Limit = 1000,
+def gaps_fields(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                 fmt: FormatQ = TableFormat.json,
                 rollup: Annotated[bool, Query(description="只列一级领域,子领域计入上级")] = False,
                 via_projects: Annotated[bool, Query(description="共同参与该领域项目也算对接")]
@@ -84,18 +80,19 @@ def gaps_fields(g: GraphDep, offset: Offset = 0, limit: Limit = 1000,
                                                  description="需求主体数下限")] = 0,
                 ) -> Response:
     """领域供需缺口:各领域的需求主体、供给主体与对接链接,缺口分高者在前。"""
-    rows = field_gaps(g, rollup=rollup, via_projects=via_projects, min_demand=min_demand)
+    rows = g.table("fields", rollup=rollup, via_projects=via_projects,
+                   min_demand=min_demand)
     return _table(rows, FIELD_GAP_COLUMNS, name="fields", offset=offset, limit=limit, fmt=fmt)
 
 
 @_route("/isolated")
-def gaps_isolated(g: GraphDep, offset: Offset = 0, limit: Limit = 1000,
+def gaps_isolated(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                   fmt: FormatQ = TableFormat.json,
                   kind: Annotated[list[IsolatedKind] | None,
                                   Query(description="只列这些类别(可重复)")] = None,
                   ) -> Response:
     """孤立主体:有需求无科研伙伴的企业、无企业用户的平台、无企业合作的团队、无高校合作的高企。"""
-    rows = isolated_actors(g, kinds=kind)
+    rows = g.table("isolated", kinds=kind)
     return _table(rows, ISOLATED_COLUMNS, name="isolated", offset=offset, limit=limit,
                   fmt=fmt)
 
@@ -106,31 +103,31 @@ Threshold = Annotated[float, Query(ge=0, lt=1, description="判定需求型/供�
 
 
 @_route("/holes")
-def gaps_holes(g: GraphDep, offset: Offset = 0, limit: Limit = 1000,
+def gaps_holes(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                fmt: FormatQ = TableFormat.json, seed: Seed = 42, resolution: Resolution = 1.0,
                threshold: Threshold = 0.0,
                max_bridges: Annotated[int | None, Query(ge=0, le=1_000_000,
                                                         description="桥接边数上限")] = None,
                ) -> Response:
     """结构洞:桥接很少的需求型与供给型合作社区对,及连接两者的中介主体。"""
-    rows = structural_holes(g, seed=seed, resolution=resolution, threshold=threshold,
-                            max_bridges=max_bridges)
+    rows = g.table("holes", seed=seed, resolution=resolution, threshold=threshold,
+                   max_bridges=max_bridges)
     return _table(rows, HOLE_COLUMNS, name="holes", offset=offset, limit=limit, fmt=fmt)
 
 
 @_route("/communities")
-def gaps_communities(g: GraphDep, offset: Offset = 0, limit: Limit = 1000,
+def gaps_communities(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                      fmt: FormatQ = TableFormat.json, seed: Seed = 42,
                      resolution: Resolution = 1.0, threshold: Threshold = 0.0) -> Response:
     """合作社区:合作网络的 Louvain 社区及其需求/供给倾向。"""
-    rows = cooperation_communities(g, seed=seed, resolution=resolution, threshold=threshold)
+    rows = g.table("communities", seed=seed, resolution=resolution, threshold=threshold)
     return _table(rows, COMMUNITY_COLUMNS, name="communities", offset=offset, limit=limit,
                   fmt=fmt)
 
 
 @_route("/targets")
-def gaps_targets(g: GraphDep, offset: Offset = 0, limit: Limit = 1000,
+def gaps_targets(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                  fmt: FormatQ = TableFormat.json) -> Response:
     """规划目标完成情况:每个目标的图谱统计数、差额、完成率、状态与统计口径。"""
-    rows = plan_targets(g)
+    rows = g.table("targets")
     return _table(rows, TARGET_COLUMNS, name="targets", offset=offset, limit=limit, fmt=fmt)

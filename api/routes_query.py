@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import networkx as nx
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from api.deps import GraphDep, StoreDep
+from api.deps import ComputedDep, GraphDep, StoreDep
 from api.tables import xlsx_bytes
+from graph.analytics.computed import Computed
 from graph.analytics.paths import path_sentence, shared_partners
-from graph.analytics.recommend import recommend_partners
+from graph.analytics.recommend import recommend_index, recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 
 router = APIRouter()
@@ -46,17 +46,17 @@ def paths_shared(store: StoreDep, g: GraphDep, a: str, b: str,
     return shared_partners(g, a, b, rel_types=rel_type)
 
 
-def _recommend(store: GraphStore, g: nx.MultiDiGraph, uid: str, kind: list[str] | None,
+def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,
                k: int) -> list[dict[str, Any]]:
     node = store.get_node(uid=uid)
     if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
                           "Team", "Talent", "Government"}:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
-    return recommend_partners(g, uid, kinds=kind, k=k)
+    return recommend_partners(comp.graph, uid, kinds=kind, k=k, index=recommend_index(comp))
 
 
 @router.get("/recommendations/{uid}.xlsx")
-def recommendations_xlsx(uid: str, store: StoreDep, g: GraphDep,
+def recommendations_xlsx(uid: str, store: StoreDep, g: ComputedDep,
                          kind: Annotated[list[str] | None, Query()] = None,
                          k: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
     """合作伙伴推荐名单(Excel 下载)。"""
@@ -66,7 +66,7 @@ def recommendations_xlsx(uid: str, store: StoreDep, g: GraphDep,
 
 
 @router.get("/recommendations/{uid}")
-def recommendations(uid: str, store: StoreDep, g: GraphDep,
+def recommendations(uid: str, store: StoreDep, g: ComputedDep,
                     kind: Annotated[list[str] | None, Query(description="推荐的主体类型")] = None,
                     k: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
     """为一个主体推荐新的合作伙伴,并说明理由(共同伙伴、同属领域)。"""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from graph.errors import StoreUnavailable
-from graph.settings import Settings
-from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from graph.settings import Settings
+    from graph.store import GraphStore
 
 
 def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
@@ -14,6 +18,8 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
         StoreUnavailable: Neo4j chosen but not configured or not reachable, or the
             embedded store locked by another writer.
     """
+    # Each backend (and with it networkx or the neo4j driver) is imported only when
+    # chosen, so that importing this module costs nothing at start-up.
     if settings.store == "neo4j":
         from graph.backends.neo4j.store import Neo4jStore, make_driver
 

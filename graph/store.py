@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Literal
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Literal
 
 from graph.errors import BatchRejected, GraphError, NotFound, QueryLimitError
 from schemas.errors import SchemaError
@@ -37,6 +35,9 @@ from schemas.records import (
 )
 from schemas.relationships import Relationship, check_endpoints
 from schemas.results import MergeRecord, Neighborhood, Path, SearchHit, Stats, WriteSummary
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_HOPS = 6
 """Hard cap on path length and neighbourhood depth."""
@@ -254,6 +255,35 @@ class GraphStore(abc.ABC):
         """Apply a change atomically: delete relationships, delete nodes (with their
         relationships), put nodes, put relationships (records replace stored ones),
         record a merge. Either all of it is durable afterwards or none of it."""
+
+    @abc.abstractmethod
+    def version(self) -> int:
+        """The store version: a counter every commit (and clear) increases.
+
+        Caches of derived results are keyed on it; counts are not a version (a
+        property update changes no count).
+        """
+
+    @abc.abstractmethod
+    def scan_nodes(self, *, labels: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every node record (of ``labels``, all if None), streamed in batches, in no
+        particular order. For whole-graph work: exports, analytics, name indexes."""
+
+    @abc.abstractmethod
+    def scan_edges(self, *, rel_types: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every relationship record (of ``rel_types``, all if None), streamed in batches."""
+
+    @abc.abstractmethod
+    def save_derived(self, *, name: str, version: int, data: bytes) -> None:
+        """Keep a result computed from the whole graph (gap tables, communities) for the
+        store version it was computed on. Not content: the version does not change, and
+        a read-only store may save it (it is a cache every reader can rebuild)."""
+
+    @abc.abstractmethod
+    def load_derived(self, *, name: str) -> tuple[int, bytes] | None:
+        """The saved result ``name`` and the store version it belongs to, or None."""
 
     @abc.abstractmethod
     def bulk(self) -> AbstractContextManager[None]:

@@ -45,6 +45,7 @@ from ingest.mapping.rows import (
     plan_node,
 )
 from ingest.mapping.spec import TableMapping, load_mapping, mapping_path_for
+from ingest.mirror import MirroredStore, mirrored
 from ingest.review import ReviewQueue
 from ingest.sources import DATA_SUFFIXES, Row, Table, read_tables
 from schemas.ingest_report import (
@@ -64,11 +65,6 @@ from schemas.results import WriteSummary
 
 DIE_ENV = "INNOGRAPH_TEST_DIE_AFTER_BATCHES"
 SOURCE_SEP = "; "
-BULK_ROWS = 5000
-"""Tables longer than this are written inside ``store.bulk()`` (one save of the
-embedded store per table instead of one per batch, whose cost grows with the
-graph); shorter ones are saved batch by batch. Either way a re-run completes
-whatever a killed run left undone."""
 UNINDEXED = frozenset({"Project", "Target", "Document"})
 """Labels not announced to the resolver's fuzzy index: nobody looks them up by a
 misspelt name, and a participation table creates tens of thousands of projects."""
@@ -366,8 +362,9 @@ class IngestRun:
     """
 
     def __init__(self, store: GraphStore, *, resolver: Any = None,
-                 review: ReviewQueue | None = None, batch_size: int = 500,
+                 review: ReviewQueue | None = None, batch_size: int = 5000,
                  progress: Progress | None = None) -> None:
+        store = mirrored(store)  # node look-ups in memory, whatever the backend
         if resolver is None:
             from ingest.resolve import Resolver
 
@@ -396,11 +393,18 @@ class IngestRun:
         self.report.paths = [str(p) for p in paths]
         jobs, skipped = discover(paths, mapping=mapping)
         self.report.warnings.extend(skipped)
-        for job in jobs:
-            m = job.mapping
-            for table in read_tables(job.path, sheet=m.sheet, encoding=m.encoding,
-                                     delimiter=m.delimiter):
-                self.ingest_table(table, m)
+        # one save of the embedded store per run: a killed run leaves the snapshot of
+        # before it, a failed or interrupted one saves its completed batches
+        try:
+            with self.store.bulk():
+                for job in jobs:
+                    m = job.mapping
+                    for table in read_tables(job.path, sheet=m.sheet, encoding=m.encoding,
+                                             delimiter=m.delimiter):
+                        self.ingest_table(table, m)
+        finally:
+            if isinstance(self.store, MirroredStore):
+                self.store.stop_writer()
         self.report.finished_at = datetime.now(UTC).replace(microsecond=0)
         self.report.elapsed_seconds = round(time.perf_counter() - t0, 3)
         self.report.accepted = sum(f.accepted for f in self.report.files)
@@ -566,11 +570,7 @@ class IngestRun:
             if p.node is not None:
                 for other in p.supersedes:
                     supersedes.setdefault(p.node.uid, {}).setdefault(other, p.row.locator)
-        if len(table.rows) > BULK_ROWS:
-            with self.store.bulk():
-                self._write_registry(nodes, edges, table, mapping, supersedes)
-        else:
-            self._write_registry(nodes, edges, table, mapping, supersedes)
+        self._write_registry(nodes, edges, table, mapping, supersedes)
 
     def _settle(self, plans: list[RowPlan], frep: FileReport) -> list[RowPlan]:
         """Reject rows whose relationships need a node no surviving row provides, or whose
@@ -806,7 +806,7 @@ def save_report(report: IngestReport, path: Path) -> Path:
 
 def run_ingest(store: GraphStore, paths: Sequence[Path], *, mapping: Path | None = None,
                resolver: Any = None, review: ReviewQueue | None = None,
-               batch_size: int = 500, progress: Progress | None = None,
+               batch_size: int = 5000, progress: Progress | None = None,
                report_path: Path | None = None, report_dir: Path | None = None) -> IngestReport:
     """Ingest files or directories into ``store`` and save the report.
 

@@ -29,7 +29,7 @@ English; ``*_COLUMNS`` give the Chinese header of each for people's tables.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from itertools import product
 from typing import Any
@@ -472,7 +472,7 @@ def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: f
 
 def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 1.0,
                      threshold: float = 0.0, max_bridges: int | None = None,
-                     max_brokers: int = 5, betweenness_sample: int = 500,
+                     max_brokers: int = 5,
                      ) -> list[dict[str, Any]]:
     """Pairs of a demand-heavy and a supply-heavy community that few edges join.
 
@@ -487,21 +487,19 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
     * brokers: actors (anywhere) with at least one partner in ``A`` and one in
       ``B`` (other than themselves). A broker's bridging edges are its edges into
       the community it does not belong to (both, for an outsider). Brokers are
-      ranked by bridging edges, then by betweenness centrality in the cooperation
-      graph restricted to ``A ∪ B ∪ brokers`` (unweighted; estimated from
-      ``betweenness_sample`` seeded sources when the union is larger), then name.
+      ranked by bridging edges, then by their number of cooperation partners
+      (degree in the cooperation graph), then name.
 
     Rows are ordered by hole score (highest first), then bridges (fewest first),
     then community ids; the result is the same on every run for the same seed.
 
     Args:
         g: The store's graph.
-        seed: Louvain's seed (and the betweenness sample's).
+        seed: Louvain's seed.
         resolution: Louvain's resolution.
         threshold: Balance beyond which a community is demand- or supply-heavy.
         max_bridges: Leave out pairs joined by more bridges than this.
         max_brokers: Brokers listed per pair.
-        betweenness_sample: Largest union for exact betweenness.
 
     Returns:
         One row per pair with the keys of :data:`HOLE_COLUMNS`; ``brokers``,
@@ -534,6 +532,14 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             key = (min(ca, cb), max(ca, cb))
             cross_n[key] += 1
             cross_w[key] += d["weight"]
+    # an actor is a broker of every pair of communities it has partners in: index the
+    # pairs from each actor's few communities instead of testing every actor per pair
+    by_pair: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for n in sorted(reach):
+        into = sorted(reach[n])
+        for i, x in enumerate(into):
+            for y in into[i + 1:]:
+                by_pair[x, y].append(n)
     rows: list[dict[str, Any]] = []
     for ia in range(k):
         if c.kind[ia] != "需求型":
@@ -545,7 +551,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             n_bridges = cross_n[key]
             if max_bridges is not None and n_bridges > max_bridges:
                 continue
-            brokers = _brokers(g, c, ia, ib, reach, seed=seed, sample=betweenness_sample)
+            brokers = _brokers(g, c, ia, ib, reach, by_pair.get(key, []))
             top = brokers[:max_brokers]
             rows.append({
                 "demand_community": c.ids[ia], "supply_community": c.ids[ib],
@@ -562,24 +568,22 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
 
 
 def _brokers(g: nx.MultiDiGraph, c: _Communities, ia: int, ib: int,
-             reach: Mapping[str, Counter[int]], *, seed: int,
-             sample: int) -> list[tuple[str, int]]:
-    """Brokers of communities ``ia`` and ``ib`` with their bridging edges, best first."""
+             reach: Mapping[str, Counter[int]],
+             candidates: Sequence[str]) -> list[tuple[str, int]]:
+    """Brokers of communities ``ia`` and ``ib`` with their bridging edges, best first.
+
+    Ties of bridging edges are broken by the broker's number of cooperation
+    partners, then by name.
+    """
     found: list[tuple[str, int]] = []
-    for n in sorted(reach):
+    for n in candidates:
         into = reach[n]
-        if into[ia] and into[ib]:
-            home = c.of[n]
-            bridging = into[ib] if home == ia else into[ia] if home == ib else into[ia] + into[ib]
-            found.append((n, bridging))
+        home = c.of[n]
+        bridging = into[ib] if home == ia else into[ia] if home == ib else into[ia] + into[ib]
+        found.append((n, bridging))
     if not found:
         return []
-    union = sorted({*c.members[ia], *c.members[ib], *(n for n, _ in found)})
-    inside = set(union)
-    sub = nx.Graph()
-    sub.add_nodes_from(union)
-    sub.add_edges_from(sorted((a, b) for a, b in c.h.edges(union) if a in inside and b in inside))
-    k = None if len(union) <= sample else sample
-    bc = nx.betweenness_centrality(sub, k=k, seed=seed if k else None)
-    found.sort(key=lambda t: (-t[1], -round(bc[t[0]], 9), *_order(g, t[0])))
+    # ties of bridging edges: the broker with more partners is the better-placed
+    # go-between (cheap where betweenness per community pair was not), then the name
+    found.sort(key=lambda t: (-t[1], -c.h.degree(t[0]), *_order(g, t[0])))
     return found

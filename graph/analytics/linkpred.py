@@ -5,15 +5,22 @@ adjacency matrix ``A`` (binary) and its weight matrix ``W`` (shared projects)
 are scipy sparse matrices indexed by actor. For a source ``s`` and candidate ``c``:
 
 * common neighbours  ``CN(s,c) = |N(s) ∩ N(c)| = (A A)[s,c]``
-* Adamic-Adar        ``AA(s,c) = Σ_{z ∈ N(s)∩N(c)} 1 / log |N(z)|``
-* resource allocation ``RA(s,c) = Σ_{z ∈ N(s)∩N(c)} 1 / |N(z)|``
+* Adamic-Adar        ``AA(s,c) = Σ_{z ∈ N(s)∩N(c)} 1 / log |N(z)| = (A D_log⁻¹ A)[s,c]``
+* resource allocation ``RA(s,c) = Σ_{z ∈ N(s)∩N(c)} 1 / |N(z)| = (A D⁻¹ A)[s,c]``
+
+All three are computed for a batch of sources at once (one sparse product of the
+batch's rows with ``A``, ``D_log⁻¹ A`` and ``D⁻¹ A``); nothing loops over pairs in
+Python.
 
 innograph's recommender is a gradient-boosted classifier over pair features
 (the classic scores, Jaccard, weighted RA, paths of length three, degrees,
 recent activity, the prior of the two actor types cooperating, field
 similarity) trained on an earlier time split of the same data: the graph up
 to ``train_until - horizon`` predicts the links new in the following
-``horizon`` years. Nothing is tuned to a particular data set.
+``horizon`` years. It scores a bounded candidate pool per source (the best
+2-hop actors by RA, the best 3-hop ones by paths of length three, and the most
+active actors); the other actors follow, ordered by activity. Nothing is tuned
+to a particular data set.
 
 >>> P = Participation
 >>> rows = [P("p1", "a", "enterprise", 2018), P("p1", "b", "university", 2018),
@@ -26,8 +33,6 @@ to ``train_until - horizon`` predicts the links new in the following
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -39,6 +44,8 @@ from threadpoolctl import threadpool_limits
 MIN_PROJECT = 2
 MAX_PROJECT = 50
 CLASSIC = ("cn", "aa", "ra")
+BATCH = 128
+"""Sources scored together: one sparse product per score and batch."""
 
 
 class Participation(NamedTuple):
@@ -49,6 +56,77 @@ class Participation(NamedTuple):
     actor_type: str
     year: int
     field: str = ""
+
+
+def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """Sorted distinct values and the code of each value."""
+    names = sorted(set(values))
+    index = {v: i for i, v in enumerate(names)}
+    return names, np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+
+
+@dataclass
+class ParticipationTable:
+    """A participation table as integer columns (built once, filtered by year many times).
+
+    Actor, project, type and field names are sorted; ``actor[i]`` etc. are codes into
+    them, row by row in the order given. The empty field is a field name like any other.
+    """
+
+    project: np.ndarray
+    actor: np.ndarray
+    actor_type: np.ndarray
+    year: np.ndarray
+    field: np.ndarray
+    projects: list[str]
+    actors: list[str]
+    types: list[str]
+    fields: list[str]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Participation]) -> ParticipationTable:
+        """Columns of ``rows`` (any iterable of :class:`Participation`)."""
+        rows = rows if isinstance(rows, list | tuple) else list(rows)
+        projects, project = _codes([r.project for r in rows])
+        actors, actor = _codes([r.actor for r in rows])
+        types, actor_type = _codes([r.actor_type for r in rows])
+        fields, fcode = _codes([r.field for r in rows])
+        year = np.fromiter((r.year for r in rows), dtype=np.int64, count=len(rows))
+        return cls(project, actor, actor_type, year, fcode, projects, actors, types, fields)
+
+    def __len__(self) -> int:
+        return len(self.year)
+
+
+def as_table(rows: Iterable[Participation] | ParticipationTable) -> ParticipationTable:
+    """``rows`` as a :class:`ParticipationTable` (unchanged if it is one)."""
+    return rows if isinstance(rows, ParticipationTable) else ParticipationTable.from_rows(rows)
+
+
+def _members(project: np.ndarray, actor: np.ndarray, n_actors: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (project, actor) pairs, sorted by project then actor."""
+    key = np.unique(project * n_actors + actor)
+    return key // n_actors, key % n_actors
+
+
+def _cooperation(project: np.ndarray, actor: np.ndarray, size: np.ndarray,
+                 n: int) -> sp.csr_matrix:
+    """Shared projects per actor pair: ``BᵀB`` without its diagonal, B = project × actor.
+
+    ``project`` and ``actor`` are distinct pairs (actor an index < n, or -1 for a
+    member outside the graph); ``size`` the member count per project code. Only
+    projects of MIN_PROJECT..MAX_PROJECT members count.
+    """
+    keep = (actor >= 0) & (size[project] >= MIN_PROJECT) & (size[project] <= MAX_PROJECT)
+    p, a = project[keep], actor[keep]
+    n_proj = int(p.max()) + 1 if len(p) else 0
+    b = sp.csr_matrix((np.ones(len(p)), (p, a)), shape=(n_proj, n))
+    m = (b.T @ b).tocoo()
+    off = m.row != m.col
+    w = sp.csr_matrix((m.data[off], (m.row[off], m.col[off])), shape=(n, n))
+    w.sum_duplicates()
+    return w
 
 
 @dataclass
@@ -66,178 +144,435 @@ class CoopGraph:
     fields: sp.csr_matrix
     until: int
     type_prior: dict[tuple[str, str], float] = field(default_factory=dict)
+    _engine: _Engine | None = field(default=None, repr=False, compare=False)
 
     @property
     def degree(self) -> np.ndarray:
         """Number of distinct partners per actor."""
-        return np.asarray(self.adjacency.sum(axis=1)).ravel()
+        return self.engine.deg
+
+    @property
+    def engine(self) -> _Engine:
+        """The precomputed matrices of the batch scorer (built on first use)."""
+        if self._engine is None or self._engine.adjacency is not self.adjacency:
+            self._engine = _Engine(self)
+        return self._engine
 
     @classmethod
-    def build(cls, rows: Iterable[Participation], *, until: int,
+    def build(cls, rows: Iterable[Participation] | ParticipationTable, *, until: int,
               actors: Sequence[str] | None = None, recent_years: int = 2) -> CoopGraph:
         """Build the graph of projects with 2–50 participants and year <= ``until``.
 
         Every actor of ``actors`` (default: every actor seen up to ``until``) gets an
-        index, even without partners.
+        index, even without partners. ``rows`` may be a :class:`ParticipationTable`,
+        which saves converting the same rows for every split.
         """
-        by_project: dict[str, set[str]] = defaultdict(set)
-        project_year: dict[str, int] = {}
-        actor_type: dict[str, str] = {}
-        last: dict[str, int] = {}
-        recent: Counter[str] = Counter()
-        count: Counter[str] = Counter()
-        fields: dict[str, Counter[str]] = defaultdict(Counter)
-        for r in rows:
-            if r.year > until:
-                continue
-            by_project[r.project].add(r.actor)
-            project_year[r.project] = min(project_year.get(r.project, r.year), r.year)
-            actor_type.setdefault(r.actor, r.actor_type)
-            last[r.actor] = max(last.get(r.actor, r.year), r.year)
-            count[r.actor] += 1
-            if r.year > until - recent_years:
-                recent[r.actor] += 1
-            if r.field:
-                fields[r.actor][r.field] += 1
-        names = sorted(actors) if actors is not None else sorted(actor_type)
+        t = as_table(rows)
+        m = t.year <= until
+        act, proj, year = t.actor[m], t.project[m], t.year[m]
+        n_all = len(t.actors)
+        seen = np.unique(act)
+        if actors is None:
+            names = [t.actors[c] for c in seen.tolist()]
+            to_graph = np.full(n_all, -1, np.int64)
+            to_graph[seen] = np.arange(len(seen))
+        else:
+            names = sorted(actors)
+            pos = {a: i for i, a in enumerate(names)}
+            to_graph = np.array([pos.get(a, -1) for a in t.actors], dtype=np.int64)
         index = {a: i for i, a in enumerate(names)}
         n = len(names)
-        src: list[int] = []
-        dst: list[int] = []
-        for members in by_project.values():
-            if not MIN_PROJECT <= len(members) <= MAX_PROJECT:
-                continue
-            ids = sorted(index[m] for m in members if m in index)
-            for i, a in enumerate(ids):
-                for b in ids[i + 1:]:
-                    src += (a, b)
-                    dst += (b, a)
-        w = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-        w.sum_duplicates()
+        mp, ma = _members(proj, act, max(n_all, 1))
+        size = np.bincount(mp, minlength=len(t.projects))
+        w = _cooperation(mp, to_graph[ma], size, n)
         adj = w.copy()
         adj.data[:] = 1.0
-        field_names = sorted({f for c in fields.values() for f in c})
-        fidx = {f: i for i, f in enumerate(field_names)}
-        fr: list[int] = []
-        fc: list[int] = []
-        fv: list[float] = []
-        for actor, c in fields.items():
-            if actor in index:
-                total = sum(c.values())
-                for f, v in c.items():
-                    fr.append(index[actor])
-                    fc.append(fidx[f])
-                    fv.append(v / total)
-        fmat = sp.csr_matrix((fv, (fr, fc)), shape=(n, max(len(field_names), 1)))
-        types = [actor_type.get(a, "other") for a in names]
-        graph = cls(actors=names, index=index, types=types, adjacency=adj.tocsr(),
-                    weights=w.tocsr(), until=until,
-                    last_active=np.array([last.get(a, until - 100) for a in names], float),
-                    recent=np.array([recent.get(a, 0) for a in names], float),
-                    projects=np.array([count.get(a, 0) for a in names], float),
-                    fields=fmat)
+
+        gi = to_graph[act]
+        inside = gi >= 0
+        projects = np.bincount(gi[inside], minlength=n).astype(float)
+        recent = np.bincount(gi[inside & (year > until - recent_years)], minlength=n
+                             ).astype(float)
+        last = np.full(n, until - 100, np.int64)
+        np.maximum.at(last, gi[inside], year[inside])
+        # an actor's type: that of its first row up to ``until``
+        first_code, first_row = np.unique(act, return_index=True)
+        type_of = np.full(n_all, -1, np.int64)
+        type_of[first_code] = t.actor_type[m][first_row]
+        types = ["other"] * n
+        for code, g_i in zip(first_code.tolist(), to_graph[first_code].tolist(), strict=True):
+            if g_i >= 0:
+                types[g_i] = t.types[int(type_of[code])]
+        graph = cls(actors=names, index=index, types=types, adjacency=adj, weights=w,
+                    until=until, last_active=last.astype(float), recent=recent,
+                    projects=projects, fields=_field_shares(t, m, to_graph, n))
         graph.type_prior = _type_prior(graph)
         return graph
+
+
+def _field_shares(t: ParticipationTable, m: np.ndarray, to_graph: np.ndarray,
+                  n: int) -> sp.csr_matrix:
+    """Share of each actor's rows (up to the split, with a field) per field."""
+    blank = t.fields.index("") if "" in t.fields else -1
+    keep = m & (t.field != blank)
+    used = np.unique(t.field[keep])
+    remap = np.full(len(t.fields), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    a, f = to_graph[t.actor[keep]], remap[t.field[keep]]
+    inside = a >= 0
+    counts = sp.csr_matrix((np.ones(int(inside.sum())), (a[inside], f[inside])),
+                           shape=(n, max(len(used), 1)))
+    counts.sum_duplicates()
+    total = np.asarray(counts.sum(axis=1)).ravel()
+    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    shares: sp.csr_matrix = sp.csr_matrix(sp.diags(scale) @ counts)
+    return shares
 
 
 def _type_pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
+def _type_codes(g: CoopGraph) -> tuple[list[str], np.ndarray]:
+    """The graph's type names (sorted) and each actor's code (read now: types may change)."""
+    return _codes(g.types)
+
+
 def _type_prior(g: CoopGraph) -> dict[tuple[str, str], float]:
     """Share of cooperation edges between each pair of actor types (symmetric)."""
+    names, code = _type_codes(g)
     coo = sp.triu(g.adjacency).tocoo()
-    counts: Counter[tuple[str, str]] = Counter()
-    for a, b in zip(coo.row, coo.col, strict=True):
-        counts[_type_pair(g.types[a], g.types[b])] += 1
-    total = sum(counts.values()) or 1
-    return {k: v / total for k, v in counts.items()}
+    a, b = code[coo.row], code[coo.col]
+    k = len(names)
+    pairs, counts = np.unique(np.minimum(a, b) * k + np.maximum(a, b), return_counts=True)
+    total = int(counts.sum()) or 1
+    return {(names[int(p) // k], names[int(p) % k]): int(c) / total
+            for p, c in zip(pairs.tolist(), counts.tolist(), strict=True)}
+
+
+def _scaled_rows(scale: np.ndarray, m: sp.csr_matrix) -> sp.csr_matrix:
+    out: sp.csr_matrix = sp.csr_matrix(sp.diags(scale) @ m)
+    out.sort_indices()
+    return out
+
+
+class _Engine:
+    """Matrices shared by every batch of sources of one graph."""
+
+    def __init__(self, g: CoopGraph) -> None:
+        self.adjacency = g.adjacency
+        a = g.adjacency
+        a.sort_indices()
+        g.weights.sort_indices()
+        self.n = a.shape[0]
+        self.deg_int = np.diff(a.indptr).astype(np.int64)
+        self.deg = self.deg_int.astype(float)
+        inv_log = np.zeros(self.n)
+        np.divide(1.0, np.log(self.deg, where=self.deg > 1, out=np.ones(self.n)),
+                  out=inv_log, where=self.deg > 1)
+        inv = np.divide(1.0, self.deg, out=np.zeros(self.n), where=self.deg > 0)
+        self.a_aa = _scaled_rows(inv_log, a)
+        self.a_ra = _scaled_rows(inv, a)
+        strength = np.asarray(g.weights.sum(axis=1)).ravel()
+        self.w_ra = _scaled_rows(np.divide(1.0, strength, out=np.zeros(self.n),
+                                           where=strength > 0), g.weights)
+        activity = np.log1p(g.recent * 2 + g.projects)
+        self.tiebreak = activity / (activity.max() + 1.0) if self.n else activity
+        # the order of the actors outside a pool: by activity, ties by index
+        self.rest_order = np.lexsort((np.arange(self.n), -self.tiebreak))
+        self.rest_pos = np.empty(self.n, np.int64)
+        self.rest_pos[self.rest_order] = np.arange(self.n)
+        self.popularity = np.argsort(-(g.recent * 2 + g.projects), kind="stable")
+        self.log_deg = np.log1p(self.deg)
+        self.log_recent = np.log1p(g.recent)
+        self.log_projects = np.log1p(g.projects)
+        self.gap = np.minimum(g.until - g.last_active, 20)
+
+    def rows(self, m: sp.csr_matrix, sources: np.ndarray) -> sp.csr_matrix:
+        out: sp.csr_matrix = m[sources]
+        return out
+
+    def classic(self, sources: np.ndarray) -> dict[str, sp.csr_matrix]:
+        """CN, AA and RA of each source (rows) against every actor, sparse."""
+        r = self.rows(self.adjacency, sources)
+        out: dict[str, sp.csr_matrix] = {}
+        for name, right in (("cn", self.adjacency), ("aa", self.a_aa), ("ra", self.a_ra)):
+            prod: sp.csr_matrix = sp.csr_matrix(r @ right)
+            prod.sort_indices()
+            out[name] = prod
+        return out
+
+
+def _lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``m[rows[i], cols[i]]`` for every i (0 where absent); ``m`` has sorted indices."""
+    n = m.shape[1]
+    keys = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
+    q = rows.astype(np.int64) * n + cols
+    at = np.minimum(np.searchsorted(keys, q), max(len(keys) - 1, 0))
+    out = np.zeros(len(q), dtype=np.float64)
+    if len(keys):
+        hit = keys[at] == q
+        out[hit] = m.data[at[hit]]
+    return out
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values, best first, ties to the lower position."""
+    if k <= 0:
+        return np.empty(0, np.int64)
+    if len(values) > k:
+        part = np.argpartition(-values, k - 1)[:k]
+        cand = np.flatnonzero(values >= values[part].min())
+    else:
+        cand = np.arange(len(values))
+    order: np.ndarray = cand[np.lexsort((cand, -values[cand]))][:k]
+    return order
 
 
 def classic_scores(g: CoopGraph, s: int) -> dict[str, np.ndarray]:
     """CN, AA and RA of source ``s`` against every actor (dense vectors of length n)."""
-    deg = g.degree
-    row = g.adjacency.getrow(s)
-    inv_log = np.zeros_like(deg)
-    mask = deg > 1
-    inv_log[mask] = 1.0 / np.log(deg[mask])
-    inv = np.zeros_like(deg)
-    inv[deg > 0] = 1.0 / deg[deg > 0]
-    cn = np.asarray((row @ g.adjacency).todense()).ravel()
-    aa = np.asarray((row.multiply(inv_log) @ g.adjacency).todense()).ravel()
-    ra = np.asarray((row.multiply(inv) @ g.adjacency).todense()).ravel()
-    return {"cn": cn, "aa": aa, "ra": ra}
+    return {k: v.toarray().ravel() for k, v in g.engine.classic(np.array([s])).items()}
 
 
 FEATURES = ("cn", "aa", "ra", "jaccard", "wra", "p3", "log_deg_s", "log_deg_c", "log_pa",
             "recent_c", "gap_c", "log_projects_c", "type_prior", "field_sim", "same_type")
 
 
+@dataclass
+class _Batch:
+    """Sources scored together, with their classic scores and candidate pools."""
+
+    sources: np.ndarray
+    classic: dict[str, sp.csr_matrix]
+    blocked: list[np.ndarray]
+    """Per source: itself and its partners (never recommended)."""
+    pools: list[np.ndarray] = field(default_factory=list)
+    proba: np.ndarray | None = None
+    """The classifier's probability for every pooled pair, pool after pool."""
+
+
+class _Context:
+    """What every batch of one scoring run shares: the graph, allowed types, priors."""
+
+    def __init__(self, g: CoopGraph, candidate_types: set[str] | None = None) -> None:
+        self.g = g
+        self.e = g.engine
+        names, self.tcode = _type_codes(g)
+        self.prior = np.array([[g.type_prior.get(_type_pair(a, b), 0.0) for b in names]
+                               for a in names]).reshape(len(names), len(names))
+        self.type_ok = (np.isin(self.tcode, [i for i, t in enumerate(names)
+                                             if t in candidate_types])
+                        if candidate_types else np.ones(self.e.n, bool))
+        # type-allowed actors among the first k of the rest order, and of the index order
+        self.ok_cum_rest = np.concatenate([[0], np.cumsum(self.type_ok[self.e.rest_order])])
+        self.ok_cum_index = np.concatenate([[0], np.cumsum(self.type_ok)])
+        self._mark = np.zeros(self.e.n, bool)
+
+    def batch(self, sources: Sequence[int] | np.ndarray) -> _Batch:
+        src = np.asarray(sources, dtype=np.int64)
+        a = self.e.adjacency
+        blocked = [np.concatenate([[s], a.indices[a.indptr[s]:a.indptr[s + 1]]])
+                   for s in src.tolist()]
+        return _Batch(src, self.e.classic(src), blocked)
+
+    def allowed_of(self, blocked: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Which of ``cand`` may be recommended to the source with ``blocked``."""
+        self._mark[blocked] = True
+        ok: np.ndarray = self.type_ok[cand] & ~self._mark[cand]
+        self._mark[blocked] = False
+        return ok
+
+    def allowed_mask(self, blocked: np.ndarray) -> np.ndarray:
+        mask = self.type_ok.copy()
+        mask[blocked] = False
+        return mask
+
+    def hop2(self, b: _Batch, i: int, score: str = "ra") -> tuple[np.ndarray, np.ndarray]:
+        """Allowed 2-hop candidates of the i-th source and their score ``score``."""
+        m = b.classic[score]
+        lo, hi = m.indptr[i], m.indptr[i + 1]
+        cand, val = m.indices[lo:hi], m.data[lo:hi]
+        ok = self.allowed_of(b.blocked[i], cand) & (val > 0)
+        return cand[ok], val[ok]
+
+    def pools(self, b: _Batch, *, hop2: int, hop3: int, popular: int) -> None:
+        """Fill ``b.pools``: the best 2-hop by RA, best 3-hop by P3, the most active."""
+        e = self.e
+        pop = e.popularity[:popular]
+        three = self._paths3(b) if hop3 else None
+        for i in range(len(b.sources)):
+            cand, ra = self.hop2(b, i)
+            parts = [cand[_top(ra, hop2)], pop[self.allowed_of(b.blocked[i], pop)]]
+            if three is not None:
+                lo, hi = three.indptr[i], three.indptr[i + 1]
+                c3, v3 = three.indices[lo:hi], three.data[lo:hi]
+                ok = self.allowed_of(b.blocked[i], c3)
+                parts.append(c3[ok][_top(v3[ok], hop3)])
+            b.pools.append(np.unique(np.concatenate(parts)).astype(np.int64))
+
+    def _paths3(self, b: _Batch) -> sp.csr_matrix:
+        """Paths of length three from each source, for actors not already 2 hops away."""
+        two = b.classic["cn"]
+        p3: sp.csr_matrix = sp.csr_matrix(two @ self.e.adjacency)
+        hop2 = two.copy()
+        hop2.data[:] = 1.0
+        mask = sp.csr_matrix(p3 - p3.multiply(hop2))
+        mask.eliminate_zeros()
+        mask.sort_indices()
+        return mask
+
+    def features(self, b: _Batch, cands: list[np.ndarray]) -> np.ndarray:
+        """Feature rows (float32) of every (source, candidate) pair of the batch, in order."""
+        e, g = self.e, self.g
+        sizes = np.array([len(c) for c in cands], dtype=np.int64)
+        ps = np.repeat(np.arange(len(cands), dtype=np.int64), sizes)
+        pc = np.concatenate(cands).astype(np.int64) if len(cands) else np.empty(0, np.int64)
+        src = b.sources[ps]
+        cn = _lookup(b.classic["cn"], ps, pc)
+        aa = _lookup(b.classic["aa"], ps, pc)
+        ra = _lookup(b.classic["ra"], ps, pc)
+        union = e.deg[src] + e.deg[pc] - cn
+        jac = np.divide(cn, union, out=np.zeros_like(cn), where=union > 0)
+        wra = _lookup(sp.csr_matrix(e.rows(g.weights, b.sources) @ e.w_ra).sorted_indices(),
+                      ps, pc)
+        p3 = self._p3_pairs(b, ps, pc)
+        fsim = np.asarray(g.fields[src].multiply(g.fields[pc]).sum(axis=1)).ravel()
+        ts, tc = self.tcode[src], self.tcode[pc]
+        x = np.empty((len(pc), len(FEATURES)), dtype=np.float32)
+        for j, col in enumerate((
+                cn, aa, ra, jac, wra, np.log1p(p3), e.log_deg[src], e.log_deg[pc],
+                e.log_deg[src] + e.log_deg[pc], e.log_recent[pc], e.gap[pc],
+                e.log_projects[pc], self.prior[ts, tc], fsim, ts == tc)):
+            x[:, j] = col
+        return x
+
+    def _p3_pairs(self, b: _Batch, ps: np.ndarray, pc: np.ndarray) -> np.ndarray:
+        """Paths of length three: Σ over the candidate's partners z of (A A)[s, z]."""
+        a = self.e.adjacency
+        p3 = np.zeros(len(pc))
+        two = b.classic["cn"]
+        step = max(1, BATCH // 4)
+        for lo in range(0, len(b.sources), step):  # a dense block of rows at a time
+            hi = min(lo + step, len(b.sources))
+            dense = two[lo:hi].toarray().astype(np.float32)
+            sel = np.flatnonzero((ps >= lo) & (ps < hi))
+            if not len(sel):
+                continue
+            c = pc[sel]
+            lens = self.e.deg_int[c]
+            owner = np.repeat(np.arange(len(sel)), lens)
+            start = np.repeat(a.indptr[c] - np.concatenate([[0], np.cumsum(lens)[:-1]]),
+                              lens)
+            z = a.indices[start + np.arange(int(lens.sum()))]
+            vals = dense[ps[sel][owner] - lo, z]
+            p3[sel] = np.bincount(owner, weights=vals, minlength=len(sel))
+        return p3
+
+
 def pair_features(g: CoopGraph, s: int, cands: np.ndarray) -> np.ndarray:
     """Feature matrix (len(cands) x len(FEATURES)) for source ``s``."""
-    deg = g.degree
-    cl = classic_scores(g, s)
-    row = g.adjacency.getrow(s)
-    strength = np.asarray(g.weights.sum(axis=1)).ravel()
-    inv_strength = np.zeros_like(strength)
-    inv_strength[strength > 0] = 1.0 / strength[strength > 0]
-    wrow = g.weights.getrow(s)
-    wra = np.asarray((wrow.multiply(inv_strength) @ g.weights).todense()).ravel()
-    two = row @ g.adjacency
-    p3 = np.asarray((two @ g.adjacency).todense()).ravel()
-    cn = cl["cn"][cands]
-    union = deg[s] + deg[cands] - cn
-    jac = np.divide(cn, union, out=np.zeros_like(cn), where=union > 0)
-    fs = g.fields.getrow(s)
-    fsim = np.asarray((g.fields[cands] @ fs.T).todense()).ravel()
-    ts = g.types[s]
-    prior = np.array([g.type_prior.get(_type_pair(ts, g.types[c]), 0.0) for c in cands])
-    same = np.array([g.types[c] == ts for c in cands], float)
-    return np.column_stack([
-        cn, cl["aa"][cands], cl["ra"][cands], jac, wra[cands], np.log1p(p3[cands]),
-        np.full(len(cands), math.log1p(deg[s])), np.log1p(deg[cands]),
-        math.log1p(deg[s]) + np.log1p(deg[cands]), np.log1p(g.recent[cands]),
-        np.minimum(g.until - g.last_active[cands], 20), np.log1p(g.projects[cands]),
-        prior, fsim, same])
+    ctx = _Context(g)
+    return ctx.features(ctx.batch([s]), [np.asarray(cands, dtype=np.int64)])
 
 
 def candidate_pool(g: CoopGraph, s: int, allowed: np.ndarray, *, popular: np.ndarray,
                    size: int = 600) -> np.ndarray:
-    """Candidates worth scoring with the model: 2- and 3-hop actors and active ones.
+    """Candidates worth scoring with the model: the best 2- and 3-hop actors, active ones.
 
     ``allowed`` is a boolean mask of actors that may be recommended (not the source,
-    not already linked, of a wanted type).
+    not already linked, of a wanted type). At most ``size`` 2-hop actors (by RA) and
+    ``size // 4`` 3-hop ones (by paths of length three) join ``popular``.
     """
-    row = g.adjacency.getrow(s)
-    two = row @ g.adjacency
-    hop2 = two.indices
-    three = np.asarray((two @ g.adjacency).todense()).ravel()
-    hop3 = np.argsort(-three, kind="stable")[:size]
-    hop3 = hop3[three[hop3] > 0]
-    pool = np.unique(np.concatenate([hop2, hop3, popular]))
-    kept: np.ndarray = pool[allowed[pool]]
-    return kept
+    ctx = _Context(g)
+    ctx.type_ok = allowed.copy()
+    b = ctx.batch([s])
+    ctx.pools(b, hop2=size, hop3=size // 4, popular=0)
+    pool = np.union1d(b.pools[0], popular[allowed[popular]]).astype(np.int64)
+    return pool
 
 
-def new_links(rows: Iterable[Participation], *, after: int, until: int | None,
-              known: CoopGraph) -> dict[int, set[int]]:
+def new_links(rows: Iterable[Participation] | ParticipationTable, *, after: int,
+              until: int | None, known: CoopGraph) -> dict[int, set[int]]:
     """Pairs first co-participating in (after, until], both known, not linked before."""
-    by_project: dict[str, set[int]] = defaultdict(set)
-    for r in rows:
-        if r.year > after and (until is None or r.year <= until) and r.actor in known.index:
-            by_project[r.project].add(known.index[r.actor])
-    adj = known.adjacency
-    out: dict[int, set[int]] = defaultdict(set)
-    for members in by_project.values():
-        if not MIN_PROJECT <= len(members) <= MAX_PROJECT:
-            continue
-        ids = sorted(members)
-        for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
-                if adj[a, b] == 0 and known.projects[a] > 0 and known.projects[b] > 0:
-                    out[a].add(b)
-                    out[b].add(a)
-    return dict(out)
+    t = as_table(rows)
+    m = t.year > after
+    if until is not None:
+        m &= t.year <= until
+    to_graph = np.array([known.index.get(a, -1) for a in t.actors], dtype=np.int64)
+    gi = to_graph[t.actor[m]]
+    inside = gi >= 0
+    p, a = _members(t.project[m][inside], gi[inside], max(len(known.actors), 1))
+    size = np.bincount(p, minlength=len(t.projects))
+    w = _cooperation(p, a, size, len(known.actors)).tocoo()
+    active = known.projects > 0
+    keep = active[w.row] & active[w.col]
+    r, c = w.row[keep], w.col[keep]
+    linked = _lookup(known.adjacency.sorted_indices(), r, c) != 0
+    r, c = r[~linked], c[~linked]
+    out: dict[int, set[int]] = {}
+    order = np.lexsort((c, r))
+    r, c = r[order], c[order]
+    bounds = np.flatnonzero(np.diff(r)) + 1
+    for rr, cc in zip(np.split(r, bounds), np.split(c, bounds), strict=True):
+        if len(rr):
+            out[int(rr[0])] = set(cc.tolist())
+    return out
+
+
+@dataclass
+class _Ranked:
+    """One source's ranking: ``pool`` ranks first by ``scores``, then every other
+    allowed actor by activity (ties by index), all scoring ``rest`` there."""
+
+    source: int
+    pool: np.ndarray
+    scores: np.ndarray
+    blocked: np.ndarray
+    rest: np.ndarray
+
+
+def _ranks(ctx: _Context, pool: np.ndarray, scores: np.ndarray, blocked: np.ndarray,
+           targets: np.ndarray, *, by_activity: bool) -> list[int]:
+    """1-based ranks of ``targets`` (all allowed) in the ranking ``pool`` first (by
+    score, ties by index), then the other allowed actors by activity or by index."""
+    order = np.lexsort((pool, -scores))
+    in_pool = pool[order]
+    where = np.full(len(targets), -1, np.int64)
+    srt = np.argsort(in_pool, kind="stable")
+    at = np.searchsorted(in_pool[srt], targets)
+    hit = at < len(in_pool)
+    hit[hit] = in_pool[srt][at[hit]] == targets[hit]
+    where[hit] = srt[at[hit]]
+    pos = ctx.e.rest_pos if by_activity else None
+    cum = ctx.ok_cum_rest if by_activity else ctx.ok_cum_index
+
+    def key(x: np.ndarray) -> np.ndarray:
+        return pos[x] if pos is not None else x
+
+    blocked_ok = np.sort(key(blocked[ctx.type_ok[blocked]]))
+    pool_keys = np.sort(key(pool))
+    k = key(targets[~hit])
+    before = cum[k] - np.searchsorted(blocked_ok, k) - np.searchsorted(pool_keys, k)
+    out = np.empty(len(targets), np.int64)
+    out[hit] = where[hit] + 1
+    out[~hit] = len(pool) + before + 1
+    return [int(x) for x in out]
+
+
+def _top_ranked(ctx: _Context, r: _Ranked, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (actor, score) of a ranking."""
+    order = np.lexsort((r.pool, -r.scores))[:k]
+    out = [(int(r.pool[i]), float(r.scores[i])) for i in order]
+    if len(out) < k:
+        taken = np.concatenate([r.pool, r.blocked])
+        need = k - len(out)
+        rest = ctx.e.rest_order[:need + len(taken)]
+        rest = rest[ctx.type_ok[rest] & ~np.isin(rest, taken)]
+        if len(rest) < need:  # many excluded among the first: take the full order
+            rest = ctx.e.rest_order[ctx.type_ok[ctx.e.rest_order]
+                                    & ~np.isin(ctx.e.rest_order, taken)]
+        out += [(int(c), float(r.rest[c])) for c in rest[:need]]
+    return out
 
 
 @dataclass
@@ -245,15 +580,24 @@ class Recommender:
     """innograph's recommender: a classifier over :data:`FEATURES` and a fallback."""
 
     model: object | None = None
-    popular_size: int = 200
+    popular_size: int = 100
     mode: str = "model"
     """What ranks: ``model`` (the classifier), ``blend`` (its rank averaged with
-    Adamic-Adar's) or one classic score (``cn``, ``aa``, ``ra``); chosen by :meth:`fit`."""
+    Adamic-Adar's over the pool) or one classic score (``cn``, ``aa``, ``ra``);
+    chosen by :meth:`fit`."""
     validation: dict[str, float] = field(default_factory=dict)
     """MRR of each mode on the held-out sources of the latest split."""
+    hop2: int = 300
+    """At most this many 2-hop candidates per source (the best by RA)."""
+    hop3: int = 50
+    """At most this many 3-hop candidates per source (the most paths of length 3)."""
+    negatives: int = 100
+    """Sampled negatives per training source."""
+    max_examples: int = 300_000
+    """The classifier learns from at most this many examples (a seeded sample)."""
 
-    def fit(self, rows: Sequence[Participation], *, train_until: int, horizon: int = 1,
-            max_sources: int = 2000, seed: int = 0, splits: int = 3,
+    def fit(self, rows: Sequence[Participation] | ParticipationTable, *, train_until: int,
+            horizon: int = 1, max_sources: int = 2000, seed: int = 0, splits: int = 3,
             holdout: float = 0.3) -> Recommender:
         """Learn the feature combination on earlier time splits, then pick what ranks.
 
@@ -267,67 +611,80 @@ class Recommender:
         learned combination does not help, the recommender is at least the best
         classic score). The classifier is then refitted on every example.
         """
+        table = as_table(rows)
         rng = np.random.default_rng(seed)
         train: list[tuple[np.ndarray, np.ndarray]] = []
         held: list[tuple[np.ndarray, np.ndarray]] = []
         latest: tuple[CoopGraph, dict[int, set[int]], list[int]] | None = None
         for back in range(splits):
             cut = train_until - horizon - back
-            g = CoopGraph.build(rows, until=cut)
+            g = CoopGraph.build(table, until=cut)
             if not g.adjacency.nnz:
                 break
-            labels = new_links(rows, after=cut, until=cut + horizon, known=g)
+            labels = new_links(table, after=cut, until=cut + horizon, known=g)
             sources = sorted(labels)
             if len(sources) > max_sources:
                 sources = sorted(rng.choice(sources, size=max_sources, replace=False).tolist())
-            out = set()
+            out: set[int] = set()
             if back == 0:
                 n_out = int(len(sources) * holdout)
                 out = set(rng.choice(sources, size=n_out, replace=False).tolist()) if n_out \
                     else set()
                 latest = (g, labels, sorted(out))
-            popular = self._popular(g)
-            for s in sources:
-                pool = candidate_pool(g, s, self._allowed(g, s, None), popular=popular)
-                pos = np.intersect1d(pool, np.array(sorted(labels[s]), dtype=int))
-                neg = np.setdiff1d(pool, pos)
-                if len(neg) > 100:
-                    neg = rng.choice(neg, size=100, replace=False)
-                cands = np.concatenate([pos, neg]).astype(int)
-                if len(cands):
-                    (held if s in out else train).append(
-                        (pair_features(g, s, cands),
-                         np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])))
-        self.model = _train(train, seed)
+            ctx = _Context(g)
+            for start in range(0, len(sources), BATCH):
+                b = ctx.batch(sources[start:start + BATCH])
+                self._pools(ctx, b)
+                chosen, ys = [], []
+                for s, pool in zip(b.sources.tolist(), b.pools, strict=True):
+                    pos = np.intersect1d(pool, np.array(sorted(labels[s]), dtype=np.int64))
+                    neg = np.setdiff1d(pool, pos)
+                    if len(neg) > self.negatives:
+                        neg = rng.choice(neg, size=self.negatives, replace=False)
+                    chosen.append(np.concatenate([pos, neg]).astype(np.int64))
+                    ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
+                x = ctx.features(b, chosen)
+                offset = 0
+                for s, y in zip(b.sources.tolist(), ys, strict=True):
+                    if len(y):
+                        (held if s in out else train).append((x[offset:offset + len(y)], y))
+                    offset += len(y)
+            del ctx, g
+        self.model = _train(train, seed, self.max_examples)
         if latest is not None and latest[2]:
             g, labels, sources = latest
-            self.validation = {}
-            for mode in (("model", "blend") if self.model is not None else ()) + CLASSIC:
-                self.mode = mode
-                ranks = {s: [rank_of(sc, p) for p in labels[s]]
-                         for s, sc in self.score_many(g, sources)}
-                self.validation[mode] = evaluate(ranks).mrr
+            ctx = _Context(g)
+            ranks: dict[str, dict[int, list[int]]] = {}
+            modes = (("model", "blend") if self.model is not None else ()) + CLASSIC
+            for start in range(0, len(sources), BATCH):
+                b = ctx.batch(sources[start:start + BATCH])
+                for mode in modes:
+                    for r in self._rank_batch(ctx, b, mode):
+                        targets = np.array(sorted(labels[r.source]), dtype=np.int64)
+                        ranks.setdefault(mode, {})[r.source] = _ranks(
+                            ctx, r.pool, r.scores, r.blocked, targets, by_activity=True)
+            self.validation = {m: evaluate(ranks.get(m, {})).mrr for m in modes}
             # ties go to the simpler ranking (classic scores are listed last)
             self.mode = max(self.validation, key=lambda m: (self.validation[m],
                                                             m in CLASSIC))
         else:
             self.mode = "model" if self.model is not None else "ra"
         if self.mode in ("model", "blend"):
-            self.model = _train(train + held, seed)
+            self.model = _train(train + held, seed, self.max_examples)
         return self
 
     def _popular(self, g: CoopGraph) -> np.ndarray:
-        activity = g.recent * 2 + g.projects
-        return np.argsort(-activity, kind="stable")[:self.popular_size]
+        popular: np.ndarray = g.engine.popularity[:self.popular_size]
+        return popular
 
     @staticmethod
     def _allowed(g: CoopGraph, s: int, candidate_types: set[str] | None) -> np.ndarray:
-        allowed = np.ones(len(g.actors), bool)
-        allowed[s] = False
-        allowed[g.adjacency.getrow(s).indices] = False
-        if candidate_types:
-            allowed &= np.array([t in candidate_types for t in g.types])
-        return allowed
+        ctx = _Context(g, candidate_types)
+        return ctx.allowed_mask(ctx.batch([s]).blocked[0])
+
+    def _pools(self, ctx: _Context, b: _Batch) -> None:
+        if not b.pools:
+            ctx.pools(b, hop2=self.hop2, hop3=self.hop3, popular=self.popular_size)
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         # one thread: on small batches OpenMP start-up costs more than it saves
@@ -335,44 +692,52 @@ class Recommender:
             proba: np.ndarray = self.model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
         return proba
 
+    def _rank_batch(self, ctx: _Context, b: _Batch, mode: str | None = None
+                    ) -> Iterator[_Ranked]:
+        """The ranking of each source of the batch by ``mode`` (default: :attr:`mode`)."""
+        mode = mode or self.mode
+        e = ctx.e
+        if mode in CLASSIC or self.model is None:
+            name = mode if mode in CLASSIC else "ra"
+            rest = 1e-6 * e.tiebreak
+            for i, s in enumerate(b.sources.tolist()):
+                cand, val = ctx.hop2(b, i, name)
+                yield _Ranked(s, cand, val + rest[cand], b.blocked[i], rest)
+            return
+        self._pools(ctx, b)
+        rest = -10.0 + e.tiebreak
+        if b.proba is None:
+            x = ctx.features(b, b.pools)
+            b.proba = self._predict(x) if len(x) else np.empty(0)
+        p = b.proba
+        offset = 0
+        for i, s in enumerate(b.sources.tolist()):
+            pool = b.pools[i]
+            sc = p[offset:offset + len(pool)].astype(float)
+            offset += len(pool)
+            if mode == "blend" and len(pool):
+                aa = _lookup(b.classic["aa"], np.full(len(pool), i), pool) + 1e-6 * \
+                    e.tiebreak[pool]
+                sc = _rank_blend(sc, aa)
+            yield _Ranked(s, pool, sc, b.blocked[i], rest)
+
     def score_many(self, g: CoopGraph, sources: Sequence[int], *,
                    candidate_types: set[str] | None = None,
-                   chunk: int = 256) -> Iterator[tuple[int, np.ndarray]]:
-        """(source, scores) for each source; the model predicts once per chunk of sources.
+                   chunk: int = BATCH) -> Iterator[tuple[int, np.ndarray]]:
+        """(source, scores) for each source; one batch of sparse products and one
+        prediction per ``chunk`` sources.
 
         A score exists for every actor (-inf where not allowed); higher ranks first.
         With the classifier, actors outside the candidate pool are ordered by activity
         below every pooled one; a classic score breaks its ties by activity.
         """
-        activity = np.log1p(g.recent * 2 + g.projects)
-        tiebreak = activity / (activity.max() + 1.0)
-        if self.mode in CLASSIC or self.model is None:
-            name = self.mode if self.mode in CLASSIC else "ra"
-            for s in sources:
-                allowed = self._allowed(g, s, candidate_types)
-                sc = classic_scores(g, s)[name] + 1e-6 * tiebreak
-                yield s, np.where(allowed, sc, -np.inf)
-            return
-        base = -10.0 + tiebreak
-        popular = self._popular(g)
+        ctx = _Context(g, candidate_types)
         for start in range(0, len(sources), chunk):
-            part = sources[start:start + chunk]
-            pools, feats = [], []
-            for s in part:
-                allowed = self._allowed(g, s, candidate_types)
-                pool = candidate_pool(g, s, allowed, popular=popular)
-                pools.append((allowed, pool))
-                feats.append(pair_features(g, s, pool) if len(pool)
-                             else np.empty((0, len(FEATURES))))
-            p = self._predict(np.vstack(feats)) if any(len(f) for f in feats) else np.empty(0)
-            offset = 0
-            for s, (allowed, pool) in zip(part, pools, strict=True):
-                scores = np.where(allowed, base, -np.inf)
-                scores[pool] = p[offset:offset + len(pool)]
-                offset += len(pool)
-                if self.mode == "blend":
-                    scores = _rank_blend(scores, classic_scores(g, s)["aa"] + 1e-6 * tiebreak)
-                yield s, scores
+            b = ctx.batch(sources[start:start + chunk])
+            for r in self._rank_batch(ctx, b):
+                scores = np.where(ctx.allowed_mask(r.blocked), r.rest, -np.inf)
+                scores[r.pool] = r.scores
+                yield r.source, scores
 
     def score(self, g: CoopGraph, s: int, *,
               candidate_types: set[str] | None = None) -> np.ndarray:
@@ -380,18 +745,31 @@ class Recommender:
         return next(self.score_many(g, [s], candidate_types=candidate_types))[1]
 
 
-def _train(examples: Sequence[tuple[np.ndarray, np.ndarray]], seed: int) -> object | None:
-    """A gradient-boosted classifier on (features, labels) blocks; None if too few."""
+def _train(examples: Sequence[tuple[np.ndarray, np.ndarray]], seed: int,
+           max_examples: int = 300_000) -> object | None:
+    """A gradient-boosted classifier on (features, labels) blocks; None if too few.
+
+    Above ``max_examples``, every positive is kept and negatives are sampled (seeded).
+    """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     y = np.concatenate([b[1] for b in examples]) if examples else np.empty(0)
     if len(np.unique(y)) < 2 or y.sum() < 20:
         return None
+    x = np.vstack([b[0] for b in examples]).astype(np.float32, copy=False)
+    if len(y) > max_examples:
+        rng = np.random.default_rng(seed)
+        pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+        n_pos = min(len(pos), max_examples // 2)
+        keep = np.sort(np.concatenate([
+            rng.choice(pos, size=n_pos, replace=False),
+            rng.choice(neg, size=min(len(neg), max_examples - n_pos), replace=False)]))
+        x, y = x[keep], y[keep]
     model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08,
                                            max_leaf_nodes=15, l2_regularization=1.0,
                                            random_state=seed)
     with threadpool_limits(limits=1):
-        model.fit(np.vstack([b[0] for b in examples]), y)
+        model.fit(x, y)
     fitted: object = model
     return fitted
 
@@ -418,8 +796,7 @@ def rank_of(scores: np.ndarray, target: int) -> int:
 def top_k(scores: np.ndarray, k: int) -> list[int]:
     """Indices of the k best scores (finite only), ties by index."""
     finite = np.flatnonzero(np.isfinite(scores))
-    order = np.lexsort((finite, -scores[finite]))
-    return [int(finite[i]) for i in order[:k]]
+    return [int(finite[i]) for i in _top(scores[finite], k)]
 
 
 @dataclass
@@ -441,14 +818,14 @@ def evaluate(ranks: dict[int, list[int]]) -> Metrics:
     list. MRR: mean over sources of 1 / rank of the best-ranked positive.
     Precision@10: mean over sources of (positives in the top 10) / 10.
     """
-    all_ranks = [r for rs in ranks.values() for r in rs]
-    if not all_ranks:
+    all_ranks = np.array([r for rs in ranks.values() for r in rs])
+    if not len(all_ranks):
         return Metrics()
+    best = np.array([min(rs) for rs in ranks.values()])
+    top10 = np.array([sum(r <= 10 for r in rs) for rs in ranks.values()])
     return Metrics(
-        hits10=float(np.mean([r <= 10 for r in all_ranks])),
-        hits50=float(np.mean([r <= 50 for r in all_ranks])),
-        mrr=float(np.mean([1.0 / min(rs) for rs in ranks.values()])),
-        precision10=float(np.mean([sum(r <= 10 for r in rs) / 10 for rs in ranks.values()])),
+        hits10=float(np.mean(all_ranks <= 10)), hits50=float(np.mean(all_ranks <= 50)),
+        mrr=float(np.mean(1.0 / best)), precision10=float(np.mean(top10 / 10)),
         sources=len(ranks), positives=len(all_ranks))
 
 
@@ -465,10 +842,10 @@ class EvalResult:
     validation: dict[str, float] = field(default_factory=dict)
 
 
-def run_eval(rows: Sequence[Participation], *, train_until: int, test_until: int | None = None,
-             sources: Sequence[str] | None = None, source_type: str | None = None,
-             candidate_types: Sequence[str] | None = None, k: int = 50,
-             seed: int = 0) -> EvalResult:
+def run_eval(rows: Sequence[Participation] | ParticipationTable, *, train_until: int,
+             test_until: int | None = None, sources: Sequence[str] | None = None,
+             source_type: str | None = None, candidate_types: Sequence[str] | None = None,
+             k: int = 50, seed: int = 0) -> EvalResult:
     """The ``innograph eval linkpred`` protocol.
 
     Train graph: projects with 2–50 participants and year <= train_until. Test
@@ -477,8 +854,9 @@ def run_eval(rows: Sequence[Participation], *, train_until: int, test_until: int
     with a test positive) ranks every train actor it is not linked to. Sources
     unknown to the train graph get no list.
     """
-    g = CoopGraph.build(rows, until=train_until)
-    positives = new_links(rows, after=train_until, until=test_until, known=g)
+    table = as_table(rows)
+    g = CoopGraph.build(table, until=train_until)
+    positives = new_links(table, after=train_until, until=test_until, known=g)
     if sources is None:
         chosen = sorted(positives)
     else:
@@ -487,19 +865,24 @@ def run_eval(rows: Sequence[Participation], *, train_until: int, test_until: int
         chosen = [s for s in chosen if g.types[s] == source_type]
     ctypes = set(candidate_types) if candidate_types else None
     horizon = max(1, (test_until or train_until + 1) - train_until)
-    rec = Recommender().fit(rows, train_until=train_until, horizon=horizon, seed=seed)
+    rec = Recommender().fit(table, train_until=train_until, horizon=horizon, seed=seed)
     ranks: dict[str, dict[int, list[int]]] = {m: {} for m in ("innograph", *CLASSIC)}
     out: dict[str, list[tuple[str, float]]] = {}
-    for s, ours in rec.score_many(g, chosen, candidate_types=ctypes):
-        allowed = np.isfinite(ours)
-        out[g.actors[s]] = [(g.actors[c], float(ours[c])) for c in top_k(ours, k)]
-        pos = [p for p in positives.get(s, ()) if allowed[p]]
-        if not pos:
-            continue
-        ranks["innograph"][s] = [rank_of(ours, p) for p in pos]
-        for name, vec in classic_scores(g, s).items():
-            masked = np.where(allowed, vec, -np.inf)
-            ranks[name][s] = [rank_of(masked, p) for p in pos]
+    ctx = _Context(g, ctypes)
+    for start in range(0, len(chosen), BATCH):
+        b = ctx.batch(chosen[start:start + BATCH])
+        for i, r in enumerate(rec._rank_batch(ctx, b)):
+            s = r.source
+            out[g.actors[s]] = [(g.actors[c], v) for c, v in _top_ranked(ctx, r, k)]
+            pos = np.array(sorted(positives.get(s, ())), dtype=np.int64)
+            pos = pos[ctx.allowed_of(r.blocked, pos)] if len(pos) else pos
+            if not len(pos):
+                continue
+            ranks["innograph"][s] = _ranks(ctx, r.pool, r.scores, r.blocked, pos,
+                                           by_activity=True)
+            for name in CLASSIC:
+                cand, val = ctx.hop2(b, i, name)
+                ranks[name][s] = _ranks(ctx, cand, val, r.blocked, pos, by_activity=False)
     return EvalResult(metrics={m: evaluate(r) for m, r in ranks.items()}, recommendations=out,
                       train_actors=len(g.actors), train_edges=int(g.adjacency.nnz // 2),
                       test_positives=sum(len(v) for v in positives.values()) // 2,

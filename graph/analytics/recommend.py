@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
+from graph.analytics.computed import Computed
 from graph.analytics.linkpred import CoopGraph, Participation, Recommender, classic_scores
 
 RESEARCH = ("University", "Institute", "Team", "Talent", "Hospital", "Platform")
@@ -80,23 +82,21 @@ def _partners(g: nx.MultiDiGraph, uid: str) -> set[str]:
     return out | {u for u, _, d in g.in_edges(uid, data=True) if d.get("type") == "COOPERATES_WITH"}
 
 
-def recommend_partners(g: nx.MultiDiGraph, uid: str, *, kinds: Sequence[str] | None = None,
-                       k: int = 20, model: Recommender | None = None) -> list[dict[str, Any]]:
-    """Ranked new partners for ``uid`` with a score breakdown and Chinese reasons.
+@dataclass
+class RecommendIndex:
+    """What every recommendation of one graph shares, built once per store version:
+    the cooperation graph as sparse matrices, the fitted recommender, each actor's
+    fields, keywords and partners."""
 
-    Args:
-        g: The graph (``store.subgraph()``).
-        uid: The actor asking.
-        kinds: Labels that may be proposed (default: :func:`default_kinds`).
-        k: How many to return.
-        model: A fitted recommender to reuse; trained on ``g`` when None.
+    cg: CoopGraph
+    model: Recommender
+    profiles: dict[str, tuple[set[str], set[str]]]
+    partners: dict[str, set[str]]
+    by_field: dict[str, set[str]]
 
-    Raises:
-        KeyError: ``uid`` is not in the graph.
-    """
-    if uid not in g:
-        raise KeyError(uid)
-    wanted = set(kinds or default_kinds(str(g.nodes[uid].get("label"))))
+
+def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None) -> RecommendIndex:
+    """The shared part of :func:`recommend_partners` for graph ``g``."""
     actors = sorted(n for n, d in g.nodes(data=True) if d.get("label") in ACTOR_LABELS)
     rows = participations(g)
     until = max((r.year for r in rows), default=0)
@@ -105,20 +105,70 @@ def recommend_partners(g: nx.MultiDiGraph, uid: str, *, kinds: Sequence[str] | N
         cg.types[cg.index[a]] = str(g.nodes[a].get("label"))
     if model is None:
         model = Recommender().fit(rows, train_until=until) if rows else Recommender()
+    profiles = {a: _profile(g, a) for a in actors}
+    by_field: dict[str, set[str]] = defaultdict(set)
+    for a, (fields, _) in profiles.items():
+        for f in fields:
+            by_field[f].add(a)
+    return RecommendIndex(cg, model, profiles, {a: _partners(g, a) for a in actors},
+                          dict(by_field))
+
+
+def recommend_index(computed: Computed) -> RecommendIndex:
+    """The :class:`RecommendIndex` of a store version, built once and kept with it."""
+    with computed.lock:
+        ix = computed.extras.get("recommend")
+        if ix is None:
+            ix = computed.extras["recommend"] = build_index(computed.graph)
+    assert isinstance(ix, RecommendIndex)
+    return ix
+
+
+CONTENT_POOL = 500
+"""Candidates whose content is scored: the best this many by structure, plus every
+candidate sharing a field with the source (the only ones content can lift)."""
+
+
+def recommend_partners(g: nx.MultiDiGraph, uid: str, *, kinds: Sequence[str] | None = None,
+                       k: int = 20, model: Recommender | None = None,
+                       index: RecommendIndex | None = None) -> list[dict[str, Any]]:
+    """Ranked new partners for ``uid`` with a score breakdown and Chinese reasons.
+
+    Args:
+        g: The graph (``store.subgraph()``).
+        uid: The actor asking.
+        kinds: Labels that may be proposed (default: :func:`default_kinds`).
+        k: How many to return.
+        model: A fitted recommender to reuse; trained on ``g`` when None.
+        index: The graph's :class:`RecommendIndex` (built from ``g`` when None); a
+            server keeps one per store version, so a request scores one source.
+
+    Raises:
+        KeyError: ``uid`` is not in the graph.
+    """
+    if uid not in g:
+        raise KeyError(uid)
+    wanted = set(kinds or default_kinds(str(g.nodes[uid].get("label"))))
+    ix = index or build_index(g, model=model)
+    cg = ix.cg
     s = cg.index[uid]
-    structure = model.score(cg, s, candidate_types=wanted)
+    structure = ix.model.score(cg, s, candidate_types=wanted)
     allowed = np.isfinite(structure)
     if not allowed.any():
         return []
     lo, hi = structure[allowed].min(), structure[allowed].max()
     scaled = np.where(allowed, (structure - lo) / (hi - lo) if hi > lo else 0.0, -np.inf)
+    my_fields, my_keywords = ix.profiles.get(uid, (set(), set()))
+    pool = set(np.flatnonzero(allowed)[np.argsort(-scaled[allowed], kind="stable")]
+               [:max(CONTENT_POOL, k)].tolist())
+    for f in my_fields:
+        pool.update(cg.index[a] for a in ix.by_field.get(f, ()) if a in cg.index)
     ra = classic_scores(cg, s)["ra"]
-    my_fields, my_keywords = _profile(g, uid)
-    mine = _partners(g, uid)
+    mine = ix.partners.get(uid, set())
     results = []
-    for c in np.flatnonzero(allowed):
+    for c in sorted(c for c in pool if allowed[c]):
         cand = cg.actors[c]
-        fields, keywords = _profile(g, cand)
+        fields, keywords = ix.profiles.get(cand, (set(), set()))
         content = 0.7 * _jaccard(my_fields, fields) + 0.3 * _jaccard(my_keywords, keywords)
         score = W_STRUCTURE * float(scaled[c]) + W_CONTENT * content
         results.append((score, cand, float(scaled[c]), content, fields & my_fields,
@@ -126,7 +176,8 @@ def recommend_partners(g: nx.MultiDiGraph, uid: str, *, kinds: Sequence[str] | N
     results.sort(key=lambda r: (-r[0], str(g.nodes[r[1]].get("name")), r[1]))
     out = []
     for score, cand, struct, content, sf, sk, ra_c in results[:k]:
-        shared = sorted(mine & _partners(g, cand), key=lambda x: str(g.nodes[x].get("name")))
+        shared = sorted(mine & ix.partners.get(cand, set()),
+                        key=lambda x: str(g.nodes[x].get("name")))
         names = [str(g.nodes[x].get("name")) for x in shared]
         reasons = []
         if names:
@@ -151,10 +202,8 @@ def recommend_many(g: nx.MultiDiGraph, uids: Sequence[str], *,
                    kinds: Sequence[str] | None = None,
                    k: int = 20) -> dict[str, list[dict[str, Any]]]:
     """Batch mode: one trained model serves every source."""
-    rows = participations(g)
-    until = max((r.year for r in rows), default=0)
-    model = Recommender().fit(rows, train_until=until) if rows else Recommender()
+    index = build_index(g)
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for uid in uids:
-        out[uid] = recommend_partners(g, uid, kinds=kinds, k=k, model=model)
+        out[uid] = recommend_partners(g, uid, kinds=kinds, k=k, index=index)
     return dict(out)

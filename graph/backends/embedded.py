@@ -12,6 +12,7 @@ import fcntl
 import itertools
 import os
 import pickle
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path as FsPath
@@ -37,6 +38,13 @@ from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
 
 FORMAT_VERSION = 1
 SNAPSHOT = "graph.pickle"
+GRAM = 2
+"""Substring search proposes candidates from an index of character bigrams."""
+
+
+def _check_derived_name(name: str) -> None:
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"not a derived-result name: {name!r}")
 
 
 class EmbeddedStore(GraphStore):
@@ -58,6 +66,11 @@ class EmbeddedStore(GraphStore):
         self._in: dict[str, set[str]] = {}
         self._names: dict[str, set[str]] = {}
         self._merges: list[MergeRecord] = []
+        self._version = 0
+        self._derived: dict[str, tuple[int, bytes]] = {}
+        self._ids: dict[str, int] = {}
+        self._id_uids: list[str] = []
+        self._grams: dict[str, array[int]] | None = None
         self._lock_fd: int | None = None
         self._deferred = 0
         self._dirty = False
@@ -117,12 +130,14 @@ class EmbeddedStore(GraphStore):
 
     def _load(self, data: Mapping[str, Any]) -> None:
         self._nodes, self._edges, self._out, self._in, self._names = {}, {}, {}, {}, {}
+        self._ids, self._id_uids, self._grams = {}, [], None
         self._graph_cache.clear()
         for rec in data["nodes"]:
             self._put_node(rec)
         for rec in data["edges"]:
             self._put_edge(rec)
         self._merges = [MergeRecord.model_validate(m) for m in data["merges"]]
+        self._version = int(data.get("store_version", 0))
 
     def _save(self) -> None:
         if self.home is None:
@@ -130,8 +145,8 @@ class EmbeddedStore(GraphStore):
         if self._deferred:
             self._dirty = True
             return
-        data = {"version": FORMAT_VERSION, "nodes": list(self._nodes.values()),
-                "edges": list(self._edges.values()),
+        data = {"version": FORMAT_VERSION, "store_version": self._version,
+                "nodes": list(self._nodes.values()), "edges": list(self._edges.values()),
                 "merges": [m.model_dump(mode="json") for m in self._merges]}
         path = self.home / SNAPSHOT
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -147,9 +162,58 @@ class EmbeddedStore(GraphStore):
             os.close(dir_fd)
         self._dirty = False
 
+    def version(self) -> int:
+        """The store version: bumped by every commit, kept in the snapshot."""
+        return self._version
+
+    def scan_nodes(self, *, labels: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every node record of ``labels`` (all if None), in batches."""
+        check_filters(labels, None)
+        wanted = set(labels or ())
+        pool = [r for r in self._nodes.values() if not wanted or r["label"] in wanted]
+        for i in range(0, len(pool), batch_size):
+            yield pool[i:i + batch_size]
+
+    def scan_edges(self, *, rel_types: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every relationship record of ``rel_types`` (all if None), in batches."""
+        check_filters(None, rel_types)
+        wanted = set(rel_types or ())
+        pool = [r for r in self._edges.values() if not wanted or r["type"] in wanted]
+        for i in range(0, len(pool), batch_size):
+            yield pool[i:i + batch_size]
+
+    def save_derived(self, *, name: str, version: int, data: bytes) -> None:
+        """Write ``derived-<name>.bin`` beside the snapshot (temp file, rename)."""
+        _check_derived_name(name)
+        self._derived[name] = (version, data)
+        if self.home is None:
+            return
+        path = self.home / f"derived-{name}.bin"
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(version.to_bytes(8, "big") + data)
+        os.replace(tmp, path)
+
+    def load_derived(self, *, name: str) -> tuple[int, bytes] | None:
+        """The saved result ``name`` with its store version, or None."""
+        _check_derived_name(name)
+        if self.home is None:
+            return self._derived.get(name)
+        try:
+            raw = (self.home / f"derived-{name}.bin").read_bytes()
+        except FileNotFoundError:
+            return None
+        return int.from_bytes(raw[:8], "big"), raw[8:]
+
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Save once at the end instead of after every batch."""
+        """Save once at the end instead of after every batch.
+
+        A process killed inside leaves the snapshot of before the context (the save
+        is atomic); an exception or a clean interrupt (Ctrl-C) saves what was
+        committed, batch by whole batch.
+        """
         self._deferred += 1
         try:
             yield
@@ -170,8 +234,34 @@ class EmbeddedStore(GraphStore):
         self._nodes[rec["uid"]] = rec
         for k in self._name_keys(rec):
             self._names.setdefault(k, set()).add(rec["uid"])
+        if self._grams is not None and (old is None
+                                        or old["search_text"] != rec["search_text"]):
+            self._index_grams(rec)
         self._out.setdefault(rec["uid"], set())
         self._in.setdefault(rec["uid"], set())
+
+    def _index_grams(self, rec: Record) -> None:
+        # postings only grow: a stale entry (text changed, node deleted) fails the
+        # substring check of every search, and a reload rebuilds the index from scratch
+        assert self._grams is not None
+        ident = self._ids.get(rec["uid"])
+        if ident is None:
+            ident = self._ids[rec["uid"]] = len(self._id_uids)
+            self._id_uids.append(rec["uid"])
+        text = rec["search_text"]
+        for gram in {text[i:i + GRAM] for i in range(max(len(text) - GRAM + 1, 1))}:
+            posting = self._grams.get(gram)
+            if posting is None:
+                posting = self._grams[gram] = array("q")
+            posting.append(ident)
+
+    def _gram_index(self) -> dict[str, array[int]]:
+        """The bigram index, built on the first search and kept up to date after."""
+        if self._grams is None:
+            self._grams = {}
+            for rec in self._nodes.values():
+                self._index_grams(rec)
+        return self._grams
 
     def _put_edge(self, rec: Record) -> None:
         self._edges[rec["uid"]] = rec
@@ -229,12 +319,15 @@ class EmbeddedStore(GraphStore):
             self._merges.append(merge)
             self._merges.sort(key=lambda m: (m.at, m.merge_id))
         self._graph_cache.clear()
+        self._version += 1
         self._save()
 
     def clear(self) -> None:
         """Delete everything, merge history included."""
         self._check_writable()
+        version = self._version
         self._load({"nodes": [], "edges": [], "merges": []})
+        self._version = version + 1
         self._save()
 
     # reads ----------------------------------------------------------------
@@ -262,10 +355,29 @@ class EmbeddedStore(GraphStore):
         check_limit("limit", limit)
         check_filters(labels, None)
         q = normalize_name(text)
+        if not q:
+            return []
         wanted = set(labels or ())
-        pool = (r for r in self._nodes.values()
-                if q and q in r["search_text"] and (not wanted or r["label"] in wanted))
-        return rank_hits(pool, text, limit)
+        return rank_hits((r for r in self._candidates(q)
+                          if q in r["search_text"] and (not wanted or r["label"] in wanted)),
+                         text, limit)
+
+    def _candidates(self, q: str) -> Iterator[Record]:
+        """Nodes whose search text may contain ``q``: the shortest posting list of its
+        bigrams (every node for a one-character query)."""
+        if len(q) < GRAM:
+            yield from self._nodes.values()
+            return
+        grams = self._gram_index()
+        postings = [grams.get(q[i:i + GRAM]) for i in range(len(q) - GRAM + 1)]
+        if any(p is None for p in postings):
+            return
+        shortest = min(postings, key=len)  # type: ignore[arg-type]
+        assert shortest is not None
+        for ident in dict.fromkeys(shortest):
+            rec = self._nodes.get(self._id_uids[ident])
+            if rec is not None:
+                yield rec
 
     def get_edges(self, *, source: str | None = None, target: str | None = None,
                   rel_types: Sequence[str] | None = None,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.generate.mappings import write_mappings
 from ingest.generate.messy import Speller, pick_rows, variants
 from ingest.generate.projects import simulate
 from ingest.generate.vocab import Vocab, load_vocab
@@ -38,7 +39,7 @@ targets are 公开; everything the generator makes up is 合成."""
 
 FILES = ("领域.csv", "机构名录.csv", "高新技术企业名单.csv", "创新平台名录.xlsx", "人才名单.json",
          "共同体成员.csv", "项目名录.csv", "项目参与.csv", "规划目标.csv")
-"""The files one run writes (docs/registries.md)."""
+"""The data files one run writes (docs/registries.md); each gets its mapping file beside it."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class GenerateSummary:
         actors: Actors per kind.
         seconds: Wall time.
         messy_mentions: Names written as a variant spelling.
+        mappings: The mapping files written beside the data files, by name.
     """
 
     out: Path
@@ -86,6 +88,7 @@ class GenerateSummary:
     actors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     messy_mentions: int = 0
+    mappings: list[str] = field(default_factory=list)
 
 
 def _num(x: float) -> str:
@@ -390,7 +393,9 @@ def generate(out: Path, config: GenerateConfig | None = None) -> GenerateSummary
         config: What to generate (defaults: 1,000 actors, seed 0, messy).
 
     Returns:
-        Rows per file, actors per kind and the wall time.
+        Rows per file, actors per kind, the mapping files and the wall time. Every
+        data file has its mapping file beside it (:mod:`ingest.generate.mappings`),
+        so ``innograph ingest out`` loads the folder as it is.
     """
     cfg = config or GenerateConfig()
     if cfg.first_year > cfg.last_year:
@@ -406,6 +411,7 @@ def generate(out: Path, config: GenerateConfig | None = None) -> GenerateSummary
     run.members()
     run.projects()
     run.targets()
+    run.summary.mappings = [p.name for p in write_mappings(out, FILES)]
     w = run.w
     s = run.summary
     for k, label in ((UNI, "university"), (INS, "institute"), (HOS, "hospital"),

@@ -195,17 +195,29 @@ class NameRules:
     def longest_suffix(text: str, table: Mapping[str, Suffix], *,
                        keep: int = 1) -> Suffix | None:
         """The longest entry of ``table`` that ends ``text`` leaving ``keep`` chars before it."""
-        best: Suffix | None = None
-        for suffix, entry in table.items():
-            if (len(text) >= len(suffix) + keep and text.endswith(suffix)
-                    and (best is None or len(suffix) > len(best.suffix))):
-                best = entry
-        return best
+        for length in _suffix_lengths(table):
+            if len(text) >= length + keep:
+                entry = table.get(text[-length:])
+                if entry is not None:
+                    return entry
+        return None
 
     def ends_with_org_word(self, text: str) -> bool:
         """True if ``text`` ends with a legal form or an org type (and has more before it)."""
         return (self.longest_suffix(text, self.legal_forms, keep=1) is not None
                 or self.longest_suffix(text, self.org_types, keep=1) is not None)
+
+
+_LENGTHS: dict[int, tuple[Mapping[str, Suffix], tuple[int, ...]]] = {}
+
+
+def _suffix_lengths(table: Mapping[str, Suffix]) -> tuple[int, ...]:
+    """The suffix lengths of a table, longest first (cached per table object)."""
+    got = _LENGTHS.get(id(table))
+    if got is None or got[0] is not table:
+        got = _LENGTHS[id(table)] = (table, tuple(sorted({len(k) for k in table},
+                                                         reverse=True)))
+    return got[1]
 
 
 def _city_short(region: Region) -> str:

@@ -20,6 +20,7 @@ make the result "ambiguous".
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
-from graph.store import MAX_RESULTS, GraphStore
+from graph.store import GraphStore
 from ingest.resolve.codes import validate_credit_code, validate_moe_code
 from ingest.resolve.errors import InvalidCreditCode, UidError
 from ingest.resolve.gazetteer import Gazetteer, MoeUniversity, default_gazetteer
@@ -55,6 +56,8 @@ RULE_SCORES: dict[str, float] = {
     "alias_table": 0.95, "former_name": 0.95,
 }
 """Scores of the conclusive rules; variant rules take the comparison's score."""
+PARSE_CACHE = 500_000
+"""Most parsed names a resolver remembers."""
 
 
 class Candidate(BaseModel):
@@ -140,15 +143,21 @@ class _Entry:
 
 
 class _NameIndex:
-    """Spellings indexed by loose key (variants), first character (abbreviations) and
-    label (fuzzy choices for rapidfuzz, built on demand)."""
+    """Spellings indexed by loose key (variants), first character (abbreviations),
+    character bigrams (blocking for fuzzy retrieval) and label."""
+
+    BLOCK = 400
+    """Most spellings handed to rapidfuzz for one fuzzy query."""
+    SCAN = 8_000
+    """Most postings read to build one block (rarest bigrams first)."""
 
     def __init__(self) -> None:
         self.entries: list[_Entry] = []
         self.by_loose: dict[str, list[int]] = {}
         self.by_first: dict[str, list[int]] = {}
+        self.by_gram: dict[str, list[int]] = {}
+        self.by_label_gram: dict[str, dict[str, list[int]]] = {}
         self._seen: set[tuple[str | None, str, str]] = set()
-        self._choices: dict[str | None, tuple[list[str], list[int]]] = {}
 
     def add(self, entry: _Entry) -> None:
         ident = (entry.uid, entry.name if entry.uid is None else "", entry.parts.key)
@@ -160,14 +169,34 @@ class _NameIndex:
         self.by_loose.setdefault(entry.parts.loose_key, []).append(i)
         for ch in {entry.parts.outer[:1], entry.parts.body[:1]} - {""}:
             self.by_first.setdefault(ch, []).append(i)
-        self._choices.clear()
+        by_label = self.by_label_gram.setdefault(entry.label, {})
+        for gram in _grams(entry.parts.outer):
+            self.by_gram.setdefault(gram, []).append(i)
+            by_label.setdefault(gram, []).append(i)
 
-    def choices(self, label: str | None) -> tuple[list[str], list[int]]:
-        got = self._choices.get(label)
-        if got is None:
-            idxs = [i for i, e in enumerate(self.entries) if label is None or e.label == label]
-            got = self._choices[label] = ([self.entries[i].parts.outer for i in idxs], idxs)
-        return got
+    def block(self, query: str, label: str | None) -> tuple[list[str], list[int]]:
+        """Spellings (of ``label``) sharing the most bigrams with ``query``: the only
+        ones rapidfuzz compares, so a lookup costs the same at 1k names and at 1M.
+
+        Postings are read rarest first until :attr:`SCAN` entries were read; a
+        spelling that shares only very common bigrams (有限, 公司) with the query
+        is not a fuzzy candidate worth reviewing anyway.
+        """
+        index = self.by_gram if label is None else self.by_label_gram.get(label, {})
+        postings = sorted((p for g in _grams(query) if (p := index.get(g))), key=len)
+        counts: Counter[int] = Counter()
+        read = 0
+        for posting in postings:
+            if read and read + len(posting) > self.SCAN:
+                break
+            read += len(posting)
+            counts.update(posting)
+        ranked = [i for i, _ in counts.most_common(self.BLOCK)]
+        return [self.entries[i].parts.outer for i in ranked], ranked
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 @dataclass(frozen=True)
@@ -224,6 +253,7 @@ class Resolver:
         self._base: _NameIndex | None = None
         self._live: _NameIndex | None = None
         self._registered: list[tuple[str, str, str, tuple[str, ...]]] = []
+        self._parsed: dict[tuple[str, bool], NameParts] = {}
 
     # loading ----------------------------------------------------------------
     @property
@@ -280,7 +310,7 @@ class Resolver:
         if self._base is None:
             idx = _NameIndex()
             for u in self.gazetteer.universities:
-                idx.add(_Entry(u.uid, u.name, "University", parse_name(u.name, self.rules),
+                idx.add(_Entry(u.uid, u.name, "University", self._parse(u.name),
                                "moe", bool({u.province, u.city} & self.home_regions)))
             for a in self.gazetteer.aliases:
                 if a.rule == "branch_of":
@@ -288,7 +318,7 @@ class Resolver:
                 # Both spellings: the canonical name is a known entity too, even before
                 # the store holds it (泰安市产业技术创新研究院).
                 for spelling in (a.alias, a.canonical):
-                    parts = parse_name(spelling, self.rules)
+                    parts = self._parse(spelling)
                     idx.add(_Entry(None, a.canonical, a.label, parts, "alias_table",
                                    self._is_home(parts)))
             self._base = idx
@@ -298,15 +328,10 @@ class Resolver:
         if self._live is None:
             idx = _NameIndex()
             if self.store is not None:
-                for label in UID_PREFIXES:
-                    if label in self.person_labels:
-                        continue
-                    recs = self.store.find_records(label=label, limit=MAX_RESULTS)
-                    if len(recs) >= MAX_RESULTS:
-                        log.warning("name index holds only the first %d %s nodes; fuzzy "
-                                    "candidates beyond them are missed", MAX_RESULTS, label)
-                    for rec in recs:
-                        self._index_node(idx, rec["uid"], rec["name"], label,
+                labels = [lb for lb in UID_PREFIXES if lb not in self.person_labels]
+                for batch in self.store.scan_nodes(labels=labels):
+                    for rec in batch:
+                        self._index_node(idx, rec["uid"], rec["name"], rec["label"],
                                          tuple(rec.get("aliases") or ()), source="store")
             for item in self._registered:
                 self._index_node(idx, *item, source="registered")
@@ -318,8 +343,18 @@ class Resolver:
         if label in self.person_labels:
             return
         for text in (name, *aliases):
-            parts = parse_name(text, self.rules)
+            parts = self._parse(text)
             idx.add(_Entry(uid, name, label, parts, source, self._is_home(parts)))
+
+    def _parse(self, text: str, *, expand: bool = True) -> NameParts:
+        """``parse_name`` with the resolver's rules, remembered (names recur in a run)."""
+        key = (text, expand)
+        got = self._parsed.get(key)
+        if got is None:
+            if len(self._parsed) >= PARSE_CACHE:
+                self._parsed.clear()
+            got = self._parsed[key] = parse_name(text, self.rules, expand=expand)
+        return got
 
     def _is_home(self, parts: NameParts) -> bool:
         return bool(set(parts.regions) & self.home_regions)
@@ -497,8 +532,8 @@ class Resolver:
     # organisations and everything else ------------------------------------------
     def _resolve_org(self, text: str, label: str | None, qualifier: str | None, *,
                      loose: bool) -> Resolution:
-        parts = parse_name(text, self.rules)
-        raw = parse_name(text, self.rules, expand=False)
+        parts = self._parse(text)
+        raw = self._parse(text, expand=False)
         parent = self._parent(text, label, raw) if loose else None
 
         # 2. the store: name or alias
@@ -600,7 +635,7 @@ class Resolver:
                     continue
                 for spelling in {node.name, hit.matched_text}:
                     pool.append(_Entry(node.uid, node.name, node.label,
-                                       parse_name(spelling, self.rules), "store",
+                                       self._parse(spelling), "store",
                                        False))
         out = []
         for e in pool:
@@ -616,7 +651,7 @@ class Resolver:
         abbreviation = (not parts.org_type and not parts.legal_form and not parts.group
                         and 2 <= len(query) <= 6 and bool(parts.body))
         for idx in (self._base_index(), self._live_index()):
-            keys, idxs = idx.choices(label)
+            keys, idxs = idx.block(query, label)
             if keys:
                 for _, _score, i in process.extract(query, keys, scorer=fuzz.WRatio,
                                                     limit=25, score_cutoff=self.fuzzy_cutoff):
@@ -695,7 +730,7 @@ class Resolver:
                 ident = self._identify(a.canonical, a.label)
                 return Candidate(uid=ident.uid, name=ident.name, label=ident.label, score=0.95,
                                  rule="branch_of", in_store=ident.in_store)
-        raw = raw or parse_name(text, self.rules, expand=False)
+        raw = raw or self._parse(text, expand=False)
         if not raw.parent:
             return None
         r = self._resolve_org(raw.parent, None, None, loose=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,12 +142,30 @@ def test_a_run_killed_half_way_and_run_again_ends_like_one_clean_run(
     assert killed.returncode == 75, killed.stderr  # the test hook's abrupt exit
     assert not list((home / "reports").glob("*.json"))  # it died before finishing
     partial_nodes, _, _ = graph_of(home)
-    assert 0 < len(partial_nodes) < len(expected[0])  # some batches were saved
+    # the embedded store saves once per run: a killed run leaves the snapshot of
+    # before it (here: none), never a half-written one
+    assert partial_nodes == {}
     again = _cli(home, "ingest", str(reg), "--quiet", "--batch-size", "3")
     assert again.returncode == 0, again.stderr
     nodes, edges, stats = graph_of(home)
     assert stats == expected[2]
     assert nodes == expected[0] and edges == expected[1]
+
+
+def test_a_killed_second_run_leaves_the_first_runs_snapshot(
+        clean_run: tuple[Path, Any], tmp_path: Path) -> None:
+    reg, expected = clean_run
+    home = tmp_path / "home"
+    assert _cli(home, "ingest", str(reg), "--quiet").returncode == 0
+    changed = tmp_path / "changed"
+    shutil.copytree(reg, changed)
+    orgs = changed / "orgs.csv"
+    orgs.write_text(orgs.read_text(encoding="utf-8-sig").replace("泰安", "泰山"),
+                    encoding="utf-8-sig")
+    killed = _cli(home, "ingest", str(changed), "--quiet", "--batch-size", "3", die_after=7)
+    assert killed.returncode == 75, killed.stderr
+    nodes, edges, stats = graph_of(home)
+    assert (nodes, edges, stats) == expected
 
 
 def test_resolve_names_the_university_of_a_campus(home: Path) -> None:

@@ -9,12 +9,17 @@ works before any virtualenv exists.
 Subcommands::
 
     python3 tools/neo4j/neo4j_local.py build  [--force]
-    python3 tools/neo4j/neo4j_local.py start  [--home DIR] [--timeout 180]
-    python3 tools/neo4j/neo4j_local.py stop   [--timeout 60]
-    python3 tools/neo4j/neo4j_local.py status
+    python3 tools/neo4j/neo4j_local.py start  [--home DIR] [--timeout 180] [--run-dir DIR]
+    python3 tools/neo4j/neo4j_local.py stop   [--timeout 60] [--run-dir DIR]
+    python3 tools/neo4j/neo4j_local.py status [--run-dir DIR]
+    python3 tools/neo4j/neo4j_local.py admin  --home DIR [--heap 1g] ARGS...
 
 ``start`` writes ``<repo>/.neo4j/connection.json`` (mode 0600) and
 ``<repo>/.neo4j/connection.env`` (KEY=VALUE lines) for clients to read.
+``--run-dir`` puts those files, the console log and the lock in another folder,
+so a second server (another home, another port) runs beside the default one
+without touching its connection files. ``admin`` runs ``neo4j-admin`` (for
+example ``database import full``) on a home without starting a server.
 Exit codes: 0 success, 1 failure, 3 ``status`` found nothing running.
 """
 
@@ -52,6 +57,7 @@ CONSOLE_LOG = RUN_DIR / "neo4j-console.log"
 LOCK_FILE = RUN_DIR / ".lock"
 
 MAIN_CLASS = "innograph.tools.neo4j.Launcher"
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"
 READY_PREFIX = "INNOGRAPH-NEO4J READY "
 PASSWORD_ENV = "INNOGRAPH_NEO4J_PASSWORD"
 HOST = "127.0.0.1"
@@ -86,11 +92,31 @@ DEFAULT_HEAP_MIN = "512m"
 DEFAULT_HEAP_MAX = "768m"
 DEFAULT_PAGECACHE = "128m"
 DEFAULT_TX_MAX = "256m"
+DEFAULT_ADMIN_HEAP = "1g"
 PORT_ATTEMPTS = 3
 
 
 class Neo4jLocalError(RuntimeError):
     """A failure that is reported to the user as a one-line message."""
+
+
+def use_run_dir(run_dir: Path) -> None:
+    """Points the connection files, console log and lock at another folder.
+
+    The default server keeps ``<repo>/.neo4j``; a second server started with
+    another run dir never reads or overwrites its files.
+
+    Args:
+        run_dir: Folder for connection.json, connection.env, the console log
+            and the lock (created on start).
+    """
+    global RUN_DIR, DEFAULT_HOME, CONNECTION_JSON, CONNECTION_ENV, CONSOLE_LOG, LOCK_FILE
+    RUN_DIR = run_dir
+    DEFAULT_HOME = run_dir / "data"
+    CONNECTION_JSON = run_dir / "connection.json"
+    CONNECTION_ENV = run_dir / "connection.env"
+    CONSOLE_LOG = run_dir / "neo4j-console.log"
+    LOCK_FILE = run_dir / ".lock"
 
 
 def log(message: str) -> None:
@@ -343,6 +369,20 @@ def terminate(pid: int, timeout: float) -> bool:
 # --------------------------------------------------------------------------
 
 
+def java_executable() -> str:
+    """Returns the java to run: $JAVA_HOME/bin/java, else the one on PATH.
+
+    Raises:
+        Neo4jLocalError: No java executable was found.
+    """
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not os.access(java, os.X_OK):
+        raise Neo4jLocalError(
+            "no 'java' found (set JAVA_HOME or put a Java 17 or 21 JDK/JRE on PATH)")
+    return java
+
+
 def java_command(home: Path, port: int, heap: str | None, pagecache: str) -> list[str]:
     """Builds the java command line for the launcher.
 
@@ -358,11 +398,7 @@ def java_command(home: Path, port: int, heap: str | None, pagecache: str) -> lis
     Raises:
         Neo4jLocalError: No java executable was found.
     """
-    java_home = os.environ.get("JAVA_HOME")
-    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-    if not java or not os.access(java, os.X_OK):
-        raise Neo4jLocalError(
-            "no 'java' found (set JAVA_HOME or put a Java 17 or 21 JDK/JRE on PATH)")
+    java = java_executable()
     heap_flags = ([f"-Xms{heap}", f"-Xmx{heap}"] if heap
                   else [f"-Xms{DEFAULT_HEAP_MIN}", f"-Xmx{DEFAULT_HEAP_MAX}"])
     classpath = os.pathsep.join([str(CLASSES), str(LIB / "*")])
@@ -477,6 +513,36 @@ def start(home: Path, timeout: float, heap: str | None, pagecache: str) -> int:
     return EXIT_OK
 
 
+def admin(home: Path, heap: str, args: list[str]) -> int:
+    """Runs neo4j-admin (``org.neo4j.cli.AdminTool`` from target/lib) on a home.
+
+    The tool finds its data under ``<home>/data`` (where the launcher keeps it)
+    and reads ``<home>/conf/neo4j.conf`` if there is one. Relative paths in
+    ``args`` are taken from the current directory. Do not point it at the home
+    of a running server.
+
+    Args:
+        home: Neo4j home (created if missing).
+        heap: JVM heap (-Xmx); off-heap memory is an option of the admin
+            command itself, e.g. ``--max-off-heap-memory=512m`` for imports.
+        args: The admin command line, e.g. ``database import full --nodes=...``.
+
+    Returns:
+        The tool's exit code.
+    """
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args:
+        raise Neo4jLocalError("admin needs a neo4j-admin command, e.g. 'database import full'")
+    build()
+    (home / "conf").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
+    classpath = os.pathsep.join([str(CLASSES), str(LIB / "*")])
+    cmd = [java_executable(), f"-Xmx{heap}", *NEO4J_JVM_FLAGS, "-cp", classpath, ADMIN_CLASS,
+           *args]
+    return subprocess.call(cmd, env=env, stdin=subprocess.DEVNULL)
+
+
 def stop(timeout: float) -> int:
     """Stops the server recorded in connection.json and removes the files.
 
@@ -539,9 +605,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_build = sub.add_parser("build", help="build the Java launcher if missing or outdated")
     p_build.add_argument("--force", action="store_true", help="build even if up to date")
+    run_dir_help = (f"folder for connection.json, connection.env, the console log and the lock "
+                    f"(default {RUN_DIR}); use another one for a second server")
     p_start = sub.add_parser("start", help="start the server and write .neo4j/connection.json")
-    p_start.add_argument("--home", type=Path, default=DEFAULT_HOME,
-                         help=f"Neo4j home with data and logs (default {DEFAULT_HOME})")
+    p_start.add_argument("--home", type=Path, default=None,
+                         help=f"Neo4j home with data and logs (default {DEFAULT_HOME}, "
+                              "or RUN_DIR/data with --run-dir)")
+    p_start.add_argument("--run-dir", type=Path, default=None, help=run_dir_help)
     p_start.add_argument("--timeout", type=float, default=180.0,
                          help="seconds to wait for the server to be ready (default 180)")
     p_start.add_argument("--heap", default=None,
@@ -552,10 +622,24 @@ def main(argv: list[str] | None = None) -> int:
     p_stop = sub.add_parser("stop", help="stop the server and delete the connection files")
     p_stop.add_argument("--timeout", type=float, default=60.0,
                         help="seconds to wait after SIGTERM before SIGKILL (default 60)")
-    sub.add_parser("status", help="exit 0 if running and reachable, 3 if not")
+    p_stop.add_argument("--run-dir", type=Path, default=None, help=run_dir_help)
+    p_status = sub.add_parser("status", help="exit 0 if running and reachable, 3 if not")
+    p_status.add_argument("--run-dir", type=Path, default=None, help=run_dir_help)
+    p_admin = sub.add_parser("admin", help="run neo4j-admin (e.g. 'database import full') on a "
+                                           "home; no server is started")
+    p_admin.add_argument("--home", type=Path, required=True,
+                         help="Neo4j home: data goes to HOME/data, where 'start --home' finds it")
+    p_admin.add_argument("--heap", default=DEFAULT_ADMIN_HEAP,
+                         help=f"JVM heap (default {DEFAULT_ADMIN_HEAP})")
+    p_admin.add_argument("args", nargs=argparse.REMAINDER,
+                         help="the neo4j-admin command line, e.g. database import full ...")
     args = parser.parse_args(argv)
+    if getattr(args, "run_dir", None) is not None:
+        use_run_dir(args.run_dir.expanduser().resolve())
 
     try:
+        if args.command == "admin":
+            return admin(args.home.expanduser().resolve(), args.heap, args.args)
         if args.command == "build":
             with run_dir_lock():
                 info = read_connection()
@@ -566,7 +650,8 @@ def main(argv: list[str] | None = None) -> int:
                     print("up to date")
             return EXIT_OK
         if args.command == "start":
-            return start(args.home.expanduser().resolve(), args.timeout, args.heap, args.pagecache)
+            home = args.home if args.home is not None else DEFAULT_HOME
+            return start(home.expanduser().resolve(), args.timeout, args.heap, args.pagecache)
         if args.command == "stop":
             return stop(args.timeout)
         return status()

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.ontology import LABELS, check_label, check_rel_type
+from schemas.relationships import REL_TYPES
 
 BASE = "Node"
 """Every ontology node also carries this label; uid is unique across it."""
 MERGE_LABEL = "_Merge"
+META_LABEL = "_Meta"
+"""One node holds the store version, bumped inside every write transaction."""
 FULLTEXT_INDEX = "node_fulltext"
 
 
@@ -44,9 +47,16 @@ def schema_statements() -> list[str]:
         "ON EACH [n.search_text, n.description] "
         "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
     ]
+    stmts.append(f"CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:{META_LABEL}) "
+                 "REQUIRE m.key IS UNIQUE")
     for label in LABELS:
         stmts.append(f"CREATE INDEX {label.lower()}_name IF NOT EXISTS FOR (n:{_label(label)}) "
                      "ON (n.name)")
+    for rel_type in REL_TYPES:
+        # relationships are read back by uid when a batch is diffed: without an index per
+        # type that is a scan of every relationship, so each batch costs more than the last
+        stmts.append(f"CREATE INDEX rel_{rel_type.lower()}_uid IF NOT EXISTS "
+                     f"FOR ()-[r:{_rtype(rel_type)}]-() ON (r.uid)")
     return stmts
 
 
@@ -75,10 +85,22 @@ def delete_edges(rel_type: str) -> str:
 
 
 DELETE_NODES = f"UNWIND $uids AS u MATCH (n:{BASE} {{uid: u}}) DETACH DELETE n"
+BUMP_VERSION = (f"MERGE (m:{META_LABEL} {{key: 'version'}}) "
+                "SET m.value = coalesce(m.value, 0) + 1")
+VERSION = f"MATCH (m:{META_LABEL} {{key: 'version'}}) RETURN m.value AS v"
+SAVE_DERIVED = (f"MERGE (m:{META_LABEL} {{key: 'derived:' + $name}}) "
+                "SET m.version = $version, m.data = $data")
+LOAD_DERIVED = (f"MATCH (m:{META_LABEL} {{key: 'derived:' + $name}}) "
+                "RETURN m.version AS v, m.data AS data")
 PUT_MERGE = (f"MERGE (m:{MERGE_LABEL} {{merge_id: $merge_id}}) "
              "SET m.at = $at, m.json = $json")
-CLEAR = ("MATCH (n) WHERE n:Node OR n:_Merge "
-         "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS")
+CLEAR = (
+    # relationships first, in bounded transactions: DETACH DELETE of a hub (a region
+    # with 100k members) would hold every one of its relationships in one transaction
+    f"MATCH (:{BASE})-[r]->() CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 20000 ROWS",
+    f"MATCH (n) WHERE n:{BASE} OR n:{MERGE_LABEL} "
+    "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS",
+)
 
 
 # reads ----------------------------------------------------------------------
@@ -86,8 +108,21 @@ NODES_BY_UID = f"UNWIND $uids AS u MATCH (n:{BASE} {{uid: u}}) RETURN properties
 NODES_BY_NAME_KEY = (f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
                      "AND $key IN n.name_keys RETURN properties(n) AS p")
 NODES_ALL = f"MATCH (n:{BASE}) WHERE $label IS NULL OR n.label = $label RETURN properties(n) AS p"
+
+
+def edges_by_uid(rel_type: str) -> str:
+    """Relationships of one type by uid (``$uids``), through the type's uid index."""
+    return (f"UNWIND $uids AS u MATCH ()-[r:{_rtype(rel_type)} {{uid: u}}]->() "
+            "RETURN properties(r) AS p")
+
+
 EDGES_BY_UID = (f"UNWIND $uids AS u MATCH (:{BASE})-[r {{uid: u}}]->(:{BASE}) "
                 "RETURN properties(r) AS p")
+"""Fallback for uids whose type cannot be read from the uid (a scan: avoid)."""
+SCAN_NODES = (f"MATCH (n:{BASE}) WHERE $labels IS NULL OR n.label IN $labels "
+              "RETURN properties(n) AS p")
+SCAN_EDGES = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
+              "RETURN properties(r) AS p")
 EDGES_TOUCHING = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]-(:{BASE}) "
                   "RETURN DISTINCT properties(r) AS p")
 EDGES_FROM = (f"MATCH (:{BASE} {{uid: $uid}})-[r]->(b:{BASE}) "

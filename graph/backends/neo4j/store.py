@@ -27,7 +27,7 @@ from graph.store import (
 )
 from schemas.names import normalize_name
 from schemas.records import Record, edge_from_record
-from schemas.relationships import Relationship
+from schemas.relationships import REL_TYPES, Relationship
 from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
 
 CHUNK = 5000
@@ -105,6 +105,19 @@ class Neo4jStore(GraphStore):
         """Close the driver."""
         self._driver.close()
 
+    def save_derived(self, *, name: str, version: int, data: bytes) -> None:
+        """Keep a derived result on a meta node (the store version is not bumped)."""
+        with _translated():
+            self._driver.execute_query(cypher.SAVE_DERIVED, name=name, version=version,
+                                       data=bytearray(data), database_=self._db)
+
+    def load_derived(self, *, name: str) -> tuple[int, bytes] | None:
+        """The saved result ``name`` with its store version, or None."""
+        rows = self._read(cypher.LOAD_DERIVED, name=name)
+        if not rows or rows[0]["data"] is None:
+            return None
+        return int(rows[0]["v"]), bytes(rows[0]["data"])
+
     @contextmanager
     def bulk(self) -> Iterator[None]:
         """Nothing to defer: every commit is its own transaction."""
@@ -121,13 +134,58 @@ class Neo4jStore(GraphStore):
 
     def read_edges(self, *, uids: Sequence[str] = (),
                    node_uids: Sequence[str] = ()) -> dict[str, Record]:
-        """Relationship records by uid and those touching ``node_uids``."""
+        """Relationship records by uid and those touching ``node_uids``.
+
+        By uid, each type's uid index is used (the type is part of the uid); the
+        ones touching nodes are found from the nodes' uid constraint.
+        """
         out: dict[str, Record] = {}
-        for query, keys in ((cypher.EDGES_BY_UID, uids), (cypher.EDGES_TOUCHING, node_uids)):
-            for chunk in _chunks(list(dict.fromkeys(keys))):
+        by_type: dict[str | None, list[str]] = {}
+        for u in dict.fromkeys(uids):
+            by_type.setdefault(_type_of(u), []).append(u)
+        for rel_type, group in by_type.items():
+            query = cypher.edges_by_uid(rel_type) if rel_type else cypher.EDGES_BY_UID
+            for chunk in _chunks(group):
                 for row in self._read(query, uids=list(chunk)):
                     out[row["p"]["uid"]] = dict(row["p"])
+        for chunk in _chunks(list(dict.fromkeys(node_uids))):
+            for row in self._read(cypher.EDGES_TOUCHING, uids=list(chunk)):
+                out[row["p"]["uid"]] = dict(row["p"])
         return out
+
+    def version(self) -> int:
+        """The store version (a counter node bumped in every write transaction)."""
+        rows = self._read(cypher.VERSION)
+        return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
+
+    def _stream(self, query: str, batch_size: int, **params: Any) -> Iterator[list[Record]]:
+        """Stream a one-column (``p``) result in batches without holding it whole."""
+        with _translated(), self._driver.session(database=self._db,
+                                                 default_access_mode=neo4j.READ_ACCESS,
+                                                 fetch_size=batch_size) as session:
+            result = session.run(query, params)
+            batch: list[Record] = []
+            for row in result:
+                batch.append(dict(row["p"]))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+    def scan_nodes(self, *, labels: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every node record of ``labels`` (all if None), streamed in batches."""
+        check_filters(labels, None)
+        yield from self._stream(cypher.SCAN_NODES, batch_size,
+                                labels=list(labels) if labels else None)
+
+    def scan_edges(self, *, rel_types: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every relationship record of ``rel_types`` (all if None), streamed in batches."""
+        check_filters(None, rel_types)
+        yield from self._stream(cypher.SCAN_EDGES, batch_size,
+                                types=list(rel_types) if rel_types else None)
 
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
                del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
@@ -152,13 +210,16 @@ class Neo4jStore(GraphStore):
             if merge is not None:
                 tx.run(cypher.PUT_MERGE, merge_id=merge.merge_id, at=merge.at.isoformat(),
                        json=merge.model_dump_json()).consume()
+            tx.run(cypher.BUMP_VERSION).consume()
 
         self._write(work)
 
     def clear(self) -> None:
         """Delete everything, merge history included."""
         with _translated(), self._driver.session(database=self._db) as session:
-            session.run(cypher.CLEAR).consume()  # CALL IN TRANSACTIONS needs auto-commit
+            for stmt in cypher.CLEAR:  # CALL IN TRANSACTIONS needs auto-commit
+                session.run(stmt).consume()
+            session.run(cypher.BUMP_VERSION).consume()
 
     # reads ---------------------------------------------------------------------
     def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
@@ -286,6 +347,14 @@ class Neo4jStore(GraphStore):
         """Every merge, oldest first."""
         return [MergeRecord.model_validate(json.loads(r["json"]))
                 for r in self._read(cypher.MERGES)]
+
+
+def _type_of(edge_uid: str) -> str | None:
+    """The relationship type inside an edge uid (``source|TYPE|key|target``)."""
+    for part in edge_uid.split("|")[1:-1]:
+        if part in REL_TYPES:
+            return part
+    return None
 
 
 def _group(rows: Sequence[Record], key: str) -> dict[str, list[Record]]:

@@ -1,0 +1,184 @@
+"""Whole-graph results computed once per store version, kept and read by requests.
+
+Per-request work (search, neighbours, paths) runs in the store. What needs the
+whole graph — gap tables, communities, structural holes, the recommender's
+co-participation model, the matcher's text index — is computed from a streamed
+projection of the store (:func:`project`) once per store version:
+
+* :func:`analyse` computes the default gap tables after an ingest (or by
+  ``innograph analyse``) and saves them in the store (``save_derived``: a file
+  beside the embedded snapshot, a meta node in Neo4j), so that a server started
+  later answers them without computing anything;
+* :class:`ComputedCache` gives every request the :class:`Computed` of the
+  store's current version: the saved tables if their version matches, else
+  tables computed on first use and remembered, plus any derived object a caller
+  keeps in :attr:`Computed.extras` (indexes, fitted models).
+
+The store version is a counter every commit increases, so a property-only update
+(new keywords) is seen by the next request; counts would miss it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from graph.store import GraphStore
+
+TABLES_NAME = "gap-tables"
+"""The name the default gap tables are saved under (``save_derived``)."""
+
+
+def project(store: GraphStore) -> nx.MultiDiGraph:
+    """The store as a networkx graph, read with the streaming scans.
+
+    Same shape as ``store.subgraph()``: nodes keyed by uid carrying their
+    records, edges keyed by relationship uid carrying theirs, in uid order so
+    that everything computed on it is reproducible.
+    """
+    import networkx as nx
+
+    nodes = sorted((r for batch in store.scan_nodes() for r in batch), key=lambda r: r["uid"])
+    edges = sorted((r for batch in store.scan_edges() for r in batch), key=lambda r: r["uid"])
+    g = nx.MultiDiGraph()
+    g.add_nodes_from((r["uid"], r) for r in nodes)
+    g.add_edges_from((e["source"], e["target"], e["uid"], e) for e in edges
+                     if e["source"] in g and e["target"] in g)
+    return g
+
+
+def _tables() -> dict[str, Callable[..., list[dict[str, Any]]]]:
+    from graph.analytics.gaps import (
+        cooperation_communities,
+        field_gaps,
+        isolated_actors,
+        structural_holes,
+    )
+    from graph.analytics.targets import plan_targets
+
+    return {"fields": field_gaps, "isolated": isolated_actors,
+            "communities": cooperation_communities, "holes": structural_holes,
+            "targets": plan_targets}
+
+
+TABLE_NAMES = ("fields", "isolated", "communities", "holes", "targets")
+
+
+class Computed:
+    """The whole-graph results of one store version.
+
+    Args:
+        store: The store (read through its scans, once).
+        version: The store version these results belong to.
+    """
+
+    def __init__(self, store: GraphStore, version: int) -> None:
+        self.store = store
+        self.version = version
+        self._graph: nx.MultiDiGraph | None = None
+        self._tables: dict[str, list[dict[str, Any]]] | None = None
+        self._memo: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._lock = threading.RLock()
+        self.lock = self._lock
+        """Held while building an extra, so that concurrent requests build it once."""
+        self.extras: dict[str, Any] = {}
+        """Derived objects (indexes, fitted models) valid for this version."""
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The streamed projection of the store (built on first use)."""
+        with self._lock:
+            if self._graph is None:
+                self._graph = project(self.store)
+            return self._graph
+
+    def saved_tables(self) -> dict[str, list[dict[str, Any]]] | None:
+        """The default gap tables saved for this version, if :func:`analyse` ran on it."""
+        with self._lock:
+            if self._tables is None:
+                got = self.store.load_derived(name=TABLES_NAME)
+                if got is not None and got[0] == self.version:
+                    self._tables = json.loads(got[1].decode("utf-8"))
+            return self._tables
+
+    def table(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Gap table ``name`` (see :data:`TABLE_NAMES`) with keyword ``params``.
+
+        With no parameters (the defaults), the saved table of this version is
+        returned when there is one; anything else is computed on the projection
+        once and remembered for the version.
+        """
+        fn = _tables()[name]
+        defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+        given = {k: v for k, v in params.items()
+                 if v is not None and not (k in defaults and _same(defaults[k], v))}
+        if not given:
+            saved = self.saved_tables()
+            if saved is not None and name in saved:
+                return saved[name]
+        key = (name, json.dumps(given, sort_keys=True, default=str))
+        with self._lock:
+            rows = self._memo.get(key)
+            if rows is None:
+                rows = self._memo[key] = _plain(fn(self.graph, **given))
+            return rows
+
+
+class ComputedCache:
+    """The :class:`Computed` of the store's current version, shared by requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: Computed | None = None
+        self._store_id: int | None = None
+
+    def get(self, store: GraphStore) -> Computed:
+        """The results of ``store`` at its current version (one version query)."""
+        version = store.version()
+        with self._lock:
+            cur = self._current
+            if cur is None or cur.version != version or self._store_id != id(store):
+                cur = self._current = Computed(store, version)
+                self._store_id = id(store)
+            return cur
+
+
+def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
+    """Compute the default gap tables of the store's current version and save them.
+
+    Returns:
+        Rows per table.
+    """
+    comp = computed or Computed(store, store.version())
+    tables = {name: _plain(_tables()[name](comp.graph)) for name in TABLE_NAMES}
+    data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
+    store.save_derived(name=TABLES_NAME, version=comp.version, data=data)
+    with comp._lock:
+        comp._tables = tables
+    return {name: len(rows) for name, rows in tables.items()}
+
+
+def _same(default: Any, value: Any) -> bool:
+    if isinstance(value, list | tuple) and isinstance(default, list | tuple):
+        return list(value) == list(default)
+    return bool(default == value)
+
+
+def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as they read back from a saved table (JSON types), so that a computed and a
+    saved table are the same answer."""
+    out: list[dict[str, Any]] = json.loads(json.dumps(rows, ensure_ascii=False, default=str))
+    return out
+
+
+def summary(counts: Mapping[str, int]) -> str:
+    """One Chinese line for the CLI."""
+    names = {"fields": "领域缺口", "isolated": "孤立主体", "communities": "合作社区",
+             "holes": "结构洞", "targets": "规划目标"}
+    return "；".join(f"{names.get(k, k)} {v} 行" for k, v in counts.items())

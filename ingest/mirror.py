@@ -1,0 +1,258 @@
+"""An in-memory mirror of a remote store's nodes for the length of one ingest run.
+
+Name resolution asks "which node is called this?" tens of thousands of times per
+run: exact names, aliases, substrings of names. Against Neo4j each question is a
+network round trip; against the embedded store it is a dictionary look-up. The
+mirror loads every node record once (one streamed read), answers every node
+question from the embedded store's own indexes, and forwards every write to the
+real store before applying it to itself, so the two never disagree for longer
+than one commit. Relationships are not mirrored: they are read from the real
+store by uid or endpoint, which its indexes answer directly.
+
+Because resolution then runs on the same in-memory indexes whatever the
+backend, an ingest resolves names identically on the embedded store and on Neo4j.
+
+Writes are pipelined: a commit of new nodes and relationships goes to one writer
+thread, so the database writes batch N while the run plans batch N+1 (two cores:
+one for Neo4j, one for Python). Each commit is still one transaction, applied in
+order; a read that could see a pending write (a relationship uid still in flight,
+anything that deletes or merges) waits for the writer first, and the first failed
+commit is raised by the next call and at the end of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from graph.backends.embedded import EmbeddedStore
+from graph.store import Direction, GraphStore
+from schemas.records import Record
+from schemas.relationships import Relationship
+from schemas.results import MergeRecord, Path, SearchHit, Stats
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+class MirroredStore(GraphStore):
+    """A GraphStore that reads nodes from an in-memory copy and writes through.
+
+    Args:
+        store: The real, open store (every write goes to it first).
+    """
+
+    IN_FLIGHT = 2
+    """Commits queued for the writer before the run waits for the oldest."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.real = store
+        self.backend = store.backend
+        self._nodes = EmbeddedStore(None)
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[Future[None], frozenset[str]]] = deque()
+
+    def open(self) -> None:
+        """Load every node record of the real store into the mirror."""
+        self._nodes.open()
+        for batch in self.real.scan_nodes(batch_size=20_000):
+            self._nodes.commit(put_nodes=batch)
+
+    def refresh(self) -> None:
+        """Nothing: the run is the only writer the mirror follows."""
+
+    def close(self) -> None:
+        """Wait for the writer, drop the copy; the real store stays open (its owner
+        closes it)."""
+        try:
+            self.stop_writer()
+        finally:
+            self._nodes = EmbeddedStore(None)
+
+    def stop_writer(self) -> None:
+        """Wait for the queued commits and end the writer thread (a later commit starts
+        a new one)."""
+        try:
+            self.flush()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
+
+    def flush(self) -> None:
+        """Wait until every queued commit is in the real store; raise the first failure
+        (later commits of a failed run are still awaited, never left running)."""
+        error: BaseException | None = None
+        while self._pending:
+            future, _ = self._pending.popleft()
+            exc = future.exception()
+            if exc is not None and error is None:
+                error = exc
+        if error is not None:
+            raise error
+
+    def _wait_for(self, edge_uids: Sequence[str]) -> None:
+        """Flush if a queued commit writes one of ``edge_uids``."""
+        if self._pending and any(not in_flight.isdisjoint(edge_uids)
+                                 for _, in_flight in self._pending):
+            self.flush()
+
+    # nodes from the mirror -------------------------------------------------------
+    def read_nodes(self, *, uids: Sequence[str]) -> dict[str, Record]:
+        """Stored node records among ``uids`` (from the mirror)."""
+        return self._nodes.read_nodes(uids=uids)
+
+    def find_records(self, *, uids: Sequence[str] | None = None, name: str | None = None,
+                     label: str | None = None, where: Mapping[str, Any] | None = None,
+                     limit: int = 100) -> list[Record]:
+        """As :meth:`GraphStore.find_records`, from the mirror."""
+        return self._nodes.find_records(uids=uids, name=name, label=label, where=where,
+                                        limit=limit)
+
+    def search(self, *, text: str, labels: Sequence[str] | None = None,
+               limit: int = 20) -> list[SearchHit]:
+        """Substring search over the mirror (the embedded store's bigram index)."""
+        return self._nodes.search(text=text, labels=labels, limit=limit)
+
+    def scan_nodes(self, *, labels: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every node record, from the mirror."""
+        return self._nodes.scan_nodes(labels=labels, batch_size=batch_size)
+
+    # writes: the real store first, then the mirror --------------------------------
+    def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
+               del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
+               merge: MergeRecord | None = None) -> None:
+        """Queue a commit of new content for the writer (nodes visible here at once); a
+        commit that deletes or merges waits for the queue and runs at once."""
+        if del_nodes or del_edges or merge is not None:
+            self.flush()
+            self.real.commit(put_nodes=put_nodes, put_edges=put_edges, del_nodes=del_nodes,
+                             del_edges=del_edges, merge=merge)
+            if put_nodes or del_nodes:
+                self._nodes.commit(put_nodes=put_nodes, del_nodes=del_nodes)
+            return
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1,
+                                              thread_name_prefix="innograph-writer")
+        while len(self._pending) >= self.IN_FLIGHT:
+            future, _ = self._pending[0]
+            if future.exception() is not None:
+                self.flush()  # raises the failure
+            self._pending.popleft()
+        nodes, edges = list(put_nodes), list(put_edges)
+        future = self._writer.submit(self.real.commit, put_nodes=nodes, put_edges=edges)
+        self._pending.append((future, frozenset(e["uid"] for e in edges)))
+        if nodes:
+            self._nodes.commit(put_nodes=nodes)
+
+    def clear(self) -> None:
+        """Clear the real store and the mirror."""
+        self.flush()
+        self.real.clear()
+        self._nodes.clear()
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """The real store's bulk context; every queued commit is done when it ends."""
+        with self.real.bulk():
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.flush()  # the first error is the one to report
+                raise
+            self.flush()
+
+    # everything else from the real store --------------------------------------------
+    def version(self) -> int:
+        """The real store's version."""
+        self.flush()
+        return self.real.version()
+
+    def save_derived(self, *, name: str, version: int, data: bytes) -> None:
+        """To the real store."""
+        self.flush()
+        self.real.save_derived(name=name, version=version, data=data)
+
+    def load_derived(self, *, name: str) -> tuple[int, bytes] | None:
+        """From the real store."""
+        return self.real.load_derived(name=name)
+
+    def read_edges(self, *, uids: Sequence[str] = (),
+                   node_uids: Sequence[str] = ()) -> dict[str, Record]:
+        """Relationship records, from the real store (after the queued commits that
+        could change them)."""
+        if node_uids:
+            self.flush()
+        else:
+            self._wait_for(uids)
+        return self.real.read_edges(uids=uids, node_uids=node_uids)
+
+    def scan_edges(self, *, rel_types: Sequence[str] | None = None,
+                   batch_size: int = 10_000) -> Iterator[list[Record]]:
+        """Every relationship record, from the real store."""
+        self.flush()
+        return self.real.scan_edges(rel_types=rel_types, batch_size=batch_size)
+
+    def get_edges(self, *, source: str | None = None, target: str | None = None,
+                  rel_types: Sequence[str] | None = None,
+                  limit: int = 10_000) -> list[Relationship]:
+        """Relationships by endpoint and type, from the real store."""
+        self.flush()
+        return self.real.get_edges(source=source, target=target, rel_types=rel_types,
+                                   limit=limit)
+
+    def count_neighbors(self, *, uid: str, rel_types: Sequence[str] | None = None,
+                        labels: Sequence[str] | None = None,
+                        direction: Direction = "both") -> dict[str, int]:
+        """From the real store."""
+        self.flush()
+        return self.real.count_neighbors(uid=uid, rel_types=rel_types, labels=labels,
+                                         direction=direction)
+
+    def expand(self, *, uids: Sequence[str], rel_types: Sequence[str] | None,
+               labels: Sequence[str] | None,
+               direction: Direction) -> list[tuple[str, Record, Record]]:
+        """From the real store."""
+        self.flush()
+        return self.real.expand(uids=uids, rel_types=rel_types, labels=labels,
+                                direction=direction)
+
+    def k_paths(self, *, source: str, target: str, k: int, max_hops: int,
+                rel_types: Sequence[str] | None,
+                years: tuple[int, int] | None) -> list[Path]:
+        """From the real store."""
+        self.flush()
+        return self.real.k_paths(source=source, target=target, k=k, max_hops=max_hops,
+                                 rel_types=rel_types, years=years)
+
+    def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
+                 rel_types: Sequence[str] | None = None) -> nx.MultiDiGraph:
+        """From the real store."""
+        self.flush()
+        return self.real.subgraph(uids=uids, labels=labels, rel_types=rel_types)
+
+    def stats(self) -> Stats:
+        """From the real store."""
+        self.flush()
+        return self.real.stats()
+
+    def merge_history(self) -> list[MergeRecord]:
+        """From the real store."""
+        self.flush()
+        return self.real.merge_history()
+
+
+def mirrored(store: GraphStore) -> GraphStore:
+    """The store an ingest run should use: itself when its nodes are already in
+    memory (the embedded store), else an opened :class:`MirroredStore` over it."""
+    if isinstance(store, EmbeddedStore | MirroredStore):
+        return store
+    mirror = MirroredStore(store)
+    mirror.open()
+    return mirror

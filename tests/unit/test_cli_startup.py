@@ -1,0 +1,106 @@
+"""The CLI starts without the heavy libraries: they are imported by the commands using them.
+
+Each check runs a fresh interpreter (this test process has imported everything
+already) and reads back which modules it ended up with. No timing is asserted:
+what is imported is what makes the start slow, and that is what can regress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+HEAVY = ("spacy", "scipy", "sklearn", "pyvis", "bm25s", "jieba", "fastapi", "uvicorn",
+         "openpyxl", "neo4j", "networkx.algorithms")
+"""Never imported by start-up (``innograph --help`` builds every command)."""
+
+LIGHT_COMMAND_HEAVY = tuple(m for m in HEAVY if m != "networkx.algorithms")
+"""Never imported by ``stats``, ``search`` or ``node`` on the embedded store (the store
+itself is a networkx graph)."""
+
+_DUMP = """
+import atexit, json, os, sys
+def _dump():
+    with open(os.environ["DUMP_MODULES"], "w") as fh:
+        fh.write(json.dumps(sorted(sys.modules)))
+atexit.register(_dump)
+"""
+
+
+def _modules_after(code: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+                   ) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Run ``code`` in a fresh interpreter; the modules loaded when it exits, and the run."""
+    dump = tmp_path / "modules.json"
+    full_env = {**os.environ, **(env or {}), "DUMP_MODULES": str(dump)}
+    proc = subprocess.run([sys.executable, "-c", _DUMP + code, *args], cwd=REPO, env=full_env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert dump.exists(), proc.stderr
+    return set(json.loads(dump.read_text())), proc
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` (packages or modules) are among ``modules``."""
+    return [n for n in names if any(m == n or m.startswith(n + ".") for m in modules)]
+
+
+def test_importing_the_cli_imports_no_heavy_library(tmp_path: Path) -> None:
+    modules, proc = _modules_after("import api.cli", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "api.cli" in modules  # the probe works
+    assert _loaded(modules, HEAVY) == []
+
+
+def test_building_every_command_imports_no_heavy_library(tmp_path: Path) -> None:
+    # what `innograph --help` does: register every command module, then let typer
+    # build the click commands, which evaluates every command's signature
+    code = ("import typer.main\nfrom api import cli_commands\nfrom api.cli import app\n"
+            "typer.main.get_command(app)\n")
+    modules, proc = _modules_after(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {"api.cli_gaps", "api.cli_match", "api.cli_viz", "api.cli_ingest"} <= modules
+    assert _loaded(modules, HEAVY) == []
+
+
+def test_help_lists_the_commands_without_heavy_libraries(tmp_path: Path) -> None:
+    modules, proc = _modules_after("from api.cli import main\nmain()", tmp_path, "--help",
+                                   env={"COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    for command in ("ingest", "generate", "search", "match", "gaps", "viz", "extract"):
+        assert command in proc.stdout, command
+    assert _loaded(modules, HEAVY) == []
+
+
+@pytest.mark.parametrize("args", [("stats",), ("search", "泰山"), ("node", "nobody-here")])
+def test_light_commands_import_no_heavy_library(tmp_path: Path, args: tuple[str, ...]) -> None:
+    env = {"INNOGRAPH_HOME": str(tmp_path / "home"), "INNOGRAPH_STORE": "embedded"}
+    modules, proc = _modules_after("from api.cli import main\nmain()", tmp_path, *args,
+                                   env=env)
+    # `node` of an unknown actor exits 1 with a message; the others succeed on an empty store
+    assert proc.returncode == (1 if args[0] == "node" else 0), proc.stderr
+    assert "graph.backends.embedded" in modules  # the store was really opened
+    assert _loaded(modules, LIGHT_COMMAND_HEAVY) == []
+
+
+# ---- the option types mirrored in the CLI agree with the analytics they mirror -----------
+
+def test_match_options_mirror_the_matcher() -> None:
+    from api.cli_match import MAX_TOP, Kind, csv_columns
+    from graph.analytics import match
+
+    assert MAX_TOP == match.MAX_TOP
+    assert [k.value for k in Kind] == list(match.KINDS)
+    assert set(match.COMPONENTS) <= set(csv_columns())
+
+
+def test_isolated_kinds_mirror_the_gap_analytics() -> None:
+    from api.cli_gaps import IsolatedKind
+    from graph.analytics import gaps
+
+    assert [k.value for k in IsolatedKind] == [k.value for k in gaps.IsolatedKind]
