@@ -68,3 +68,21 @@ test: install java browser-deps check
 
 clean:
 	rm -rf $(VENV) .innograph tools/neo4j/target .pytest_cache .mypy_cache .ruff_cache
+
+# wrk, the HTTP load generator of make bench's throughput runs, from Debian.
+.PHONY: bench-deps bench bench-smoke
+bench-deps:
+	@command -v wrk >/dev/null || { \
+	  echo "installing wrk from Debian"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+
+# Rewrites the scale and link-prediction sections of BENCHMARKS.md from one run of at
+# most BENCH_MINUTES (not part of make test). Neo4j: a private server under a temporary
+# folder, never the shared one of .neo4j/.
+BENCH_MINUTES ?= 30
+bench: install java bench-deps
+	$(BIN)/python bench/run_all.py --minutes $(BENCH_MINUTES) $(BENCH_ARGS)
+
+# Every benchmark harness on tiny sizes (300 actors, 20 requests, wrk 2 s); writes nothing.
+bench-smoke: install java bench-deps
+	$(BIN)/python bench/run_all.py --smoke

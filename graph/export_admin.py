@@ -378,15 +378,11 @@ def fixup_statements(files: Sequence[ExportFile]) -> list[str]:
     for f in files:
         for prop in f.empty_lists:
             wanted.setdefault((f.kind, prop), []).append(f.entity)
-    stmts = []
-    for (kind, prop), entities in sorted(wanted.items()):
-        alts = "|".join(f"`{e}`" for e in sorted(entities))
-        var = "n" if kind == "nodes" else "r"
-        pattern = f"(n:{alts})" if kind == "nodes" else f"()-[r:{alts}]->()"
-        stmts.append(f"MATCH {pattern} WHERE {var}.`{prop}` IS NULL "
-                     f"CALL ({var}) {{ SET {var}.`{prop}` = [] }} "
-                     f"IN TRANSACTIONS OF {FIXUP_BATCH} ROWS")
-    return stmts
+    from graph.backends.neo4j.cypher import fill_empty_lists
+
+    return [fill_empty_lists(nodes=kind == "nodes", names=sorted(entities), prop=prop,
+                             batch=FIXUP_BATCH)
+            for (kind, prop), entities in sorted(wanted.items())]
 
 
 def _write_fixup(out: Path, files: Sequence[ExportFile]) -> bool:

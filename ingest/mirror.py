@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from graph.backends.embedded import EmbeddedStore
+from graph.errors import GraphError
 from graph.store import Direction, GraphStore
 from schemas.records import Record
 from schemas.relationships import Relationship
@@ -55,6 +56,7 @@ class MirroredStore(GraphStore):
         self._nodes = EmbeddedStore(None)
         self._writer: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future[None], frozenset[str]]] = deque()
+        self._failed = False
 
     def open(self) -> None:
         """Load every node record of the real store into the mirror."""
@@ -145,10 +147,22 @@ class MirroredStore(GraphStore):
                 self.flush()  # raises the failure
             self._pending.popleft()
         nodes, edges = list(put_nodes), list(put_edges)
-        future = self._writer.submit(self.real.commit, put_nodes=nodes, put_edges=edges)
+        future = self._writer.submit(self._write, nodes, edges)
         self._pending.append((future, frozenset(e["uid"] for e in edges)))
         if nodes:
             self._nodes.commit(put_nodes=nodes)
+
+    def _write(self, nodes: list[Record], edges: list[Record]) -> None:
+        """The writer thread's task: one commit, unless an earlier one failed (then the
+        commits queued behind it are not sent, so the store never holds a batch whose
+        predecessor is missing)."""
+        if self._failed:
+            raise GraphError("not written: an earlier batch of this run failed")
+        try:
+            self.real.commit(put_nodes=nodes, put_edges=edges)
+        except BaseException:
+            self._failed = True
+            raise
 
     def clear(self) -> None:
         """Clear the real store and the mirror."""

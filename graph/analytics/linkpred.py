@@ -33,7 +33,7 @@ to a particular data set.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -263,7 +263,6 @@ class _Engine:
         self.adjacency = g.adjacency
         a = g.adjacency
         a.sort_indices()
-        g.weights.sort_indices()
         self.n = a.shape[0]
         self.deg_int = np.diff(a.indptr).astype(np.int64)
         self.deg = self.deg_int.astype(float)
@@ -273,6 +272,8 @@ class _Engine:
         inv = np.divide(1.0, self.deg, out=np.zeros(self.n), where=self.deg > 0)
         self.a_aa = _scaled_rows(inv_log, a)
         self.a_ra = _scaled_rows(inv, a)
+        self.a32 = a.astype(np.float32)
+        self.weights = g.weights
         strength = np.asarray(g.weights.sum(axis=1)).ravel()
         self.w_ra = _scaled_rows(np.divide(1.0, strength, out=np.zeros(self.n),
                                            where=strength > 0), g.weights)
@@ -288,19 +289,14 @@ class _Engine:
         self.log_projects = np.log1p(g.projects)
         self.gap = np.minimum(g.until - g.last_active, 20)
 
-    def rows(self, m: sp.csr_matrix, sources: np.ndarray) -> sp.csr_matrix:
-        out: sp.csr_matrix = m[sources]
-        return out
-
     def classic(self, sources: np.ndarray) -> dict[str, sp.csr_matrix]:
-        """CN, AA and RA of each source (rows) against every actor, sparse."""
-        r = self.rows(self.adjacency, sources)
-        out: dict[str, sp.csr_matrix] = {}
-        for name, right in (("cn", self.adjacency), ("aa", self.a_aa), ("ra", self.a_ra)):
-            prod: sp.csr_matrix = sp.csr_matrix(r @ right)
-            prod.sort_indices()
-            out[name] = prod
-        return out
+        """CN, AA and RA of each source (rows) against every actor, sparse.
+
+        The rows' column indices are not sorted (sorting costs more than the product).
+        """
+        r = self.adjacency[sources]
+        return {name: sp.csr_matrix(r @ right) for name, right in
+                (("cn", self.adjacency), ("aa", self.a_aa), ("ra", self.a_ra))}
 
 
 def _lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -313,6 +309,16 @@ def _lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     if len(keys):
         hit = keys[at] == q
         out[hit] = m.data[at[hit]]
+    return out
+
+
+def _values_at(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``values`` of the sorted ``keys`` at ``query`` (0 where a key is absent)."""
+    out = np.zeros(len(query))
+    if len(keys):
+        at = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        hit = keys[at] == query
+        out[hit] = values[at[hit]]
     return out
 
 
@@ -336,6 +342,16 @@ def classic_scores(g: CoopGraph, s: int) -> dict[str, np.ndarray]:
 
 FEATURES = ("cn", "aa", "ra", "jaccard", "wra", "p3", "log_deg_s", "log_deg_c", "log_pa",
             "recent_c", "gap_c", "log_projects_c", "type_prior", "field_sim", "same_type")
+STAGE = ("cn", "aa", "ra", "jaccard", "p3", "log_deg_c", "recent_c", "gap_c",
+         "log_projects_c", "type_prior", "same_type")
+"""The features of the first stage: cheap for every pair of a source with any actor,
+and varying with the candidate (one of the source alone does not change its ranking)."""
+_STAGE_COLS = np.array([FEATURES.index(f) for f in STAGE])
+MODEL_FEATURES = (*FEATURES, "first_stage")
+"""What the classifier sees: the pair features and the first stage's score."""
+_COL = {f: j for j, f in enumerate(FEATURES)}
+_ROWS = 32
+"""Sources per dense block (rows × actors) of CN, AA, RA and paths of length three."""
 
 
 @dataclass
@@ -349,6 +365,19 @@ class _Batch:
     pools: list[np.ndarray] = field(default_factory=list)
     proba: np.ndarray | None = None
     """The classifier's probability for every pooled pair, pool after pool."""
+
+
+@dataclass
+class _Block:
+    """Dense scores of the sources ``lo:hi`` of a batch against every actor."""
+
+    lo: int
+    hi: int
+    cn: np.ndarray
+    aa: np.ndarray
+    ra: np.ndarray
+    p3: np.ndarray
+    wra: np.ndarray | None
 
 
 class _Context:
@@ -367,6 +396,8 @@ class _Context:
         self.ok_cum_rest = np.concatenate([[0], np.cumsum(self.type_ok[self.e.rest_order])])
         self.ok_cum_index = np.concatenate([[0], np.cumsum(self.type_ok)])
         self._mark = np.zeros(self.e.n, bool)
+        self.identity = np.arange(self.e.n)
+        self._stage: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def batch(self, sources: Sequence[int] | np.ndarray) -> _Batch:
         src = np.asarray(sources, dtype=np.int64)
@@ -388,85 +419,118 @@ class _Context:
         return mask
 
     def hop2(self, b: _Batch, i: int, score: str = "ra") -> tuple[np.ndarray, np.ndarray]:
-        """Allowed 2-hop candidates of the i-th source and their score ``score``."""
+        """Allowed 2-hop candidates of the i-th source (ascending) and their ``score``."""
         m = b.classic[score]
         lo, hi = m.indptr[i], m.indptr[i + 1]
         cand, val = m.indices[lo:hi], m.data[lo:hi]
         ok = self.allowed_of(b.blocked[i], cand) & (val > 0)
-        return cand[ok], val[ok]
+        cand, val = cand[ok], val[ok]
+        order = np.argsort(cand)
+        return cand[order].astype(np.int64), val[order]
 
-    def pools(self, b: _Batch, *, hop2: int, hop3: int, popular: int) -> None:
-        """Fill ``b.pools``: the best 2-hop by RA, best 3-hop by P3, the most active."""
+    def blocks(self, b: _Batch, *, wra: bool = False) -> Iterator[_Block]:
+        """The batch in dense blocks of :data:`_ROWS` sources (paths of length three
+        as ``A · (A A)ᵀ``, one sparse-times-dense product per block)."""
         e = self.e
-        pop = e.popularity[:popular]
-        three = self._paths3(b) if hop3 else None
-        for i in range(len(b.sources)):
-            cand, ra = self.hop2(b, i)
-            parts = [cand[_top(ra, hop2)], pop[self.allowed_of(b.blocked[i], pop)]]
-            if three is not None:
-                lo, hi = three.indptr[i], three.indptr[i + 1]
-                c3, v3 = three.indices[lo:hi], three.data[lo:hi]
-                ok = self.allowed_of(b.blocked[i], c3)
-                parts.append(c3[ok][_top(v3[ok], hop3)])
-            b.pools.append(np.unique(np.concatenate(parts)).astype(np.int64))
+        wrows = sp.csr_matrix(e.weights[b.sources] @ e.w_ra) if wra else None
+        for lo in range(0, len(b.sources), _ROWS):
+            hi = min(lo + _ROWS, len(b.sources))
+            cn = b.classic["cn"][lo:hi].toarray()
+            p3 = np.asarray(e.a32 @ cn.T.astype(np.float32)).T
+            yield _Block(lo, hi, cn, b.classic["aa"][lo:hi].toarray(),
+                         b.classic["ra"][lo:hi].toarray(), p3,
+                         wrows[lo:hi].toarray() if wrows is not None else None)
 
-    def _paths3(self, b: _Batch) -> sp.csr_matrix:
-        """Paths of length three from each source, for actors not already 2 hops away."""
-        two = b.classic["cn"]
-        p3: sp.csr_matrix = sp.csr_matrix(two @ self.e.adjacency)
-        hop2 = two.copy()
-        hop2.data[:] = 1.0
-        mask = sp.csr_matrix(p3 - p3.multiply(hop2))
-        mask.eliminate_zeros()
-        mask.sort_indices()
-        return mask
+    def stage_scores(self, b: _Batch, blk: _Block, stage: np.ndarray | None) -> np.ndarray:
+        """The first stage's score of every actor for the block's sources (-inf where
+        not allowed); without a stage, RA on the 2-hop actors."""
+        e = self.e
+        if stage is None:
+            out = np.where(blk.ra > 0, blk.ra, -np.inf)
+        else:
+            if self._stage is None or self._stage[0] is not stage:
+                # the part of the score that depends on the candidate (and source type) only
+                cand = sum((stage[_COL[f]] * v for f, v in (
+                    ("log_deg_c", e.log_deg), ("recent_c", e.log_recent), ("gap_c", e.gap),
+                    ("log_projects_c", e.log_projects))), np.zeros(e.n))
+                types = np.arange(len(self.prior))[:, None]
+                by_type = (stage[_COL["type_prior"]] * self.prior[:, self.tcode]
+                           + stage[_COL["same_type"]] * (types == self.tcode[None, :]))
+                self._stage = (stage, np.asarray(cand), np.asarray(by_type) + cand[None, :])
+            src = b.sources[blk.lo:blk.hi]
+            union = e.deg[src][:, None] + e.deg[None, :] - blk.cn
+            jac = np.divide(blk.cn, union, out=np.zeros_like(blk.cn), where=union > 0)
+            out = (stage[_COL["cn"]] * blk.cn + stage[_COL["aa"]] * blk.aa
+                   + stage[_COL["ra"]] * blk.ra + stage[_COL["jaccard"]] * jac
+                   + stage[_COL["p3"]] * np.log1p(blk.p3) + self._stage[2][self.tcode[src]])
+        out[:, ~self.type_ok] = -np.inf
+        for r in range(blk.hi - blk.lo):
+            out[r, b.blocked[blk.lo + r]] = -np.inf
+        return out
 
-    def features(self, b: _Batch, cands: list[np.ndarray]) -> np.ndarray:
+    def pools(self, b: _Batch, *, stage: np.ndarray | None, size: int, popular: int,
+              choose: Callable[[int, np.ndarray], np.ndarray] | None = None,
+              ) -> tuple[list[np.ndarray], np.ndarray]:
+        """Fill ``b.pools``: the ``size`` best actors by the first stage ``stage`` (linear
+        weights over :data:`FEATURES`) and the ``popular`` most active ones. Return the
+        candidates ``choose(i, pool)`` (default: the pool) of each source and their
+        rows of :data:`MODEL_FEATURES`."""
+        pop = self.e.popularity[:popular]
+        chosen: list[np.ndarray] = []
+        feats: list[np.ndarray] = []
+        b.pools = []
+        for blk in self.blocks(b, wra=True):
+            s1 = self.stage_scores(b, blk, stage)
+            rows = []
+            for r in range(blk.hi - blk.lo):
+                i = blk.lo + r
+                top = _top(s1[r], size)
+                top = top[np.isfinite(s1[r, top])]
+                pool = np.union1d(top, pop[self.allowed_of(b.blocked[i], pop)])
+                b.pools.append(pool)
+                rows.append(choose(i, pool) if choose is not None else pool)
+            chosen += rows
+            feats.append(self._features(b, blk, rows, s1))
+        x = np.vstack(feats) if feats else np.empty((0, len(MODEL_FEATURES)), np.float32)
+        return chosen, x
+
+    def features(self, b: _Batch, cands: Sequence[np.ndarray]) -> np.ndarray:
         """Feature rows (float32) of every (source, candidate) pair of the batch, in order."""
+        feats = [self._features(b, blk, cands[blk.lo:blk.hi])
+                 for blk in self.blocks(b, wra=True)]
+        return np.vstack(feats) if feats else np.empty((0, len(FEATURES)), np.float32)
+
+    def _features(self, b: _Batch, blk: _Block, cands: Sequence[np.ndarray],
+                  first: np.ndarray | None = None) -> np.ndarray:
+        """Feature rows of the block's sources with their ``cands``, source by source;
+        with the block's first-stage scores ``first``, rows of :data:`MODEL_FEATURES`
+        (a score that is not finite becomes NaN, a missing value to the classifier)."""
         e, g = self.e, self.g
         sizes = np.array([len(c) for c in cands], dtype=np.int64)
-        ps = np.repeat(np.arange(len(cands), dtype=np.int64), sizes)
-        pc = np.concatenate(cands).astype(np.int64) if len(cands) else np.empty(0, np.int64)
-        src = b.sources[ps]
-        cn = _lookup(b.classic["cn"], ps, pc)
-        aa = _lookup(b.classic["aa"], ps, pc)
-        ra = _lookup(b.classic["ra"], ps, pc)
+        rel = np.repeat(np.arange(len(cands), dtype=np.int64), sizes)
+        pc = np.concatenate(list(cands)).astype(np.int64) if len(cands) else rel
+        src = b.sources[blk.lo + rel]
+        flat = rel * e.n + pc
+        x = np.empty((len(pc), len(FEATURES) + (first is not None)), dtype=np.float32)
+        if first is not None:
+            x[:, -1] = first.ravel()[flat]
+            x[~np.isfinite(x[:, -1]), -1] = np.nan
+        cn = blk.cn.ravel()[flat]
         union = e.deg[src] + e.deg[pc] - cn
-        jac = np.divide(cn, union, out=np.zeros_like(cn), where=union > 0)
-        wra = _lookup(sp.csr_matrix(e.rows(g.weights, b.sources) @ e.w_ra).sorted_indices(),
-                      ps, pc)
-        p3 = self._p3_pairs(b, ps, pc)
-        fsim = np.asarray(g.fields[src].multiply(g.fields[pc]).sum(axis=1)).ravel()
         ts, tc = self.tcode[src], self.tcode[pc]
-        x = np.empty((len(pc), len(FEATURES)), dtype=np.float32)
-        for j, col in enumerate((
-                cn, aa, ra, jac, wra, np.log1p(p3), e.log_deg[src], e.log_deg[pc],
-                e.log_deg[src] + e.log_deg[pc], e.log_recent[pc], e.gap[pc],
-                e.log_projects[pc], self.prior[ts, tc], fsim, ts == tc)):
-            x[:, j] = col
+        for name, col in (
+                ("cn", cn), ("aa", blk.aa.ravel()[flat]), ("ra", blk.ra.ravel()[flat]),
+                ("jaccard", np.divide(cn, union, out=np.zeros_like(union), where=union > 0)),
+                ("wra", blk.wra.ravel()[flat] if blk.wra is not None else 0.0),
+                ("p3", np.log1p(blk.p3.ravel()[flat])), ("log_deg_s", e.log_deg[src]),
+                ("log_deg_c", e.log_deg[pc]), ("log_pa", e.log_deg[src] + e.log_deg[pc]),
+                ("recent_c", e.log_recent[pc]), ("gap_c", e.gap[pc]),
+                ("log_projects_c", e.log_projects[pc]), ("type_prior", self.prior[ts, tc]),
+                ("field_sim", np.asarray(g.fields[src].multiply(g.fields[pc]).sum(axis=1)
+                                         ).ravel()),
+                ("same_type", ts == tc)):
+            x[:, _COL[name]] = col
         return x
-
-    def _p3_pairs(self, b: _Batch, ps: np.ndarray, pc: np.ndarray) -> np.ndarray:
-        """Paths of length three: Σ over the candidate's partners z of (A A)[s, z]."""
-        a = self.e.adjacency
-        p3 = np.zeros(len(pc))
-        two = b.classic["cn"]
-        step = max(1, BATCH // 4)
-        for lo in range(0, len(b.sources), step):  # a dense block of rows at a time
-            hi = min(lo + step, len(b.sources))
-            dense = two[lo:hi].toarray().astype(np.float32)
-            sel = np.flatnonzero((ps >= lo) & (ps < hi))
-            if not len(sel):
-                continue
-            c = pc[sel]
-            lens = self.e.deg_int[c]
-            owner = np.repeat(np.arange(len(sel)), lens)
-            start = np.repeat(a.indptr[c] - np.concatenate([[0], np.cumsum(lens)[:-1]]),
-                              lens)
-            z = a.indices[start + np.arange(int(lens.sum()))]
-            vals = dense[ps[sel][owner] - lo, z]
-            p3[sel] = np.bincount(owner, weights=vals, minlength=len(sel))
-        return p3
 
 
 def pair_features(g: CoopGraph, s: int, cands: np.ndarray) -> np.ndarray:
@@ -476,18 +540,19 @@ def pair_features(g: CoopGraph, s: int, cands: np.ndarray) -> np.ndarray:
 
 
 def candidate_pool(g: CoopGraph, s: int, allowed: np.ndarray, *, popular: np.ndarray,
-                   size: int = 600) -> np.ndarray:
-    """Candidates worth scoring with the model: the best 2- and 3-hop actors, active ones.
+                   size: int = 500, stage: np.ndarray | None = None) -> np.ndarray:
+    """Candidates worth scoring with the model: the first stage's best and active ones.
 
     ``allowed`` is a boolean mask of actors that may be recommended (not the source,
-    not already linked, of a wanted type). At most ``size`` 2-hop actors (by RA) and
-    ``size // 4`` 3-hop ones (by paths of length three) join ``popular``.
+    not already linked, of a wanted type). At most ``size`` actors, the best by the
+    first stage ``stage`` (weights over :data:`FEATURES`, see
+    :attr:`Recommender.stage`; without one, 2-hop actors by RA), join ``popular``.
     """
     ctx = _Context(g)
     ctx.type_ok = allowed.copy()
     b = ctx.batch([s])
-    ctx.pools(b, hop2=size, hop3=size // 4, popular=0)
-    pool = np.union1d(b.pools[0], popular[allowed[popular]]).astype(np.int64)
+    ctx.pools(b, stage=stage, size=size, popular=0)
+    pool: np.ndarray = np.union1d(b.pools[0], popular[allowed[popular]]).astype(np.int64)
     return pool
 
 
@@ -533,29 +598,36 @@ class _Ranked:
 
 def _ranks(ctx: _Context, pool: np.ndarray, scores: np.ndarray, blocked: np.ndarray,
            targets: np.ndarray, *, by_activity: bool) -> list[int]:
-    """1-based ranks of ``targets`` (all allowed) in the ranking ``pool`` first (by
-    score, ties by index), then the other allowed actors by activity or by index."""
-    order = np.lexsort((pool, -scores))
-    in_pool = pool[order]
-    where = np.full(len(targets), -1, np.int64)
-    srt = np.argsort(in_pool, kind="stable")
-    at = np.searchsorted(in_pool[srt], targets)
-    hit = at < len(in_pool)
-    hit[hit] = in_pool[srt][at[hit]] == targets[hit]
-    where[hit] = srt[at[hit]]
-    pos = ctx.e.rest_pos if by_activity else None
-    cum = ctx.ok_cum_rest if by_activity else ctx.ok_cum_index
+    """1-based ranks of ``targets`` (all allowed) in the ranking ``pool`` (ascending)
+    first, by score with ties to the lower index, then the other allowed actors by
+    activity or by index.
 
-    def key(x: np.ndarray) -> np.ndarray:
-        return pos[x] if pos is not None else x
-
-    blocked_ok = np.sort(key(blocked[ctx.type_ok[blocked]]))
-    pool_keys = np.sort(key(pool))
-    k = key(targets[~hit])
-    before = cum[k] - np.searchsorted(blocked_ok, k) - np.searchsorted(pool_keys, k)
+    The same ranks as :func:`rank_of` on the dense score vector, in
+    O((pool + partners) · log) instead of O(actors) per target.
+    """
     out = np.empty(len(targets), np.int64)
-    out[hit] = where[hit] + 1
-    out[~hit] = len(pool) + before + 1
+    at = np.minimum(np.searchsorted(pool, targets), max(len(pool) - 1, 0))
+    hit = pool[at] == targets if len(pool) else np.zeros(len(targets), bool)
+    if hit.any():
+        where, value = at[hit], scores[at[hit]]
+        srt = np.sort(scores)
+        above = np.searchsorted(srt, value, side="right")
+        ties = np.zeros(len(where), np.int64)
+        for chunk in np.array_split(np.flatnonzero(above - np.searchsorted(srt, value) > 1),
+                                    max(1, len(where) // 256)):
+            if len(chunk):  # equal scores earlier in the (ascending) pool rank first
+                same = scores[None, :] == value[chunk, None]
+                ties[chunk] = (same & (np.arange(len(pool))[None, :] < where[chunk, None])
+                               ).sum(axis=1)
+        out[hit] = len(pool) - above + ties + 1
+    if not hit.all():
+        key = ctx.e.rest_pos if by_activity else ctx.identity
+        cum = ctx.ok_cum_rest if by_activity else ctx.ok_cum_index
+        k = key[targets[~hit]]
+        # allowed actors outside the pool that come before the target in the rest order
+        before = (cum[k] - np.searchsorted(np.sort(key[blocked[ctx.type_ok[blocked]]]), k)
+                  - np.searchsorted(np.sort(key[pool]), k))
+        out[~hit] = len(pool) + before + 1
     return [int(x) for x in out]
 
 
@@ -575,9 +647,33 @@ def _top_ranked(ctx: _Context, r: _Ranked, k: int) -> list[tuple[int, float]]:
     return out
 
 
+def _sample(rng: np.random.Generator, cands: np.ndarray, positives: set[int],
+            negatives: int) -> tuple[np.ndarray, np.ndarray]:
+    """The positives among ``cands`` and at most ``negatives`` sampled others, labelled."""
+    pos = np.intersect1d(cands, np.array(sorted(positives), dtype=np.int64))
+    neg = np.setdiff1d(cands, pos)
+    if len(neg) > negatives:
+        neg = rng.choice(neg, size=negatives, replace=False)
+    return (np.concatenate([pos, neg]).astype(np.int64),
+            np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
+
+
+@dataclass
+class _Split:
+    graph: CoopGraph
+    labels: dict[int, set[int]]
+    sources: list[int]
+    held: set[int]
+
+
 @dataclass
 class Recommender:
-    """innograph's recommender: a classifier over :data:`FEATURES` and a fallback."""
+    """innograph's recommender: a classifier over :data:`MODEL_FEATURES`, a fallback.
+
+    Ranking is a cascade: a linear first stage over the :data:`STAGE` features scores
+    every actor for a source; the best :attr:`pool_size` of them and the
+    :attr:`popular_size` most active actors form the pool the classifier scores.
+    """
 
     model: object | None = None
     popular_size: int = 100
@@ -587,12 +683,16 @@ class Recommender:
     chosen by :meth:`fit`."""
     validation: dict[str, float] = field(default_factory=dict)
     """MRR of each mode on the held-out sources of the latest split."""
-    hop2: int = 300
-    """At most this many 2-hop candidates per source (the best by RA)."""
-    hop3: int = 50
-    """At most this many 3-hop candidates per source (the most paths of length 3)."""
+    pool_size: int = 500
+    """At most this many candidates per source reach the classifier (besides the
+    popular ones)."""
+    stage: np.ndarray | None = None
+    """Weights of the first stage over :data:`FEATURES` (0 outside :data:`STAGE`), a
+    logistic regression fitted by :meth:`fit`; None: 2-hop actors by RA."""
     negatives: int = 100
     """Sampled negatives per training source."""
+    stage_sources: int = 1000
+    """Sources of the latest split the first stage learns from."""
     max_examples: int = 300_000
     """The classifier learns from at most this many examples (a seeded sample)."""
 
@@ -603,19 +703,18 @@ class Recommender:
 
         Split ``c`` (c = train_until - horizon, then one and two years earlier, up to
         ``splits``) builds the graph up to ``c`` and labels the pairs new in
-        (c, c + horizon]. Examples (positives and sampled negatives) come from the
-        candidate pool, the set the model ranks at prediction time. A share
-        ``holdout`` of the latest split's sources is kept out of training; on them
-        the classifier, its blend with Adamic-Adar and each classic score are
-        compared by MRR, and the best becomes :attr:`mode` (so on data where the
-        learned combination does not help, the recommender is at least the best
-        classic score). The classifier is then refitted on every example.
+        (c, c + horizon]. The first stage learns from the latest split (positives
+        and sampled negatives); the classifier's examples come from the candidate
+        pool, the set it ranks at prediction time. A share ``holdout`` of
+        the latest split's sources is kept out of training; on them the classifier,
+        its blend with Adamic-Adar and each classic score are compared by MRR, and
+        the best becomes :attr:`mode` (so on data where the learned combination does
+        not help, the recommender is at least the best classic score). The
+        classifier is then refitted on every example.
         """
         table = as_table(rows)
         rng = np.random.default_rng(seed)
-        train: list[tuple[np.ndarray, np.ndarray]] = []
-        held: list[tuple[np.ndarray, np.ndarray]] = []
-        latest: tuple[CoopGraph, dict[int, set[int]], list[int]] | None = None
+        done: list[_Split] = []
         for back in range(splits):
             cut = train_until - horizon - back
             g = CoopGraph.build(table, until=cut)
@@ -630,40 +729,34 @@ class Recommender:
                 n_out = int(len(sources) * holdout)
                 out = set(rng.choice(sources, size=n_out, replace=False).tolist()) if n_out \
                     else set()
-                latest = (g, labels, sorted(out))
-            ctx = _Context(g)
-            for start in range(0, len(sources), BATCH):
-                b = ctx.batch(sources[start:start + BATCH])
-                self._pools(ctx, b)
-                chosen, ys = [], []
-                for s, pool in zip(b.sources.tolist(), b.pools, strict=True):
-                    pos = np.intersect1d(pool, np.array(sorted(labels[s]), dtype=np.int64))
-                    neg = np.setdiff1d(pool, pos)
-                    if len(neg) > self.negatives:
-                        neg = rng.choice(neg, size=self.negatives, replace=False)
-                    chosen.append(np.concatenate([pos, neg]).astype(np.int64))
-                    ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
-                x = ctx.features(b, chosen)
+            done.append(_Split(g, labels, sources, out))
+        self.stage = self._fit_stage(done[0], rng, seed) if done else None
+        train: list[tuple[np.ndarray, np.ndarray]] = []
+        held: list[tuple[np.ndarray, np.ndarray]] = []
+        for split in done:
+            ctx = _Context(split.graph)
+            for start in range(0, len(split.sources), BATCH):
+                b = ctx.batch(split.sources[start:start + BATCH])
+                ys: list[np.ndarray] = []
+
+                def pick(i: int, pool: np.ndarray, b: _Batch = b, split: _Split = split,
+                         ys: list[np.ndarray] = ys) -> np.ndarray:
+                    cands, y = _sample(rng, pool, split.labels[int(b.sources[i])],
+                                       self.negatives)
+                    ys.append(y)
+                    return cands
+
+                _, x = ctx.pools(b, stage=self.stage, size=self.pool_size,
+                                 popular=self.popular_size, choose=pick)
                 offset = 0
                 for s, y in zip(b.sources.tolist(), ys, strict=True):
                     if len(y):
-                        (held if s in out else train).append((x[offset:offset + len(y)], y))
+                        (held if s in split.held else train).append(
+                            (x[offset:offset + len(y)], y))
                     offset += len(y)
-            del ctx, g
         self.model = _train(train, seed, self.max_examples)
-        if latest is not None and latest[2]:
-            g, labels, sources = latest
-            ctx = _Context(g)
-            ranks: dict[str, dict[int, list[int]]] = {}
-            modes = (("model", "blend") if self.model is not None else ()) + CLASSIC
-            for start in range(0, len(sources), BATCH):
-                b = ctx.batch(sources[start:start + BATCH])
-                for mode in modes:
-                    for r in self._rank_batch(ctx, b, mode):
-                        targets = np.array(sorted(labels[r.source]), dtype=np.int64)
-                        ranks.setdefault(mode, {})[r.source] = _ranks(
-                            ctx, r.pool, r.scores, r.blocked, targets, by_activity=True)
-            self.validation = {m: evaluate(ranks.get(m, {})).mrr for m in modes}
+        if done and done[0].held:
+            self.validation = self._validate(done[0])
             # ties go to the simpler ranking (classic scores are listed last)
             self.mode = max(self.validation, key=lambda m: (self.validation[m],
                                                             m in CLASSIC))
@@ -672,6 +765,51 @@ class Recommender:
         if self.mode in ("model", "blend"):
             self.model = _train(train + held, seed, self.max_examples)
         return self
+
+    def _fit_stage(self, split: _Split, rng: np.random.Generator,
+                   seed: int) -> np.ndarray | None:
+        """The first stage, learnt on up to :attr:`stage_sources` training sources of
+        ``split``: their positives against sampled actors, half of them within three
+        hops (the ones a pool must tell apart), half anywhere."""
+        ctx = _Context(split.graph)
+        learn = [s for s in split.sources if s not in split.held][:self.stage_sources]
+        xs: list[np.ndarray] = []
+        ys: list[np.ndarray] = []
+        for start in range(0, len(learn), BATCH):
+            b = ctx.batch(learn[start:start + BATCH])
+            for blk in ctx.blocks(b):
+                rows = []
+                for r in range(blk.hi - blk.lo):
+                    i = blk.lo + r
+                    allowed = ctx.allowed_mask(b.blocked[i])
+                    pos = np.array(sorted(split.labels[int(b.sources[i])]), dtype=np.int64)
+                    pos = pos[allowed[pos]]
+                    allowed[pos] = False
+                    near = np.flatnonzero(allowed & ((blk.cn[r] > 0) | (blk.p3[r] > 0)))
+                    anywhere = np.flatnonzero(allowed)
+                    half = self.negatives // 2
+                    neg = np.union1d(
+                        rng.choice(near, size=min(half, len(near)), replace=False),
+                        rng.choice(anywhere, size=min(half, len(anywhere)), replace=False))
+                    rows.append(np.concatenate([pos, neg]).astype(np.int64))
+                    ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
+                xs.append(ctx._features(b, blk, rows)[:, _STAGE_COLS])
+        return _fit_stage(xs, ys, seed)
+
+    def _validate(self, split: _Split) -> dict[str, float]:
+        """MRR of each mode on the held-out sources of ``split``."""
+        ctx = _Context(split.graph)
+        sources = sorted(split.held)
+        modes = (("model", "blend") if self.model is not None else ()) + CLASSIC
+        ranks: dict[str, dict[int, list[int]]] = {m: {} for m in modes}
+        for start in range(0, len(sources), BATCH):
+            b = ctx.batch(sources[start:start + BATCH])
+            for mode in modes:
+                for r in self._rank_batch(ctx, b, mode):
+                    targets = np.array(sorted(split.labels[r.source]), dtype=np.int64)
+                    ranks[mode][r.source] = _ranks(ctx, r.pool, r.scores, r.blocked,
+                                                   targets, by_activity=True)
+        return {m: evaluate(ranks[m]).mrr for m in modes}
 
     def _popular(self, g: CoopGraph) -> np.ndarray:
         popular: np.ndarray = g.engine.popularity[:self.popular_size]
@@ -682,12 +820,8 @@ class Recommender:
         ctx = _Context(g, candidate_types)
         return ctx.allowed_mask(ctx.batch([s]).blocked[0])
 
-    def _pools(self, ctx: _Context, b: _Batch) -> None:
-        if not b.pools:
-            ctx.pools(b, hop2=self.hop2, hop3=self.hop3, popular=self.popular_size)
-
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        # one thread: on small batches OpenMP start-up costs more than it saves
+        # one thread: the machine is shared, and batches are small
         with threadpool_limits(limits=1):
             proba: np.ndarray = self.model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
         return proba
@@ -704,21 +838,19 @@ class Recommender:
                 cand, val = ctx.hop2(b, i, name)
                 yield _Ranked(s, cand, val + rest[cand], b.blocked[i], rest)
             return
-        self._pools(ctx, b)
         rest = -10.0 + e.tiebreak
         if b.proba is None:
-            x = ctx.features(b, b.pools)
+            _, x = ctx.pools(b, stage=self.stage, size=self.pool_size,
+                             popular=self.popular_size)
             b.proba = self._predict(x) if len(x) else np.empty(0)
-        p = b.proba
         offset = 0
         for i, s in enumerate(b.sources.tolist()):
             pool = b.pools[i]
-            sc = p[offset:offset + len(pool)].astype(float)
+            sc = b.proba[offset:offset + len(pool)].astype(float)
             offset += len(pool)
             if mode == "blend" and len(pool):
-                aa = _lookup(b.classic["aa"], np.full(len(pool), i), pool) + 1e-6 * \
-                    e.tiebreak[pool]
-                sc = _rank_blend(sc, aa)
+                aa = _values_at(*ctx.hop2(b, i, "aa"), pool)
+                sc = _rank_blend(sc, aa + 1e-6 * e.tiebreak[pool])
             yield _Ranked(s, pool, sc, b.blocked[i], rest)
 
     def score_many(self, g: CoopGraph, sources: Sequence[int], *,
@@ -743,6 +875,25 @@ class Recommender:
               candidate_types: set[str] | None = None) -> np.ndarray:
         """A score for every actor (-inf where not allowed); higher ranks first."""
         return next(self.score_many(g, [s], candidate_types=candidate_types))[1]
+
+
+def _fit_stage(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray],
+               seed: int) -> np.ndarray | None:
+    """Weights over :data:`FEATURES` of a logistic regression on the :data:`STAGE`
+    columns ``xs`` (standardised) and labels ``ys``; None if too few positives."""
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.concatenate(ys) if ys else np.empty(0)
+    if len(np.unique(y)) < 2 or y.sum() < 20:
+        return None
+    x = np.vstack(xs).astype(np.float64)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
+    with threadpool_limits(limits=1):
+        lr = LogisticRegression(max_iter=300, random_state=seed).fit((x - mean) / std, y)
+    weights = np.zeros(len(FEATURES))
+    weights[_STAGE_COLS] = lr.coef_.ravel() / std
+    return weights
 
 
 def _train(examples: Sequence[tuple[np.ndarray, np.ndarray]], seed: int,

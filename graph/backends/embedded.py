@@ -450,24 +450,45 @@ class EmbeddedStore(GraphStore):
         self._graph_cache[key] = g
         return g
 
+    def _adjacency(self, rel_types: Sequence[str] | None,
+                   years: tuple[int, int] | None) -> _Adjacency:
+        key = ("csr", tuple(sorted(rel_types)) if rel_types else None, years)
+        cached = self._graph_cache.get(key)  # type: ignore[arg-type]
+        if cached is None:
+            cached = _Adjacency(self._simple_graph(rel_types, years))
+            self._graph_cache[key] = cached  # type: ignore[index]
+        assert isinstance(cached, _Adjacency)
+        return cached
+
     def k_paths(self, *, source: str, target: str, k: int, max_hops: int,
                 rel_types: Sequence[str] | None,
                 years: tuple[int, int] | None) -> list[Path]:
-        """Paths of the shortest lengths (Yen's algorithm on the undirected graph)."""
+        """Every simple path of the shortest lengths, one length group at a time.
+
+        A breadth-first search from the target (vectorised over a CSR matrix)
+        gives each node's distance to it; a depth-first walk from the source then
+        follows only neighbours from which the target is still reachable in the
+        hops left, so it enumerates paths of exactly the group's length without
+        exploring the rest of the graph (hubs included). Groups are added until at
+        least ``k`` paths are found; a tie larger than ``k`` + 500 is cut.
+        """
+        adj = self._adjacency(rel_types, years)
         g = self._simple_graph(rel_types, years)
-        found: list[list[str]] = []
-        try:
-            for nodes in nx.shortest_simple_paths(g, source, target):
-                hops = len(nodes) - 1
-                if hops > max_hops or (len(found) >= k and hops > len(found[k - 1]) - 1):
-                    break
-                found.append(nodes)
-                if len(found) >= k + 500:  # a tie this large is cut, not enumerated
-                    break
-        except nx.NetworkXNoPath:
+        s, t = adj.index[source], adj.index[target]
+        dist, reached = adj.distances(t, max_hops, stop=s)
+        if dist[s] > max_hops:
             return []
-        paths = [self._as_path(g, nodes) for nodes in found]
-        return paths
+        found: list[list[int]] = []
+        cap = k + 500
+        length = int(dist[s])
+        while length <= max_hops and len(found) < k:
+            if length - 1 > reached:  # the walk needs every node within length - 1 hops
+                dist, reached = adj.distances(t, max_hops)
+            found += adj.paths(s, t, length, dist, cap - len(found))
+            length += 1
+        named = sorted([adj.nodes[i] for i in nodes] for nodes in found)
+        named.sort(key=len)  # path_sort_key's order: hops, then the uids along the path
+        return [self._as_path(g, nodes) for nodes in named[:k]]
 
     def _as_path(self, g: nx.Graph, nodes: list[str]) -> Path:
         steps = []
@@ -512,3 +533,72 @@ class EmbeddedStore(GraphStore):
         return list(self._merges)
 
 
+
+
+class _Adjacency:
+    """A simple undirected graph as a CSR matrix over integer node ids (path search)."""
+
+    def __init__(self, g: nx.Graph) -> None:
+        import numpy as np
+        from scipy import sparse
+
+        self.nodes: list[str] = list(g.nodes)
+        self.index = {n: i for i, n in enumerate(self.nodes)}
+        n = len(self.nodes)
+        rows = [self.index[a] for a, b in g.edges]
+        cols = [self.index[b] for a, b in g.edges]
+        m = sparse.coo_matrix((np.ones(len(rows) * 2, dtype=np.int8),
+                               (rows + cols, cols + rows)), shape=(n, n)).tocsr()
+        m.sum_duplicates()
+        m.sort_indices()  # neighbours in id order: the walk is deterministic
+        self.m = m
+        self.indptr, self.indices = m.indptr, m.indices
+
+    def distances(self, t: int, limit: int, stop: int | None = None) -> tuple[Any, int]:
+        """Hops from every node to ``t`` (``limit`` + 1 where farther), and the level the
+        search completed: it stops at the level where it reaches ``stop``, beyond which
+        every node counts as farther than that level."""
+        import numpy as np
+
+        dist = np.full(len(self.nodes), limit + 1, dtype=np.int32)
+        dist[t] = 0
+        frontier = np.array([t])
+        level = 0
+        for level in range(1, limit + 1):
+            if not len(frontier) or (stop is not None and dist[stop] <= limit):
+                return dist, level - 1
+            nbrs = self.m[frontier].indices  # every neighbour of the frontier, in C
+            nbrs = nbrs[dist[nbrs] > level]
+            nbrs = np.unique(nbrs)
+            dist[nbrs] = level
+            frontier = nbrs
+        return dist, limit
+
+    def paths(self, s: int, t: int, length: int, dist: Any, cap: int) -> list[list[int]]:
+        """Simple paths from ``s`` to ``t`` of exactly ``length`` hops (at most ``cap``)."""
+        out: list[list[int]] = []
+        path = [s]
+        on_path = {s}
+
+        def walk(u: int, left: int) -> None:
+            if len(out) >= cap:
+                return
+            if u == t:
+                if left == 0:
+                    out.append(list(path))
+                return
+            nbrs = self.indices[self.indptr[u]:self.indptr[u + 1]]
+            # only neighbours from which t is reachable in the hops left after this one
+            for v in nbrs[dist[nbrs] <= left - 1].tolist():
+                if v in on_path or (v == t and left != 1):
+                    continue
+                path.append(v)
+                on_path.add(v)
+                walk(v, left - 1)
+                path.pop()
+                on_path.discard(v)
+                if len(out) >= cap:
+                    return
+
+        walk(s, length)
+        return out

@@ -312,3 +312,60 @@ def test_paths_year_window(loaded: GraphStore) -> None:
     before = loaded.shortest_paths(source="uni:4137010434", target="team:r",
                                    rel_types=["COOPERATES_WITH"], years=(2010, 2015))
     assert before == []
+
+
+# scale: versions, scans, derived results ----------------------------------------------
+def test_every_commit_bumps_the_version_a_property_update_included(store: GraphStore) -> None:
+    v0 = store.version()
+    store.upsert_nodes(nodes=NODES)
+    v1 = store.version()
+    assert v1 > v0
+    store.upsert_nodes(nodes=NODES)  # unchanged: nothing committed
+    assert store.version() == v1
+    store.upsert_nodes(nodes=[{**NODES[6], "keywords": ["康复机器人"]}])  # no count changes
+    v2 = store.version()
+    assert v2 > v1
+    store.clear()
+    assert store.version() > v2
+
+
+def test_scans_stream_every_record_in_batches(loaded: GraphStore) -> None:
+    batches = list(loaded.scan_nodes(batch_size=3))
+    assert all(len(b) <= 3 for b in batches)
+    nodes = {r["uid"]: r for b in batches for r in b}
+    assert set(nodes) == {n["uid"] for n in NODES}
+    assert nodes["ent:a"] == loaded.read_nodes(uids=["ent:a"])["ent:a"]
+    edges = {r["uid"]: r for b in loaded.scan_edges(batch_size=2) for r in b}
+    assert len(edges) == sum(loaded.stats().relationships.values())
+    only = [r for b in loaded.scan_nodes(labels=["Enterprise"]) for r in b]
+    assert only and {r["label"] for r in only} == {"Enterprise"}
+    typed = [r for b in loaded.scan_edges(rel_types=["COOPERATES_WITH"]) for r in b]
+    assert {r["type"] for r in typed} == {"COOPERATES_WITH"}
+    with pytest.raises(QueryLimitError):
+        list(loaded.scan_nodes(labels=["Nope"]))
+
+
+def test_relationships_are_read_back_by_uid(loaded: GraphStore) -> None:
+    uids = sorted(r["uid"] for b in loaded.scan_edges() for r in b)
+    got = loaded.read_edges(uids=[*uids[:3], "ent:a|NOPE||ent:b", "x|COOPERATES_WITH||y"])
+    assert sorted(got) == uids[:3]
+
+
+def test_derived_results_are_kept_without_bumping_the_version(loaded: GraphStore) -> None:
+    v = loaded.version()
+    loaded.save_derived(name="gap-tables", version=v, data="表".encode())
+    assert loaded.version() == v
+    assert loaded.load_derived(name="gap-tables") == (v, "表".encode())
+    loaded.save_derived(name="gap-tables", version=v, data=b"\x00\x01")
+    assert loaded.load_derived(name="gap-tables") == (v, b"\x00\x01")
+    assert loaded.load_derived(name="other") is None
+
+
+def test_search_sees_renamed_and_deleted_nodes(loaded: GraphStore) -> None:
+    assert [h.node.uid for h in loaded.search(text="康养医疗器械")][:1] == ["ent:a"]
+    loaded.upsert_nodes(nodes=[{**NODES[6], "name": "泰安义锦器材有限公司", "aliases": [],
+                                "keywords": []}])
+    assert "ent:a" not in [h.node.uid for h in loaded.search(text="康养医疗器械")]
+    assert [h.node.uid for h in loaded.search(text="义锦器材")] == ["ent:a"]
+    loaded.delete(uids=["ent:a"])
+    assert loaded.search(text="义锦器材") == []

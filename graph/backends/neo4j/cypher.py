@@ -194,3 +194,17 @@ def subgraph_nodes(by_uid: bool) -> str:
 SUBGRAPH_EDGES = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]->(:{BASE}) "
                   "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
 """Relationships leaving ``$uids``; the caller keeps those whose target is in the set."""
+
+
+def fill_empty_lists(*, nodes: bool, names: Sequence[str], prop: str, batch: int) -> str:
+    """Set ``prop`` to ``[]`` where it is missing on nodes of the labels (or
+    relationships of the types) ``names``: ``neo4j-admin database import`` writes no
+    empty arrays, the backend stores them as ``[]``. Auto-commit, in batches."""
+    if not prop.isidentifier():
+        raise ValueError(f"not a property name: {prop!r}")
+    alts = "|".join(_label(n) if nodes else _rtype(n) for n in names)
+    var = "n" if nodes else "r"
+    pattern = f"(n:{alts})" if nodes else f"()-[r:{alts}]->()"
+    return (f"MATCH {pattern} WHERE {var}.`{prop}` IS NULL "
+            f"CALL ({var}) {{ SET {var}.`{prop}` = [] }} "
+            f"IN TRANSACTIONS OF {_int(batch, 1, 1_000_000)} ROWS")

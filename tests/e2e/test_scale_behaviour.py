@@ -1,0 +1,174 @@
+"""What the scale work must not change: fresh answers after any commit, computed tables
+served as saved, the node mirror and its pipelined writer, fuzzy look-ups among many
+names. (Speed itself is measured in bench/, never asserted here.)"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from graph.analytics import computed as computed_mod
+from graph.analytics.computed import Computed, analyse
+from graph.backends.embedded import EmbeddedStore
+from graph.errors import GraphError
+from graph.settings import Settings
+from graph.store import GraphStore
+from ingest.errors import IngestError
+from ingest.mirror import MirroredStore
+from ingest.pipeline import run_ingest
+from ingest.resolve import Resolver
+from schemas.records import Record
+from tests.e2e.test_match_api import EDGES, NODES
+from tests.unit.test_ingest_support import registry_copy
+
+
+@pytest.fixture
+def client(store: GraphStore) -> Iterator[TestClient]:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
+    with TestClient(app) as c:
+        yield c
+
+
+def test_a_property_only_update_is_seen_by_the_next_match_and_recommendation(
+        client: TestClient, store: GraphStore) -> None:
+    before = client.post("/match", json={"text": "量子点标记"}).json()
+    assert "team:mat" not in [r["uid"] for r in before["results"]]
+    recs = client.get("/recommendations/ent:need", params={"k": 50}).json()
+    assert recs, "the fixture gives the enterprise candidates"
+    shown = recs[0]["uid"]
+    counts = store.stats()
+    mat = next(n for n in NODES if n["uid"] == "team:mat")
+    store.upsert_nodes(nodes=[{**mat, "keywords": [*mat["keywords"], "量子点标记"]}])
+    renamed = next(n for n in NODES if n["uid"] == shown)
+    store.upsert_nodes(nodes=[{**renamed, "name": renamed["name"] + "(更名)"}])
+    assert store.stats() == counts  # no count changed: only the version tells
+    after = client.post("/match", json={"text": "量子点标记"}).json()
+    assert "team:mat" in [r["uid"] for r in after["results"]]
+    again = client.get("/recommendations/ent:need", params={"k": 50}).json()
+    assert {r["uid"]: r["name"] for r in again}[shown].endswith("(更名)")
+
+
+def test_saved_gap_tables_are_served_until_the_store_changes(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    counts = analyse(store)
+    assert set(counts) == set(computed_mod.TABLE_NAMES)
+    expected = Computed(store, store.version()).table("fields")
+
+    def boom(*_a: object, **_k: object) -> list[dict[str, object]]:
+        raise AssertionError("computed although a saved table of this version exists")
+
+    import graph.analytics.gaps as gaps
+
+    boom.__signature__ = inspect.signature(gaps.field_gaps)  # type: ignore[attr-defined]
+    monkeypatch.setattr(gaps, "field_gaps", boom)
+    fresh = Computed(store, store.version())  # a new process would start like this
+    assert fresh.table("fields") == expected
+    assert fresh.table("fields", rollup=False, min_demand=0) == expected  # defaults spelled
+    with pytest.raises(AssertionError):
+        fresh.table("fields", rollup=True)  # other parameters: computed
+    store.upsert_nodes(nodes=[{**NODES[0], "name": "智慧康养产业"}])
+    with pytest.raises(AssertionError):
+        Computed(store, store.version()).table("fields")  # a newer version: computed
+
+
+def test_the_served_tables_equal_freshly_computed_ones(client: TestClient,
+                                                       store: GraphStore) -> None:
+    analyse(store)
+    for name in ("fields", "isolated", "communities", "holes", "targets"):
+        served = client.get(f"/gaps/{name}").json()
+        assert served == computed_mod._plain(computed_mod._tables()[name](
+            computed_mod.project(store)))
+
+
+class _Counting(EmbeddedStore):
+    """A store that is not the embedded backend to the pipeline, counting what it is asked."""
+
+    backend = "counting"
+
+    def __init__(self, fail_on_commit: int | None = None) -> None:
+        super().__init__(None)
+        self.searches = 0
+        self.name_finds = 0
+        self.commits = 0
+        self.fail_on_commit = fail_on_commit
+
+    def search(self, **kw: object) -> list:  # type: ignore[override]
+        self.searches += 1
+        return super().search(**kw)  # type: ignore[arg-type]
+
+    def find_records(self, **kw: object) -> list[Record]:  # type: ignore[override]
+        if kw.get("name") is not None:
+            self.name_finds += 1
+        return super().find_records(**kw)  # type: ignore[arg-type]
+
+    def commit(self, **kw: object) -> None:  # type: ignore[override]
+        self.commits += 1
+        if self.fail_on_commit is not None and self.commits >= self.fail_on_commit:
+            raise GraphError("the database refused the write")
+        super().commit(**kw)  # type: ignore[arg-type]
+
+
+def _graph_of(store: GraphStore) -> tuple[dict[str, Record], dict[str, Record]]:
+    nodes = {r["uid"]: {k: v for k, v in r.items() if k != "prov_ingested_at"}
+             for b in store.scan_nodes() for r in b}
+    edges = {r["uid"]: {k: v for k, v in r.items() if k != "prov_ingested_at"}
+             for b in store.scan_edges() for r in b}
+    return nodes, edges
+
+
+def test_the_mirror_resolves_in_memory_and_writes_the_same_graph(tmp_path: Path) -> None:
+    reg = registry_copy(tmp_path)
+    plain = EmbeddedStore(None)
+    plain.open()
+    rep_plain = run_ingest(plain, [reg], batch_size=3)
+    real = _Counting()
+    real.open()
+    mirror = MirroredStore(real)
+    mirror.open()
+    rep = run_ingest(mirror, [reg], batch_size=3)
+    assert real.searches == 0 and real.name_finds == 0  # every name question in memory
+    assert real.commits > 3  # written batch by batch through the writer thread
+    assert (rep.created, rep.updated, len(rep.merged)) == (
+        rep_plain.created, rep_plain.updated, len(rep_plain.merged))
+    assert _graph_of(real) == _graph_of(plain)
+    again = run_ingest(mirror, [reg], batch_size=3)
+    assert (again.created, again.updated) == (0, 0)
+
+
+def test_a_failed_background_write_fails_the_run(tmp_path: Path) -> None:
+    reg = registry_copy(tmp_path)
+    real = _Counting(fail_on_commit=4)
+    real.open()
+    mirror = MirroredStore(real)
+    mirror.open()
+    with pytest.raises((IngestError, GraphError), match="refused"):
+        run_ingest(mirror, [reg], batch_size=3)
+    assert real.commits == 4  # nothing after the failure was sent
+
+
+def test_fuzzy_candidates_are_found_among_many_names() -> None:
+    store = EmbeddedStore(None)
+    store.open()
+    words = "安康泰和瑞丰华鼎盛源恒信达通宏远博新兴隆昌盛嘉禾润德"
+    names: list[str] = []
+    n = len(words)
+    for i in range(6000):
+        a, b, c = words[i % n], words[(i // n) % n], words[(i // (n * n)) % n]
+        names.append(f"泰安{a}{b}{c}机械有限公司")
+    names = list(dict.fromkeys(names))
+    store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": f"ent:n{i}", "name": n}
+                              for i, n in enumerate(names)]
+                       + [{"label": "Enterprise", "uid": "ent:target",
+                           "name": "泰安鼎晟生物医药科技有限公司"}])
+    res = Resolver(store).resolve("泰安鼎晟生物医药技术有限公司", label="Enterprise")
+    assert res.status in ("matched", "ambiguous")
+    assert "ent:target" in ([res.uid] if res.matched else [c.uid for c in res.candidates])
