@@ -23,8 +23,14 @@ PRIVILEGED_ROLES = frozenset({"talent_office", "admin"})
 log = logging.getLogger("innograph.api")
 
 
-def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAPI:
-    """Build the API. The store is opened at start-up unless one is injected."""
+def create_app(settings: Settings, *, store: GraphStore | None = None,
+               warm: bool = False) -> FastAPI:
+    """Build the API. The store is opened at start-up unless one is injected.
+
+    With ``warm`` (``innograph serve``), the whole-graph results of each new store
+    version (projection, match index, recommender) are built in the background as
+    soon as the version is seen, starting at start-up, instead of by a first request.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -36,6 +42,11 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
             except StoreUnavailable as exc:
                 # start anyway: requests answer 503 until the store can be opened
                 log.warning("store not available at start-up: %s", exc)
+        if warm and app.state.store is not None:
+            try:
+                app.state.graphs.computed(app.state.store)
+            except StoreUnavailable as exc:
+                log.warning("results not warmed at start-up: %s", exc)
         try:
             yield
         finally:
@@ -46,7 +57,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
     app = FastAPIOffline(title="innograph", version="0.1.0", lifespan=lifespan,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
-    app.state.graphs = GraphCache()
+    app.state.graphs = GraphCache(warm=warm)
     errors.install(app)
     app.include_router(routes_query.router)
     app.include_router(routes_match.router)

@@ -133,7 +133,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
         with socket.socket() as sock:
             sock.bind((host, 0))
             port = sock.getsockname()[1]
-    app_ = create_app(Settings())
+    app_ = create_app(Settings(), warm=True)
     typer.echo(f"innograph API: http://{host}:{port}/  (OpenAPI: http://{host}:{port}/docs)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 

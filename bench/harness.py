@@ -94,7 +94,7 @@ class Deadline:
             OutOfTime: fewer than ``floor`` seconds are left.
         """
         left = self.left()
-        if left is None:
+        if left is None or self.seconds is None:
             return cap
         if left < self.floor:
             raise OutOfTime(f"the run's budget of {self.seconds / 60:.0f} min was used up")

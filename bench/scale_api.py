@@ -169,7 +169,7 @@ def sample_plan(store: GraphStore, n: int, *, seed: int = 7) -> Plan:
         src = rng.choice(actors)[0]
         dst = _near(store, rng, src, actor_set) if i % 2 == 0 else None
         pairs.append((src, dst or rng.choice(actors)[0]))
-    needs = []
+    needs: list[Request] = []
     for _ in range(n):
         f, k = (rng.choice(fields) if fields else ""), rng.choice(kw)
         body: dict[str, Any] = {"text": f"需要{k}方面的技术与合作伙伴" + (f",用于{f}" if f else ""),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from graph.store import GraphStore
 
+log = logging.getLogger("innograph.computed")
 TABLES_NAME = "gap-tables"
 """The name the default gap tables are saved under (``save_derived``)."""
 
@@ -84,8 +86,9 @@ class Computed:
         self._graph: nx.MultiDiGraph | None = None
         self._tables: dict[str, list[dict[str, Any]]] | None = None
         self._memo: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self._lock = threading.RLock()
-        self.lock = self._lock
+        self._lock = threading.RLock()  # the projection and computed tables
+        self._saved_lock = threading.Lock()
+        self.lock = threading.RLock()
         """Held while building an extra, so that concurrent requests build it once."""
         self.extras: dict[str, Any] = {}
         """Derived objects (indexes, fitted models) valid for this version."""
@@ -100,7 +103,7 @@ class Computed:
 
     def saved_tables(self) -> dict[str, list[dict[str, Any]]] | None:
         """The default gap tables saved for this version, if :func:`analyse` ran on it."""
-        with self._lock:
+        with self._saved_lock:
             if self._tables is None:
                 got = self.store.load_derived(name=TABLES_NAME)
                 if got is not None and got[0] == self.version:
@@ -130,13 +133,26 @@ class Computed:
             return rows
 
 
+    def warm(self) -> None:
+        """Build now what the first requests would otherwise wait for: the saved tables,
+        the projection, the matcher's index and the recommender's model."""
+        from graph.analytics.match import prepare
+        from graph.analytics.recommend import recommend_index
+
+        self.saved_tables()
+        prepare(self.graph)
+        recommend_index(self)
+
+
 class ComputedCache:
     """The :class:`Computed` of the store's current version, shared by requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, warm: bool = False) -> None:
         self._lock = threading.Lock()
         self._current: Computed | None = None
         self._store_id: int | None = None
+        self.warm = warm
+        """Warm each new version's results in a background thread (a server does)."""
 
     def get(self, store: GraphStore) -> Computed:
         """The results of ``store`` at its current version (one version query)."""
@@ -146,7 +162,18 @@ class ComputedCache:
             if cur is None or cur.version != version or self._store_id != id(store):
                 cur = self._current = Computed(store, version)
                 self._store_id = id(store)
+                if self.warm:
+                    threading.Thread(target=_warm_quietly, args=(cur,), daemon=True,
+                                     name=f"innograph-warm-v{version}").start()
             return cur
+
+
+def _warm_quietly(comp: Computed) -> None:
+    try:
+        comp.warm()
+    except Exception:  # a request that needs the part will compute it and report
+        log.warning("warming the results of store version %s failed", comp.version,
+                    exc_info=True)
 
 
 def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
@@ -159,7 +186,7 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
     tables = {name: _plain(_tables()[name](comp.graph)) for name in TABLE_NAMES}
     data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
     store.save_derived(name=TABLES_NAME, version=comp.version, data=data)
-    with comp._lock:
+    with comp._saved_lock:
         comp._tables = tables
     return {name: len(rows) for name, rows in tables.items()}
 

@@ -76,6 +76,7 @@ neither text nor field and is not listed.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 import weakref
@@ -821,8 +822,7 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
                text_score=text_score, enterprise=enterprise, paths=paths,
                ent_projects=ent_projects, ent_communities=ent_communities,
                field_name_keys={normalize_name(n) for n in need.field_names})
-    ranked: list[tuple[float, str, str]] = []
-    count = 0
+    candidates: list[str] = []
     for uid in pool:
         rec = f.nodes.get(uid)
         if (rec is None or uid in excluded or uid not in position
@@ -830,14 +830,29 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
             continue
         if region and not _in_region(f, uid, region):
             continue
-        count += 1
+        candidates.append(uid)
+    # Exact top-k with an upper bound: every component is at most 1, so a candidate
+    # scores at most w_text·text + (1 − w_text). Candidates are evaluated in order of
+    # that bound and the walk stops once it falls below the k-th score found.
+    w_text = need.weights["text"]
+    rest = sum(need.weights[k] for k in COMPONENTS if k != "text")
+    candidates.sort(key=lambda u: (-float(text_score[position[u]]), u))
+    ranked: list[tuple[float, str, str]] = []
+    kth = -1.0
+    for uid in candidates:
+        if w_text * float(text_score[position[uid]]) + rest < kth - 1e-9:
+            break
         comp, _ = _evaluate(q, uid, explain=False)
         if comp["text"] <= 0 and comp["field"] <= 0:
             continue
         score = sum(need.weights[k] * comp[k] for k in COMPONENTS)
         if score >= min_score:
             # rounding before sorting makes float noise unable to reorder equal scores
-            ranked.append((-round(score, 9), f.name(uid), uid))
+            bisect.insort(ranked, (-round(score, 9), f.name(uid), uid))
+            if len(ranked) >= top:
+                del ranked[top:]
+                kth = -ranked[-1][0]
+    count = len(candidates)
     ranked.sort()
     return MatchResult(need=need, matches=[_explain(q, uid) for *_, uid in ranked[:top]],
                        scored=count)

@@ -172,3 +172,21 @@ def test_fuzzy_candidates_are_found_among_many_names() -> None:
     res = Resolver(store).resolve("泰安鼎晟生物医药技术有限公司", label="Enterprise")
     assert res.status in ("matched", "ambiguous")
     assert "ent:target" in ([res.uid] if res.matched else [c.uid for c in res.candidates])
+
+
+def test_a_served_app_warms_each_new_version_in_the_background(store: GraphStore) -> None:
+    import threading
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store, warm=True)
+    with TestClient(app) as c:
+        for t in threading.enumerate():
+            if t.name.startswith("innograph-warm-"):
+                t.join(timeout=120)
+        comp = app.state.graphs.computed(store)
+        assert "recommend" in comp.extras  # built before any request asked for it
+        store.upsert_nodes(nodes=[{**NODES[0], "name": "智慧康养产业"}])
+        assert c.get("/recommendations/ent:need").status_code == 200
+        newer = app.state.graphs.computed(store)
+        assert newer.version > comp.version
