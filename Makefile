@@ -80,8 +80,10 @@ bench-deps:
 # most BENCH_MINUTES (not part of make test). Neo4j: a private server under a temporary
 # folder, never the shared one of .neo4j/.
 BENCH_MINUTES ?= 30
+LINKPRED_ARGS ?=
 bench: install java bench-deps
-	$(BIN)/python bench/run_all.py --minutes $(BENCH_MINUTES) $(BENCH_ARGS)
+	$(BIN)/python bench/run_all.py --minutes $(BENCH_MINUTES) \
+	  --linkpred-args="$(LINKPRED_ARGS)" $(BENCH_ARGS)
 
 # Every benchmark harness on tiny sizes (300 actors, 20 requests, wrk 2 s); writes nothing.
 bench-smoke: install java bench-deps

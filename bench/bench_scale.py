@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +54,7 @@ from bench.harness import (  # noqa: E402
     generate_dataset,
     machine,
     machine_line,
+    memory_guard_mb,
     neo4j_server,
     write_section,
 )
@@ -90,6 +93,8 @@ class Config:
         keep: Keep data sets and stores in the work folder.
         minutes: Time budget of the whole run; steps it leaves no time for are
             skipped and reported so (None: no limit).
+        rss_limit_gb: Ingest and baseline children above this resident memory are
+            stopped (None: three quarters of the machine's RAM).
     """
 
     actors: list[int] = field(default_factory=lambda: [10_000, 100_000, 1_000_000])
@@ -105,6 +110,7 @@ class Config:
     pagecache: str = "1g"
     keep: bool = False
     minutes: float | None = None
+    rss_limit_gb: float | None = None
 
 
 SMOKE = Config(actors=[300], neo4j_actors=[300], api_actors=300, requests=20, kind_seconds=10,
@@ -156,19 +162,24 @@ def _api(backend: str, home: Path, config: Config, work: Path, conn: Neo4jConn |
 
     settings = conn.settings() if conn else Settings(INNOGRAPH_STORE="embedded",
                                                      INNOGRAPH_HOME=home)
-    store = open_store(settings, read_only=True)
     api_work = work / f"api-{backend}"
     api_work.mkdir(exist_ok=True)
     try:
-        return bench_api(store, child_env(home, backend, conn), api_work, backend=backend,
-                         requests=config.requests, kind_seconds=config.kind_seconds,
-                         wrk_seconds=config.wrk_seconds, cli_repeats=config.cli_repeats,
-                         seed=config.seed, jvm_pid=conn.pid if conn else None,
-                         deadline=deadline)
+        deadline.timeout(60.0)  # not worth starting with less than the floor left
+        with open_store(settings, read_only=True) as store:
+            return bench_api(store, child_env(home, backend, conn), api_work, backend=backend,
+                             requests=config.requests, kind_seconds=config.kind_seconds,
+                             wrk_seconds=config.wrk_seconds, cli_repeats=config.cli_repeats,
+                             seed=config.seed, jvm_pid=conn.pid if conn else None,
+                             deadline=deadline)
+    except OutOfTime as exc:
+        return {"backend": backend, "error": f"skipped: {exc}"}
     except Exception as exc:  # one failing part must not lose the rest of a long run
-        return {"backend": backend, "error": f"{type(exc).__name__}: {exc}"}
-    finally:
-        store.close()
+        return {"backend": backend, "error": f"failed: {type(exc).__name__}: {exc}"}
+
+
+def _no_api(backend: str) -> dict[str, Any]:
+    return {"backend": backend, "error": "skipped: the ingest of this size did not finish"}
 
 
 def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = None,
@@ -188,6 +199,9 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
     """
     started = time.perf_counter()
     deadline = Deadline(config.minutes * 60 if config.minutes else None)
+    guard = config.rss_limit_gb * 1024 if config.rss_limit_gb else memory_guard_mb()
+    limits: dict[str, Any] = {"timeout": config.timeout, "deadline": deadline,
+                              "rss_limit_mb": guard}
     report: dict[str, Any] = {"machine": machine(), "config": asdict(config), "datasets": [],
                               "ingest": [], "baselines": [], "api": [], "skipped": []}
     neo_sizes = sorted(set(config.neo4j_actors)) if use_neo4j else []
@@ -202,33 +216,39 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
             try:
                 data = generate_dataset(root / f"data-{n}", n, seed=config.seed,
                                         timeout=deadline.timeout(config.timeout))
-            except OutOfTime as exc:
+            except (OutOfTime, RuntimeError) as exc:
                 report["skipped"].append(f"{n:,} actors: {exc}")
                 continue
             report["datasets"].append({"actors": n, "generate_s": data.seconds,
                                        "copied_mappings": data.copied_mappings})
             emb_home = root / f"embedded-{n}"
-            runs = ingest_twice(data.path, emb_home, backend="embedded", actors=n,
-                                timeout=config.timeout, deadline=deadline)
+            runs = ingest_twice(data.path, emb_home, backend="embedded", actors=n, **limits)
             report["ingest"] += [r.as_dict() for r in runs]
-            report["baselines"].append(run_baseline("embedded", emb_home, actors=n,
-                                                    timeout=config.timeout,
-                                                    deadline=deadline).as_dict())
+            report["baselines"].append(
+                run_baseline("embedded", emb_home, actors=n, **limits).as_dict())
             if n in neo_sizes:
-                conn = server.get()
+                try:
+                    conn = server.get()
+                except (OSError, subprocess.CalledProcessError) as exc:
+                    report["skipped"].append(f"Neo4j at {', '.join(f'{m:,}' for m in neo_sizes)} "
+                                             f"actors: the private server did not start ({exc})")
+                    neo_sizes = []
+                    conn = None
+            if n in neo_sizes and conn is not None:
                 neo_home = root / f"neo4j-{n}"
                 neo_runs = ingest_twice(data.path, neo_home, backend="neo4j", actors=n,
-                                        conn=conn, timeout=config.timeout, deadline=deadline)
+                                        conn=conn, **limits)
                 report["ingest"] += [r.as_dict() for r in neo_runs]
-                if n == api_size and not neo_runs[0].error:
-                    report["api"].append(_api("neo4j", neo_home, config, root, conn, deadline))
-                report["baselines"].append(run_baseline(
-                    "neo4j", emb_home, actors=n, conn=conn, timeout=config.timeout,
-                    deadline=deadline).as_dict())
+                if n == api_size:
+                    report["api"].append(_api("neo4j", neo_home, config, root, conn, deadline)
+                                         if not neo_runs[0].error else _no_api("neo4j"))
+                report["baselines"].append(
+                    run_baseline("neo4j", emb_home, actors=n, conn=conn, **limits).as_dict())
                 if n == neo_sizes[-1]:
                     server.release()
-            if n == api_size and not runs[0].error:
-                report["api"].append(_api("embedded", emb_home, config, root, None, deadline))
+            if n == api_size:
+                report["api"].append(_api("embedded", emb_home, config, root, None, deadline)
+                                     if not runs[0].error else _no_api("embedded"))
             if not config.keep:
                 for path in (data.path, emb_home, root / f"neo4j-{n}"):
                     shutil.rmtree(path, ignore_errors=True)
@@ -264,12 +284,17 @@ def _baseline_cell(b: dict[str, Any] | None) -> str:
     return f"{_n(b['per_second'])} ({b['objects']:,} in {fmt_s(b['seconds'])}{extra})"
 
 
-def _second_cell(second: dict[str, Any] | None) -> str:
+def _second_cell(first: dict[str, Any], second: dict[str, Any] | None) -> str:
+    """Created / updated and wall time of the re-run, flagged when it wrote anything or
+    took longer than the first run (the issue wants 0 / 0 and no slower)."""
     if second is None:
         return "–"
     if second["error"]:
         return f"failed: {_txt(second['error'], 60)}"
-    return f"{second['created']:,} / {second['updated']:,}, {fmt_s(second['wall_s'])}"
+    cell = f"{second['created']:,} / {second['updated']:,}, {fmt_s(second['wall_s'])}"
+    flags = (["**wrote objects**"] if second["written"] else []) + (
+        ["**slower than the first**"] if second["wall_s"] > first["wall_s"] else [])
+    return cell + (f" ({', '.join(flags)})" if flags else "")
 
 
 def _ingest_rows(report: dict[str, Any]) -> list[str]:
@@ -292,15 +317,16 @@ def _ingest_rows(report: dict[str, Any]) -> list[str]:
         head = f"| {backend} | {actors:,} |"
         if first["error"]:
             error = first["error"]
-            wall = (f"> {first['wall_s']:.0f} s" if "stopped" in error
+            wall = (f"> {first['wall_s']:.0f} s" if error.startswith("stopped after")
                     else "–" if error.startswith("skipped") else fmt_s(first["wall_s"]))
             rss = f"{first['max_rss_mb']:,.0f} MB" if first["max_rss_mb"] else "–"
             rows.append(f"{head} – | – | {wall} | – | {rss} | not run | "
                         f"{_baseline_cell(b)} | – | {budget} ({_txt(error)}) |")
             continue
+        second = _second_cell(first, runs.get((backend, actors, 2)))
         rows.append(f"{head} {first['rows']:,} | {first['written']:,} | "
                     f"{fmt_s(first['wall_s'])} | {_n(rate)} | {first['max_rss_mb']:,.0f} MB | "
-                    f"{_second_cell(runs.get((backend, actors, 2)))} | {_baseline_cell(b)} | "
+                    f"{second} | {_baseline_cell(b)} | "
                     f"{'–' if ratio is None else f'{ratio:.2f}×'} | {budget} |")
     return rows
 
@@ -309,7 +335,7 @@ def _latency_rows(report: dict[str, Any]) -> list[str]:
     rows = []
     for api in report["api"]:
         if api.get("error"):
-            rows.append(f"| all | {api['backend']} | failed: {_txt(api['error'], 120)} "
+            rows.append(f"| all | {api['backend']} | {_txt(api['error'], 120)} "
                         "| | | | | | |")
             continue
         for k in api["latency"]:
@@ -423,7 +449,8 @@ def markdown(report: dict[str, Any]) -> str:
         "`innograph ingest DIR --quiet` as a child process with a fresh `INNOGRAPH_HOME` "
         "(wall time includes start-up and any work after the last batch). Objects written: "
         "nodes + relationships created or updated, from the run's report; peak RSS of the "
-        "process from `wait4`. Second run: the same folder again (created / updated, wall). "
+        "process from `wait4`. Second run: the same folder again (created / updated, wall; "
+        "flagged if it wrote anything or took longer than the first). "
         "Baseline, in the same run: the same records (read back from the embedded store "
         "the first run filled), written bare: on Neo4j with the official driver, "
         "`UNWIND $rows AS row MERGE (n:Node {uid: row.uid}) SET n = row, n:Label` per label "
@@ -432,7 +459,9 @@ def markdown(report: dict[str, Any]) -> str:
         "batches of 5,000, into the emptied database with innograph's constraints and "
         "indexes, after innograph's own runs; on the embedded store a dict insert of every "
         "record and one pickle save. Ratio: ingest objects/s ÷ baseline objects/s. "
-        f"Time limit per child: {cfg['timeout']:.0f} s.", "",
+        f"Limits per child: {cfg['timeout']:.0f} s and "
+        + (f"{cfg['rss_limit_gb']:g} GB" if cfg.get("rss_limit_gb") else "3/4 of the RAM")
+        + " resident memory.", "",
         "| store | actors | rows | objects written | wall | objects/s | peak RSS | "
         "second run | baseline objects/s | ratio | budget |",
         "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
@@ -502,10 +531,15 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--keep", action="store_true", help="keep data sets and stores")
     ap.add_argument("--minutes", type=float,
                     help="time budget of the whole run: steps left without time are skipped")
+    ap.add_argument("--rss-limit-gb", type=float,
+                    help="stop an ingest or baseline child above this resident memory "
+                         "(default: 3/4 of the RAM)")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes (300 actors, 20 requests, wrk 2 s); implies --no-write")
     ap.add_argument("--no-write", action="store_true",
                     help="print the section; write neither BENCHMARKS.md nor the JSON")
+    ap.add_argument("--json", type=Path,
+                    help=f"save the raw numbers here (default when writing: {ARTIFACT})")
     ap.add_argument("--from-json", type=Path, help="rewrite the section from a saved run")
     args = ap.parse_args(argv)
     small = [n for n in args.actors if n <= API_DEFAULT]
@@ -516,8 +550,18 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark, print the section, and (unless told not to) write it."""
+    """Run the benchmark, print the section, and (unless told not to) write it.
+
+    SIGTERM and SIGINT unwind the run (even when started in the background with
+    SIGINT ignored), so the private Neo4j and the API server it started are stopped.
+    """
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = _args(argv)
     if args.from_json:
         report = json.loads(args.from_json.read_text(encoding="utf-8"))
@@ -527,16 +571,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             requests=args.requests, kind_seconds=args.kind_seconds,
             wrk_seconds=args.wrk_seconds, cli_repeats=args.cli_repeats, timeout=args.timeout,
             seed=args.seed, heap=args.heap, pagecache=args.pagecache, keep=args.keep,
-            minutes=args.minutes)
+            minutes=args.minutes, rss_limit_gb=args.rss_limit_gb)
         report = run(config, work=args.work, use_neo4j=not args.no_neo4j)
     section = markdown(report)
     print(section)
-    if args.smoke or args.no_write:
-        return 0
-    if not args.from_json:
-        ARTIFACT.parent.mkdir(exist_ok=True)
-        ARTIFACT.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    write_section(START, END, section)
+    write = not (args.smoke or args.no_write)
+    raw = args.json or (ARTIFACT if write and not args.from_json else None)
+    if raw is not None:
+        raw.parent.mkdir(parents=True, exist_ok=True)
+        raw.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    if write:
+        write_section(START, END, section)
     return 0
 
 

@@ -110,14 +110,14 @@ class Deadline:
 # ---------------------------------------------------------------------------- processes
 @dataclass
 class Measured:
-    """One child process run to its end (or stopped at its time limit).
+    """One child process run to its end (or stopped at its time or memory limit).
 
     Attributes:
         cmd: The command line.
         wall_s: Wall time from start to exit.
         returncode: Exit status (negative: killed by that signal).
         max_rss_mb: Peak resident set size of the child (and the children it waited for).
-        timed_out: Whether the time limit stopped it.
+        stopped: ``"time"`` or ``"memory"`` when a limit stopped it, else None.
         stdout: What it printed.
         stderr: What it printed on stderr.
     """
@@ -126,33 +126,53 @@ class Measured:
     wall_s: float
     returncode: int
     max_rss_mb: float
-    timed_out: bool
+    stopped: str | None
     stdout: str
     stderr: str
 
     @property
+    def timed_out(self) -> bool:
+        """Whether the time limit stopped it."""
+        return self.stopped == "time"
+
+    @property
     def ok(self) -> bool:
-        """Exited 0 within its time limit."""
-        return self.returncode == 0 and not self.timed_out
+        """Exited 0 within its limits."""
+        return self.returncode == 0 and self.stopped is None
 
     def describe(self) -> str:
         """A one-line account of a failed run, for errors and notes."""
-        what = "timed out" if self.timed_out else f"exit {self.returncode}"
+        what = {"time": "timed out", "memory": "stopped at its memory limit"}.get(
+            self.stopped or "", f"exit {self.returncode}")
         tail = (self.stderr.strip() or self.stdout.strip()).splitlines()[-3:]
         return f"{' '.join(self.cmd[:3])}… {what} after {self.wall_s:.1f} s: {' / '.join(tail)}"
 
 
-def _kill_group(pid: int, fired: threading.Event) -> None:
-    fired.set()
+def _kill_group(pid: int) -> None:
     with suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
 
 
+def _watch(pid: int, until: float, rss_limit_mb: float | None, done: threading.Event,
+           stopped: list[str]) -> None:
+    """Kill the child's group at ``until`` (perf_counter) or above ``rss_limit_mb``."""
+    while not done.wait(0.2):
+        if time.perf_counter() > until:
+            stopped.append("time")
+        elif rss_limit_mb and vm_status(pid).get("VmRSS", 0.0) > rss_limit_mb:
+            stopped.append("memory")
+        else:
+            continue
+        _kill_group(pid)
+        return
+
+
 def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None, timeout: float = 3600.0) -> Measured:
+                 cwd: Path | None = None, timeout: float = 3600.0,
+                 rss_limit_mb: float | None = None) -> Measured:
     """Run a command to its end and measure it.
 
-    The child gets a session of its own, so a time-out kills it with everything it
+    The child gets a session of its own, so a limit kills it with everything it
     started. Its peak RSS comes from ``os.wait4`` on that pid, so earlier children
     of this process do not count (unlike ``RUSAGE_CHILDREN``).
 
@@ -161,34 +181,52 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
         env: The child's whole environment (default: this process's).
         cwd: Working directory.
         timeout: Seconds after which the child is killed.
+        rss_limit_mb: Resident memory above which the child is killed (checked five
+            times a second), so that a run too big for the machine does not push it,
+            and whoever else uses it, out of memory.
 
     Returns:
         What happened; the caller decides whether a non-zero exit is an error.
     """
-    fired = threading.Event()
+    done = threading.Event()
+    stopped: list[str] = []
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None,
                                 cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
-        timer = threading.Timer(timeout, _kill_group, args=(proc.pid, fired))
-        timer.start()
+        watcher = threading.Thread(target=_watch, daemon=True, args=(
+            proc.pid, started + timeout, rss_limit_mb, done, stopped))
+        watcher.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
-            _kill_group(proc.pid, fired)
+            _kill_group(proc.pid)
             proc.wait()
             raise
         finally:
-            timer.cancel()
+            done.set()
+            watcher.join()
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Measured(cmd=list(cmd), wall_s=wall, returncode=proc.returncode,
-                        max_rss_mb=usage.ru_maxrss / 1024, timed_out=fired.is_set(),
+                        max_rss_mb=usage.ru_maxrss / 1024,
+                        stopped=stopped[0] if stopped else None,
                         stdout=out.read().decode("utf-8", "replace"),
                         stderr=err.read().decode("utf-8", "replace"))
+
+
+def memory_guard_mb(share: float = 0.75) -> float | None:
+    """``share`` of the machine's RAM in MB: the default memory limit of big children."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 * share
+    except OSError:
+        pass
+    return None
 
 
 def innograph_exe() -> str:

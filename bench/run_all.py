@@ -34,7 +34,7 @@ BENCH = Path(__file__).resolve().parent
 LINKPRED_RESERVE_MIN = 5.0
 """Minutes kept for the link-prediction step out of the run's budget."""
 GRACE_S = 120.0
-"""Seconds a step gets, after its time is up, to stop its servers on SIGINT."""
+"""Seconds a step gets, after its time is up, to stop its servers on SIGTERM."""
 
 
 def linkpred_args(smoke: bool, extra: Sequence[str]) -> list[str]:
@@ -51,8 +51,8 @@ def linkpred_args(smoke: bool, extra: Sequence[str]) -> list[str]:
 def run_step(name: str, cmd: Sequence[str], timeout: float) -> tuple[int, float]:
     """Run one step with its output on the console; (exit status, seconds).
 
-    At the time limit the step gets SIGINT (Python unwinds and stops the servers
-    it started), then SIGKILL after a grace period.
+    At the time limit the step gets SIGTERM (bench_scale unwinds and stops the
+    servers it started), then SIGKILL after a grace period.
     """
     print(f"== {name}: {' '.join(cmd)} (at most {timeout / 60:.1f} min)", flush=True)
     started = time.monotonic()
@@ -60,8 +60,8 @@ def run_step(name: str, cmd: Sequence[str], timeout: float) -> tuple[int, float]
     try:
         code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        print(f"== {name}: out of time, interrupting", flush=True)
-        proc.send_signal(signal.SIGINT)
+        print(f"== {name}: out of time, stopping it", flush=True)
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=GRACE_S)
         except subprocess.TimeoutExpired:
@@ -69,7 +69,7 @@ def run_step(name: str, cmd: Sequence[str], timeout: float) -> tuple[int, float]
             proc.wait()
         code = 124
     except BaseException:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=GRACE_S)
         raise
     seconds = time.monotonic() - started

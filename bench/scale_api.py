@@ -135,15 +135,16 @@ def _near(store: GraphStore, rng: random.Random, uid: str, actors: set[str]) -> 
 def sample_plan(store: GraphStore, n: int, *, seed: int = 7) -> Plan:
     """Draw ``n`` requests per kind from the store (seeded, so reruns send the same).
 
-    Paths: half the pairs have the target in the source's 2-hop neighbourhood, half
-    are two random actors. Match needs name a random field and one of the store's
-    keywords. ``/match/enterprise`` uses enterprises that have NEEDS relationships.
+    Every kind gets draws of its own. Paths: half the pairs have the target in the
+    source's 2-hop neighbourhood, half are two random actors. Match needs name a
+    random field and one of the store's keywords. ``/match/enterprise`` uses
+    enterprises that have NEEDS relationships.
 
     Raises:
         ValueError: the store holds no actors.
     """
     rng = random.Random(seed)
-    actors: list[tuple[str, str]] = []
+    actors: list[tuple[str, str, str]] = []
     fields: list[str] = []
     keywords: set[str] = set()
     for batch in store.scan_nodes(labels=[*ACTOR_LABELS, "Field"]):
@@ -151,48 +152,54 @@ def sample_plan(store: GraphStore, n: int, *, seed: int = 7) -> Plan:
             if rec["label"] == "Field":
                 fields.append(rec["name"])
             else:
-                actors.append((rec["uid"], rec["name"]))
+                actors.append((rec["uid"], rec["name"], rec["label"]))
             keywords.update(k for k in rec.get("keywords") or () if 2 <= len(k) <= 20)
     if not actors:
         raise ValueError("the store holds no actors to ask about")
-    needy = sorted({rec["source"] for batch in store.scan_edges(rel_types=["NEEDS"])
-                    for rec in batch})
-    enterprises = needy or [u for u, _ in actors if u.startswith("ent:")] or [actors[0][0]]
     actors.sort()
     fields.sort()
+    needy = sorted({rec["source"] for batch in store.scan_edges(rel_types=["NEEDS"])
+                    for rec in batch})
+    enterprises = needy or [u for u, _, label in actors if label == "Enterprise"]
     kw = sorted(keywords) or fields or ["康养"]
-    actor_set = {u for u, _ in actors}
-    uids = [rng.choice(actors)[0] for _ in range(n)]
-    terms = [_substring(rng, rng.choice(actors)[1]) for _ in range(n)]
-    pairs = []
-    for i in range(n):
-        src = rng.choice(actors)[0]
-        dst = _near(store, rng, src, actor_set) if i % 2 == 0 else None
-        pairs.append((src, dst or rng.choice(actors)[0]))
-    needs: list[Request] = []
-    for _ in range(n):
+    actor_set = {u for u, _, _ in actors}
+
+    def uids() -> list[str]:
+        return [rng.choice(actors)[0] for _ in range(n)]
+
+    def pairs() -> list[tuple[str, str]]:
+        out = []
+        for i in range(n):
+            src = rng.choice(actors)[0]
+            dst = _near(store, rng, src, actor_set) if i % 2 == 0 else None
+            out.append((src, dst or rng.choice(actors)[0]))
+        return out
+
+    def need() -> Request:
         f, k = (rng.choice(fields) if fields else ""), rng.choice(kw)
         body: dict[str, Any] = {"text": f"需要{k}方面的技术与合作伙伴" + (f",用于{f}" if f else ""),
                                 "keywords": [k], "top": 10}
         if f:
             body["fields"] = [f]
-        needs.append(("post", "/match", body))
+        return ("post", "/match", body)
+
+    terms = [_substring(rng, rng.choice(actors)[1]) for _ in range(n)]
     requests: dict[str, list[Request]] = {
         "search": [_get("/search", q=t) for t in terms],
-        "node": [_get(f"/nodes/{_seg(u)}") for u in uids],
-        "neighbors": [_get(f"/nodes/{_seg(u)}/neighbors") for u in uids],
-        "paths": [_get("/paths", source=a, target=b, k=3) for a, b in pairs],
+        "node": [_get(f"/nodes/{_seg(u)}") for u in uids()],
+        "neighbors": [_get(f"/nodes/{_seg(u)}/neighbors") for u in uids()],
+        "paths": [_get("/paths", source=a, target=b, k=3) for a, b in pairs()],
         "paths_explained": [_get("/paths/explained", source=a, target=b, k=3)
-                            for a, b in pairs],
-        "paths_shared": [_get("/paths/shared", a=a, b=b) for a, b in pairs],
-        "match": needs,
+                            for a, b in pairs()],
+        "paths_shared": [_get("/paths/shared", a=a, b=b) for a, b in pairs()],
+        "match": [need() for _ in range(n)],
         "match_enterprise": [_get(f"/match/enterprise/{_seg(rng.choice(enterprises))}")
-                             for _ in range(n)],
-        "recommendations": [_get(f"/recommendations/{_seg(u)}") for u in uids],
+                             for _ in range(n)] if enterprises else [],
+        "recommendations": [_get(f"/recommendations/{_seg(u)}") for u in uids()],
     }
     for kind in KINDS:
         requests.setdefault(kind.name, [_get(kind.route)] * n)
-    return Plan(requests=requests, search_terms=terms, actor_uids=uids,
+    return Plan(requests=requests, search_terms=terms, actor_uids=uids(),
                 counts={"actors": len(actors), "fields": len(fields), "keywords": len(kw),
                         "enterprises_with_needs": len(needy)})
 
@@ -360,6 +367,9 @@ def measure_latency(url: str, plan: Plan, *, requests: int, kind_seconds: float 
             if res.missing:
                 continue
             reqs = plan.requests[kind.name]
+            if not reqs:
+                res.skipped = "the store holds nothing to ask this about"
+                continue
             try:
                 limit = deadline.timeout(cold_timeout)
             except OutOfTime as exc:
@@ -367,11 +377,14 @@ def measure_latency(url: str, plan: Plan, *, requests: int, kind_seconds: float 
                 continue
             res.first_status, res.first_ms, detail = _send(client, reqs[0], limit)
             res.sample_error = detail
+            if res.first_status is None:
+                res.skipped = f"the cold request got no answer in {limit:.0f} s ({detail})"
+                continue
             for req in reqs[1:1 + warmup]:
                 _send(client, req, timeout)
         for kind, res in zip(KINDS, results, strict=True):
-            if res.missing or res.skipped or res.first_status is None:
-                continue  # a kind whose cold request got no answer is not measured
+            if res.missing or res.skipped:
+                continue
             if deadline.expired:
                 res.skipped = "the run's time budget was used up"
                 continue

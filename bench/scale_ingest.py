@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 from bench.harness import (  # noqa: E402
     Deadline,
+    Measured,
     Neo4jConn,
     OutOfTime,
     child_env,
@@ -102,12 +103,22 @@ class IngestRun:
         return {**asdict(self), "written": self.written, "per_second": self.per_second}
 
 
+def _failure(m: Measured, timeout: float, rss_limit_mb: float | None) -> str:
+    """Why a child gave no figures: a limit (said plainly) or its exit and last lines."""
+    if m.stopped == "time":
+        return f"stopped after {timeout:.0f} s"
+    if m.stopped == "memory":
+        return f"stopped above {rss_limit_mb or 0:,.0f} MB RSS (memory guard)"
+    return m.describe()
+
+
 def _summed(counts: dict[str, dict[str, int]], key: str) -> int:
     return sum(int(c.get(key, 0)) for c in counts.values())
 
 
 def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
-                conn: Neo4jConn | None = None, timeout: float = 1800.0) -> IngestRun:
+                conn: Neo4jConn | None = None, timeout: float = 1800.0,
+                rss_limit_mb: float | None = None) -> IngestRun:
     """Run ``innograph ingest DATA --quiet`` once in a child and read its report.
 
     Args:
@@ -118,18 +129,19 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
         run: 1 or 2.
         conn: The Neo4j server (for ``neo4j``).
         timeout: Seconds before the child is killed.
+        rss_limit_mb: Resident memory above which the child is killed.
     """
     home.mkdir(parents=True, exist_ok=True)
     reports = home / "reports"
     before = set(reports.glob("*.json")) if reports.exists() else set()
     m = run_measured([innograph_exe(), "ingest", str(data), "--quiet"],
-                     env=child_env(home, backend, conn), cwd=home, timeout=timeout)
+                     env=child_env(home, backend, conn), cwd=home, timeout=timeout,
+                     rss_limit_mb=rss_limit_mb)
     result = IngestRun(backend=backend, actors=actors, run=run, wall_s=m.wall_s,
                        max_rss_mb=m.max_rss_mb)
     new = sorted(set(reports.glob("*.json")) - before) if reports.exists() else []
     if not m.ok or not new:
-        result.error = (f"stopped after {timeout:.0f} s" if m.timed_out
-                        else m.describe() if not m.ok else "no report written")
+        result.error = _failure(m, timeout, rss_limit_mb) if not m.ok else "no report written"
         return result
     rep = json.loads(new[-1].read_text(encoding="utf-8"))
     for key in ("created", "updated", "unchanged"):
@@ -143,7 +155,8 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
 
 def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
                  conn: Neo4jConn | None = None, timeout: float = 1800.0,
-                 deadline: Deadline | None = None) -> list[IngestRun]:
+                 deadline: Deadline | None = None,
+                 rss_limit_mb: float | None = None) -> list[IngestRun]:
     """The first ingest into an empty store, then the unchanged re-run (if the first ended).
 
     For Neo4j the database is emptied with ``Neo4jStore.clear()`` first. A run that
@@ -160,9 +173,14 @@ def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
             break
         if run == 1 and backend == "neo4j":
             assert conn is not None
-            clear_neo4j(conn)
+            try:
+                clear_neo4j(conn)
+            except Exception as exc:  # GraphError, StoreUnavailable: no run on stale data
+                runs.append(IngestRun(backend=backend, actors=actors, run=run, wall_s=0.0,
+                                      max_rss_mb=0.0, error=f"could not empty Neo4j: {exc}"))
+                break
         result = ingest_once(data, home, backend=backend, actors=actors, run=run, conn=conn,
-                             timeout=limit)
+                             timeout=limit, rss_limit_mb=rss_limit_mb)
         runs.append(result)
         print(f"  ingest {backend} {actors:,}{' again' if run == 2 else ''}: {_line(result)}",
               flush=True)
@@ -217,7 +235,8 @@ class Baseline:
 
 
 def run_baseline(backend: str, store_home: Path, *, actors: int, conn: Neo4jConn | None = None,
-                 timeout: float = 1800.0, deadline: Deadline | None = None) -> Baseline:
+                 timeout: float = 1800.0, deadline: Deadline | None = None,
+                 rss_limit_mb: float | None = None) -> Baseline:
     """Run the baseline child for ``backend`` on the records of ``store_home``.
 
     Args:
@@ -227,6 +246,7 @@ def run_baseline(backend: str, store_home: Path, *, actors: int, conn: Neo4jConn
         conn: The Neo4j server; emptied (``Neo4jStore.clear()``) before the child.
         timeout: Seconds before the child is killed.
         deadline: The run's deadline (a baseline it leaves no time for is skipped).
+        rss_limit_mb: Resident memory above which the child is killed.
     """
     result = Baseline(backend=backend, actors=actors)
     if not (store_home / "store").exists():
@@ -239,13 +259,18 @@ def run_baseline(backend: str, store_home: Path, *, actors: int, conn: Neo4jConn
         return result
     if backend == "neo4j":
         assert conn is not None
-        clear_neo4j(conn)
+        try:
+            clear_neo4j(conn)
+        except Exception as exc:  # GraphError, StoreUnavailable: no baseline on stale data
+            result.error = f"could not empty Neo4j: {exc}"
+            return result
     m = run_measured([sys.executable, str(Path(__file__).resolve()), "baseline",
                       "--backend", backend, "--home", str(store_home)],
-                     env=child_env(store_home, backend, conn), cwd=store_home, timeout=timeout)
+                     env=child_env(store_home, backend, conn), cwd=store_home, timeout=timeout,
+                     rss_limit_mb=rss_limit_mb)
     lines = [ln for ln in m.stdout.splitlines() if ln.startswith("{")]
     if not m.ok or not lines:
-        result.error = f"stopped after {timeout:.0f} s" if m.timed_out else m.describe()
+        result.error = _failure(m, timeout, rss_limit_mb) if not m.ok else "no figures printed"
     else:
         out = json.loads(lines[-1])
         result.nodes, result.relationships = out["nodes"], out["relationships"]

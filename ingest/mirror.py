@@ -49,6 +49,9 @@ class MirroredStore(GraphStore):
 
     IN_FLIGHT = 2
     """Commits queued for the writer before the run waits for the oldest."""
+    EDGE_CACHE = 500_000
+    """Relationship records (or their absence) remembered from reads and writes: a
+    batch is read twice (to merge provenance, then to diff), the database once."""
 
     def __init__(self, store: GraphStore) -> None:
         self.real = store
@@ -57,6 +60,7 @@ class MirroredStore(GraphStore):
         self._writer: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future[None], frozenset[str]]] = deque()
         self._failed = False
+        self._edges: dict[str, Record | None] = {}
 
     def open(self) -> None:
         """Load every node record of the real store into the mirror."""
@@ -133,6 +137,7 @@ class MirroredStore(GraphStore):
         commit that deletes or merges waits for the queue and runs at once."""
         if del_nodes or del_edges or merge is not None:
             self.flush()
+            self._edges.clear()  # deleted nodes take relationships the cache cannot name
             self.real.commit(put_nodes=put_nodes, put_edges=put_edges, del_nodes=del_nodes,
                              del_edges=del_edges, merge=merge)
             if put_nodes or del_nodes:
@@ -148,6 +153,10 @@ class MirroredStore(GraphStore):
             self._pending.popleft()
         nodes, edges = list(put_nodes), list(put_edges)
         future = self._writer.submit(self._write, nodes, edges)
+        if len(self._edges) + len(edges) > self.EDGE_CACHE:
+            self._edges.clear()
+        for e in edges:
+            self._edges[e["uid"]] = e
         self._pending.append((future, frozenset(e["uid"] for e in edges)))
         if nodes:
             self._nodes.commit(put_nodes=nodes)
@@ -169,6 +178,7 @@ class MirroredStore(GraphStore):
         self.flush()
         self.real.clear()
         self._nodes.clear()
+        self._edges.clear()
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -203,9 +213,25 @@ class MirroredStore(GraphStore):
         could change them)."""
         if node_uids:
             self.flush()
-        else:
-            self._wait_for(uids)
-        return self.real.read_edges(uids=uids, node_uids=node_uids)
+            return self.real.read_edges(uids=uids, node_uids=node_uids)
+        out: dict[str, Record] = {}
+        todo: list[str] = []
+        for u in uids:
+            if u in self._edges:
+                rec = self._edges[u]
+                if rec is not None:
+                    out[u] = rec
+            else:
+                todo.append(u)
+        if todo:
+            self._wait_for(todo)
+            got = self.real.read_edges(uids=todo)
+            if len(self._edges) + len(todo) > self.EDGE_CACHE:
+                self._edges.clear()
+            for u in todo:
+                self._edges[u] = got.get(u)
+            out.update(got)
+        return out
 
     def scan_edges(self, *, rel_types: Sequence[str] | None = None,
                    batch_size: int = 10_000) -> Iterator[list[Record]]:

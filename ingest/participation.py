@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 UID_LIKE = re.compile(r"^[a-z]{2,5}:\S+$")
 """An actor_id shaped like a uid of this graph (``ent:…``, ``uni:…``) is an id, not a name."""
 _CREDIT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-EDGE_BATCH = 20_000
+EDGE_BATCH = 5_000
 
 
 class _Rejects(Exception):

@@ -340,7 +340,10 @@ def _locator_key(locator: str) -> tuple[str, int, str]:
 def join_sources(sources: Iterable[str]) -> str:
     """One provenance source from row locators: unique and in file-then-line order, so
     that the order in which tables wrote a node does not change its content."""
-    return SOURCE_SEP.join(sorted(set(s for s in sources if s), key=_locator_key))
+    unique = {s for s in sources if s}
+    if len(unique) <= 1:
+        return next(iter(unique), "")
+    return SOURCE_SEP.join(sorted(unique, key=_locator_key))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -15,16 +15,16 @@ and the ranks of test pairs are counted from the sparse rows (the dense ranking 
 every actor is never sorted).
 
 innograph's recommender is a cascade. A first stage (a logistic regression on cheap
-pair features: the classic scores, Jaccard, paths of length three, the candidate's
-degree and activity, the types' prior) scores every actor for a source; its best
-400 (and the most active actors) form a bounded pool, which a gradient-boosted
-classifier ranks over the full pair features (those, weighted RA, the source's
-degree, field similarity and the first stage's score). Both are trained on an
-earlier time split of the same data: the graph up to ``train_until - horizon``
-predicts the links new in the following ``horizon`` years, the classifier on a
-bounded sample of examples. The actors outside the pool follow, ordered by
-activity. Nothing is tuned to a particular data set, and equal inputs give equal
-rankings (seeded samples, ties to the lower actor index).
+pair features: the classic scores, Jaccard, paths of length three, field
+similarity, the candidate's degree and activity, the types' prior) scores every
+actor for a source; its best 600 (and the most active actors) form a bounded pool,
+which a gradient-boosted classifier ranks over the full pair features (those,
+weighted RA, the source's degree and the first stage's score). Both are trained
+on an earlier time split of the same data: the graph up to ``train_until -
+horizon`` predicts the links new in the following ``horizon`` years, the
+classifier on a bounded sample of examples. The actors outside the pool follow,
+ordered by activity. Nothing is tuned to a particular data set, and equal inputs
+give equal rankings (seeded samples, ties to the lower actor index).
 
 >>> P = Participation
 >>> rows = [P("p1", "a", "enterprise", 2018), P("p1", "b", "university", 2018),
@@ -153,7 +153,8 @@ class CoopGraph:
     @property
     def degree(self) -> np.ndarray:
         """Number of distinct partners per actor."""
-        return self.engine.deg
+        deg: np.ndarray = self.engine.deg
+        return deg
 
     @property
     def engine(self) -> _Engine:
@@ -277,6 +278,7 @@ class _Engine:
         self.a_aa = _scaled_rows(inv_log, a)
         self.a_ra = _scaled_rows(inv, a)
         self.a32 = a.astype(np.float32)
+        self.fields_t = sp.csr_matrix(g.fields.T)
         self.weights = g.weights
         strength = np.asarray(g.weights.sum(axis=1)).ravel()
         self.w_ra = _scaled_rows(np.divide(1.0, strength, out=np.zeros(self.n),
@@ -334,8 +336,9 @@ def classic_scores(g: CoopGraph, s: int) -> dict[str, np.ndarray]:
 FEATURES = ("cn", "aa", "ra", "jaccard", "wra", "p3", "log_deg_s", "log_deg_c", "log_pa",
             "recent_c", "gap_c", "log_projects_c", "type_prior", "field_sim", "same_type")
 STAGE = ("cn", "aa", "ra", "jaccard", "p3", "log_deg_c", "recent_c", "gap_c",
-         "log_projects_c", "type_prior", "same_type")
-"""The features of the first stage: cheap for every pair of a source with any actor,
+         "log_projects_c", "type_prior", "field_sim", "same_type")
+"""The features of the first stage: cheap for every pair of a source with any actor
+(dense rows per block of sources),
 and varying with the candidate (one of the source alone does not change its ranking)."""
 _STAGE_COLS = np.array([FEATURES.index(f) for f in STAGE])
 MODEL_FEATURES = (*FEATURES, "first_stage")
@@ -368,6 +371,7 @@ class _Block:
     aa: np.ndarray
     ra: np.ndarray
     p3: np.ndarray
+    field_sim: np.ndarray
     wra: np.ndarray | None
 
 
@@ -428,8 +432,9 @@ class _Context:
             hi = min(lo + _ROWS, len(b.sources))
             cn = b.classic["cn"][lo:hi].toarray()
             p3 = np.asarray(e.a32 @ cn.T.astype(np.float32)).T
+            fsim = (self.g.fields[b.sources[lo:hi]] @ e.fields_t).toarray()
             yield _Block(lo, hi, cn, b.classic["aa"][lo:hi].toarray(),
-                         b.classic["ra"][lo:hi].toarray(), p3,
+                         b.classic["ra"][lo:hi].toarray(), p3, fsim,
                          wrows[lo:hi].toarray() if wrows is not None else None)
 
     def stage_scores(self, b: _Batch, blk: _Block, stage: np.ndarray | None) -> np.ndarray:
@@ -453,7 +458,8 @@ class _Context:
             jac = np.divide(blk.cn, union, out=np.zeros_like(blk.cn), where=union > 0)
             out = (stage[_COL["cn"]] * blk.cn + stage[_COL["aa"]] * blk.aa
                    + stage[_COL["ra"]] * blk.ra + stage[_COL["jaccard"]] * jac
-                   + stage[_COL["p3"]] * np.log1p(blk.p3) + self._stage[2][self.tcode[src]])
+                   + stage[_COL["p3"]] * np.log1p(blk.p3)
+                   + stage[_COL["field_sim"]] * blk.field_sim + self._stage[2][self.tcode[src]])
         out[:, ~self.type_ok] = -np.inf
         for r in range(blk.hi - blk.lo):
             out[r, b.blocked[blk.lo + r]] = -np.inf
@@ -496,7 +502,7 @@ class _Context:
         """Feature rows of the block's sources with their ``cands``, source by source;
         with the block's first-stage scores ``first``, rows of :data:`MODEL_FEATURES`
         (a score that is not finite becomes NaN, a missing value to the classifier)."""
-        e, g = self.e, self.g
+        e = self.e
         sizes = np.array([len(c) for c in cands], dtype=np.int64)
         rel = np.repeat(np.arange(len(cands), dtype=np.int64), sizes)
         pc = np.concatenate(list(cands)).astype(np.int64) if len(cands) else rel
@@ -517,8 +523,7 @@ class _Context:
                 ("log_deg_c", e.log_deg[pc]), ("log_pa", e.log_deg[src] + e.log_deg[pc]),
                 ("recent_c", e.log_recent[pc]), ("gap_c", e.gap[pc]),
                 ("log_projects_c", e.log_projects[pc]), ("type_prior", self.prior[ts, tc]),
-                ("field_sim", np.asarray(g.fields[src].multiply(g.fields[pc]).sum(axis=1)
-                                         ).ravel()),
+                ("field_sim", blk.field_sim.ravel()[flat]),
                 ("same_type", ts == tc)):
             x[:, _COL[name]] = col
         return x
@@ -563,7 +568,8 @@ def new_links(rows: Iterable[Participation] | ParticipationTable, *, after: int,
     active = known.projects > 0
     keep = active[w.row] & active[w.col]
     r, c = w.row[keep], w.col[keep]
-    linked = np.asarray(known.adjacency[r, c]).ravel() != 0
+    linked = (np.asarray(known.adjacency[r, c]).ravel() != 0 if len(r)
+              else np.zeros(0, bool))
     r, c = r[~linked], c[~linked]
     out: dict[int, set[int]] = {}
     order = np.lexsort((c, r))
@@ -674,7 +680,7 @@ class Recommender:
     chosen by :meth:`fit`."""
     validation: dict[str, float] = field(default_factory=dict)
     """MRR of each mode on the held-out sources of the latest split."""
-    pool_size: int = 400
+    pool_size: int = 600
     """At most this many candidates per source reach the classifier (besides the
     popular ones)."""
     stage: np.ndarray | None = None
@@ -682,9 +688,11 @@ class Recommender:
     logistic regression fitted by :meth:`fit`; None: 2-hop actors by RA."""
     negatives: int = 100
     """Sampled negatives per training source."""
+    train_pool_size: int = 2000
+    """The classifier's training negatives come from this many first-stage best."""
     stage_sources: int = 1000
     """Sources of the latest split the first stage learns from."""
-    max_examples: int = 300_000
+    max_examples: int = 400_000
     """The classifier learns from at most this many examples (a seeded sample)."""
 
     def fit(self, rows: Sequence[Participation] | ParticipationTable, *, train_until: int,
@@ -737,7 +745,7 @@ class Recommender:
                     ys.append(y)
                     return cands
 
-                _, x = ctx.pools(b, stage=self.stage, size=self.pool_size,
+                _, x = ctx.pools(b, stage=self.stage, size=self.train_pool_size,
                                  popular=self.popular_size, choose=pick)
                 offset = 0
                 for s, y in zip(b.sources.tolist(), ys, strict=True):
@@ -891,7 +899,7 @@ def _fit_stage(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray],
 
 
 def _train(examples: Sequence[tuple[np.ndarray, np.ndarray]], seed: int,
-           max_examples: int = 300_000) -> object | None:
+           max_examples: int = 400_000) -> object | None:
     """A gradient-boosted classifier on (features, labels) blocks; None if too few.
 
     Above ``max_examples``, every positive is kept and negatives are sampled (seeded).

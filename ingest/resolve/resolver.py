@@ -146,9 +146,9 @@ class _NameIndex:
     """Spellings indexed by loose key (variants), first character (abbreviations),
     character bigrams (blocking for fuzzy retrieval) and label."""
 
-    BLOCK = 400
+    BLOCK = 150
     """Most spellings handed to rapidfuzz for one fuzzy query."""
-    SCAN = 8_000
+    SCAN = 5_000
     """Most postings read to build one block (rarest bigrams first)."""
 
     def __init__(self) -> None:

@@ -34,12 +34,16 @@ def test_quantile_interpolates() -> None:
         quantile([], 0.5)
 
 
-def test_run_measured_reports_rss_and_stops_at_the_limit() -> None:
+def test_run_measured_reports_rss_and_stops_at_its_limits() -> None:
     ok = run_measured([sys.executable, "-c", "b = bytearray(50_000_000); print('done')"])
     assert ok.ok and ok.stdout.strip() == "done"
     assert ok.max_rss_mb >= 50
     slow = run_measured([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
     assert slow.timed_out and not slow.ok and slow.wall_s < 10
+    big = run_measured([sys.executable, "-c",
+                        "import time; b = bytearray(400_000_000); b[::4096] = b'x' * "
+                        "len(b[::4096]); time.sleep(30)"], rss_limit_mb=200)
+    assert big.stopped == "memory" and not big.ok and big.wall_s < 20
 
 
 def test_deadline() -> None:
@@ -112,7 +116,7 @@ def failing_report() -> dict[str, Any]:
                       {"command": "innograph node X", "args": ["node", "ent:1"],
                        "median_s": 0.7, "min_s": 0.7, "runs": 1, "failed": 1,
                        "error": "exit 2"}]}
-    api_failed = {"backend": "neo4j", "error": "RuntimeError: serve exited | 1"}
+    api_failed = {"backend": "neo4j", "error": "failed: RuntimeError: serve exited | 1"}
     return {"machine": {"date": "2026-12-02 00:00 UTC", "cpu": "CPU", "cores": 2,
                         "ram_gb": 8.0, "python": "3.11", "os": "Linux"},
             "config": {**bench_scale.SMOKE.__dict__}, "seconds": 60.0,
