@@ -116,3 +116,6 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     return app
 
 
+def served_app() -> FastAPI:
+    """The app of each worker process of ``innograph serve --workers N`` (a factory)."""
+    return create_app(Settings(), warm=True)

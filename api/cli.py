@@ -120,7 +120,11 @@ def main() -> None:
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="port; 0 picks a free one")] = 8000) -> None:
+          port: Annotated[int, typer.Option(help="port; 0 picks a free one")] = 8000,
+          workers: Annotated[int, typer.Option(
+              min=1, max=64, help="worker processes (each holds its own copy of the "
+                                  "embedded store; with Neo4j they share the database)")] = 1,
+          ) -> None:
     """Start the HTTP API (and the explorer page) on the configured store."""
     import socket
 
@@ -133,9 +137,12 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
         with socket.socket() as sock:
             sock.bind((host, 0))
             port = sock.getsockname()[1]
-    app_ = create_app(Settings(), warm=True)
     typer.echo(f"innograph API: http://{host}:{port}/  (OpenAPI: http://{host}:{port}/docs)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    if workers > 1:
+        uvicorn.run("api.app:served_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")
+        return
+    uvicorn.run(create_app(Settings(), warm=True), host=host, port=port, log_level="warning")
 
 
 def resolve_actor(store: GraphStore, text: str) -> str:

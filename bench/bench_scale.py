@@ -101,7 +101,7 @@ class Config:
     neo4j_actors: list[int] = field(default_factory=lambda: [10_000, 100_000])
     api_actors: int = 100_000
     requests: int = 300
-    kind_seconds: float = 30.0
+    kind_seconds: float = 15.0
     wrk_seconds: int = 15
     cli_repeats: int = 5
     timeout: float = 1800.0
@@ -489,7 +489,8 @@ def markdown(report: dict[str, Any]) -> str:
         *_wrk_rows(report), "",
         f"### Memory at {api_n:,} actors", "",
         "Server process from `/proc/PID/status` (VmRSS after start, VmHWM after every "
-        "request above); the Neo4j JVM's VmHWM at the same moment.", "",
+        "request above); the Neo4j JVM's VmHWM at the same moment (its peak since it "
+        "started, the ingests of this run included).", "",
         "| store | server start (to `/health`) | server RSS after start | server peak "
         "| Neo4j JVM peak |",
         "|---|---:|---:|---:|---:|",
@@ -518,7 +519,8 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help=f"size whose API is measured (default: {API_DEFAULT:,} if it is "
                          "among --actors, else the largest below; 0: none)")
     ap.add_argument("--requests", type=int, default=d.requests, help="per query kind")
-    ap.add_argument("--kind-seconds", type=float, default=d.kind_seconds)
+    ap.add_argument("--kind-seconds", type=float, default=d.kind_seconds,
+                    help="time bound of one query kind's measured requests")
     ap.add_argument("--wrk-seconds", type=int, default=d.wrk_seconds, help="0: no wrk")
     ap.add_argument("--cli-repeats", type=int, default=d.cli_repeats, help="0: no CLI timing")
     ap.add_argument("--timeout", type=float, default=d.timeout,
@@ -537,7 +539,8 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes (300 actors, 20 requests, wrk 2 s); implies --no-write")
     ap.add_argument("--no-write", action="store_true",
-                    help="print the section; write neither BENCHMARKS.md nor the JSON")
+                    help="print the section; write neither BENCHMARKS.md nor (without "
+                         "--json) the raw numbers")
     ap.add_argument("--json", type=Path,
                     help=f"save the raw numbers here (default when writing: {ARTIFACT})")
     ap.add_argument("--from-json", type=Path, help="rewrite the section from a saved run")

@@ -15,7 +15,7 @@ section unchanged, is named at the end, and makes the exit status 1.
 
 Run::
 
-    .venv/bin/python bench/run_all.py [--minutes 30] [--no-write] [--linkpred-args "..."]
+    .venv/bin/python bench/run_all.py [--minutes 30] [--no-write] [--linkpred-args="..."]
     .venv/bin/python bench/run_all.py --smoke      # tiny sizes, nothing written
 """
 
@@ -83,8 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=30.0, help="budget of the whole run")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes; nothing is written")
     ap.add_argument("--no-write", action="store_true", help="print the sections only")
-    ap.add_argument("--scale-args", default="", help="more options for bench_scale.py")
-    ap.add_argument("--linkpred-args", default="", help="options for bench_linkpred.py")
+    ap.add_argument("--scale-args", default="",
+                    help='more options for bench_scale.py (--scale-args="--actors 2000")')
+    ap.add_argument("--linkpred-args", default="",
+                    help='options for bench_linkpred.py (--linkpred-args="--actors 3000")')
     args = ap.parse_args(argv)
     started = time.monotonic()
     budget = args.minutes * 60

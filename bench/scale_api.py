@@ -341,7 +341,7 @@ def _send(client: httpx.Client, req: Request, timeout: float) -> tuple[int | Non
     return resp.status_code, ms, detail
 
 
-def measure_latency(url: str, plan: Plan, *, requests: int, kind_seconds: float = 30.0,
+def measure_latency(url: str, plan: Plan, *, requests: int, kind_seconds: float = 15.0,
                     timeout: float = 60.0, cold_timeout: float = 300.0, warmup: int = 2,
                     deadline: Deadline | None = None) -> list[KindResult]:
     """Latency per query kind: a cold pass over every kind, then the measured requests.

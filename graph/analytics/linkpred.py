@@ -467,7 +467,7 @@ class _Context:
 
     def pools(self, b: _Batch, *, stage: np.ndarray | None, size: int, popular: int,
               choose: Callable[[int, np.ndarray], np.ndarray] | None = None,
-              ) -> tuple[list[np.ndarray], np.ndarray]:
+              hop2: int = 0, hop3: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
         """Fill ``b.pools``: the ``size`` best actors by the first stage ``stage`` (linear
         weights over :data:`FEATURES`) and the ``popular`` most active ones. Return the
         candidates ``choose(i, pool)`` (default: the pool) of each source and their
@@ -483,7 +483,14 @@ class _Context:
                 i = blk.lo + r
                 top = _top(s1[r], size)
                 top = top[np.isfinite(s1[r, top])]
-                pool = np.union1d(top, pop[self.allowed_of(b.blocked[i], pop)])
+                parts = [top, pop[self.allowed_of(b.blocked[i], pop)]]
+                allowed = np.isfinite(s1[r])
+                for k, score in ((hop2, blk.ra[r]), (hop3, blk.p3[r])):
+                    if k:
+                        v = np.where(allowed & (score > 0), score, -np.inf)
+                        t = _top(v, k)
+                        parts.append(t[np.isfinite(v[t])])
+                pool = np.unique(np.concatenate(parts))
                 b.pools.append(pool)
                 rows.append(choose(i, pool) if choose is not None else pool)
             chosen += rows
@@ -686,6 +693,8 @@ class Recommender:
     stage: np.ndarray | None = None
     """Weights of the first stage over :data:`FEATURES` (0 outside :data:`STAGE`), a
     logistic regression fitted by :meth:`fit`; None: 2-hop actors by RA."""
+    hop2_size: int = 0
+    hop3_size: int = 0
     negatives: int = 100
     """Sampled negatives per training source."""
     train_pool_size: int = 2000
@@ -746,7 +755,8 @@ class Recommender:
                     return cands
 
                 _, x = ctx.pools(b, stage=self.stage, size=self.train_pool_size,
-                                 popular=self.popular_size, choose=pick)
+                                 popular=self.popular_size, choose=pick,
+                                 hop2=self.hop2_size, hop3=self.hop3_size)
                 offset = 0
                 for s, y in zip(b.sources.tolist(), ys, strict=True):
                     if len(y):
@@ -843,7 +853,8 @@ class Recommender:
         rest = -10.0 + e.tiebreak
         if b.proba is None:
             _, x = ctx.pools(b, stage=self.stage, size=self.pool_size,
-                             popular=self.popular_size)
+                             popular=self.popular_size, hop2=self.hop2_size,
+                             hop3=self.hop3_size)
             b.proba = self._predict(x) if len(x) else np.empty(0)
         offset = 0
         for i, s in enumerate(b.sources.tolist()):

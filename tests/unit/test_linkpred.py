@@ -1,25 +1,33 @@
-"""Link prediction: classic scores on hand-computed graphs, the protocol, the CLI contract."""
+"""Link prediction: classic scores on hand-computed graphs and against networkx, the
+batched and sparse paths against direct computations, the protocol, the CLI contract."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections import Counter, defaultdict
+from itertools import combinations
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from api import cli_linkpred  # noqa: F401  (registers eval linkpred)
 from api.cli import app
+from bench.synth_participations import SynthConfig, synthesize
 from graph.analytics.linkpred import (
+    CLASSIC,
     CoopGraph,
     Participation,
+    Recommender,
     classic_scores,
     evaluate,
     new_links,
     rank_of,
     run_eval,
+    top_k,
 )
 
 P = Participation
@@ -185,3 +193,152 @@ def test_selection_compares_every_mode_on_held_out_sources() -> None:
     assert set(rec.validation) == {"model", "blend", "cn", "aa", "ra"}
     assert rec.mode == max(rec.validation, key=lambda m: (rec.validation[m],
                                                           m in ("cn", "aa", "ra")))
+
+
+def random_rows(n_actors: int, n_projects: int, seed: int) -> list[Participation]:
+    """Projects of 2–6 random members over 2015–2018 (a few repeated rows)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n_projects):
+        members = rng.choice(n_actors, size=int(rng.integers(2, 7)), replace=False)
+        year = int(rng.integers(2015, 2019))
+        rows += [P(f"p{p}", f"a{m:03d}", ("enterprise", "university")[m % 2], year, f"F{m % 3}")
+                 for m in members]
+    return rows + rows[:5]
+
+
+def test_batched_classic_scores_equal_networkx() -> None:
+    g = CoopGraph.build(random_rows(60, 70, seed=4), until=2018)
+    ref = nx.from_scipy_sparse_array(g.adjacency)
+    n = len(g.actors)
+    pairs = [(u, v) for u in range(n) for v in range(n) if u != v]
+    want = {"cn": {(u, v): float(len(list(nx.common_neighbors(ref, u, v)))) for u, v in pairs},
+            "aa": {(u, v): p for u, v, p in nx.adamic_adar_index(ref, pairs)},
+            "ra": {(u, v): p for u, v, p in nx.resource_allocation_index(ref, pairs)}}
+    assert any(v > 0 for v in want["aa"].values())
+    batch = g.engine.classic(np.arange(n))  # every source in one sparse product
+    for name in CLASSIC:
+        rows = batch[name].toarray()
+        for u, v in pairs:
+            assert rows[u, v] == pytest.approx(want[name][u, v], abs=1e-12), (name, u, v)
+    for s in (0, 7, n - 1):  # one source at a time gives the same
+        single = classic_scores(g, s)
+        for name in CLASSIC:
+            np.testing.assert_allclose(single[name], batch[name].toarray()[s], atol=1e-12)
+
+
+def test_build_counts_like_a_direct_loop() -> None:
+    big = [P("huge", f"m{k}", "other", 2018) for k in range(51)]  # > 50 members: ignored
+    rows = [*TINY, P("p1", "a", "university", 2017), P("p3", "a", "enterprise", 2018),
+            P("p7", "a", "enterprise", 2016), P("p7", "b", "university", 2016),
+            P("p7", "ghost", "other", 2016), *big]
+    listed = ["a", "b", "c", "d", "e", "f", "nobody"]  # "ghost" and the m's are left out
+    g = CoopGraph.build(rows, until=2018, actors=listed)
+    assert g.actors == sorted(listed)
+    members: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if r.year <= 2018:
+            members[r.project].add(r.actor)
+    shared: Counter[tuple[str, str]] = Counter()
+    for m in members.values():
+        if 2 <= len(m) <= 50:
+            shared.update(combinations(sorted(x for x in m if x in g.index), 2))
+    w = g.weights.toarray()
+    got = {(g.actors[i], g.actors[j]): w[i, j] for i, j in zip(*np.nonzero(np.triu(w)),
+                                                               strict=True)}
+    assert got == dict(shared)
+    assert got[("a", "b")] == 2  # p1 and p7 (p7 has three members with ghost)
+    assert (g.adjacency.toarray() == (w > 0)).all() and (w == w.T).all()
+    i = g.index
+    assert g.projects[i["a"]] == 5  # p1 twice, p3 twice, p7
+    assert g.types[i["a"]] == "enterprise" and g.types[i["nobody"]] == "other"
+    assert g.last_active[i["a"]] == 2018 and g.recent[i["b"]] == 2  # p1, p2 in 2017
+    assert g.degree[i["nobody"]] == 0 and g.degree[i["d"]] == 3
+
+
+def test_new_links_equal_a_direct_loop() -> None:
+    rows = simulate(200, seed=4)
+    g = CoopGraph.build(rows, until=2016)
+    members: dict[str, set[int]] = defaultdict(set)
+    for r in rows:
+        if 2016 < r.year <= 2018 and r.actor in g.index:
+            members[r.project].add(g.index[r.actor])
+    adj = g.adjacency.toarray()
+    want: dict[int, set[int]] = defaultdict(set)
+    for m in members.values():
+        if 2 <= len(m) <= 50:
+            for a, b in combinations(sorted(m), 2):
+                if not adj[a, b]:
+                    want[a].add(b)
+                    want[b].add(a)
+    got = new_links(rows, after=2016, until=2018, known=g)
+    assert got == dict(want) and len(got) > 20
+
+
+def test_top_k_orders_ties_by_index() -> None:
+    scores = np.array([1.0, 3.0, 3.0, -np.inf, 2.0, 3.0, 0.0])
+    assert top_k(scores, 4) == [1, 2, 5, 4]
+    assert top_k(scores, 10) == [1, 2, 5, 4, 0, 6]  # -inf never listed
+    rng = np.random.default_rng(3)
+    many = rng.integers(0, 6, 3000).astype(float)  # a few values: ties everywhere
+    many[rng.random(3000) < 0.2] = -np.inf
+    order = sorted(np.flatnonzero(np.isfinite(many)), key=lambda i: (-many[i], i))
+    for k in (1, 9, 100, 5000):
+        assert top_k(many, k) == order[:k]
+
+
+@pytest.mark.slow
+def test_eval_ranks_equal_the_dense_ranking_and_repeat() -> None:
+    """run_eval counts ranks from sparse rows; the dense score vectors of the same
+    (re-fitted, hence deterministic) recommender give the same ranks, metrics and lists."""
+    rows = simulate(400, seed=11)
+    wanted = ["enterprise", "institute"]
+    result = run_eval(rows, train_until=2018, test_until=2020, candidate_types=wanted, k=20)
+    g = CoopGraph.build(rows, until=2018)
+    positives = new_links(rows, after=2018, until=2020, known=g)
+    rec = Recommender().fit(rows, train_until=2018, horizon=2)
+    assert rec.mode == result.mode and rec.validation == result.validation
+    assert rec.model is not None  # the classifier path, not only a classic score
+    ranks: dict[str, dict[int, list[int]]] = {m: {} for m in ("innograph", *CLASSIC)}
+    for s, scores in rec.score_many(g, sorted(positives), candidate_types=set(wanted)):
+        allowed = np.isfinite(scores)
+        assert result.recommendations[g.actors[s]] == [
+            (g.actors[c], float(scores[c])) for c in top_k(scores, 20)]
+        pos = [p for p in sorted(positives[s]) if allowed[p]]
+        if not pos:
+            continue
+        ranks["innograph"][s] = [rank_of(scores, p) for p in pos]
+        for name, vec in classic_scores(g, s).items():
+            masked = np.where(allowed, vec, -np.inf)
+            ranks[name][s] = [rank_of(masked, p) for p in pos]
+    assert ranks["innograph"]
+    for method, by_source in ranks.items():
+        want, got = evaluate(by_source), result.metrics[method]
+        assert (got.sources, got.positives) == (want.sources, want.positives)
+        assert (got.hits10, got.hits50, got.mrr, got.precision10) == pytest.approx(
+            (want.hits10, want.hits50, want.mrr, want.precision10), rel=1e-12)
+
+
+def test_recommender_pool_is_bounded() -> None:
+    rows = simulate(300, seed=9)
+    rec = Recommender(pool_size=30, popular_size=5).fit(rows, train_until=2018)
+    assert rec.model is not None and rec.stage is not None
+    g = CoopGraph.build(rows, until=2018)
+    rec.mode = "model"
+    for _, scores in rec.score_many(g, list(range(0, len(g.actors), 25))):
+        # the pool gets probabilities in [0, 1], every other allowed actor -10 + activity
+        assert ((scores >= 0) & np.isfinite(scores)).sum() <= 35
+        assert (np.isfinite(scores) & (scores < 0)).any()
+
+
+def test_synthetic_table_is_reproducible_and_heavy_tailed() -> None:
+    cfg = SynthConfig(rows=6000, pool=4000, seed=5)
+    rows = synthesize(cfg)
+    assert rows == synthesize(cfg)
+    assert rows != synthesize(SynthConfig(rows=6000, pool=4000, seed=6))
+    assert abs(len(rows) - 6000) < 600
+    sizes = Counter(Counter(r[0] for r in rows).values())
+    assert sizes[1] > 0 and sizes[2] > sizes[10] > 0 and max(sizes) > 20
+    assert {r[3] for r in rows} == set(range(2010, 2021))
+    first = rows[0]
+    assert first[0].startswith("P2010") and first[1].startswith("A") and first[2]

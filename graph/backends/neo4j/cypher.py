@@ -65,6 +65,20 @@ def schema_statements() -> list[str]:
 
 
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+SHOW_INDEXES = "SHOW INDEXES YIELD name"
+SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name"
+
+
+def schema_plan() -> list[tuple[str, bool, str]]:
+    """(name, is a drop, statement) of every schema statement: a create runs when its
+    name does not exist yet, a drop when it does."""
+    out = []
+    for stmt in schema_statements():
+        words = stmt.split()
+        drop = words[0] == "DROP"
+        name = words[words.index("IF") - 1]
+        out.append((name, drop, stmt))
+    return out
 
 
 # writes ---------------------------------------------------------------------

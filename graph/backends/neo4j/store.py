@@ -32,7 +32,8 @@ from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
 
 CHUNK = 5000
 SEARCH_CAP = 20_000
-PATH_CAP = 20_000
+PATH_TIES = 500
+"""Paths of tied length beyond ``k`` that are still enumerated (as the embedded store)."""
 T = TypeVar("T")
 
 
@@ -94,9 +95,17 @@ class Neo4jStore(GraphStore):
         """Verify connectivity and create the ontology's constraints and indexes."""
         with _translated():
             self._driver.verify_connectivity()
-            for stmt in cypher.schema_statements():
-                self._driver.execute_query(stmt, database_=self._db)
-            self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
+            # one look at what exists, so that opening an existing database (every CLI
+            # command) costs two queries rather than one per constraint and index
+            existing = {r["name"] for q in (cypher.SHOW_INDEXES, cypher.SHOW_CONSTRAINTS)
+                        for r in self._driver.execute_query(q, database_=self._db)[0]}
+            changed = False
+            for name, drop, stmt in cypher.schema_plan():
+                if (name in existing) == drop:
+                    self._driver.execute_query(stmt, database_=self._db)
+                    changed = True
+            if changed:
+                self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
 
     def refresh(self) -> None:
         """Nothing to do: every read asks the database."""
@@ -302,15 +311,17 @@ class Neo4jStore(GraphStore):
                 rel_types: Sequence[str] | None,
                 years: tuple[int, int] | None) -> list[Path]:
         """Paths of the shortest lengths, from Neo4j's SHORTEST k GROUPS."""
-        groups = min(k, max_hops)
+        # one length group at a time: through a hub the first group alone can hold
+        # thousands of paths, and most questions are answered by it
+        groups = 1
         while True:
             rows = self._read(cypher.shortest_groups(groups, max_hops, rel_types),
-                              source=source, target=target, cap=PATH_CAP,
+                              source=source, target=target, cap=k + PATH_TIES,
                               lo=years[0] if years else None, hi=years[1] if years else None)
             paths = _simple_paths(rows)
             if len(paths) >= k or groups >= max_hops:
                 break
-            groups = max_hops  # trails that revisit a node filled some groups: look further
+            groups += 1  # too few (or trails that revisit a node filled a group): look further
         return paths
 
     def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
