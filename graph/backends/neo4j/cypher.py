@@ -149,12 +149,14 @@ EDGES_TO = (f"MATCH (:{BASE})-[r]->(:{BASE} {{uid: $uid}}) "
             "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
 EDGES_ALL = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
              "RETURN properties(r) AS p")
+_RANKED = "{.uid, .label, .name, .name_norm, .aliases, .keywords}"
+"""What search ranking reads of a node (graph.store.search_rank): not the whole record."""
 SEARCH_FULLTEXT = (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $query) "
                    "YIELD node WHERE node.search_text CONTAINS $key "
                    "AND ($labels IS NULL OR node.label IN $labels) "
-                   "RETURN properties(node) AS p LIMIT $cap")
+                   f"RETURN node {_RANKED} AS p LIMIT $cap")
 SEARCH_CONTAINS = (f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
-                   "AND ($labels IS NULL OR n.label IN $labels) RETURN properties(n) AS p "
+                   f"AND ($labels IS NULL OR n.label IN $labels) RETURN n {_RANKED} AS p "
                    "LIMIT $cap")
 MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
 COUNT_NODES = f"MATCH (n:{BASE}) RETURN n.label AS k, count(*) AS c"
