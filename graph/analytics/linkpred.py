@@ -17,7 +17,8 @@ every actor is never sorted).
 innograph's recommender is a cascade. A first stage (a logistic regression on cheap
 pair features: the classic scores, Jaccard, paths of length three, field
 similarity, the candidate's degree and activity, the types' prior) scores every
-actor for a source; its best 600 (and the most active actors) form a bounded pool,
+actor for a source; its best 200, the best 200 2-hop actors by RA, the 200 with
+the most paths of length three and the 50 most active actors form a bounded pool,
 which a gradient-boosted classifier ranks over the full pair features (those,
 weighted RA, the source's degree and the first stage's score). Both are trained
 on an earlier time split of the same data: the graph up to ``train_until -
@@ -468,10 +469,11 @@ class _Context:
     def pools(self, b: _Batch, *, stage: np.ndarray | None, size: int, popular: int,
               choose: Callable[[int, np.ndarray], np.ndarray] | None = None,
               hop2: int = 0, hop3: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
-        """Fill ``b.pools``: the ``size`` best actors by the first stage ``stage`` (linear
-        weights over :data:`FEATURES`) and the ``popular`` most active ones. Return the
-        candidates ``choose(i, pool)`` (default: the pool) of each source and their
-        rows of :data:`MODEL_FEATURES`."""
+        """Fill ``b.pools`` with the allowed actors among: the ``size`` best by the first
+        stage ``stage`` (linear weights over :data:`FEATURES`), the ``hop2`` best 2-hop
+        ones by RA, the ``hop3`` with the most paths of length three and the
+        ``popular`` most active. Return the candidates ``choose(i, pool)`` (default:
+        the pool) of each source and their rows of :data:`MODEL_FEATURES`."""
         pop = self.e.popularity[:popular]
         chosen: list[np.ndarray] = []
         feats: list[np.ndarray] = []
@@ -543,18 +545,21 @@ def pair_features(g: CoopGraph, s: int, cands: np.ndarray) -> np.ndarray:
 
 
 def candidate_pool(g: CoopGraph, s: int, allowed: np.ndarray, *, popular: np.ndarray,
-                   size: int = 400, stage: np.ndarray | None = None) -> np.ndarray:
-    """Candidates worth scoring with the model: the first stage's best and active ones.
+                   size: int = 200, stage: np.ndarray | None = None, hop2: int = 200,
+                   hop3: int = 200) -> np.ndarray:
+    """Candidates worth scoring with the model (ascending).
 
     ``allowed`` is a boolean mask of actors that may be recommended (not the source,
-    not already linked, of a wanted type). At most ``size`` actors, the best by the
-    first stage ``stage`` (weights over :data:`FEATURES`, see
-    :attr:`Recommender.stage`; without one, 2-hop actors by RA), join ``popular``.
+    not already linked, of a wanted type). The allowed ones among: the ``size`` best
+    by the first stage ``stage`` (weights over :data:`FEATURES`, see
+    :attr:`Recommender.stage`; without one, 2-hop actors by RA), the ``hop2`` best
+    2-hop actors by RA, the ``hop3`` with the most paths of length three, and
+    ``popular``.
     """
     ctx = _Context(g)
     ctx.type_ok = allowed.copy()
     b = ctx.batch([s])
-    ctx.pools(b, stage=stage, size=size, popular=0)
+    ctx.pools(b, stage=stage, size=size, popular=0, hop2=hop2, hop3=hop3)
     pool: np.ndarray = np.union1d(b.pools[0], popular[allowed[popular]]).astype(np.int64)
     return pool
 
@@ -675,8 +680,10 @@ class Recommender:
     """innograph's recommender: a classifier over :data:`MODEL_FEATURES`, a fallback.
 
     Ranking is a cascade: a linear first stage over the :data:`STAGE` features scores
-    every actor for a source; the best :attr:`pool_size` of them and the
-    :attr:`popular_size` most active actors form the pool the classifier scores.
+    every actor for a source; its best :attr:`pool_size`, the best 2-hop actors by RA
+    (:attr:`hop2_size`), the actors with the most paths of length three
+    (:attr:`hop3_size`) and the :attr:`popular_size` most active actors form the pool
+    the classifier scores (at most 650 actors per source with the defaults).
     """
 
     model: object | None = None
@@ -687,18 +694,21 @@ class Recommender:
     chosen by :meth:`fit`."""
     validation: dict[str, float] = field(default_factory=dict)
     """MRR of each mode on the held-out sources of the latest split."""
-    pool_size: int = 600
-    """At most this many candidates per source reach the classifier (besides the
-    popular ones)."""
+    pool_size: int = 200
+    """The first stage's best this many join a source's pool."""
     stage: np.ndarray | None = None
     """Weights of the first stage over :data:`FEATURES` (0 outside :data:`STAGE`), a
     logistic regression fitted by :meth:`fit`; None: 2-hop actors by RA."""
-    hop2_size: int = 0
-    hop3_size: int = 0
+    hop2_size: int = 200
+    """So do the 2-hop actors with the highest RA, at most this many."""
+    hop3_size: int = 200
+    """And the actors with the most paths of length three, at most this many."""
     negatives: int = 100
     """Sampled negatives per training source."""
     train_pool_size: int = 2000
-    """The classifier's training negatives come from this many first-stage best."""
+    """The classifier's training negatives come from a pool with this many of the
+    first stage's best (wider than :attr:`pool_size`: examples from a narrow pool
+    teach it only fine distinctions)."""
     stage_sources: int = 1000
     """Sources of the latest split the first stage learns from."""
     max_examples: int = 400_000
@@ -823,17 +833,9 @@ class Recommender:
                                                    targets, by_activity=True)
         return {m: evaluate(ranks[m]).mrr for m in modes}
 
-    def _popular(self, g: CoopGraph) -> np.ndarray:
-        popular: np.ndarray = g.engine.popularity[:self.popular_size]
-        return popular
-
-    @staticmethod
-    def _allowed(g: CoopGraph, s: int, candidate_types: set[str] | None) -> np.ndarray:
-        ctx = _Context(g, candidate_types)
-        return ctx.allowed_mask(ctx.batch([s]).blocked[0])
-
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        # one thread: the machine is shared, and batches are small
+        # one thread: on the shared 2-core machine a second OpenMP thread made the
+        # predictions slower, not faster (predictions do not depend on it)
         with threadpool_limits(limits=1):
             proba: np.ndarray = self.model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
         return proba
