@@ -104,14 +104,18 @@ def search_rank(rec: Record, query_norm: str) -> tuple[float, str, str] | None:
     length_bonus = min(len(query_norm) / max(len(name), 1), 1.0) * 0.05
     if name == query_norm:
         return 1.0, "name", rec["name"]
-    aliases = [(a, normalize_name(a)) for a in rec.get("aliases") or []]
-    for alias, norm in aliases:
-        if norm == query_norm:
-            return 0.9, "alias", alias
+    keys = rec.get("name_keys")
+    # aliases are normalised only when they can decide: an exact alias (name_keys holds
+    # the normalised name and aliases) or a name that does not contain the query
+    if keys is None or query_norm in keys:
+        for alias in rec.get("aliases") or []:
+            if normalize_name(alias) == query_norm:
+                return 0.9, "alias", alias
     if name.startswith(query_norm):
         return 0.8 + length_bonus, "name", rec["name"]
     if query_norm in name:
         return 0.7 + length_bonus, "name", rec["name"]
+    aliases = [(a, normalize_name(a)) for a in rec.get("aliases") or []]
     for alias, norm in aliases:
         if query_norm in norm:
             return 0.6 + min(len(query_norm) / max(len(norm), 1), 1.0) * 0.05, "alias", alias

@@ -39,6 +39,8 @@ from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
 FORMAT_VERSION = 1
 SNAPSHOT = "graph.pickle"
 GRAM = 2
+SEARCH_CACHE = 4096
+"""Search results remembered until the next commit (common short queries recur)."""
 """Substring search proposes candidates from an index of character bigrams."""
 
 
@@ -68,6 +70,7 @@ class EmbeddedStore(GraphStore):
         self._merges: list[MergeRecord] = []
         self._version = 0
         self._derived: dict[str, tuple[int, bytes]] = {}
+        self._searches: dict[tuple[str, tuple[str, ...], int], list[SearchHit]] = {}
         self._ids: dict[str, int] = {}
         self._id_uids: list[str] = []
         self._grams: dict[str, array[int]] | None = None
@@ -131,6 +134,7 @@ class EmbeddedStore(GraphStore):
     def _load(self, data: Mapping[str, Any]) -> None:
         self._nodes, self._edges, self._out, self._in, self._names = {}, {}, {}, {}, {}
         self._ids, self._id_uids, self._grams = {}, [], None
+        self._searches.clear()
         self._graph_cache.clear()
         for rec in data["nodes"]:
             self._put_node(rec)
@@ -319,6 +323,7 @@ class EmbeddedStore(GraphStore):
             self._merges.append(merge)
             self._merges.sort(key=lambda m: (m.at, m.merge_id))
         self._graph_cache.clear()
+        self._searches.clear()
         self._version += 1
         self._save()
 
@@ -357,10 +362,16 @@ class EmbeddedStore(GraphStore):
         q = normalize_name(text)
         if not q:
             return []
-        wanted = set(labels or ())
-        return rank_hits((r for r in self._candidates(q)
-                          if q in r["search_text"] and (not wanted or r["label"] in wanted)),
-                         text, limit)
+        key = (q, tuple(sorted(labels or ())), limit)
+        hits = self._searches.get(key)
+        if hits is None:
+            wanted = set(labels or ())
+            hits = rank_hits((r for r in self._candidates(q) if q in r["search_text"]
+                              and (not wanted or r["label"] in wanted)), text, limit)
+            if len(self._searches) >= SEARCH_CACHE:
+                self._searches.clear()
+            self._searches[key] = hits
+        return list(hits)
 
     def _candidates(self, q: str) -> Iterator[Record]:
         """Nodes whose search text may contain ``q``: the shortest posting list of its

@@ -5,7 +5,6 @@ names. (Speed itself is measured in bench/, never asserted here.)"""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,11 @@ from ingest.mirror import MirroredStore
 from ingest.pipeline import run_ingest
 from ingest.resolve import Resolver
 from schemas.records import Record
+from tests.e2e import test_match_api
 from tests.e2e.test_match_api import EDGES, NODES
 from tests.unit.test_ingest_support import registry_copy
 
-
-@pytest.fixture
-def client(store: GraphStore) -> Iterator[TestClient]:
-    store.upsert_nodes(nodes=NODES)
-    store.upsert_edges(edges=EDGES)
-    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
-    with TestClient(app) as c:
-        yield c
+client = test_match_api.client  # the same fixture: the match tests' graph, served
 
 
 def test_a_property_only_update_is_seen_by_the_next_match_and_recommendation(
