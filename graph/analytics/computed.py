@@ -183,7 +183,7 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
         Rows per table.
     """
     comp = computed or Computed(store, store.version())
-    tables = {name: _plain(_tables()[name](comp.graph)) for name in TABLE_NAMES}
+    tables = {name: comp.table(name) for name in TABLE_NAMES}
     data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
     store.save_derived(name=TABLES_NAME, version=comp.version, data=data)
     with comp._saved_lock:
