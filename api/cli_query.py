@@ -102,15 +102,18 @@ def recommend(actors: Annotated[list[str], typer.Argument(help="uids or names")]
 
     with store_from_env(read_only=True) as store:
         uids = [resolve_actor(store, a) for a in actors]
-        from graph.analytics.computed import project
-
-        g = project(store)
-    try:
-        lists = recommend_many(g, uids, kinds=kind, k=k)
-    except KeyError as exc:
-        raise fail(f"unknown actor {exc}") from exc
-    rows = [{"source": g.nodes[u]["name"], "source_uid": u, "rank": i + 1, **rec}
+        names = {u: store.get_node(uid=u).name for u in uids}
+        try:
+            lists = recommend_many(store, uids, kinds=kind, k=k)
+        except KeyError as exc:
+            raise fail(f"unknown actor {exc}") from exc
+    rows = [{"source": names[u], "source_uid": u, "rank": i + 1, **rec}
             for u in uids for i, rec in enumerate(lists[u])]
+    for u in uids:
+        if len(lists[u]) < k:
+            from graph.analytics.recommend import NO_MORE
+
+            typer.echo(f"{names[u]}: 推荐 {len(lists[u])} 个;{NO_MORE}", err=True)
     cols = ["source", "rank", "uid", "label", "name", "score", "reason"]
     if out is not None:
         write_table(rows, out, columns=["source_uid", "source", "rank", "uid", "label", "name",

@@ -130,16 +130,18 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
                   kind: Annotated[list[str] | None, typer.Option("--kind")] = None,
                   table: Table = "nodes") -> None:
     """Recommended partners of an actor and the partners they share."""
+    from graph.analytics.computed import Computed
     from graph.analytics.recommend import recommend_partners
     from graph.viz.views import recommend_view
 
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, actor)
-        g = store.subgraph()
-    try:
-        recs = recommend_partners(g, uid, kinds=kind, k=k)
-    except KeyError as exc:
-        raise fail(f"unknown actor {exc}") from exc
+        comp = Computed(store, store.version())
+        g = comp.graph
+        try:
+            recs = recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
+        except KeyError as exc:
+            raise fail(f"unknown actor {exc}") from exc
     save_view(recommend_view(g, uid, recs), out, table=table)
 
 

@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from api.deps import ComputedDep, GraphDep, StoreDep
 from api.tables import csv_text, xlsx_bytes
-from graph.analytics.recommend import recommend_index, recommend_partners
+from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 from graph.viz import render, style
 from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, graph_bytes, node_rows
@@ -198,7 +198,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
                           "Team", "Talent", "Government"}:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
     g = comp.graph
-    recs = recommend_partners(g, uid, kinds=kind, k=k, index=recommend_index(comp))
+    recs = recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
     return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
 
 

@@ -11,7 +11,7 @@ from api.deps import ComputedDep, GraphDep, StoreDep
 from api.tables import xlsx_bytes
 from graph.analytics.computed import Computed
 from graph.analytics.paths import path_sentence, shared_partners
-from graph.analytics.recommend import recommend_index, recommend_partners
+from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 
 router = APIRouter()
@@ -52,7 +52,7 @@ def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | No
     if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
                           "Team", "Talent", "Government"}:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
-    return recommend_partners(comp.graph, uid, kinds=kind, k=k, index=recommend_index(comp))
+    return recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
 
 
 @router.get("/recommendations/{uid}.xlsx")

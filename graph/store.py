@@ -34,7 +34,16 @@ from schemas.records import (
     node_to_record,
 )
 from schemas.relationships import Relationship, check_endpoints
-from schemas.results import MergeRecord, Neighborhood, Path, SearchHit, Stats, WriteSummary
+from schemas.results import (
+    MergeRecord,
+    Neighborhood,
+    PartnerCandidate,
+    PartnerNeighbourhood,
+    Path,
+    SearchHit,
+    Stats,
+    WriteSummary,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -42,6 +51,11 @@ if TYPE_CHECKING:
 MAX_HOPS = 6
 """Hard cap on path length and neighbourhood depth."""
 MAX_RESULTS = 10_000
+PARTNER_TIES = ("COOPERATES_WITH", "PARTICIPATES_IN", "UNDERTAKES")
+"""Relationships that make two actors partners: a cooperation, or a project both take part in."""
+HUB_DEGREE = 1_000
+"""Partners with more partner ties than this are not walked through for candidates: each
+would join a source to hundreds of actors with a weight below 1/HUB_DEGREE."""
 Direction = Literal["out", "in", "both"]
 NodeInput = Node | Mapping[str, Any]
 EdgeInput = Relationship | Mapping[str, Any]
@@ -208,6 +222,14 @@ def check_filters(labels: Sequence[str] | None, rel_types: Sequence[str] | None)
         raise QueryLimitError(str(exc)) from exc
 
 
+def rank_candidates(by_candidate: Mapping[str, Iterable[tuple[int, str]]],
+                    limit: int) -> list[PartnerCandidate]:
+    """Candidates with their shared partners, ordered as partner_neighbourhood promises."""
+    out = [PartnerCandidate(uid=c, via=sorted(set(via))) for c, via in by_candidate.items()]
+    out.sort(key=lambda c: (-c.resource_allocation, c.uid))
+    return out[:limit]
+
+
 def path_sort_key(p: Path) -> tuple[int, list[str], list[str]]:
     """Paths sort by hops, then by the uids along them, then by relationship uids."""
     return (p.hops, [n.uid for n in p.nodes], [s.relationship_uid for s in p.steps])
@@ -288,6 +310,23 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def load_derived(self, *, name: str) -> tuple[int, bytes] | None:
         """The saved result ``name`` and the store version it belongs to, or None."""
+
+    @abc.abstractmethod
+    def partner_neighbourhood(self, *, uid: str, labels: Sequence[str] | None = None,
+                              max_degree: int = HUB_DEGREE,
+                              limit: int = 2_000) -> PartnerNeighbourhood:
+        """The partners of actor ``uid`` and the partners of those partners.
+
+        Two actors are partners when a COOPERATES_WITH joins them or both take part in
+        (PARTICIPATES_IN / UNDERTAKES) one project. Candidates are partners of partners
+        that are not ``uid`` or one of its partners, of ``labels`` (all if None); a
+        partner whose degree (its PARTNER_TIES relationships) exceeds ``max_degree`` is
+        not walked through. At most ``limit`` candidates, by resource allocation
+        (sum of 1/degree over shared partners) descending, then uid.
+
+        Raises:
+            NotFound: ``uid`` is not stored.
+        """
 
     @abc.abstractmethod
     def bulk(self) -> AbstractContextManager[None]:

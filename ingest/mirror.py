@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from graph.backends.embedded import EmbeddedStore
 from graph.errors import GraphError
-from graph.store import Direction, GraphStore
+from graph.store import HUB_DEGREE, Direction, GraphStore
 from schemas.records import Record
 from schemas.relationships import Relationship
-from schemas.results import MergeRecord, Path, SearchHit, Stats
+from schemas.results import MergeRecord, PartnerNeighbourhood, Path, SearchHit, Stats
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -270,6 +270,14 @@ class MirroredStore(GraphStore):
         self.flush()
         return self.real.k_paths(source=source, target=target, k=k, max_hops=max_hops,
                                  rel_types=rel_types, years=years)
+
+    def partner_neighbourhood(self, *, uid: str, labels: Sequence[str] | None = None,
+                              max_degree: int = HUB_DEGREE,
+                              limit: int = 2_000) -> PartnerNeighbourhood:
+        """From the real store."""
+        self.flush()
+        return self.real.partner_neighbourhood(uid=uid, labels=labels, max_degree=max_degree,
+                                               limit=limit)
 
     def subgraph(self, *, uids: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                  rel_types: Sequence[str] | None = None) -> nx.MultiDiGraph:

@@ -53,6 +53,31 @@ class SearchHit(BaseModel):
     matched_text: str
 
 
+class PartnerCandidate(BaseModel):
+    """A partner of a partner of a source actor: a candidate new partner and the
+    shared partners that join the two (each with its partner degree)."""
+
+    model_config = ConfigDict(extra="forbid")
+    uid: str
+    via: list[tuple[int, str]] = Field(
+        description="(degree, uid) of each shared partner, fewest ties first")
+
+    @property
+    def resource_allocation(self) -> float:
+        """Sum over the shared partners of 1/degree."""
+        return round(sum(1.0 / d for d, _ in self.via if d), 9)
+
+
+class PartnerNeighbourhood(BaseModel):
+    """Who an actor works with today and who its partners work with."""
+
+    model_config = ConfigDict(extra="forbid")
+    partners: list[str] = Field(description="current partners, by uid")
+    candidates: list[PartnerCandidate] = Field(
+        description="partners of partners, most shared weight first (resource allocation), "
+                    "then uid")
+
+
 class Neighborhood(BaseModel):
     """An actor's neighbourhood: counts per type first, then the capped expansion."""
 

@@ -11,6 +11,10 @@ actors are offered enterprises). The final score is
 
 where ``structure`` is the recommender's score min-max scaled over the
 candidates and ``content`` = 0.7 · Jaccard(fields) + 0.3 · Jaccard(keywords).
+
+Candidates are only actors with evidence about the source: partners of its partners
+(asked of the store per request: one Cypher query on Neo4j) and actors of its fields.
+Nobody is listed for being active alone, so a list may be shorter than asked for.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import networkx as nx
 import numpy as np
 
 from graph.analytics.computed import Computed
-from graph.analytics.linkpred import CoopGraph, Participation, Recommender, classic_scores
+from graph.analytics.linkpred import CoopGraph, Participation, Recommender
+from graph.store import GraphStore
 
 RESEARCH = ("University", "Institute", "Team", "Talent", "Hospital", "Platform")
 ACTOR_LABELS = frozenset({"Enterprise", "Government", *RESEARCH})
@@ -77,11 +82,6 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
-def _partners(g: nx.MultiDiGraph, uid: str) -> set[str]:
-    out = {v for _, v, d in g.out_edges(uid, data=True) if d.get("type") == "COOPERATES_WITH"}
-    return out | {u for u, _, d in g.in_edges(uid, data=True) if d.get("type") == "COOPERATES_WITH"}
-
-
 @dataclass
 class RecommendIndex:
     """What every recommendation of one graph shares, built once per store version:
@@ -91,8 +91,16 @@ class RecommendIndex:
     cg: CoopGraph
     model: Recommender
     profiles: dict[str, tuple[set[str], set[str]]]
-    partners: dict[str, set[str]]
     by_field: dict[str, set[str]]
+    broader: dict[str, set[str]]
+    """Each field name with the names of the fields above it (SUBFIELD_OF, transitively)."""
+
+    def domain(self, fields: set[str]) -> set[str]:
+        """Fields and every field above them: two actors are in one domain when these meet."""
+        out = set(fields)
+        for f in fields:
+            out |= self.broader.get(f, set())
+        return out
 
 
 def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None) -> RecommendIndex:
@@ -110,8 +118,21 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None) -> Reco
     for a, (fields, _) in profiles.items():
         for f in fields:
             by_field[f].add(a)
-    return RecommendIndex(cg, model, profiles, {a: _partners(g, a) for a in actors},
-                          dict(by_field))
+    parent: dict[str, set[str]] = defaultdict(set)
+    for u, v, d in g.edges(data=True):
+        if d.get("type") == "SUBFIELD_OF":
+            parent[str(g.nodes[u].get("name", u))].add(str(g.nodes[v].get("name", v)))
+    broader: dict[str, set[str]] = {}
+    for f in parent:
+        seen: set[str] = set()
+        todo = list(parent[f])
+        while todo:
+            x = todo.pop()
+            if x not in seen:
+                seen.add(x)
+                todo.extend(parent.get(x, ()))
+        broader[f] = seen
+    return RecommendIndex(cg, model, profiles, dict(by_field), broader)
 
 
 def recommend_index(computed: Computed) -> RecommendIndex:
@@ -124,86 +145,113 @@ def recommend_index(computed: Computed) -> RecommendIndex:
     return ix
 
 
-CONTENT_POOL = 500
-"""Candidates whose content is scored: the best this many by structure, plus every
-candidate sharing a field with the source (the only ones content can lift)."""
+FIELD_POOL = 2_000
+"""Candidates found only by a shared field that are scored: the best this many by
+structure (a field of a province can hold thousands of actors)."""
+NO_MORE = "其余候选与该主体既无共同合作伙伴、也无相同或相近领域,不列出"
+"""What a list shorter than asked for says about the rest."""
 
 
-def recommend_partners(g: nx.MultiDiGraph, uid: str, *, kinds: Sequence[str] | None = None,
-                       k: int = 20, model: Recommender | None = None,
-                       index: RecommendIndex | None = None) -> list[dict[str, Any]]:
-    """Ranked new partners for ``uid`` with a score breakdown and Chinese reasons.
+def _names(g: nx.MultiDiGraph, uids: Sequence[str]) -> str:
+    names = [str(g.nodes[u].get("name", u)) if u in g else u for u in uids]
+    return "、".join(names[:3]) + ("等" if len(names) > 3 else "")
+
+
+def recommend_partners(store: GraphStore, uid: str, *, kinds: Sequence[str] | None = None,
+                       k: int = 20, computed: Computed | None = None) -> list[dict[str, Any]]:
+    """Ranked new partners for ``uid`` with a score breakdown and reasons about ``uid``.
+
+    Only candidates with evidence about this source are proposed: a partner of one of
+    its partners (the store's :meth:`~graph.store.GraphStore.partner_neighbourhood`,
+    Cypher on Neo4j) or an actor of a field the source works in. When the source has
+    fields, a candidate with fields of another domain (no shared field or broader
+    field) is left out. A list shorter than ``k`` is the honest answer: no actor is
+    added for being active alone.
 
     Args:
-        g: The graph (``store.subgraph()``).
+        store: The store (the neighbourhood is asked of it per request).
         uid: The actor asking.
         kinds: Labels that may be proposed (default: :func:`default_kinds`).
-        k: How many to return.
-        model: A fitted recommender to reuse; trained on ``g`` when None.
-        index: The graph's :class:`RecommendIndex` (built from ``g`` when None); a
-            server keeps one per store version, so a request scores one source.
+        k: How many to return at most.
+        computed: The store's computed results at its current version (the
+            recommender's model and profiles); made from the store when None.
 
     Raises:
         KeyError: ``uid`` is not in the graph.
     """
+    comp = computed or Computed(store, store.version())
+    g = comp.graph
     if uid not in g:
         raise KeyError(uid)
-    wanted = set(kinds or default_kinds(str(g.nodes[uid].get("label"))))
-    ix = index or build_index(g, model=model)
+    wanted = tuple(sorted(set(kinds or default_kinds(str(g.nodes[uid].get("label"))))))
+    ix = recommend_index(comp)
+    hood = store.partner_neighbourhood(uid=uid, labels=wanted)
     cg = ix.cg
-    s = cg.index[uid]
-    structure = ix.model.score(cg, s, candidate_types=wanted)
-    allowed = np.isfinite(structure)
-    if not allowed.any():
-        return []
-    lo, hi = structure[allowed].min(), structure[allowed].max()
-    scaled = np.where(allowed, (structure - lo) / (hi - lo) if hi > lo else 0.0, -np.inf)
+    structure = ix.model.score(cg, cg.index[uid], candidate_types=set(wanted))
     my_fields, my_keywords = ix.profiles.get(uid, (set(), set()))
-    pool = set(np.flatnonzero(allowed)[np.argsort(-scaled[allowed], kind="stable")]
-               [:max(CONTENT_POOL, k)].tolist())
-    for f in my_fields:
-        pool.update(cg.index[a] for a in ix.by_field.get(f, ()) if a in cg.index)
-    ra = classic_scores(cg, s)["ra"]
-    mine = ix.partners.get(uid, set())
+    my_domain = ix.domain(my_fields)
+    mine = set(hood.partners) | {uid}
+    via = {c.uid: c.via for c in hood.candidates}
+
+    def fits(c: str) -> bool:
+        fields = ix.profiles.get(c, (set(), set()))[0]
+        return not (my_fields and fields) or bool(ix.domain(fields) & my_domain)
+
+    def struct(c: str) -> float:
+        i = cg.index.get(c)
+        return float(structure[i]) if i is not None and np.isfinite(structure[i]) else -np.inf
+
+    pool = {c for c in via if fits(c)}
+    by_field = {c for f in my_fields for c in ix.by_field.get(f, ())
+                if c not in mine and str(g.nodes[c].get("label")) in wanted}
+    pool |= set(sorted(by_field - pool, key=lambda c: (-struct(c), c))[:FIELD_POOL])
+    if not pool:
+        return []
+    raw = {c: struct(c) for c in pool}
+    finite = [v for v in raw.values() if np.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
     results = []
-    for c in sorted(c for c in pool if allowed[c]):
-        cand = cg.actors[c]
-        fields, keywords = ix.profiles.get(cand, (set(), set()))
+    for c in sorted(pool):
+        fields, keywords = ix.profiles.get(c, (set(), set()))
         content = 0.7 * _jaccard(my_fields, fields) + 0.3 * _jaccard(my_keywords, keywords)
-        score = W_STRUCTURE * float(scaled[c]) + W_CONTENT * content
-        results.append((score, cand, float(scaled[c]), content, fields & my_fields,
-                        keywords & my_keywords, float(ra[c])))
+        scaled = (raw[c] - lo) / (hi - lo) if hi > lo and np.isfinite(raw[c]) else 0.0
+        score = W_STRUCTURE * scaled + W_CONTENT * content
+        results.append((score, c, scaled, content, fields & my_fields, keywords & my_keywords,
+                        fields))
     results.sort(key=lambda r: (-r[0], str(g.nodes[r[1]].get("name")), r[1]))
     out = []
-    for score, cand, struct, content, sf, sk, ra_c in results[:k]:
-        shared = sorted(mine & ix.partners.get(cand, set()),
-                        key=lambda x: str(g.nodes[x].get("name")))
-        names = [str(g.nodes[x].get("name")) for x in shared]
+    for score, cand, scaled, content, sf, sk, fields in results[:k]:
+        shared = [p for _, p in sorted(via.get(cand, ()),
+                                       key=lambda x: (x[0], str(g.nodes[x[1]].get("name"))
+                                                      if x[1] in g else x[1]))]
+        names = [str(g.nodes[x].get("name")) if x in g else x for x in shared]
         reasons = []
-        if names:
-            reasons.append(f"共同合作伙伴{len(names)}个:{'、'.join(names[:3])}"
-                           + ("等" if len(names) > 3 else ""))
+        if shared:
+            reasons.append(f"与{g.nodes[uid].get('name')}有共同合作伙伴{len(shared)}个:"
+                           f"{_names(g, shared)}")
         if sf:
             reasons.append(f"同属领域:{'、'.join(sorted(sf))}")
+        elif fields and my_fields and ix.domain(fields) & my_domain:
+            near = sorted(ix.domain(fields) & my_domain)
+            reasons.append(f"领域相近(同属{'、'.join(near[:2])})")
         if sk:
             reasons.append(f"共同关键词:{'、'.join(sorted(sk)[:5])}")
-        recent = cg.recent[cg.index[cand]]
-        if recent:
-            reasons.append(f"近两年参与合作{int(recent)}次")
+        i = cg.index.get(cand)
+        ra = sum(1.0 / d for d, _ in via.get(cand, ()) if d)
         out.append({"uid": cand, "label": g.nodes[cand].get("label"),
                     "name": g.nodes[cand].get("name"), "score": round(score, 4),
-                    "structure": round(struct, 4), "content": round(content, 4),
-                    "resource_allocation": round(ra_c, 4), "shared_partners": names,
-                    "shared_fields": sorted(sf), "reason": ";".join(reasons) or "同类主体中较活跃"})
+                    "structure": round(scaled, 4), "content": round(content, 4),
+                    "resource_allocation": round(ra, 4), "shared_partners": names,
+                    "shared_fields": sorted(sf),
+                    "recent_activity": int(cg.recent[i]) if i is not None else 0,
+                    "reason": ";".join(reasons)})
     return out
 
 
-def recommend_many(g: nx.MultiDiGraph, uids: Sequence[str], *,
+def recommend_many(store: GraphStore, uids: Sequence[str], *,
                    kinds: Sequence[str] | None = None,
                    k: int = 20) -> dict[str, list[dict[str, Any]]]:
-    """Batch mode: one trained model serves every source."""
-    index = build_index(g)
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for uid in uids:
-        out[uid] = recommend_partners(g, uid, kinds=kinds, k=k, index=index)
-    return dict(out)
+    """Batch mode: one model and one projection serve every source."""
+    comp = Computed(store, store.version())
+    return {uid: recommend_partners(store, uid, kinds=kinds, k=k, computed=comp)
+            for uid in uids}

@@ -22,19 +22,29 @@ import networkx as nx
 
 from graph.errors import NotFound, StoreUnavailable
 from graph.store import (
+    HUB_DEGREE,
+    PARTNER_TIES,
     Direction,
     GraphStore,
     check_filters,
     check_limit,
     edge_in_years,
     filter_records,
+    rank_candidates,
     rank_hits,
     ref,
 )
 from schemas.names import normalize_name
 from schemas.records import Record, edge_from_record
 from schemas.relationships import Relationship
-from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
+from schemas.results import (
+    MergeRecord,
+    PartnerNeighbourhood,
+    Path,
+    PathStep,
+    SearchHit,
+    Stats,
+)
 
 FORMAT_VERSION = 1
 SNAPSHOT = "graph.pickle"
@@ -441,6 +451,44 @@ class EmbeddedStore(GraphStore):
                     continue
                 rows.append((uid, erec, orec))
         return rows
+
+    def _partners(self, uid: str) -> set[str]:
+        """Actors joined to ``uid`` by a cooperation or a shared project."""
+        out: set[str] = set()
+        for erec, other in self._incident(uid, "both"):
+            t = erec["type"]
+            if t == "COOPERATES_WITH":
+                out.add(other)
+            elif t in ("PARTICIPATES_IN", "UNDERTAKES") and erec["source"] == uid:
+                for prec, member in self._incident(other, "in"):
+                    if prec["type"] in ("PARTICIPATES_IN", "UNDERTAKES"):
+                        out.add(member)
+        out.discard(uid)
+        return out
+
+    def _partner_degree(self, uid: str) -> int:
+        return sum(1 for erec, _ in self._incident(uid, "both") if erec["type"] in PARTNER_TIES)
+
+    def partner_neighbourhood(self, *, uid: str, labels: Sequence[str] | None = None,
+                              max_degree: int = HUB_DEGREE,
+                              limit: int = 2_000) -> PartnerNeighbourhood:
+        """Partners and partners of partners, from the adjacency lists."""
+        check_filters(labels, None)
+        if uid not in self._nodes:
+            raise NotFound("node", uid)
+        wanted = set(labels or ())
+        mine = self._partners(uid)
+        found: dict[str, list[tuple[int, str]]] = {}
+        for p in mine:
+            deg = self._partner_degree(p)
+            if deg > max_degree:
+                continue
+            for c in self._partners(p):
+                if c == uid or c in mine or (wanted and self._nodes[c]["label"] not in wanted):
+                    continue
+                found.setdefault(c, []).append((deg, p))
+        return PartnerNeighbourhood(partners=sorted(mine),
+                                    candidates=rank_candidates(found, limit))
 
     def _simple_graph(self, rel_types: Sequence[str] | None,
                       years: tuple[int, int] | None) -> nx.Graph:

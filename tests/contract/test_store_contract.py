@@ -369,3 +369,47 @@ def test_search_sees_renamed_and_deleted_nodes(loaded: GraphStore) -> None:
     assert [h.node.uid for h in loaded.search(text="义锦器材")] == ["ent:a"]
     loaded.delete(uids=["ent:a"])
     assert loaded.search(text="义锦器材") == []
+
+
+def _partner_graph(store: GraphStore) -> None:
+    """s works with p1 (cooperation) and p2 (project X); p1 works with c1 and c2 (project
+    Y), p2 with c1 and the hub h; h works with s as well, so it is a partner, not a
+    candidate; u is a university partner of p2."""
+    ent = [{"uid": u, "label": "Enterprise", "name": f"企业{u}"} for u in
+           ("s", "p1", "p2", "c1", "c2", "h", "far")]
+    uni = [{"uid": "u", "label": "University", "name": "某大学"}]
+    proj = [{"uid": x, "label": "Project", "name": f"项目{x}", "year": 2020} for x in "XY"]
+    store.upsert_nodes(nodes=ent + uni + proj)
+
+    def coop(a: str, b: str) -> dict[str, Any]:
+        return {"type": "COOPERATES_WITH", "source": a, "target": b, "year": 2020}
+
+    def part(a: str, x: str) -> dict[str, Any]:
+        return {"type": "PARTICIPATES_IN", "source": a, "target": x}
+
+    store.upsert_edges(edges=[
+        coop("s", "p1"), part("s", "X"), part("p2", "X"), coop("p1", "c1"),
+        part("p1", "Y"), {"type": "UNDERTAKES", "source": "c2", "target": "Y"},
+        coop("c1", "p2"), coop("p2", "h"), coop("h", "s"), coop("u", "p2"), coop("c2", "far")])
+
+
+def test_partner_neighbourhood_walks_cooperations_and_shared_projects(store: GraphStore) -> None:
+    _partner_graph(store)
+    hood = store.partner_neighbourhood(uid="s")
+    assert hood.partners == ["h", "p1", "p2"]
+    by = {c.uid: c for c in hood.candidates}
+    # degrees count partner ties: p1 has 3 (s, c1, Y), p2 has 4 (X, c1, h, u), h has 2
+    assert by["c1"].via == [(3, "p1"), (4, "p2")]
+    assert by["c1"].resource_allocation == round(1 / 3 + 1 / 4, 9)
+    assert by["c2"].via == [(3, "p1")]
+    assert [c.uid for c in hood.candidates] == ["c1", "c2", "u"]  # "far" is three away
+    only = store.partner_neighbourhood(uid="s", labels=["University"])
+    assert [c.uid for c in only.candidates] == ["u"]
+    # a partner above the hub degree is not walked through
+    assert [c.uid for c in store.partner_neighbourhood(uid="s", max_degree=3).candidates] \
+        == ["c1", "c2"]
+    assert store.partner_neighbourhood(uid="far").partners == ["c2"]
+    # c1 and s tie through p1 (1/3 each): uid decides, and the limit cuts after it
+    assert [c.uid for c in store.partner_neighbourhood(uid="c2", limit=1).candidates] == ["c1"]
+    with pytest.raises(NotFound):
+        store.partner_neighbourhood(uid="nobody")

@@ -51,10 +51,14 @@ def test_search_and_node_formats(home: Path) -> None:
 
 def test_recommend_batch_to_xlsx(home: Path) -> None:
     out = home / "list.xlsx"
-    code, stdout, _ = run("recommend", "ent:a", "ent:b", "--out", str(out), "--format", "json")
+    code, stdout, err = run("recommend", "ent:a", "ent:b", "--out", str(out), "--format", "json")
     assert code == 0, stdout
     rows = json.loads(stdout)
-    assert {r["source_uid"] for r in rows} == {"ent:a", "ent:b"}
+    # ent:a's partners work with nobody else and no research actor shares its field: its
+    # list is empty, and the reason is said instead of padding it with active actors
+    assert {r["source_uid"] for r in rows} == {"ent:b"}
+    assert "泰安康养医疗器械有限公司: 推荐 0 个;其余候选与该主体既无共同合作伙伴" in err
+    assert all(r["reason"] for r in rows)
     ws = load_workbook(out).active
     assert ws is not None
     header = [c.value for c in ws[1]]

@@ -91,6 +91,6 @@ def test_backends_agree_on_the_sample(both: tuple[GraphStore, GraphStore]) -> No
     top = [(m.uid, m.score) for m in match(ge, text=NEED, kinds=["team", "platform"]).matches]
     assert top == [(m.uid, m.score) for m in
                    match(gn, text=NEED, kinds=["team", "platform"]).matches]
-    assert ([r["uid"] for r in recommend_partners(ge, ent, k=10)]
-            == [r["uid"] for r in recommend_partners(gn, ent, k=10)])
+    assert ([(r["uid"], r["reason"]) for r in recommend_partners(emb, ent, k=10)]
+            == [(r["uid"], r["reason"]) for r in recommend_partners(neo, ent, k=10)])
     assert plan_targets(ge) == plan_targets(gn)

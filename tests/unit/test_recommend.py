@@ -1,57 +1,83 @@
-"""Partner recommendations on a hand-made graph."""
+"""Partner recommendations on a hand-made graph: evidence about the source, no padding."""
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import Any
+
 import pytest
 
 from graph.analytics.recommend import default_kinds, recommend_partners
+from graph.backends.embedded import EmbeddedStore
 
 
-def _graph() -> nx.MultiDiGraph:
-    g = nx.MultiDiGraph()
-    nodes = {
+def _store() -> EmbeddedStore:
+    s = EmbeddedStore(None)
+    s.open()
+    nodes: dict[str, tuple[str, str]] = {
         "ent:a": ("Enterprise", "甲公司"), "ent:b": ("Enterprise", "乙公司"),
         "uni:x": ("University", "X大学"), "uni:y": ("University", "Y大学"),
         "ins:z": ("Institute", "Z研究院"), "team:t": ("Team", "T团队"),
-        "fld:r": ("Field", "康复医疗装备"), "fld:m": ("Field", "新材料"),
+        "ins:m": ("Institute", "矿山装备研究院"), "ins:w": ("Institute", "W研究院"),
+        "fld:h": ("Field", "医疗健康"), "fld:r": ("Field", "康复医疗装备"),
+        "fld:e": ("Field", "康复辅具"), "fld:k": ("Field", "矿山装备"),
     }
-    for uid, (label, name) in nodes.items():
-        g.add_node(uid, uid=uid, label=label, name=name, keywords=[])
+    s.upsert_nodes(nodes=[{"uid": u, "label": lab, "name": n} for u, (lab, n) in nodes.items()])
 
-    def coop(a: str, b: str, year: int) -> None:
-        g.add_edge(a, b, key=f"{a}|{b}", uid=f"{a}|{b}", type="COOPERATES_WITH",
-                   first_year=year, last_year=year)
+    def coop(a: str, b: str, year: int) -> dict[str, Any]:
+        return {"type": "COOPERATES_WITH", "source": a, "target": b, "first_year": year,
+                "last_year": year}
 
-    coop("ent:a", "ent:b", 2018)
-    coop("ent:b", "uni:y", 2019)
-    coop("ent:b", "team:t", 2019)
-    coop("ent:a", "uni:x", 2017)
-    g.add_edge("ent:a", "fld:r", type="NEEDS", uid="n1", keywords=["外骨骼"])
-    g.add_edge("ins:z", "fld:r", type="OFFERS", uid="o1", keywords=["外骨骼"])
-    g.add_edge("uni:y", "fld:m", type="OFFERS", uid="o2")
-    return g
+    # ins:m and ins:w are partners of a very active firm ent:b ... and of nobody else
+    edges = [coop("ent:a", "ent:b", 2018), coop("ent:b", "uni:y", 2019),
+             coop("ent:b", "team:t", 2019), coop("ent:a", "uni:x", 2017),
+             coop("ent:b", "ins:m", 2019), coop("ins:w", "uni:x", 2016),
+             {"type": "NEEDS", "source": "ent:a", "target": "fld:r", "keywords": ["外骨骼"]},
+             {"type": "OFFERS", "source": "ins:z", "target": "fld:r", "keywords": ["外骨骼"]},
+             {"type": "OFFERS", "source": "ins:w", "target": "fld:e"},
+             {"type": "OFFERS", "source": "ins:m", "target": "fld:k"},
+             {"type": "SUBFIELD_OF", "source": "fld:r", "target": "fld:h"},
+             {"type": "SUBFIELD_OF", "source": "fld:e", "target": "fld:h"}]
+    # popular actors without any tie to ent:a's neighbourhood or fields
+    for i in range(5):
+        nodes_i = [{"uid": f"uni:p{i}", "label": "University", "name": f"热门大学{i}"},
+                   {"uid": f"ent:q{i}", "label": "Enterprise", "name": f"其他企业{i}"}]
+        s.upsert_nodes(nodes=nodes_i)
+        edges += [coop(f"uni:p{i}", f"ent:q{j}", 2019) for j in range(i + 1)]
+    s.upsert_edges(edges=edges)
+    return s
 
 
-def test_enterprise_gets_research_partners_with_reasons() -> None:
-    recs = recommend_partners(_graph(), "ent:a", k=10)
-    uids = [r["uid"] for r in recs]
-    assert set(uids) == {"uni:y", "ins:z", "team:t"}  # uni:x already a partner; no enterprises
+def test_enterprise_gets_research_partners_with_reasons_about_it() -> None:
+    recs = recommend_partners(_store(), "ent:a", k=20)
     by = {r["uid"]: r for r in recs}
+    # uni:x is a partner already, enterprises are not offered, popular universities have no
+    # evidence about 甲公司, the mining institute is of another domain
+    assert set(by) == {"uni:y", "ins:z", "team:t", "ins:w"}
+    assert len(recs) < 20  # no padding
     assert by["uni:y"]["shared_partners"] == ["乙公司"]
-    assert "共同合作伙伴1个:乙公司" in by["uni:y"]["reason"]
+    assert "与甲公司有共同合作伙伴1个:乙公司" in by["uni:y"]["reason"]
     assert by["ins:z"]["shared_fields"] == ["康复医疗装备"]
     assert "同属领域:康复医疗装备" in by["ins:z"]["reason"]
-    assert by["uni:y"]["structure"] > by["ins:z"]["structure"]
+    assert "领域相近(同属医疗健康)" in by["ins:w"]["reason"]
+    assert all("近两年" not in r["reason"] and r["reason"] for r in recs)
     assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
+
+
+def test_without_fields_the_neighbourhood_decides() -> None:
+    recs = recommend_partners(_store(), "ent:b", k=20)
+    # ent:b has no field: its partners' partners are the evidence (uni:x via 甲公司)
+    assert [r["uid"] for r in recs] == ["uni:x"]
+    assert recs[0]["shared_partners"] == ["甲公司"]
 
 
 def test_kinds_and_defaults() -> None:
     assert "Enterprise" not in default_kinds("Enterprise")
     assert default_kinds("University") == ("Enterprise",)
-    recs = recommend_partners(_graph(), "uni:y", k=5)
-    assert [r["uid"] for r in recs] == ["ent:a"]  # the only enterprise not yet linked
-    only = recommend_partners(_graph(), "ent:a", kinds=["Team"])
+    store = _store()
+    assert [r["uid"] for r in recommend_partners(store, "uni:y", k=5)] == ["ent:a"]
+    only = recommend_partners(store, "ent:a", kinds=["Team"])
     assert [r["uid"] for r in only] == ["team:t"]
+    # its partner's partners are universities: no enterprise has evidence, none is padded in
+    assert recommend_partners(store, "uni:p0", k=5) == []
     with pytest.raises(KeyError):
-        recommend_partners(_graph(), "nope")
+        recommend_partners(store, "nope")

@@ -228,3 +228,30 @@ def fill_empty_lists(*, nodes: bool, names: Sequence[str], prop: str, batch: int
     return (f"MATCH {pattern} WHERE {var}.`{prop}` IS NULL "
             f"CALL ({var}) {{ SET {var}.`{prop}` = [] }} "
             f"IN TRANSACTIONS OF {_int(batch, 1, 1_000_000)} ROWS")
+
+
+_TIES = "COOPERATES_WITH|PARTICIPATES_IN|UNDERTAKES"
+_PARTS = "PARTICIPATES_IN|UNDERTAKES"
+
+
+def _partners_of(var: str, out: str, optional: str = "") -> str:
+    """A subquery naming in ``out`` each partner of ``var``: a cooperation or a shared project."""
+    return (f"{optional}CALL ({var}) {{ "
+            f"MATCH ({var})-[:COOPERATES_WITH]-({out}:{BASE}) RETURN {out} "
+            f"UNION MATCH ({var})-[:{_PARTS}]->(:`Project`)<-[:{_PARTS}]-({out}:{BASE}) "
+            f"RETURN {out} }} ")
+
+
+PARTNER_NEIGHBOURHOOD = (
+    f"MATCH (s:{BASE} {{uid: $uid}}) " + _partners_of("s", "p", "OPTIONAL ")
+    + "WITH s, collect(DISTINCT p) AS ps "
+    "WITH s, [x IN ps WHERE x <> s] AS ps "
+    "OPTIONAL CALL (s, ps) { UNWIND ps AS p "
+    f"WITH p, COUNT {{ (p)-[:{_TIES}]-() }} AS deg WHERE deg <= $max_degree "
+    + _partners_of("p", "c")
+    + "WITH p, deg, c WHERE c <> s AND NOT c IN ps "
+    "AND ($labels IS NULL OR c.label IN $labels) "
+    "RETURN c.uid AS cand, collect([deg, p.uid]) AS via } "
+    "RETURN [x IN ps | x.uid] AS partners, collect([cand, via]) AS candidates"
+)
+"""Partners of ``$uid`` and the partners of those (not hubs above ``$max_degree``)."""

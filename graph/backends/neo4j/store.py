@@ -16,19 +16,28 @@ from graph.backends.neo4j import cypher
 from graph.errors import GraphError, NotFound, StoreUnavailable
 from graph.settings import Settings
 from graph.store import (
+    HUB_DEGREE,
     Direction,
     GraphStore,
     check_filters,
     check_limit,
     filter_records,
     order_key,
+    rank_candidates,
     rank_hits,
     ref,
 )
 from schemas.names import normalize_name
 from schemas.records import Record, edge_from_record
 from schemas.relationships import REL_TYPES, Relationship
-from schemas.results import MergeRecord, Path, PathStep, SearchHit, Stats
+from schemas.results import (
+    MergeRecord,
+    PartnerNeighbourhood,
+    Path,
+    PathStep,
+    SearchHit,
+    Stats,
+)
 
 CHUNK = 5000
 SEARCH_CAP = 20_000
@@ -306,6 +315,20 @@ class Neo4jStore(GraphStore):
                                   labels=list(labels) if labels else None):
                 out.append((row["origin"], dict(row["r"]), dict(row["b"])))
         return out
+
+    def partner_neighbourhood(self, *, uid: str, labels: Sequence[str] | None = None,
+                              max_degree: int = HUB_DEGREE,
+                              limit: int = 2_000) -> PartnerNeighbourhood:
+        """Partners and partners of partners, by one Cypher query (cypher.py)."""
+        check_filters(labels, None)
+        rows = self._read(cypher.PARTNER_NEIGHBOURHOOD, uid=uid, max_degree=max_degree,
+                          labels=list(labels) if labels else None)
+        if not rows:
+            raise NotFound("node", uid)
+        found = {cand: [(int(d), str(p)) for d, p in via]
+                 for cand, via in rows[0]["candidates"] if cand is not None}
+        return PartnerNeighbourhood(partners=sorted(rows[0]["partners"]),
+                                    candidates=rank_candidates(found, limit))
 
     def k_paths(self, *, source: str, target: str, k: int, max_hops: int,
                 rel_types: Sequence[str] | None,
