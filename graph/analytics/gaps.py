@@ -28,6 +28,7 @@ English; ``*_COLUMNS`` give the Chinese header of each for people's tables.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -55,12 +56,14 @@ ISOLATED_COLUMNS: dict[str, str] = {
     "fields": "领域", "needs": "需求数", "partners": "合作伙伴数", "reason": "原因",
 }
 COMMUNITY_COLUMNS: dict[str, str] = {
-    "community": "社区", "size": "规模", "demand": "需求企业数", "supply": "科研主体数",
+    "community": "社区", "label": "社区名称", "fields": "主要领域", "size": "规模",
+    "demand": "需求企业数", "supply": "科研主体数",
     "balance": "供需倾向", "kind": "类型", "internal_edges": "内部合作边数",
     "top_members": "主要成员",
 }
 HOLE_COLUMNS: dict[str, str] = {
     "demand_community": "需求型社区", "supply_community": "供给型社区",
+    "demand_label": "需求型社区名称", "supply_label": "供给型社区名称",
     "demand_size": "需求社区规模", "supply_size": "供给社区规模",
     "demand_actors": "需求企业数", "supply_actors": "科研主体数",
     "bridges": "桥接边数", "bridge_weight": "桥接权重", "hole_score": "结构洞分",
@@ -393,6 +396,16 @@ def _louvain(h: nx.Graph, *, seed: int, resolution: float) -> list[list[str]]:
     return comms
 
 
+FIELD_TIES = ("IN_FIELD", "OFFERS", "NEEDS")
+
+
+def community_id(anchor: str) -> str:
+    """The id of a community, from the uid of its anchor (the member with the most
+    cooperation weight inside it): the same community keeps its id across re-ingests,
+    whatever its size rank."""
+    return "C-" + hashlib.sha1(anchor.encode("utf-8")).hexdigest()[:6]
+
+
 class _Communities:
     """Louvain communities of the cooperation graph and what each holds."""
 
@@ -400,7 +413,12 @@ class _Communities:
                  threshold: float) -> None:
         self.h = _coop_graph(g)
         self.members = _louvain(self.h, seed=seed, resolution=resolution)
-        self.ids = [f"C{i + 1}" for i in range(len(self.members))]
+        self.anchor = [self._ranked(g, c)[0] for c in self.members]
+        self.ids = [community_id(a) for a in self.anchor]
+        self.fields = [self._fields(g, c) for c in self.members]
+        self.label = [("/".join(f for f, _ in fs[:2]) + "·" if fs else "")
+                      + f"{_name(g, a)}等{len(c)}家"
+                      for fs, a, c in zip(self.fields, self.anchor, self.members, strict=True)]
         self.of = {n: i for i, c in enumerate(self.members) for n in c}
         needy = {u for u, _, _ in _typed_edges(g, "NEEDS")}
         supply_labels = set(SUPPLY_LABELS)
@@ -414,13 +432,26 @@ class _Communities:
                      for b in self.balance]
         self.top = [self._top(g, c) for c in self.members]
 
-    def _top(self, g: nx.MultiDiGraph, members: list[str], k: int = 5) -> list[str]:
-        """The ``k`` members with the largest cooperation weight inside the community."""
+    def _ranked(self, g: nx.MultiDiGraph, members: list[str]) -> list[str]:
+        """Members by cooperation weight inside the community, ties by uid (not by name:
+        the anchor, and so the id, must not change when a member is renamed)."""
         inside = set(members)
         strength = {n: sum(d["weight"] for m, d in self.h[n].items() if m in inside)
                     for n in members}
-        best = sorted(members, key=lambda n: (-strength[n], *_order(g, n)))
-        return [_name(g, n) for n in best[:k]]
+        return sorted(members, key=lambda n: (-strength[n], n))
+
+    def _top(self, g: nx.MultiDiGraph, members: list[str], k: int = 5) -> list[str]:
+        """The ``k`` members with the largest cooperation weight inside the community."""
+        return [_name(g, n) for n in self._ranked(g, members)[:k]]
+
+    @staticmethod
+    def _fields(g: nx.MultiDiGraph, members: list[str]) -> list[tuple[str, int]]:
+        """Fields of the members (IN_FIELD, OFFERS, NEEDS), most members first."""
+        count: Counter[str] = Counter()
+        for n in members:
+            count.update({_name(g, f) for _, f, d in g.out_edges(n, data=True)
+                          if d.get("type") in FIELD_TIES})
+        return sorted(count.items(), key=lambda t: (-t[1], t[0]))
 
 
 def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 1.0,
@@ -430,7 +461,10 @@ def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: f
     The cooperation graph is undirected: actors with at least one COOPERATES_WITH,
     one edge per pair weighted by the summed ``weight`` (missing weights count 1).
     Communities come from networkx ``louvain_communities`` with the given seed and
-    are numbered C1, C2, … by size (largest first, ties by smallest uid).
+    are listed by size (largest first, ties by smallest uid). A community's id is
+    made from its anchor, the member with the most cooperation weight inside it
+    (:func:`community_id`), so it survives re-ingests that change sizes; its label
+    names its two most common fields and its anchor ("康复医疗装备·某大学等12家").
 
     For a community with ``d`` demand actors (enterprises with at least one NEEDS)
     and ``s`` supply actors (research actors), ``balance = (d − s) / (d + s)``
@@ -454,9 +488,9 @@ def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: f
     >>> _ = g.add_edge("e2", "f", type="NEEDS")
     >>> _ = g.add_edge("e1", "e2", type="COOPERATES_WITH")
     >>> _ = g.add_edge("e2", "u", type="COOPERATES_WITH")
-    >>> [(r["community"], r["size"], r["demand"], r["supply"], r["kind"])
+    >>> [(r["community"], r["label"], r["size"], r["demand"], r["supply"], r["kind"])
     ...  for r in cooperation_communities(g)]
-    [('C1', 3, 2, 1, '需求型')]
+    [('C-dc1885', 'f·e2等3家', 3, 2, 1, '需求型')]
     """
     c = _Communities(g, seed=seed, resolution=resolution, threshold=threshold)
     rows = []
@@ -464,7 +498,9 @@ def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: f
         inside = set(members)
         # Graph.edges(nbunch) yields each edge once, so nothing is counted twice
         internal = sum(1 for a, b in c.h.edges(members) if a in inside and b in inside)
-        rows.append({"community": c.ids[i], "size": len(members), "demand": c.demand[i],
+        rows.append({"community": c.ids[i], "label": c.label[i],
+                     "fields": [f"{f}({n})" for f, n in c.fields[i][:3]],
+                     "size": len(members), "demand": c.demand[i],
                      "supply": c.supply[i], "balance": c.balance[i], "kind": c.kind[i],
                      "internal_edges": internal, "top_members": c.top[i]})
     return rows
@@ -555,6 +591,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             top = brokers[:max_brokers]
             rows.append({
                 "demand_community": c.ids[ia], "supply_community": c.ids[ib],
+                "demand_label": c.label[ia], "supply_label": c.label[ib],
                 "demand_size": len(c.members[ia]), "supply_size": len(c.members[ib]),
                 "demand_actors": c.demand[ia], "supply_actors": c.supply[ib],
                 "bridges": n_bridges, "bridge_weight": round(cross_w[key], 4),
@@ -562,8 +599,8 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
                 "demand_top": c.top[ia][:3], "supply_top": c.top[ib][:3],
                 "brokers": [_name(g, n) for n, _ in top], "broker_uids": [n for n, _ in top],
                 "broker_edges": [e for _, e in top]})
-    rows.sort(key=lambda r: (-r["hole_score"], r["bridges"],
-                             int(r["demand_community"][1:]), int(r["supply_community"][1:])))
+    rows.sort(key=lambda r: (-r["hole_score"], r["bridges"], -r["demand_size"],
+                             -r["supply_size"], r["demand_community"], r["supply_community"]))
     return rows
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from graph.analytics.gaps import community_id
 from graph.settings import Settings
 from graph.store import GraphStore
 
@@ -101,11 +102,12 @@ def test_bad_parameters_are_422(client: TestClient, params: dict[str, Any]) -> N
 def test_holes_and_communities(client: TestClient) -> None:
     comms = client.get("/gaps/communities").json()
     assert [(c["community"], c["size"], c["demand"], c["supply"], c["kind"]) for c in comms] \
-        == [("C1", 4, 3, 0, "需求型"), ("C2", 4, 0, 4, "供给型"), ("C3", 3, 0, 0, "均衡")]
+        == [(community_id("ent:1"), 4, 3, 0, "需求型"), (community_id("ins:1"), 4, 0, 4, "供给型"),
+            (community_id("gov:x"), 3, 0, 0, "均衡")]
     [hole] = client.get("/gaps/holes").json()
     assert (hole["demand_community"], hole["supply_community"], hole["bridges"],
             hole["hole_score"], hole["broker_uids"], hole["broker_edges"]) == (
-        "C1", "C2", 0, 12.0, ["gov:x"], [2])
+        community_id("ent:1"), community_id("ins:1"), 0, 12.0, ["gov:x"], [2])
     assert client.get("/gaps/holes", params={"resolution": 0}).status_code == 422
 
 

@@ -20,6 +20,7 @@ from api import cli_gaps  # noqa: F401  (registers the gaps commands)
 from api.cli import app
 from graph.analytics import gaps, targets
 from graph.analytics.gaps import (
+    community_id,
     cooperation_communities,
     field_gaps,
     isolated_actors,
@@ -193,10 +194,12 @@ def test_communities_balance() -> None:
     rows = cooperation_communities(hole_graph())
     assert _cols(rows, "community", "size", "demand", "supply", "balance", "kind",
                  "internal_edges") == [
-        ("C1", 4, 3, 0, 1.0, "需求型", 6),
-        ("C2", 4, 0, 4, -1.0, "供给型", 6),
-        ("C3", 3, 0, 0, 0.0, "均衡", 3),
+        (community_id("ent:2"), 4, 3, 0, 1.0, "需求型", 6),
+        (community_id("ins:1"), 4, 0, 4, -1.0, "供给型", 6),
+        (community_id("gov:x"), 3, 0, 0, 0.0, "均衡", 3),
     ]
+    assert rows[0]["label"] == "f·ent:2等4家" and rows[0]["fields"] == ["f(3)"]
+    assert rows[2]["label"] == "gov:x等3家"
     # inside strength: ent:2 and ent:3 have 1+1+4, ent:1 and ent:4 three edges of weight 1
     assert rows[0]["top_members"] == ["ent:2", "ent:3", "ent:1", "ent:4"]
 
@@ -206,7 +209,23 @@ def test_structural_hole_with_one_broker() -> None:
     # no direct edge; gov:x (outside both) has one partner in each: 2 bridging edges
     assert _cols(rows, "demand_community", "supply_community", "demand_actors",
                  "supply_actors", "bridges", "hole_score", "brokers", "broker_edges") == [
-        ("C1", "C2", 3, 4, 0, 12.0, ["gov:x"], [2])]
+        (community_id("ent:2"), community_id("ins:1"), 3, 4, 0, 12.0, ["gov:x"], [2])]
+    assert (rows[0]["demand_label"], rows[0]["supply_label"]) == ("f·ent:2等4家", "ins:1等4家")
+
+
+def test_community_ids_survive_a_reingest_that_changes_sizes() -> None:
+    before = {r["community"]: r["size"] for r in cooperation_communities(hole_graph())}
+    g = hole_graph()
+    # a new, larger community appears, and one member of the research clique is renamed:
+    # numbering by size would have shifted every id
+    for i in range(6):
+        g.add_node(f"ent:n{i}", uid=f"ent:n{i}", label="Enterprise", name=f"新企业{i}")
+    for i in range(6):
+        for j in range(i + 1, 6):
+            g.add_edge(f"ent:n{i}", f"ent:n{j}", type="COOPERATES_WITH", weight=1)
+    g.nodes["ins:1"]["name"] = "改名研究院"
+    after = {r["community"]: r["size"] for r in cooperation_communities(g)}
+    assert set(before) < set(after) and all(after[c] == before[c] for c in before)
 
 
 def test_structural_hole_with_a_direct_bridge() -> None:
