@@ -108,10 +108,15 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     def paths(store: StoreDep, source: str, target: str,
               k: Annotated[int, Query(ge=1, le=20)] = 3,
               max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
-              rel_type: Annotated[list[str] | None, Query()] = None) -> list[Path]:
-        """两个主体之间的最短关系路径(查关系)。"""
+              rel_type: Annotated[list[str] | None, Query()] = None,
+              via_hubs: Annotated[bool, Query(description="也经过地区、领域、文件、计划等"
+                                                          "共同背景(默认不经过)")] = False,
+              ) -> list[Path]:
+        """两个主体之间的最短关系路径(查关系;默认只经主体之间的关联)。"""
+        from graph.analytics.paths import path_types
+
         return store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
-                                    rel_types=rel_type)
+                                    rel_types=path_types(rel_type, via_hubs=via_hubs))
 
     return app
 

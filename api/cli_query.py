@@ -73,22 +73,39 @@ def path(source: str, target: str, k: Annotated[int, typer.Option(min=1, max=20)
          rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
          year_from: Annotated[int | None, typer.Option()] = None,
          year_to: Annotated[int | None, typer.Option()] = None,
+         via_hubs: Annotated[bool, typer.Option(
+             "--via-hubs", help="also through regions, fields, documents, programmes")] = False,
          fmt: FormatOpt = Format.table) -> None:
     """查关系: shortest collaboration paths between two actors, as Chinese sentences."""
-    from graph.analytics.paths import path_sentence
+    from graph.analytics.paths import (
+        path_facts,
+        path_sentence,
+        path_story,
+        path_types,
+        shared_partners,
+    )
 
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
+    types = path_types(rel_type, via_hubs=via_hubs)
     with store_from_env(read_only=True) as store:
         a, b = resolve_actor(store, source), resolve_actor(store, target)
         paths = store.shortest_paths(source=a, target=b, k=k, max_hops=max_hops,
-                                     rel_types=rel_type, years=years)
+                                     rel_types=types, years=years)
+        edges, projects = path_facts(store, paths)
+        shared = shared_partners(store, a, b, rel_types=rel_type, via_hubs=via_hubs)
     if not paths:
-        typer.echo(f"no path within {max_hops} hops", err=True)
-    emit([{"uid": f"{a}->{b}#{i + 1}", "hops": p.hops, "sentence": path_sentence(p),
-           "nodes": [n.uid for n in p.nodes]} for i, p in enumerate(paths)], fmt,
-         columns=["hops", "sentence"] if fmt is Format.table else None)
+        typer.echo(f"{max_hops} 跳以内没有找到路径"
+                   + ("" if via_hubs or rel_type else "(只经主体之间的关联;加 --via-hubs "
+                      "可经地区、领域、文件等)"), err=True)
+    emit([{"uid": f"{a}->{b}#{i + 1}", "hops": p.hops, "story": path_story(p, edges, projects),
+           "sentence": path_sentence(p), "nodes": [n.uid for n in p.nodes]}
+          for i, p in enumerate(paths)], fmt,
+         columns=["hops", "story"] if fmt is Format.table else None)
+    if fmt is Format.table and shared:
+        names = "、".join(str(r["name"]) for r in shared[:10])
+        typer.echo(f"共同伙伴 {len(shared)} 个:{names}" + ("等" if len(shared) > 10 else ""))
 
 
 @app.command()

@@ -101,13 +101,16 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
              k: Annotated[int, typer.Option(min=1, max=20)] = 3,
              max_hops: Annotated[int, typer.Option(min=1, max=6)] = 4,
              rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
+             via_hubs: Annotated[bool, typer.Option(
+                 "--via-hubs", help="also through regions, fields, documents")] = False,
              table: Table = "nodes") -> None:
     """The shortest paths between two actors, with their sentences."""
     from graph.viz.views import path_view
 
     with store_from_env(read_only=True) as store:
         a, b = resolve_actor(store, source), resolve_actor(store, target)
-        view = path_view(store, a, b, k=k, max_hops=max_hops, rel_types=rel_type)
+        view = path_view(store, a, b, k=k, max_hops=max_hops, rel_types=rel_type,
+                         via_hubs=via_hubs)
     save_view(view, out, table=table)
 
 

@@ -157,13 +157,15 @@ def viz_path(fmt: ViewFormat, request: Request, store: StoreDep, source: str, ta
              rel_type: Annotated[list[str] | None, Query()] = None,
              year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
              year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+             via_hubs: Annotated[bool, Query(description="也经过地区、领域、文件、计划等"
+                                                         "共同背景")] = False,
              table: TableArg = "nodes") -> Response:
-    """查关系视图:两个主体之间的最短路径。"""
+    """查关系视图:两个主体之间的最短路径(默认只经主体之间的关联)。"""
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
     view = path_view(store, source, target, k=k, max_hops=max_hops, rel_types=rel_type,
-                     years=years)
+                     years=years, via_hubs=via_hubs)
     return respond(view, fmt, request, table=table, name="path")
 
 

@@ -7,14 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from api.deps import ComputedDep, GraphDep, StoreDep
+from api.deps import ComputedDep, StoreDep
 from api.tables import xlsx_bytes
 from graph.analytics.computed import Computed
-from graph.analytics.paths import path_sentence, shared_partners
+from graph.analytics.paths import (
+    path_facts,
+    path_sentence,
+    path_story,
+    path_types,
+    shared_partners,
+)
 from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 
 router = APIRouter()
+VIA_HUBS = "也经过地区、领域、文件、计划等共同背景(默认不经过)"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REC_COLUMNS = ["uid", "label", "name", "score", "structure", "content", "shared_partners",
                "shared_fields", "reason"]
@@ -27,23 +34,27 @@ def paths_explained(store: StoreDep, source: str, target: str,
                     rel_type: Annotated[list[str] | None, Query()] = None,
                     year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
                     year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+                    via_hubs: Annotated[bool, Query(description=VIA_HUBS)] = False,
                     ) -> list[dict[str, Any]]:
-    """查关系:最短路径及其中文表述(可限定关系类型与年份区间)。"""
+    """查关系:最短路径及其中文表述(默认只经主体之间的关联;可限定关系类型与年份区间)。"""
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
     paths = store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
-                                 rel_types=rel_type, years=years)
-    return [{"hops": p.hops, "sentence": path_sentence(p), **p.model_dump()} for p in paths]
+                                 rel_types=path_types(rel_type, via_hubs=via_hubs),
+                                 years=years)
+    edges, projects = path_facts(store, paths)
+    return [{"hops": p.hops, "story": path_story(p, edges, projects),
+             "sentence": path_sentence(p), **p.model_dump()} for p in paths]
 
 
 @router.get("/paths/shared")
-def paths_shared(store: StoreDep, g: GraphDep, a: str, b: str,
-                 rel_type: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
-    """两个主体的共同伙伴。"""
-    for uid in (a, b):
-        store.get_node(uid=uid)  # 404 for unknown uids
-    return shared_partners(g, a, b, rel_types=rel_type)
+def paths_shared(store: StoreDep, a: str, b: str,
+                 rel_type: Annotated[list[str] | None, Query()] = None,
+                 via_hubs: Annotated[bool, Query(description=VIA_HUBS)] = False,
+                 ) -> list[dict[str, Any]]:
+    """两个主体的共同伙伴(默认只计主体之间的关联:合作、成员、任职、依托、共同项目等)。"""
+    return shared_partners(store, a, b, rel_types=rel_type, via_hubs=via_hubs)
 
 
 def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,

@@ -40,6 +40,14 @@ REL_TYPES: dict[str, tuple[frozenset[str], frozenset[str], str, bool]] = {
 """The ontology's relationship types. COOPERATES_WITH is symmetric: stores keep
 one edge per pair, from the smaller uid to the larger."""
 
+ACTOR_TIES: tuple[str, ...] = ("COOPERATES_WITH", "MEMBER_OF", "WORKS_AT", "LEADS", "HOSTED_BY",
+                               "UNDERTAKES", "PARTICIPATES_IN", "BRANCH_OF")
+"""Relationships that are ties between actors (a project joins those who take part in
+it): what 查关系 walks by default."""
+HUB_TYPES: tuple[str, ...] = tuple(t for t in REL_TYPES if t not in ACTOR_TIES)
+"""Relationships to shared context (region, field, document, programme, target): two
+actors in one district or named in one document are not tied by it."""
+
 RelType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]*$")]
 
 

@@ -320,15 +320,22 @@
     Promise.all([resolve($("path-a").value.trim()), resolve($("path-b").value.trim())]).then(function (ends) {
       if (!ends[0] || !ends[1]) { out.appendChild(notice("没有找到" + (!ends[0] ? "起点" : "终点") + "主体", true)); return; }
       out.appendChild(el("div", { cls: "muted", text: ends[0].name + " → " + ends[1].name }));
+      var hubs = $("path-hubs").checked;
       var params = { source: ends[0].uid, target: ends[1].uid, max_hops: hops, k: 3 };
+      if (hubs) { params.via_hubs = true; }
       api("/paths/explained" + qs(params)).then(function (res) {
         if (!res.ok) { out.appendChild(notice("查询失败:" + detail(res), true)); return; }
-        if (!res.data.length) { out.appendChild(notice(hops + " 跳以内没有路径")); return; }
+        if (!res.data.length) {
+          out.appendChild(notice(hops + " 跳以内没有路径" + (hubs ? "" : "(只经主体之间的关联;可勾选“也经地区、领域、文件等共同背景”)")));
+          return;
+        }
         res.data.forEach(function (p, i) {
-          out.appendChild(el("div", { cls: "sentence", text: (i + 1) + ". " + p.sentence + "(" + p.hops + " 跳)" }));
+          out.appendChild(el("div", { cls: "sentence", text: (i + 1) + ". " + (p.story || p.sentence) + "(" + p.hops + " 跳)" }));
         });
         loadView("path", params);
-        api("/paths/shared" + qs({ a: ends[0].uid, b: ends[1].uid })).then(function (sh) {
+        var shared = { a: ends[0].uid, b: ends[1].uid };
+        if (hubs) { shared.via_hubs = true; }
+        api("/paths/shared" + qs(shared)).then(function (sh) {
           if (sh.ok && sh.data.length) {
             out.appendChild(el("div", { cls: "muted", text: "共同伙伴:" }));
             out.appendChild(table(sh.data, function (r) { select(r.uid); }, ["name", "label", "links"]));

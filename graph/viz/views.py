@@ -23,7 +23,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.analytics.paths import path_sentence
+from graph.analytics.paths import path_facts, path_story, path_types
 from graph.errors import NotFound
 from graph.store import GraphStore
 from graph.viz.style import kind_zh, rel_zh
@@ -150,14 +150,17 @@ def ego_view(store: GraphStore, uid: str, *, depth: int = 1, per_type_limit: int
 # ----------------------------------------------------------------- path ---
 def path_view(store: GraphStore, source: str, target: str, *, k: int = 3, max_hops: int = 4,
               rel_types: Sequence[str] | None = None,
-              years: tuple[int, int] | None = None) -> View:
-    """The shortest collaboration paths between two actors (查关系), read as sentences.
+              years: tuple[int, int] | None = None, via_hubs: bool = False) -> View:
+    """The shortest collaboration paths between two actors (查关系), read as sentences;
+    through ties between actors unless ``rel_types`` or ``via_hubs`` say otherwise
+    (:func:`graph.analytics.paths.path_types`).
 
     Raises:
         NotFound: an unknown end.
     """
     paths = store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
-                                 rel_types=rel_types, years=years)
+                                 rel_types=path_types(rel_types, via_hubs=via_hubs),
+                                 years=years)
     uids = list(dict.fromkeys([source, target, *(n.uid for p in paths for n in p.nodes)]))
     full = store.subgraph(uids=uids)
     for end in (source, target):
@@ -171,9 +174,12 @@ def path_view(store: GraphStore, source: str, target: str, *, k: int = 3, max_ho
             g.add_edges_from([(u, v, key, data)])
     g.nodes[source]["role"] = "source"
     g.nodes[target]["role"] = "target"
-    sentences = [path_sentence(p) for p in paths]
+    edges, projects = path_facts(store, paths)
+    sentences = [path_story(p, edges, projects) for p in paths]
     notes = [f"路径 {i + 1}({p.hops} 跳):{s}" for i, (p, s) in enumerate(
-        zip(paths, sentences, strict=True))] or [f"{max_hops} 跳以内没有找到路径"]
+        zip(paths, sentences, strict=True))] or [
+        f"{max_hops} 跳以内没有找到路径" + ("" if rel_types or via_hubs else
+                                     "(只经主体之间的关联,可选择也经地区、领域、文件等)")]
     rows = [{"rank": i + 1, "hops": p.hops, "sentence": s, "nodes": [n.uid for n in p.nodes]}
             for i, (p, s) in enumerate(zip(paths, sentences, strict=True))]
     return View(kind="path", title=f"{_name(g, source)} 与 {_name(g, target)} 的关系路径",

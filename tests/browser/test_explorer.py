@@ -92,6 +92,12 @@ def test_path_finder(page: Any, demo_store: Any) -> None:
     b.clear()
     b.send_keys(VALLEY)
     page.find_element(By.CSS_SELECTOR, "#path-form button").click()
+    # the valley is a district: only a shared location joins them, which is not a tie
+    wait_for(page, "(document.querySelector('#path-results .notice') || {}).textContent"
+                   " && document.querySelector('#path-results .notice').textContent"
+                   ".indexOf('只经主体之间的关联') >= 0", timeout=30)
+    page.find_element(By.ID, "path-hubs").click()
+    page.find_element(By.CSS_SELECTOR, "#path-form button").click()
     wait_for(page, "document.querySelectorAll('#path-results .sentence').length > 0", timeout=30)
     first = page.find_elements(By.CSS_SELECTOR, "#path-results .sentence")[0].text
     assert first.startswith("1. 山东农业大学") and VALLEY in first

@@ -15,9 +15,11 @@ from graph.analytics.targets import plan_targets
 from graph.backends.embedded import EmbeddedStore
 from graph.store import GraphStore
 from ingest.pipeline import run_ingest
+from schemas.results import Path as GraphPath
 from tests.conftest import open_neo4j
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+PLAN = SAMPLE.parents[2] / "shared" / "seed" / "2020-taian-sci-tech-work-plan.txt"
 NEED = "康复医疗装备:研发下肢外骨骼康复机器人,需要步态分析与运动控制"
 
 
@@ -94,3 +96,70 @@ def test_backends_agree_on_the_sample(both: tuple[GraphStore, GraphStore]) -> No
     assert ([(r["uid"], r["reason"]) for r in recommend_partners(emb, ent, k=10)]
             == [(r["uid"], r["reason"]) for r in recommend_partners(neo, ent, k=10)])
     assert plan_targets(ge) == plan_targets(gn)
+
+
+@pytest.fixture(scope="module")
+def with_plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+    """The sample with the work plan's text ingested (its actors linked to the document)."""
+    from ingest.text import ingest_texts
+
+    if not PLAN.exists():
+        pytest.skip("the seed text is not beside the checkout")
+    store = EmbeddedStore(tmp_path_factory.mktemp("plan") / "store")
+    store.open()
+    run_ingest(store, [SAMPLE])
+    ingest_texts(store, [PLAN], year=2020, title="泰安市2020年科技工作要点")
+    yield store
+    store.close()
+
+
+def _hub_steps(paths: list[GraphPath]) -> set[str]:
+    from schemas.relationships import HUB_TYPES
+
+    return {s.type for p in paths for s in p.steps if s.type in HUB_TYPES}
+
+
+def test_default_paths_go_through_ties_not_regions_or_documents(with_plan: GraphStore) -> None:
+    from graph.analytics.paths import path_facts, path_story, path_types
+
+    park = with_plan.find_records(name="泰安国家农业科技园区", limit=1)[0]["uid"]
+    inst = with_plan.find_records(name="泰安市产业技术创新研究院", limit=1)[0]["uid"]
+    # with every relationship allowed, the document is the shortest link (the quoted case)
+    every = with_plan.shortest_paths(source=park, target=inst, k=3,
+                                     rel_types=path_types(None, via_hubs=True))
+    assert "MENTIONED_IN" in _hub_steps(every)
+    paths = with_plan.shortest_paths(source=park, target=inst, k=3,
+                                     rel_types=path_types(None))
+    assert paths and not _hub_steps(paths)
+    edges, projects = path_facts(with_plan, paths)
+    stories = [path_story(p, edges, projects) for p in paths]
+    assert all(s.startswith("泰安国家农业科技园区") and s.endswith("。") for s in stories)
+    assert not any("提及" in s or "见于" in s or "位于" in s for s in stories)
+    # 山东农业大学 and 泰山创新谷 share only a district: no tie within four hops
+    sdau = "uni:4137010434"
+    valley = with_plan.find_records(name="泰山创新谷", limit=1)[0]["uid"]
+    assert _hub_steps(with_plan.shortest_paths(source=sdau, target=valley, k=3,
+                                               rel_types=path_types(None, via_hubs=True)))
+    assert not _hub_steps(with_plan.shortest_paths(source=sdau, target=valley, k=3,
+                                                   rel_types=path_types(None)))
+
+
+def test_a_path_through_a_project_names_it_and_its_year(with_plan: GraphStore) -> None:
+    from graph.analytics.paths import path_facts, path_story
+
+    rows = with_plan.find_records(label="Project", limit=200)
+    for proj in rows:
+        members = sorted({e.source for e in with_plan.get_edges(
+            target=proj["uid"], rel_types=["UNDERTAKES", "PARTICIPATES_IN"])})
+        if len(members) >= 2 and proj.get("year"):
+            break
+    else:
+        raise AssertionError("no sample project with two participants and a year")
+    a, b = members[:2]
+    paths = with_plan.shortest_paths(source=a, target=b, k=5,
+                                     rel_types=["UNDERTAKES", "PARTICIPATES_IN"])
+    through = [p for p in paths if p.hops == 2 and p.nodes[1].uid == proj["uid"]]
+    assert through
+    edges, projects = path_facts(with_plan, through)
+    story = path_story(through[0], edges, projects)
+    assert f"{proj['year']}年共同承担项目《{proj['name']}》" in story

@@ -115,8 +115,8 @@ def test_ego_view_says_when_caps_cut(filled: GraphStore) -> None:
 
 def test_path_view_keeps_only_path_relationships(filled: GraphStore) -> None:
     view = path_view(filled, "plt:lab", "ent:a", k=1, rel_types=["MEMBER_OF"])
-    assert view.notes == ["路径 1(2 跳):山东省作物生物学重点实验室 —成员→ "
-                          "山东省智慧康养创新创业共同体 ←成员— 泰安康养医疗器械有限公司"]
+    assert view.notes == ["路径 1(2 跳):山东省作物生物学重点实验室与泰安康养医疗器械有限公司"
+                          "同为山东省智慧康养创新创业共同体的成员。"]
     assert {d["type"] for *_, d in view.graph.edges(data=True)} == {"MEMBER_OF"}
     assert view.graph.nodes["plt:lab"]["role"] == "source"
 

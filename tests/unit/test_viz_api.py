@@ -118,6 +118,8 @@ def test_cli_views_and_errors(home: Path) -> None:
     paths = home / "paths.csv"
     assert runner.invoke(cli_app, ["viz", "path", "山农大", "康复机器人创新团队", "--out",
                                    str(paths), "--table", "paths"]).exit_code == 0
-    assert "—合作→" in paths.read_text(encoding="utf-8-sig")
+    told = paths.read_text(encoding="utf-8-sig")
+    assert "山东农业大学与泰安康养医疗器械有限公司有合作（2017—2020年）" in told
+    assert "属于康复医疗装备领域" not in told  # no default path through a field
     bad = runner.invoke(cli_app, ["viz", "ego", "山农大", "--out", str(home / "x.pdf")])
     assert bad.exit_code == 1 and "unknown output format" in bad.output
