@@ -139,6 +139,7 @@ class Talent(Node):
     title: str = Field(default="", description="职称, e.g. 教授, 研究员")
     position: str = ""
     degree: str = ""
+    tags: list[str] = Field(default_factory=list, description="e.g. 科技特派员, 泰山学者")
     phone: str | None = Field(default=None, repr=False, json_schema_extra={"sensitive": True})
     email: str | None = Field(default=None, repr=False, json_schema_extra={"sensitive": True})
     id_number: str | None = Field(default=None, repr=False,

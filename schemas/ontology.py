@@ -17,6 +17,13 @@ from schemas.relationships import REL_TYPES, Relationship
 
 LABELS: tuple[str, ...] = tuple(NODE_MODELS)
 REL_TYPE_NAMES: tuple[str, ...] = tuple(REL_TYPES)
+LABEL_NAMES: dict[str, str] = {
+    "Enterprise": "企业", "University": "高校", "Institute": "科研院所", "Hospital": "医院",
+    "Government": "政府部门", "Platform": "创新平台", "Talent": "人才", "Team": "团队",
+    "Project": "项目", "Program": "计划", "Field": "领域", "Region": "区域", "Document": "文件",
+    "Target": "规划目标",
+}
+"""The Chinese name of each label, for people (codes stay in JSON and CSV)."""
 
 
 def check_label(label: str) -> str:

@@ -35,7 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from graph.errors import GraphError
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS
+from schemas.ontology import LABEL_NAMES
 from schemas.relationships import REL_TYPES
+
+
+def reading(rel_type: str) -> str:
+    """The Chinese reading of a relationship type."""
+    spec = REL_TYPES.get(rel_type)
+    return spec[2] if spec else rel_type
 
 RULES_PATH = Path(__file__).resolve().parent / "data" / "target_rules.yaml"
 MET, UNMET, UNCOUNTABLE = "达成", "未达成", "无法统计"
@@ -45,9 +52,22 @@ APPROX = 0.2
 TARGET_COLUMNS: dict[str, str] = {
     "metric": "指标", "value": "目标值", "unit": "单位", "year": "年度", "comparator": "比较",
     "scope": "范围", "source": "来源", "actual": "实际数", "shortfall": "差额",
-    "percent": "完成率(%)", "status": "状态", "rule": "规则", "query": "统计口径",
-    "note": "说明", "target_uid": "目标标识",
+    "percent": "完成率(%)", "status": "状态", "rule": "规则", "basis": "统计口径",
+    "note": "说明", "query": "统计式(代码)", "target_uid": "目标标识",
 }
+PROP_NAMES: dict[str, str] = {
+    "tags": "标签", "platform_type": "平台类型", "level": "级别", "year": "年份",
+    "founded_year": "成立年份", "approved_year": "批准年份", "name": "名称",
+}
+"""Chinese names of the properties the counting rules read (``attrs.X`` reads as X)."""
+
+
+def _prop_zh(prop: str) -> str:
+    return prop[6:] if prop.startswith("attrs.") else PROP_NAMES.get(prop, prop)
+
+
+def _labels_zh(labels: Iterable[str]) -> str:
+    return "、".join(LABEL_NAMES.get(label, label) for label in labels)
 
 
 class TargetRulesError(GraphError):
@@ -119,6 +139,8 @@ class CountRule(_Strict):
     description: str = ""
     countable: bool = True
     reason: str = ""
+    data: str = ""
+    empty: Literal["zero", "uncountable"] = "zero"
     labels: list[str] = Field(default_factory=list)
     where: dict[str, Any] = Field(default_factory=dict)
     has_edge: EdgeRule | None = None
@@ -318,6 +340,18 @@ class _Condition:
             return all(v in have for v in self.values)
         return any(v in have for v in self.values)
 
+    def describe_zh(self) -> str:
+        """The condition in Chinese (统计口径)."""
+        prop = _prop_zh(self.prop)
+        quoted = "、".join(f"“{v}”" for v in self.values)
+        if self.mode == "all":
+            text = f"{prop}同时含{quoted}"
+        elif self.mode == "in" and len(self.values) > 1:
+            text = f"{prop}为{'或'.join(f'“{v}”' for v in self.values)}"
+        else:
+            text = f"{prop}{'含' if self.listy else '为'}{quoted}"
+        return text + ("(缺少时按名称判断)" if self.inferred else "")
+
     def describe(self) -> str:
         prop = f"{self.prop} (else by name)" if self.inferred else self.prop
         if self.mode == "all":
@@ -405,8 +439,8 @@ def _verdict(comparator: str, value: float, actual: int) -> tuple[bool, float, s
 class _Count:
     """The outcome of applying one rule to one target."""
 
-    def __init__(self, actual: int | None, query: str, note: str = "") -> None:
-        self.actual, self.query, self.note = actual, query, note
+    def __init__(self, actual: int | None, query: str, note: str = "", basis: str = "") -> None:
+        self.actual, self.query, self.note, self.basis = actual, query, note, basis
 
 
 def _count(G: _Graph, rule: CountRule, rules: TargetRules, metric: str, year: int | None,
@@ -416,14 +450,17 @@ def _count(G: _Graph, rule: CountRule, rules: TargetRules, metric: str, year: in
     labels = "|".join(rule.labels)
     candidates = [n for label in rule.labels for n in G.by_label.get(label, ())]
     parts: list[str] = []
+    zh: list[str] = []
     conds = _conditions(rule.where, metric, rules)
     for c in conds:
         if not c.check_data(G.rec(n) for n in candidates):
-            return _Count(None, "", f"图谱中{labels}没有{c.prop}数据,无法按此条件统计")
+            return _Count(None, "", f"图谱中{_labels_zh(rule.labels)}没有“{_prop_zh(c.prop)}”"
+                                    "数据,无法按此条件统计")
     nodes = [n for n in candidates if all(c.ok(G.rec(n)) for c in conds)]
     for c in conds:
         c.note_inferred(G.rec(n) for n in nodes)
         parts.append(c.describe())
+        zh.append(c.describe_zh())
 
     edge_years: dict[str, set[int]] = {}
     if rule.has_edge:
@@ -433,8 +470,8 @@ def _count(G: _Graph, rule: CountRule, rules: TargetRules, metric: str, year: in
                 if not he.to_labels or G.rec(v).get("label") in he.to_labels}
         for c in econds:
             if not c.check_data(G.rec(v) for v in ends):
-                return _Count(None, "", f"图谱中{he.type}的对象没有{c.prop}数据,"
-                                        "无法按此条件统计")
+                return _Count(None, "", f"图谱中“{reading(he.type)}”关系的对象没有"
+                                        f"“{_prop_zh(c.prop)}”数据,无法按此条件统计")
         kept: list[str] = []
         used: set[str] = set()
         for n in nodes:
@@ -452,6 +489,8 @@ def _count(G: _Graph, rule: CountRule, rules: TargetRules, metric: str, year: in
         target = "|".join(he.to_labels) or "node"
         where = f" where {' and '.join(c.describe() for c in econds)}" if econds else ""
         parts.append(f"-[{he.type}]->({target}{where})")
+        ewhere = f"({'、'.join(c.describe_zh() for c in econds)})" if econds else ""
+        zh.append(f"有“{reading(he.type)}”关系指向{_labels_zh(he.to_labels) or '节点'}{ewhere}")
 
     for s in scopes:
         scope_label = G.rec(s).get("label")
@@ -462,6 +501,9 @@ def _count(G: _Graph, rule: CountRule, rules: TargetRules, metric: str, year: in
         nodes = [n for n in nodes if n in inside]
         within = f" within {hops} hops" if hops > 1 else ""
         parts.append(f"reaches {G.name(s)} via {'|'.join(via)}{within}")
+        ties = "、".join(("反向" if t.startswith("~") else "") + reading(t.lstrip("~"))
+                         for t in via)
+        zh.append(f"经{ties}关系{f'{hops}步以内' if hops > 1 else ''}关联到{G.name(s)}")
     note = ""
     if rule.year and year is not None:
         yr = rule.year
@@ -482,14 +524,24 @@ def _count(G: _Graph, rule: CountRule, rules: TargetRules, metric: str, year: in
         sources = [*yr.node, *([f"{yr.edge}.year"] if yr.edge else [])]
         if nodes and not any(dated.values()):
             if yr.on_missing == "uncountable":
-                return _Count(None, "", f"图谱中没有年份数据({', '.join(sources)}),"
-                                        f"无法统计{year}年的数量")
+                return _Count(None, "", "图谱中没有年份数据("
+                              f"{'、'.join(_year_source_zh(x) for x in sources)}),"
+                              f"无法统计{year}年的数量")
             note = f"图谱中没有年份数据,按全部年份统计(未限定{year}年)"
         else:
             nodes = [n for n in nodes if year in dated[n]]
             parts.append(f"{' or '.join(sources)} = {year}")
+            zh.append(f"{'或'.join(_year_source_zh(x) for x in sources)}为{year}年")
     query = labels + (f" where {' and '.join(parts)}" if parts else "")
-    return _Count(len(nodes), f"{query} (rule {rule.id})", note)
+    basis = (f"统计{_labels_zh(rule.labels)}" + (f"中{'，'.join(zh)}的" if zh else "")
+             + f"数量(规则 {rule.id})")
+    return _Count(len(nodes), f"{query} (rule {rule.id})", note, basis)
+
+
+def _year_source_zh(source: str) -> str:
+    if source.endswith(".year") and source[:-5] in REL_TYPES:
+        return f"“{reading(source[:-5])}”关系的年份"
+    return _prop_zh(source)
 
 
 def plan_targets(g: nx.MultiDiGraph, *, rules: TargetRules | None = None,
@@ -522,6 +574,8 @@ def plan_targets(g: nx.MultiDiGraph, *, rules: TargetRules | None = None,
     (2, 1, 66.7, '未达成')
     >>> row["query"]
     'Enterprise where tags ∋ 高新技术企业 (rule high_tech)'
+    >>> row["basis"]
+    '统计企业中标签含“高新技术企业”的数量(规则 high_tech)'
     """
     rules = rules or load_target_rules()
     G = _Graph(g)
@@ -538,15 +592,17 @@ def plan_targets(g: nx.MultiDiGraph, *, rules: TargetRules | None = None,
             "target_uid": t, "metric": metric, "value": _num(value), "unit": rec.get("unit", ""),
             "year": year, "comparator": comparator, "scope": scope_text,
             "source": "、".join(sources), "actual": None, "shortfall": None, "percent": None,
-            "status": UNCOUNTABLE, "rule": "", "query": "", "note": ""}
+            "status": UNCOUNTABLE, "rule": "", "basis": "", "query": "", "note": ""}
         rows.append(row)
         rule = rules.rule_for(metric)
         if rule is None:
-            row["note"] = "图谱无法统计:没有与该指标匹配的计数规则"
+            row["note"] = ("图谱无法统计:没有与该指标匹配的计数规则;可在计数规则文件 "
+                           "target_rules.yaml 中为其增加规则")
             continue
         row["rule"] = rule.id
         if not rule.countable:
-            row["note"] = f"图谱无法统计:{rule.reason}"
+            row["note"] = f"图谱无法统计:{rule.reason}" + (f";所需数据:{rule.data}"
+                                                          if rule.data else "")
             continue
         scopes = sorted(v for v, _ in G.out(t, "CONCERNS"))
         if not scopes and scope_text and scope_text not in rules.citywide:
@@ -561,8 +617,12 @@ def plan_targets(g: nx.MultiDiGraph, *, rules: TargetRules | None = None,
         if scopes and not scope_text:
             row["scope"] = "、".join(G.name(s) for s in scopes)
         counted = _count(G, rule, rules, metric, year, scopes)
-        row["query"], row["note"] = counted.query, counted.note
-        if counted.actual is None:
+        row["query"], row["note"], row["basis"] = counted.query, counted.note, counted.basis
+        if counted.actual is None or (counted.actual == 0 and rule.empty == "uncountable"):
+            if counted.actual == 0:
+                row["note"] = "图谱中还没有可统计的数据(按此口径为0,不作为完成数)"
+            if rule.data:
+                row["note"] = "; ".join(x for x in (row["note"], f"所需数据:{rule.data}") if x)
             continue
         met, shortfall, note = _verdict(comparator, value, counted.actual)
         row.update(actual=counted.actual, shortfall=_num(shortfall),

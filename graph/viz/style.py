@@ -15,6 +15,7 @@ from typing import Any
 
 from graph.analytics.paths import reading
 from schemas.nodes import sensitive_fields
+from schemas.ontology import LABEL_NAMES
 
 
 @dataclass(frozen=True)
@@ -28,20 +29,20 @@ class KindStyle:
 
 
 KINDS: dict[str, KindStyle] = {
-    "Enterprise": KindStyle("企业", "#2b7bd6", "dot", "●"),
-    "University": KindStyle("高校", "#d64541", "diamond", "◆"),
-    "Institute": KindStyle("科研院所", "#8e44ad", "triangle", "▲"),
-    "Hospital": KindStyle("医院", "#16a085", "square", "■"),
-    "Government": KindStyle("政府部门", "#7f8c8d", "triangleDown", "▼"),
-    "Platform": KindStyle("创新平台", "#e67e22", "star", "★"),
-    "Talent": KindStyle("人才", "#27ae60", "dot", "●"),
-    "Team": KindStyle("团队", "#1abc9c", "hexagon", "⬢"),
-    "Project": KindStyle("项目", "#c0a000", "square", "■"),
-    "Program": KindStyle("计划", "#b0813a", "triangleDown", "▼"),
-    "Field": KindStyle("领域", "#9b59b6", "hexagon", "⬢"),
-    "Region": KindStyle("区域", "#34495e", "diamond", "◆"),
-    "Document": KindStyle("文件", "#95a5a6", "square", "■"),
-    "Target": KindStyle("规划目标", "#e84393", "star", "★"),
+    "Enterprise": KindStyle(LABEL_NAMES["Enterprise"], "#2b7bd6", "dot", "●"),
+    "University": KindStyle(LABEL_NAMES["University"], "#d64541", "diamond", "◆"),
+    "Institute": KindStyle(LABEL_NAMES["Institute"], "#8e44ad", "triangle", "▲"),
+    "Hospital": KindStyle(LABEL_NAMES["Hospital"], "#16a085", "square", "■"),
+    "Government": KindStyle(LABEL_NAMES["Government"], "#7f8c8d", "triangleDown", "▼"),
+    "Platform": KindStyle(LABEL_NAMES["Platform"], "#e67e22", "star", "★"),
+    "Talent": KindStyle(LABEL_NAMES["Talent"], "#27ae60", "dot", "●"),
+    "Team": KindStyle(LABEL_NAMES["Team"], "#1abc9c", "hexagon", "⬢"),
+    "Project": KindStyle(LABEL_NAMES["Project"], "#c0a000", "square", "■"),
+    "Program": KindStyle(LABEL_NAMES["Program"], "#b0813a", "triangleDown", "▼"),
+    "Field": KindStyle(LABEL_NAMES["Field"], "#9b59b6", "hexagon", "⬢"),
+    "Region": KindStyle(LABEL_NAMES["Region"], "#34495e", "diamond", "◆"),
+    "Document": KindStyle(LABEL_NAMES["Document"], "#95a5a6", "square", "■"),
+    "Target": KindStyle(LABEL_NAMES["Target"], "#e84393", "star", "★"),
 }
 OTHER = KindStyle("其他", "#bdc3c7", "dot", "●")
 GROUP = KindStyle("聚合", "#5d6d7e", "dot", "●")

@@ -78,6 +78,35 @@ def test_plan_targets_table_counts_the_work_plan(embedded: GraphStore) -> None:
     for r in counted:
         assert isinstance(r["actual"], int) and r["query"]
     assert any(r["status"] == "无法统计" and "经费" in r["metric"] for r in rows)
+    # a target the sample cannot count says which data would count it
+    commissioners = [r for r in rows if "科技特派员" in r["metric"]]
+    assert commissioners and all(r["status"] == "无法统计"
+                                 and "data/templates/科技特派员名单.csv" in r["note"]
+                                 for r in commissioners)
+
+
+def test_the_commissioner_registry_template_makes_its_target_countable(
+        tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    template = SAMPLE.parent / "templates" / "科技特派员名单.csv"
+    shutil.copy(template.with_name(template.name + ".mapping.yaml"), folder)
+    header = template.read_text(encoding="utf-8-sig")
+    rows = ["李明,山东农业大学,东平县某合作社,现代农业,2020,13800000001",
+            "王芳,泰山学院,肥城市某企业,康复医疗装备,2020,",
+            "赵强,山东农业大学,宁阳县某基地,现代农业,2019,"]
+    (folder / template.name).write_text(header + "\n".join(rows) + "\n", encoding="utf-8-sig")
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    run_ingest(store, [SAMPLE, folder])
+    got = [r for r in plan_targets(store.subgraph()) if "科技特派员" in r["metric"]]
+    assert got and all(r["status"] != "无法统计" and r["rule"] == "tech_commissioners"
+                       for r in got)
+    # the plan's target is for 2020: the 2019 registration is not counted
+    assert {r["actual"] for r in got} == {2}
+    store.close()
 
 
 @pytest.mark.neo4j

@@ -353,7 +353,15 @@ def test_targets_queries_are_shown() -> None:
         "and approved_year = 2020 (rule platforms)")
     assert "reaches 泰安市产业技术创新研究院(山东产业技术研究院泰安分院) via BRANCH_OF|HOSTED_BY" \
         in got["t_inst"]["query"]
-
+    # the same in Chinese for people (统计口径)
+    assert got["t_ht"]["basis"] == ("统计企业中标签含“高新技术企业”，认定年度或认定年份为2020年的"
+                                    "数量(规则 high_tech_new)")
+    assert got["t_space"]["basis"] == (
+        "统计创新平台中级别为“省”或“国家”，平台类型为“众创空间”或“科技企业孵化器”，"
+        "批准年份为2020年的数量(规则 platforms)")
+    assert "经分支机构、依托关系关联到泰安市产业技术创新研究院" in got["t_inst"]["basis"]
+    assert not any(ch.isascii() and ch.isalpha() for r in got.values()
+                   for ch in r["basis"].split("(规则")[0])
 
 def test_targets_that_cannot_be_counted() -> None:
     rows = plan_targets(build(TARGET_NODES, TARGET_EDGES))
@@ -364,7 +372,7 @@ def test_targets_that_cannot_be_counted() -> None:
         assert (row["status"], row["actual"], row["shortfall"], row["percent"], row["rule"]) \
             == ("无法统计", None, None, None, rule), uid
     assert "经费" in got["t_rd"]["note"]
-    assert "level" in got["t_talent"]["note"]  # programmes carry no level: no fake zero
+    assert "“级别”数据" in got["t_talent"]["note"]  # programmes carry no level: no fake zero
     assert "不存在的共同体" in got["t_nowhere"]["note"]
     # unmet first, then met, then uncountable, each by metric
     assert [r["status"] for r in rows] == ["未达成"] * 3 + ["达成"] * 3 + ["无法统计"] * 4
