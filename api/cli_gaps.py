@@ -87,19 +87,36 @@ def analyse_cmd() -> None:
 
 
 def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
-          out: Path | None, title: str) -> None:
+          out: Path | None, title: str, *, notes: Mapping[str, str] | None = None,
+          summary: tuple[list[dict[str, Any]], Mapping[str, str]] | None = None) -> None:
+    """A gap table: to a file (XLSX with its summary and 说明 sheets), as JSON or CSV for
+    machines, or as a table for people with the summary before and the column
+    definitions (``notes``, by key) after it."""
+    zh_notes = {columns[k]: v for k, v in (notes or {}).items() if k in columns}
     if out is not None:
-        from api.tables import write_table
+        from api.tables import notes_rows, write_table
 
         if out.suffix.lower() not in (".csv", ".xlsx"):
             raise fail(f"--out must end in .csv or .xlsx, got '{out.name}'")
-        write_table(localise(rows, columns), out, columns=list(columns.values()))
+        extra = []
+        if summary is not None:
+            extra.append(("汇总", localise(summary[0], summary[1]), list(summary[1].values())))
+        if zh_notes:
+            extra.append(("说明", notes_rows(zh_notes), ["列", "定义"]))
+        write_table(localise(rows, columns), out, columns=list(columns.values()), extra=extra)
         typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
         return
     if fmt is Format.json:
         emit(rows, fmt)
         return
+    if fmt is Format.table and summary is not None:
+        emit(localise(summary[0], summary[1]), fmt, title=f"{title}:汇总",
+             columns=list(summary[1].values()))
     emit(localise(rows, columns), fmt, title=title, columns=list(columns.values()))
+    if fmt is Format.table and zh_notes:
+        typer.echo("注:")
+        for col, text in zh_notes.items():
+            typer.echo(f"  {col}:{text}")
 
 
 @gaps_app.command("fields")
@@ -113,10 +130,11 @@ def fields_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """领域供需缺口: demand vs supply vs links per field, biggest gap first."""
-    from graph.analytics.gaps import FIELD_GAP_COLUMNS
+    from graph.analytics.gaps import FIELD_GAP_COLUMNS, NOTES
 
     rows = _table("fields", rollup=rollup, via_projects=projects, min_demand=min_demand)
-    _show(rows, FIELD_GAP_COLUMNS, fmt, out, "领域供需缺口 (缺口分 = 未对接需求主体数 × 需求占比)")
+    _show(rows, FIELD_GAP_COLUMNS, fmt, out, "领域供需缺口 (缺口分 = 未对接需求主体数 × 需求占比)",
+          notes=NOTES["fields"])
 
 
 @gaps_app.command("isolated")
@@ -126,10 +144,16 @@ def isolated_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """孤立主体: enterprises, platforms and teams without the partners they should have."""
-    from graph.analytics.gaps import ISOLATED_COLUMNS
+    from graph.analytics.gaps import (
+        ISOLATED_COLUMNS,
+        ISOLATED_SUMMARY_COLUMNS,
+        NOTES,
+        isolated_summary,
+    )
 
     rows = _table("isolated", kinds=[k.value for k in kind] if kind else None)
-    _show(rows, ISOLATED_COLUMNS, fmt, out, "孤立主体")
+    _show(rows, ISOLATED_COLUMNS, fmt, out, f"孤立主体 {len(rows)} 个", notes=NOTES["isolated"],
+          summary=(isolated_summary(rows), ISOLATED_SUMMARY_COLUMNS))
 
 
 @gaps_app.command("holes")
@@ -147,15 +171,16 @@ def holes_cmd(
     fmt: FormatOpt = Format.table, out: OutOpt = None,
 ) -> None:
     """结构洞: demand-heavy and supply-heavy communities that few edges join, with brokers."""
-    from graph.analytics.gaps import COMMUNITY_COLUMNS, HOLE_COLUMNS
+    from graph.analytics.gaps import COMMUNITY_COLUMNS, HOLE_COLUMNS, NOTES
 
     if communities:
         rows = _table("communities", seed=seed, resolution=resolution, threshold=threshold)
-        _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区 (Louvain, seed {seed})")
+        _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区 (Louvain, seed {seed})",
+              notes=NOTES["communities"])
         return
     rows = _table("holes", seed=seed, resolution=resolution, threshold=threshold,
                   max_bridges=max_bridges)
-    _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞 (Louvain, seed {seed})")
+    _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞 (Louvain, seed {seed})", notes=NOTES["holes"])
 
 
 @gaps_app.command("targets")
@@ -168,6 +193,7 @@ def targets_cmd(
     """规划目标完成情况: each Target against what the graph counts, with the query used."""
     from graph.analytics.targets import (
         TARGET_COLUMNS,
+        TARGET_NOTES,
         TargetRulesError,
         load_target_rules,
         plan_targets,
@@ -178,4 +204,4 @@ def targets_cmd(
     except TargetRulesError as exc:
         raise fail(str(exc)) from exc
     rows = _table("targets") if rules is None else plan_targets(_graph(), rules=loaded)
-    _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况")
+    _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况", notes=TARGET_NOTES)

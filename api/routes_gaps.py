@@ -16,15 +16,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ComputedDep
-from api.tables import csv_text, xlsx_bytes
+from api.tables import Sheet, csv_text, notes_rows, xlsx_bytes
 from graph.analytics.gaps import (
     COMMUNITY_COLUMNS,
     FIELD_GAP_COLUMNS,
     HOLE_COLUMNS,
     ISOLATED_COLUMNS,
+    NOTES,
     IsolatedKind,
+    isolated_summary,
 )
-from graph.analytics.targets import TARGET_COLUMNS
+from graph.analytics.targets import TARGET_COLUMNS, TARGET_NOTES
 
 router = APIRouter(prefix="/gaps", tags=["缺口分析"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,7 +52,7 @@ TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
 
 def _table(rows: list[dict[str, Any]], columns: Mapping[str, str], *, name: str,
            offset: int, limit: int, fmt: TableFormat) -> Response:
-    """One page of ``rows`` in the format asked for."""
+    """One page of ``rows`` in the format asked for (XLSX with a 说明 sheet)."""
     page = rows[offset:offset + limit]
     headers = {"X-Total-Count": str(len(rows))}
     if fmt is TableFormat.json:
@@ -62,8 +64,33 @@ def _table(rows: list[dict[str, Any]], columns: Mapping[str, str], *, name: str,
         # a BOM so that Excel opens the Chinese text as UTF-8
         return Response(csv_text(local, columns=cols).encode("utf-8-sig"),
                         media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(xlsx_bytes(local, columns=cols, sheet=name), media_type=XLSX,
+    notes = {columns[k]: v for k, v in _notes(name).items() if k in columns}
+    extra: list[Sheet] = [("说明", notes_rows(notes), ["列", "定义"])] if notes else []
+    return Response(xlsx_bytes(local, columns=cols, sheet=name, extra=extra), media_type=XLSX,
                     headers=headers)
+
+
+def _notes(name: str) -> dict[str, str]:
+    return TARGET_NOTES if name == "targets" else NOTES.get(name, {})
+
+
+@router.get("/definitions")
+def gaps_definitions() -> dict[str, list[dict[str, str]]]:
+    """缺口表各列的定义(表注):每张表的列代码、中文列名与定义。"""
+    tables = {"fields": FIELD_GAP_COLUMNS, "isolated": ISOLATED_COLUMNS,
+              "communities": COMMUNITY_COLUMNS, "holes": HOLE_COLUMNS, "targets": TARGET_COLUMNS}
+    return {name: [{"key": k, "name": cols[k], "definition": text}
+                   for k, text in _notes(name).items() if k in cols]
+            for name, cols in tables.items()}
+
+
+@router.get("/isolated/summary")
+def gaps_isolated_summary(g: ComputedDep,
+                          kind: Annotated[list[IsolatedKind] | None,
+                                          Query(description="只计这些类别(可重复)")] = None,
+                          ) -> list[dict[str, Any]]:
+    """孤立主体汇总:按类别和领域计数,先列每类合计。"""
+    return isolated_summary(g.table("isolated", kinds=kind))
 
 
 def _route(path: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:

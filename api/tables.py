@@ -29,20 +29,32 @@ def _columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None) -
     return list(seen)
 
 
+Sheet = tuple[str, Sequence[Mapping[str, Any]], Sequence[str] | None]
+"""An extra sheet of a workbook: (title, rows, columns)."""
+
+
+def notes_rows(notes: Mapping[str, str]) -> list[dict[str, str]]:
+    """Column definitions as rows of a 说明 sheet (column header -> definition)."""
+    return [{"列": col, "定义": text} for col, text in notes.items()]
+
+
 def xlsx_bytes(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str] | None = None,
-               sheet: str = "结果") -> bytes:
-    """An XLSX workbook of one sheet: a bold header row, then the rows."""
-    cols = _columns(rows, columns)
+               sheet: str = "结果", extra: Sequence[Sheet] = ()) -> bytes:
+    """An XLSX workbook: a sheet with a bold header row, then the rows; then ``extra``
+    sheets (a summary before the rows, the column definitions after them)."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None  # a new workbook always has its first sheet
-    ws.title = sheet[:31]
-    ws.append(cols)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([_cell(row.get(c)) for c in cols])
-    ws.freeze_panes = "A2"
+    first = wb.active
+    assert first is not None  # a new workbook always has its first sheet
+    for i, (title, body, cols_of) in enumerate([(sheet, rows, columns), *extra]):
+        ws = first if i == 0 else wb.create_sheet()
+        ws.title = title[:31]
+        cols = _columns(body, cols_of)
+        ws.append(cols)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in body:
+            ws.append([_cell(row.get(c)) for c in cols])
+        ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -60,9 +72,10 @@ def csv_text(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str] | None
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path, *,
-                columns: Sequence[str] | None = None) -> None:
-    """Write rows to ``path``: ``.xlsx`` as a workbook, anything else as CSV (UTF-8 BOM)."""
+                columns: Sequence[str] | None = None, extra: Sequence[Sheet] = ()) -> None:
+    """Write rows to ``path``: ``.xlsx`` as a workbook (with the ``extra`` sheets), anything
+    else as CSV (UTF-8 BOM; the rows only, so that it stays one table)."""
     if path.suffix.lower() == ".xlsx":
-        path.write_bytes(xlsx_bytes(rows, columns=columns))
+        path.write_bytes(xlsx_bytes(rows, columns=columns, extra=extra))
     else:
         path.write_text(csv_text(rows, columns=columns), encoding="utf-8-sig")

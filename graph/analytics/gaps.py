@@ -71,6 +71,79 @@ HOLE_COLUMNS: dict[str, str] = {
     "brokers": "中介主体", "broker_uids": "中介主体标识", "broker_edges": "中介跨社区边数",
 }
 
+NOTES: dict[str, dict[str, str]] = {
+    "fields": {
+        "demand": "在该领域提出技术需求(NEEDS)或归属该领域(IN_FIELD)的企业数,一家企业只计一次",
+        "needs": "企业对该领域提出的技术需求条数(NEEDS 关系数);只归属该领域、没有提出具体需求的"
+                 "企业不计,因此可以少于需求主体数",
+        "supply": "归属该领域或具备该领域能力(IN_FIELD/OFFERS)的高校、科研院所、团队、创新平台、"
+                  "医院和人才数",
+        "links": "该领域的需求企业与供给主体之间的对接:直接合作(COOPERATES_WITH),以及共同参与该领域"
+                 "项目的(企业,供给主体)对数",
+        "linked_demand": "至少有一条对接链接的需求企业数",
+        "coverage": "已对接需求主体数 ÷ 需求主体数",
+        "supply_ratio": "需求主体数 ÷ (1 + 供给主体数);越大,每个供给主体面对的需求越多",
+        "gap_score": "(需求主体数 − 已对接需求主体数) × 需求主体数 ÷ (需求主体数 + 供给主体数);"
+                     "未对接的需求越多、供给越少,缺口分越高",
+    },
+    "isolated": {
+        "kind_name": "有需求无科研伙伴的企业:有技术需求,但与高校、院所、团队、医院、人才、平台"
+                     "都没有合作;无企业用户的平台:没有企业与之合作、加入或依托;无企业合作的团队;"
+                     "无高校合作的高新技术企业",
+        "needs": "该主体提出的技术需求条数",
+        "partners": "该主体的直接合作(COOPERATES_WITH)伙伴数;只共同参与项目不算合作伙伴",
+    },
+    "communities": {
+        "community": "社区标识,由社区的核心成员(社区内合作权重最大者)生成,重新导入后不变",
+        "label": "社区成员最多的两个领域·核心成员等N家",
+        "fields": "成员所属、需求或能力领域中成员最多的三个,括号内为成员数",
+        "size": "社区内有合作关系的主体数(Louvain 社区发现,固定随机种子)",
+        "demand": "社区内有技术需求的企业数",
+        "supply": "社区内的高校、科研院所、团队、创新平台、医院和人才数",
+        "balance": "(需求企业数 − 科研主体数) ÷ (需求企业数 + 科研主体数);正数偏需求,负数偏供给",
+        "kind": "供需倾向大于阈值为需求型,小于负阈值为供给型,否则为均衡",
+        "internal_edges": "两端都在社区内的合作关系数",
+        "top_members": "社区内合作权重最大的五个成员",
+    },
+    "holes": {
+        "demand_actors": "需求型社区中有技术需求的企业数",
+        "supply_actors": "供给型社区中的科研主体数",
+        "bridges": "两个社区之间直接的合作关系数",
+        "bridge_weight": "桥接合作关系的权重之和",
+        "hole_score": "需求企业数 × 科研主体数 ÷ (1 + 桥接边数):可能合作的供需对越多、现有桥接越少,"
+                      "分数越高",
+        "brokers": "在两个社区都有合作伙伴的主体(可牵线搭桥者),按跨社区合作边数、合作伙伴数排序",
+        "broker_edges": "中介主体连向另一社区的合作边数",
+    },
+}
+"""Definitions of the count columns of each gap table, in Chinese (the tables' footnotes)."""
+
+
+def isolated_summary(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The isolated actors counted by kind and field, before the rows themselves.
+
+    One row per (kind, field) with ``count``; actors without a field count under
+    "(未标注领域)", an actor of two fields under both; a total row per kind first.
+    """
+    total: Counter[str] = Counter()
+    by_field: Counter[tuple[str, str]] = Counter()
+    for r in rows:
+        kind = str(r.get("kind_name") or r.get("kind"))
+        total[kind] += 1
+        for f in r.get("fields") or ["(未标注领域)"]:
+            by_field[kind, str(f)] += 1
+    out: list[dict[str, Any]] = []
+    for kind in sorted(total, key=lambda k: (-total[k], k)):
+        out.append({"kind_name": kind, "field": "(合计)", "count": total[kind]})
+        out += [{"kind_name": kind, "field": f, "count": n}
+                for (k, f), n in sorted(by_field.items(), key=lambda t: (-t[1], t[0][1]))
+                if k == kind]
+    return out
+
+
+ISOLATED_SUMMARY_COLUMNS: dict[str, str] = {"kind_name": "类别", "field": "领域",
+                                            "count": "主体数"}
+
 
 class IsolatedKind(StrEnum):
     """The kinds of isolation :func:`isolated_actors` reports."""

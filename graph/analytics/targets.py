@@ -55,6 +55,15 @@ TARGET_COLUMNS: dict[str, str] = {
     "percent": "完成率(%)", "status": "状态", "rule": "规则", "basis": "统计口径",
     "note": "说明", "query": "统计式(代码)", "target_uid": "目标标识",
 }
+TARGET_NOTES: dict[str, str] = {
+    "comparator": ">= 以上;= 计划中的数值,按“不少于”判断;~ 左右,达到目标值的80%即达成;<= 以内",
+    "actual": "按统计口径在图谱中数到的数量",
+    "shortfall": "目标值 − 实际数(不低于0);“以内”类目标为超出目标值的部分",
+    "percent": "实际数 ÷ 目标值 × 100",
+    "status": "达成、未达成,或无法统计:图谱没有所需数据时不按0计,说明中给出所需数据",
+    "basis": "统计了哪些主体、按什么条件和年份;规则见 graph/analytics/data/target_rules.yaml",
+}
+"""Definitions of the target table's columns, in Chinese (its footnotes)."""
 PROP_NAMES: dict[str, str] = {
     "tags": "标签", "platform_type": "平台类型", "level": "级别", "year": "年份",
     "founded_year": "成立年份", "approved_year": "批准年份", "name": "名称",

@@ -111,6 +111,19 @@ def test_holes_and_communities(client: TestClient) -> None:
     assert client.get("/gaps/holes", params={"resolution": 0}).status_code == 422
 
 
+def test_definitions_and_isolated_summary(client: TestClient) -> None:
+    defs = client.get("/gaps/definitions").json()
+    assert set(defs) == {"fields", "isolated", "communities", "holes", "targets"}
+    fields = {d["key"]: d for d in defs["fields"]}
+    assert fields["needs"]["name"] == "需求数" and "少于需求主体数" in fields["needs"]["definition"]
+    isolated = client.get("/gaps/isolated").json()
+    summary = client.get("/gaps/isolated/summary").json()
+    assert sum(r["count"] for r in summary if r["field"] == "(合计)") == len(isolated)
+    r = client.get("/gaps/fields", params={"format": "xlsx"})
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["fields", "说明"]
+
+
 def test_targets(client: TestClient) -> None:
     rows = client.get("/gaps/targets").json()
     assert [(r["target_uid"], r["actual"], r["status"], r["rule"]) for r in rows] == [

@@ -495,6 +495,33 @@ def test_cli_targets_to_xlsx(cli_home: Path, tmp_path: Path) -> None:
     assert header[:4] == ["指标", "目标值", "单位", "年度"] and "统计口径" in header
     statuses = [r[header.index("状态")] for r in ws.iter_rows(min_row=2, values_only=True)]
     assert len(statuses) == 10 and statuses.count("无法统计") == 4
+    notes = openpyxl.load_workbook(out)["说明"]
+    defined = {r[0]: r[1] for r in notes.iter_rows(min_row=2, values_only=True)}
+    assert set(defined) >= {"实际数", "差额", "完成率(%)", "状态", "统计口径"}
+    assert "80%" in defined["比较"]
+
+
+def test_cli_tables_carry_their_definitions_and_isolated_its_summary(cli_home: Path,
+                                                                     tmp_path: Path) -> None:
+    runner = CliRunner()
+    fields = runner.invoke(app, ["gaps", "fields"], env={"COLUMNS": "200"})
+    assert fields.exit_code == 0, fields.output
+    tail = fields.stdout.split("注:")[1]
+    # the quoted confusion: why 需求主体数 and 需求数 differ is said under the table
+    assert "需求主体数:" in tail and "可以少于需求主体数" in tail
+    isolated = runner.invoke(app, ["gaps", "isolated"], env={"COLUMNS": "200"})
+    assert isolated.exit_code == 0, isolated.output
+    rows = json.loads(runner.invoke(app, ["gaps", "isolated", "-f", "json"]).stdout)
+    head = isolated.stdout.split("孤立主体")[1]
+    assert "汇总" in head and "(合计)" in head
+    summary = gaps.isolated_summary(rows)
+    totals = {r["kind_name"]: r["count"] for r in summary if r["field"] == "(合计)"}
+    assert sum(totals.values()) == len(rows)
+    out = tmp_path / "isolated.xlsx"
+    assert runner.invoke(app, ["gaps", "isolated", "--out", str(out)]).exit_code == 0
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[1:] == ["汇总", "说明"]
+    assert wb["汇总"].max_row == len(summary) + 1
 
 
 def test_cli_rejects_other_suffixes_and_kinds(cli_home: Path, tmp_path: Path) -> None:
