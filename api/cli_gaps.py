@@ -205,3 +205,29 @@ def targets_cmd(
         raise fail(str(exc)) from exc
     rows = _table("targets") if rules is None else plan_targets(_graph(), rules=loaded)
     _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况", notes=TARGET_NOTES)
+
+
+@gaps_app.command("platforms")
+def platforms_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
+    """平台类别: platforms by the plan's fifteen kinds (三.7) and level, against its targets."""
+    from graph.analytics.systems import NOTES, PLATFORM_COLUMNS
+
+    _show(_table("platforms"), PLATFORM_COLUMNS, fmt, out, "创新平台(按工作要点15类)",
+          notes=NOTES["platforms"])
+
+
+@gaps_app.command("tiers")
+def tiers_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
+    """企业梯次: 科技型中小企业 → 高新技术企业 → 创新50强, against the plan's targets."""
+    from graph.analytics.systems import NOTES, TIER_COLUMNS
+
+    _show(_table("tiers"), TIER_COLUMNS, fmt, out, "科技型企业梯次", notes=NOTES["tiers"])
+
+
+@gaps_app.command("alliances")
+def alliances_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
+    """共同体联盟: the interest alliances of each community and their members."""
+    from graph.analytics.systems import ALLIANCE_COLUMNS, NOTES
+
+    _show(_table("alliances"), ALLIANCE_COLUMNS, fmt, out, "共同体利益联盟",
+          notes=NOTES["alliances"])

@@ -26,6 +26,8 @@ from graph.analytics.gaps import (
     IsolatedKind,
     isolated_summary,
 )
+from graph.analytics.systems import ALLIANCE_COLUMNS, PLATFORM_COLUMNS, TIER_COLUMNS
+from graph.analytics.systems import NOTES as SYSTEM_NOTES
 from graph.analytics.targets import TARGET_COLUMNS, TARGET_NOTES
 
 router = APIRouter(prefix="/gaps", tags=["缺口分析"])
@@ -71,14 +73,16 @@ def _table(rows: list[dict[str, Any]], columns: Mapping[str, str], *, name: str,
 
 
 def _notes(name: str) -> dict[str, str]:
-    return TARGET_NOTES if name == "targets" else NOTES.get(name, {})
+    return TARGET_NOTES if name == "targets" else NOTES.get(name) or SYSTEM_NOTES.get(name, {})
 
 
 @router.get("/definitions")
 def gaps_definitions() -> dict[str, list[dict[str, str]]]:
     """缺口表各列的定义(表注):每张表的列代码、中文列名与定义。"""
     tables = {"fields": FIELD_GAP_COLUMNS, "isolated": ISOLATED_COLUMNS,
-              "communities": COMMUNITY_COLUMNS, "holes": HOLE_COLUMNS, "targets": TARGET_COLUMNS}
+              "communities": COMMUNITY_COLUMNS, "holes": HOLE_COLUMNS, "targets": TARGET_COLUMNS,
+              "platforms": PLATFORM_COLUMNS, "tiers": TIER_COLUMNS,
+              "alliances": ALLIANCE_COLUMNS}
     return {name: [{"key": k, "name": cols[k], "definition": text}
                    for k, text in _notes(name).items() if k in cols]
             for name, cols in tables.items()}
@@ -158,3 +162,27 @@ def gaps_targets(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
     """规划目标完成情况:每个目标的图谱统计数、差额、完成率、状态与统计口径。"""
     rows = g.table("targets")
     return _table(rows, TARGET_COLUMNS, name="targets", offset=offset, limit=limit, fmt=fmt)
+
+
+@_route("/platforms")
+def gaps_platforms(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
+                   fmt: FormatQ = TableFormat.json) -> Response:
+    """创新平台按工作要点15类与级别统计,对照相关规划目标。"""
+    return _table(g.table("platforms"), PLATFORM_COLUMNS, name="platforms", offset=offset,
+                  limit=limit, fmt=fmt)
+
+
+@_route("/tiers")
+def gaps_tiers(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
+               fmt: FormatQ = TableFormat.json) -> Response:
+    """科技型企业梯次:科技型中小企业、高新技术企业、创新50强,对照相关规划目标。"""
+    return _table(g.table("tiers"), TIER_COLUMNS, name="tiers", offset=offset, limit=limit,
+                  fmt=fmt)
+
+
+@_route("/alliances")
+def gaps_alliances(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
+                   fmt: FormatQ = TableFormat.json) -> Response:
+    """共同体利益联盟及其成员构成。"""
+    return _table(g.table("alliances"), ALLIANCE_COLUMNS, name="alliances", offset=offset,
+                  limit=limit, fmt=fmt)

@@ -109,8 +109,9 @@ def search_rank(rec: Record, query_norm: str) -> tuple[float, str, str] | None:
     """Score a node record against a normalised query (None: no match).
 
     1.0 exact name; 0.9 exact alias; 0.8 name starts with the query; 0.7 name
-    contains it; 0.6 an alias contains it; 0.4 a keyword contains it. Within a
-    tier shorter names rank first (a closer match), expressed as a fraction.
+    contains it; 0.6 an alias contains it; 0.5 a tag is the query (高新技术企业,
+    创新50强, 科技特派员); 0.4 a keyword contains it. Within a tier shorter names rank
+    first (a closer match), expressed as a fraction.
     """
     if not query_norm:
         return None
@@ -133,6 +134,9 @@ def search_rank(rec: Record, query_norm: str) -> tuple[float, str, str] | None:
     for alias, norm in aliases:
         if query_norm in norm:
             return 0.6 + min(len(query_norm) / max(len(norm), 1), 1.0) * 0.05, "alias", alias
+    for tag in rec.get("tags") or []:
+        if normalize_name(tag) == query_norm:
+            return 0.5, "tag", tag
     for kw in rec.get("keywords") or []:
         if query_norm in normalize_name(kw):
             return 0.4, "keyword", kw

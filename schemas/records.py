@@ -55,7 +55,8 @@ def node_to_record(node: Node) -> Record:
     rec = _flatten(data, node.provenance, node.attrs)
     rec["label"] = node.label
     rec["name_norm"] = normalize_name(node.name)
-    rec["search_text"] = search_key([node.name, *node.aliases, *node.keywords])
+    rec["search_text"] = search_key([node.name, *node.aliases, *node.keywords,
+                                     *getattr(node, "tags", ())])
     rec["name_keys"] = sorted({normalize_name(n) for n in [node.name, *node.aliases]})
     return rec
 

@@ -49,7 +49,7 @@ class SearchHit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     node: NodeRef
     score: float
-    matched: str = Field(description="name, alias or keyword")
+    matched: str = Field(description="name, alias, tag or keyword")
     matched_text: str
 
 

@@ -62,14 +62,17 @@ def _tables() -> dict[str, Callable[..., list[dict[str, Any]]]]:
         isolated_actors,
         structural_holes,
     )
+    from graph.analytics.systems import alliance_table, platform_kinds, tier_table
     from graph.analytics.targets import plan_targets
 
     return {"fields": field_gaps, "isolated": isolated_actors,
             "communities": cooperation_communities, "holes": structural_holes,
-            "targets": plan_targets}
+            "targets": plan_targets, "platforms": platform_kinds, "tiers": tier_table,
+            "alliances": alliance_table}
 
 
-TABLE_NAMES = ("fields", "isolated", "communities", "holes", "targets")
+TABLE_NAMES = ("fields", "isolated", "communities", "holes", "targets", "platforms", "tiers",
+               "alliances")
 
 
 class Computed:
@@ -207,5 +210,6 @@ def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def summary(counts: Mapping[str, int]) -> str:
     """One Chinese line for the CLI."""
     names = {"fields": "领域缺口", "isolated": "孤立主体", "communities": "合作社区",
-             "holes": "结构洞", "targets": "规划目标"}
+             "holes": "结构洞", "targets": "规划目标", "platforms": "平台类别",
+             "tiers": "企业梯次", "alliances": "共同体联盟"}
     return "；".join(f"{names.get(k, k)} {v} 行" for k, v in counts.items())

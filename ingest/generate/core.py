@@ -290,15 +290,34 @@ class _Run:
 
         self.summary.rows["人才名单.json"] = write_json_list(self.out / "人才名单.json", items())
 
+    def _alliance(self, i: int) -> str:
+        """The interest alliance (利益共同体联盟, work plan 二.5) a member belongs to: teams
+        to the R&D teams', high-tech and 创新50强 firms to the backbone firms', firms of the
+        last three years to the incubated firms', other firms to the industrial base's."""
+        w, k = self.w, int(self.w.kind[i])
+        if k == TEAM:
+            return "研发团队"
+        if k != ENT or w.ent is None:
+            return ""
+        j = i - w.block[ENT][0]
+        if w.ent.high_tech[j] or w.ent.top50[j]:
+            return "骨干企业"
+        if int(w.ent.founded[j]) >= self.cfg.last_year - 3:
+            return "孵化企业"
+        return "产业化基地入驻企业"
+
     def members(self) -> None:
         w = self.w
         community = w.name[w.community]
         dup = self._mess(len(w.members), 0.01, 1, 1)
         # the plan lists no members: every membership is made up, real members included
         with TableWriter(self.out / "共同体成员.csv",
-                         ["共同体", "成员单位", "成员类型", "加入年份", PROVENANCE]) as t:
+                         ["共同体", "成员单位", "成员类型", "所属联盟", "加入年份",
+                          PROVENANCE]) as t:
             for j, (i, year) in enumerate(w.members):
-                t.row([community, self._ref(i), MEMBER_TYPE[int(w.kind[i])], year, SYNTHETIC],
+                alliance = self._alliance(i)
+                t.row([community, self._ref(i), MEMBER_TYPE[int(w.kind[i])],
+                       f"{community}{alliance}联盟" if alliance else "", year, SYNTHETIC],
                       twice=j in dup)
         self.summary.rows["共同体成员.csv"] = t.rows
 

@@ -522,6 +522,13 @@ class _Builder:
         t_idx = rng.choice(len(types), size=n_syn, p=tw / tw.sum())
         leaf = _leaf_draw(rng, v, n_syn)
         level = rng.choice(3, size=n_syn, p=[0.6, 0.35, 0.05])
+        levels = ("市", "省", "国家")
+        # the first synthetic platforms are one of each of the plan's 15 kinds (三.7), so
+        # that every generated city has them; the rest follow the weights
+        kinds = [types[int(i)] for i in t_idx]
+        for j, pk in enumerate(v.templates.get("plan_platform_kinds", [])[:n_syn]):
+            kinds[j] = pk
+            level[j] = levels.index(pk["level"])
         host_choice = rng.random(n_syn)
         u = rng.random((n_syn, 4))
         kw = rng.random((n_syn, 8))
@@ -535,7 +542,7 @@ class _Builder:
             want = np.array([
                 (t["hosts"][0] if hc < 0.6 or len(t["hosts"]) == 1
                  else t["hosts"][1 + int((hc - 0.6) / 0.4 * (len(t["hosts"]) - 1))]) == k_name
-                for t, hc in zip((types[i] for i in t_idx), host_choice, strict=True)],
+                for t, hc in zip(kinds, host_choice, strict=True)],
                 dtype=bool) if n_syn else np.zeros(0, dtype=bool)
             if want.any():
                 idx, s = pickers[k]
@@ -548,10 +555,9 @@ class _Builder:
             fields.append(self._field(p["field"]))
             info.append({"type": p["type"], "level": p["level"], "host": p["host"],
                          "year": p["year"], "directions": list(p["directions"])})
-        levels = ("市", "省", "国家")
         prefix = ("泰安市", "山东省", "")
         for j in range(n_syn):
-            t = types[int(t_idx[j])]["type"]
+            t = kinds[j]["type"]
             h = int(hosts[j])
             f = int(leaf[j]) if h < 0 or rng.random() < 0.3 else int(w.field[h])
             if f < v.n_roots:

@@ -113,7 +113,8 @@ def test_holes_and_communities(client: TestClient) -> None:
 
 def test_definitions_and_isolated_summary(client: TestClient) -> None:
     defs = client.get("/gaps/definitions").json()
-    assert set(defs) == {"fields", "isolated", "communities", "holes", "targets"}
+    assert set(defs) == {"fields", "isolated", "communities", "holes", "targets", "platforms",
+                         "tiers", "alliances"}
     fields = {d["key"]: d for d in defs["fields"]}
     assert fields["needs"]["name"] == "需求数" and "少于需求主体数" in fields["needs"]["definition"]
     isolated = client.get("/gaps/isolated").json()

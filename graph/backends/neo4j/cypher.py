@@ -149,7 +149,7 @@ EDGES_TO = (f"MATCH (:{BASE})-[r]->(:{BASE} {{uid: $uid}}) "
             "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
 EDGES_ALL = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
              "RETURN properties(r) AS p")
-_RANKED = "{.uid, .label, .name, .name_norm, .name_keys, .aliases, .keywords}"
+_RANKED = "{.uid, .label, .name, .name_norm, .name_keys, .aliases, .keywords, .tags}"
 """What search ranking reads of a node (graph.store.search_rank): not the whole record."""
 SEARCH_FULLTEXT = (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $query) "
                    "YIELD node WHERE node.search_text CONTAINS $key "
