@@ -16,11 +16,16 @@ For a need ``q`` and a candidate ``c`` five components, each in [0, 1]:
   b = 0.75, bm25s) between the need's tokens and the candidate's document
   ``d_c`` (name, aliases, keywords, description, tags, the descriptions and
   keywords of its ``OFFERS``, the names of its fields), cut by jieba with the
-  graph's field names and keywords as dictionary terms. The maximum is over
-  every candidate in the graph, so a kind or region filter never changes a score.
+  graph's field names and keywords as dictionary terms. A query token that is a
+  whole word of the need (jieba's precise cut) weighs 1, one that is only a part of
+  a word (search mode's 机器 of 康复机器人) weighs :data:`PART_WEIGHT`. The maximum
+  is over every candidate in the graph, so a kind or region filter never changes
+  a score.
 * ``field(c) = (1/|F|) Σ_{f∈F} max_{g∈G_c} sim(f, g)`` — ``F`` the need's fields
-  (those given, the targets of the enterprise's ``NEEDS``, and fields whose name
-  or alias the text contains), ``G_c`` the fields ``c`` is ``IN_FIELD`` of or
+  (those given, the targets of the enterprise's ``NEEDS``, fields whose name or
+  alias the text contains, else the fields its words are said of: field keywords,
+  OFFERS keywords and research actors' keywords vote, see ``_fields_of_terms``),
+  ``G_c`` the fields ``c`` is ``IN_FIELD`` of or
   ``OFFERS``; ``sim(f, g) = 0.5^d`` when one field is ``d`` ``SUBFIELD_OF`` steps
   (0..3) above the other, else 0.
 * ``proximity(c) = 0.5·hop + 0.3·coop + 0.2·community`` — only with an enterprise
@@ -48,7 +53,9 @@ capacity 0.10). A component applies when the need can produce it — text when
 it has tokens, field and track record when it has fields, proximity when it
 names an enterprise, capacity always — so scores of different needs stay on
 one 0..1 scale. A candidate is listed only when ``text > 0`` or ``field > 0``:
-proximity or capacity alone is not a fit. Ties are broken by name, then uid, so
+proximity or capacity alone is not a fit, nor is a text score from parts of the need's
+words alone (加工 of 深加工): the candidate's document must hold a whole word of the need
+(or share a field). Ties are broken by name, then uid, so
 every backend holding the same data gives the same ranking.
 
 Each match carries a Chinese reason built from the parts that apply, joined by
@@ -89,7 +96,7 @@ import bm25s
 import networkx as nx
 import numpy as np
 
-from graph.analytics.text import Tokenizer, maximal_terms
+from graph.analytics.text import Tokenizer, maximal_terms, normalize_text
 from graph.errors import NotFound, QueryLimitError
 from schemas.names import normalize_name
 from schemas.relationships import REL_TYPES
@@ -137,6 +144,13 @@ PROXIMITY_TYPES = frozenset({"COOPERATES_WITH", "HOSTED_BY", "WORKS_AT", "MEMBER
                              "PARTICIPATES_IN", "UNDERTAKES", "BRANCH_OF"})
 PROJECT_TYPES = frozenset({"PARTICIPATES_IN", "UNDERTAKES"})
 _REGION_SUFFIXES = ("省", "市", "区", "县")
+PART_WEIGHT = 0.25
+"""Weight in the text score of a token that is only a part of a word of the need (机器 of
+康复机器人, 加工 of 深加工): a document sharing the whole word ranks first."""
+INFER_MIN_VOTES = 1.0
+INFER_MIN_SHARE = 0.35
+INFER_SECOND = 0.7
+"""When the need's words name a field (see :func:`_fields_of_terms`)."""
 _INDEX_CACHE_SIZE = 4
 
 
@@ -198,6 +212,8 @@ class Need:
         keywords: Keywords given and those of the enterprise's needs.
         tokens: The query tokens BM25 used.
         weights: The weights in effect (those of components that apply, rescaled).
+        token_weights: Each token's weight in the text score: 1 for a whole word of
+            the need, :data:`PART_WEIGHT` for a part of one (机器 of 康复机器人).
     """
 
     text: str
@@ -209,6 +225,7 @@ class Need:
     keywords: list[str]
     tokens: list[str]
     weights: dict[str, float]
+    token_weights: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -248,6 +265,10 @@ class _Facts:
     needs: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     offers: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     latest_year: int | None = None
+    term_fields: dict[str, dict[str, float]] = field(default_factory=dict)
+    """A domain term (normalised) -> the fields it is said of, with how often: a field's
+    own keywords, the keywords of OFFERS into it, the keywords of its research actors.
+    The needs' own words are left out, so that inferring a need's field never reads it."""
 
     def name(self, uid: str) -> str:
         return str(self.nodes[uid].get("name") or uid)
@@ -344,6 +365,34 @@ def _build_facts(G: nx.MultiDiGraph) -> _Facts:
     return f
 
 
+def _term_fields(f: _Facts, tokenizer: Tokenizer) -> None:
+    """Fill ``f.term_fields`` (see :class:`_Facts`): each term is said of the field, and
+    each word inside a term (中药材 of 中药材种植) half as much."""
+    counts: dict[str, dict[str, float]] = {}
+
+    def say(terms: Iterable[str], fld: str) -> None:
+        for t in terms:
+            key = normalize_text(str(t)).strip()
+            parts = {w: 0.5 for w in tokenizer.tokens(key)}
+            parts[key] = 1.0
+            for w, weight in parts.items():
+                if TERM_LENGTH[0] <= len(w) <= TERM_LENGTH[1]:
+                    row = counts.setdefault(w, {})
+                    row[fld] = row.get(fld, 0.0) + weight
+
+    for uid, rec in f.nodes.items():
+        if rec.get("label") == "Field":
+            say([rec.get("name") or "", *(rec.get("aliases") or []),
+                 *(rec.get("keywords") or [])], uid)
+    for uid in f.candidates:
+        fields = f.fields_of.get(uid, {})
+        for fld in fields:
+            say(f.nodes[uid].get("keywords") or [], fld)
+        for e in f.offers.get(uid, []):
+            say(e.get("keywords") or [], str(e.get("target") or ""))
+    f.term_fields = {t: row for t, row in counts.items() if "" not in row}
+
+
 # ---- the text index -----------------------------------------------------------------------
 
 class TextIndex:
@@ -370,12 +419,22 @@ class TextIndex:
             self._bm25.index(([[self.vocab[t] for t in d] for d in doc_tokens], dict(self.vocab)),
                              show_progress=False)
 
-    def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 of every document for the (deduplicated) query tokens."""
-        ids = sorted({self.vocab[t] for t in tokens if t in self.vocab})
-        if self._bm25 is None or not ids:
-            return np.zeros(len(self.uids))
-        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float64)
+    def scores(self, tokens: Sequence[str],
+               weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """BM25 of every document for the (deduplicated) query tokens, each token's part
+        multiplied by its weight in ``weights`` (1 when absent)."""
+        groups: dict[float, set[int]] = {}
+        for t in tokens:
+            if t in self.vocab:
+                groups.setdefault((weights or {}).get(t, 1.0), set()).add(self.vocab[t])
+        out = np.zeros(len(self.uids))
+        if self._bm25 is None:
+            return out
+        for w, ids in sorted(groups.items()):
+            if w > 0:
+                out += w * np.asarray(self._bm25.get_scores_from_ids(sorted(ids)),
+                                      dtype=np.float64)
+        return out
 
 
 _INDEX_CACHE: OrderedDict[str, TextIndex] = OrderedDict()
@@ -455,6 +514,7 @@ def prepare(G: nx.MultiDiGraph) -> tuple[_Facts, TextIndex]:
         return cached[1], cached[2]
     facts = _build_facts(G)
     index = _text_index(facts)
+    _term_fields(facts, index.tokenizer)
     with _CACHE_LOCK:
         _FACTS_CACHE[G] = (size, facts, index)
     return facts, index
@@ -548,6 +608,37 @@ def _fields_in_text(f: _Facts, text: str) -> list[str]:
     return sorted({found[n] for n in names})
 
 
+def _fields_of_terms(f: _Facts, words: Sequence[str]) -> list[str]:
+    """Fields the need's whole words are said of, when they point clearly at some.
+
+    Each word known in ``f.term_fields`` votes for its fields in proportion to how
+    often it is said of each (a word with less than one mention in all votes that
+    much in total); the best field is kept when it has at least
+    :data:`INFER_MIN_VOTES` votes and a share of :data:`INFER_MIN_SHARE` of all, and
+    a runner-up with at least :data:`INFER_SECOND` of the best's votes is kept too.
+    """
+    votes: dict[str, float] = {}
+    for w in dict.fromkeys(words):
+        row = f.term_fields.get(w)
+        if not row:
+            continue
+        total = sum(row.values())
+        # a word seen once inside a longer term (0.5) votes half: little evidence
+        strength = min(1.0, total)
+        for fld, n in row.items():
+            votes[fld] = votes.get(fld, 0.0) + strength * n / total
+    if not votes:
+        return []
+    ranked = sorted(votes.items(), key=lambda t: (-t[1], f.order(t[0])))
+    best = ranked[0][1]
+    if best < INFER_MIN_VOTES or best / sum(votes.values()) < INFER_MIN_SHARE:
+        return []
+    out = [ranked[0][0]]
+    if len(ranked) > 1 and ranked[1][1] >= INFER_SECOND * best:
+        out.append(ranked[1][0])
+    return out
+
+
 def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | None,
                 fields: Sequence[str], keywords: Sequence[str]) -> Need:
     """Pool the enterprise's NEEDS with the text, fields and keywords given."""
@@ -574,11 +665,16 @@ def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | Non
             kws += list(e.get("keywords") or [])
     field_uids += [_resolve_field(f, x) for x in fields if x.strip()]
     full_text = "\n".join(texts)
+    words = list(dict.fromkeys(index.tokenizer.words("\n".join([full_text, *kws]))))
     inferred = [u for u in _fields_in_text(f, full_text) if u not in field_uids]
+    if not field_uids and not inferred:
+        inferred = _fields_of_terms(f, words)
     field_uids = list(dict.fromkeys(field_uids + inferred))
     kws = list(dict.fromkeys(kws))
     query = "\n".join([full_text, *kws, *(f.name(u) for u in field_uids)])
     tokens = list(dict.fromkeys(index.tokenizer.tokens(query)))
+    whole = set(words) | set(index.tokenizer.words(query))
+    token_weights = {t: 1.0 if t in whole else PART_WEIGHT for t in tokens}
     applies = {"text": bool(tokens), "field": bool(field_uids),
                "proximity": enterprise is not None, "track_record": bool(field_uids),
                "capacity": True}
@@ -590,7 +686,7 @@ def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | Non
     return Need(text=full_text, enterprise=enterprise, enterprise_name=ent_name,
                 fields=field_uids, field_names=[f.name(u) for u in field_uids],
                 inferred_fields=[f.name(u) for u in inferred], keywords=kws, tokens=tokens,
-                weights=weights)
+                weights=weights, token_weights=token_weights)
 
 
 # ---- components ---------------------------------------------------------------------------
@@ -801,7 +897,7 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
         for g, r in rel.items():
             flat_related[g] = max(flat_related.get(g, 0.0), r.sim)
 
-    bm25 = index.scores(need.tokens)
+    bm25 = index.scores(need.tokens, need.token_weights)
     top_bm25 = float(bm25.max()) if bm25.size else 0.0
     text_score = bm25 / top_bm25 if top_bm25 > 0 else bm25
     position = index.position
@@ -836,6 +932,7 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
     # that bound and the walk stops once it falls below the k-th score found.
     w_text = need.weights["text"]
     rest = sum(need.weights[k] for k in COMPONENTS if k != "text")
+    whole = frozenset(t for t, w in need.token_weights.items() if w >= 1.0)
     candidates.sort(key=lambda u: (-float(text_score[position[u]]), u))
     ranked: list[tuple[float, str, str]] = []
     kth = -1.0
@@ -843,7 +940,9 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
         if w_text * float(text_score[position[uid]]) + rest < kth - 1e-9:
             break
         comp, _ = _evaluate(q, uid, explain=False)
-        if comp["text"] <= 0 and comp["field"] <= 0:
+        # a fit needs a field or a whole word of the need: parts alone (加工 of 深加工)
+        # rank, but do not qualify
+        if comp["field"] <= 0 and not (whole & index.doc_terms[position[uid]]):
             continue
         score = sum(need.weights[k] * comp[k] for k in COMPONENTS)
         if score >= min_score:

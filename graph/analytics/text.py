@@ -102,6 +102,23 @@ class Tokenizer:
             self._jieba.add_word(term)
         self.terms: frozenset[str] = frozenset(kept)
 
+    def words(self, text: str) -> list[str]:
+        """Whole words of ``text`` (jieba's precise mode: no overlapping parts), in order,
+        stop-words dropped. Domain terms come out whole; 康复机器人 is not also cut into
+        机器 and 复机.
+
+        >>> Tokenizer(["外骨骼", "康复机器人"]).words("下肢外骨骼康复机器人")
+        ['下肢', '外骨骼', '康复机器人']
+        """
+        if not text:
+            return []
+        out: list[str] = []
+        for tok in self._jieba.cut(normalize_text(text), HMM=False):
+            tok = tok.strip()
+            if tok and tok not in self._stop and _TOKEN.match(tok):
+                out.append(tok)
+        return out
+
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens of ``text`` in order, repeats kept, stop-words dropped."""
         if not text:

@@ -192,3 +192,25 @@ def test_a_path_through_a_project_names_it_and_its_year(with_plan: GraphStore) -
     edges, projects = path_facts(with_plan, through)
     story = path_story(through[0], edges, projects)
     assert f"{proj['year']}年共同承担项目《{proj['name']}》" in story
+
+
+def test_match_understands_an_exoskeleton_need(embedded: GraphStore) -> None:
+    result = match(embedded.subgraph(), text="下肢外骨骼康复机器人", kinds=["team"], top=10)
+    assert "康复医疗装备" in result.need.inferred_fields
+    # parts of words weigh less than the words: 机器 and 复机 do not pull other teams in
+    assert result.need.token_weights["康复机器人"] == 1.0
+    assert result.need.token_weights["机器"] < 1.0 and result.need.token_weights["复机"] < 1.0
+    assert result.matches and all(m.shared_fields for m in result.matches)
+    assert not any("数控机床" in m.name or "增材制造" in m.name for m in result.matches)
+    assert {"外骨骼", "康复机器人", "下肢"} & {k for m in result.matches
+                                             for k in m.matched_keywords}
+
+
+def test_match_understands_a_herbal_processing_need(embedded: GraphStore) -> None:
+    result = match(embedded.subgraph(), text="中药材深加工", top=10)
+    assert result.need.inferred_fields[:1] == ["中医药"]
+    names = [m.name for m in result.matches]
+    assert not any("红外成像" in n or "故障诊断" in n for n in names), names
+    # each is of the field, or says the field's name or a word of the need itself
+    assert all(m.shared_fields or "中医药" in m.name
+               or set(m.matched_keywords) & {"中药材", "深加工"} for m in result.matches), names
