@@ -267,7 +267,8 @@ class _Facts:
     latest_year: int | None = None
     term_fields: dict[str, dict[str, float]] = field(default_factory=dict)
     """A domain term (normalised) -> the fields it is said of, with how often: a field's
-    own keywords, the keywords of OFFERS into it, the keywords of its research actors.
+    own keywords, the keywords of OFFERS into it, the keywords of its research actors,
+    the words of its projects' titles.
     The needs' own words are left out, so that inferring a need's field never reads it."""
 
     def name(self, uid: str) -> str:
@@ -384,6 +385,11 @@ def _term_fields(f: _Facts, tokenizer: Tokenizer) -> None:
         if rec.get("label") == "Field":
             say([rec.get("name") or "", *(rec.get("aliases") or []),
                  *(rec.get("keywords") or [])], uid)
+    for proj, flds in f.project_fields.items():
+        # a project's title names what the field makes (新型智能轮椅研发与产业化)
+        words = tokenizer.words(str(f.nodes[proj].get("name") or ""))
+        for fld in flds:
+            say(words, fld)
     for uid in f.candidates:
         fields = f.fields_of.get(uid, {})
         for fld in fields:
