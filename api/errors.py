@@ -5,10 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from graph.errors import BatchRejected, GraphError, NotFound, QueryLimitError, StoreUnavailable
+from graph.errors import (
+    Ambiguous,
+    BatchRejected,
+    GraphError,
+    NotFound,
+    QueryLimitError,
+    StoreUnavailable,
+)
 
 STATUS: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
+    (Ambiguous, 422),
     (QueryLimitError, 422),
     (BatchRejected, 422),
     (StoreUnavailable, 503),

@@ -18,11 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import StoreDep
 from api.graphcache import GraphCache
 from graph.analytics.match import MATCH_LABELS, MAX_TOP, MatchResult, match
-from graph.store import GraphStore
+from graph.store import GraphStore, find_actor
 
 Kind = Literal["team", "talent", "university", "institute", "platform", "hospital"]
 
 router = APIRouter(prefix="/match", tags=["匹配"])
+KIND_NAMES: dict[str, str] = {"team": "团队", "talent": "人才", "university": "高校",
+                              "institute": "科研院所", "platform": "创新平台", "hospital": "医院"}
+"""Chinese names of the candidate kinds, for forms (the codes stay the API's values)."""
 
 _EXAMPLE: dict[str, Any] = {
     "text": "研发下肢外骨骼康复机器人,需要步态识别与康复评估方面的技术团队",
@@ -38,14 +41,14 @@ class MatchRequest(BaseModel):
     text: str = Field(default="", max_length=2000, description="需求描述(中文自由文本)")
     enterprise: str | None = Field(
         default=None, max_length=200,
-        description="需求企业 uid(可选):其图中的 NEEDS 并入需求,并据此计算关系距离")
+        description="需求企业(名称或标识,可选):其图中的技术需求并入需求,并据此计算关系距离")
     fields: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=20, description="领域 uid 或名称(须为图中已有领域)")
     keywords: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
         default_factory=list, max_length=50, description="关键词")
     kinds: list[Kind] = Field(default_factory=list,
-                              description="候选类型:team 团队、talent 人才、university 高校、"
-                                          "institute 院所、platform 平台、hospital 医院;空为全部")
+                              description="候选类型(不选为全部)",
+                              json_schema_extra={"x-labels": KIND_NAMES})
     region: str | None = Field(default=None, max_length=50, description="限定地区,如 泰安")
     top: int = Field(default=10, ge=1, le=MAX_TOP, description="返回条数(1–100)")
     min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="最低得分")
@@ -132,8 +135,12 @@ def to_response(result: MatchResult) -> MatchResponse:
 
 @router.post("", response_model=MatchResponse)
 def match_need(body: MatchRequest, request: Request, store: StoreDep) -> MatchResponse:
-    """按需求匹配团队、人才、高校、院所、平台与医院,返回得分构成与中文推荐理由。"""
-    return _run(_graph(request, store), text=body.text, enterprise=body.enterprise,
+    """按需求匹配团队、人才、高校、院所、平台与医院,返回得分构成与中文推荐理由。
+
+    需求企业可填名称或标识:名称按全称、别名解析,重名时返回 422 并列出候选。"""
+    enterprise = (find_actor(store, body.enterprise, label="Enterprise")
+                  if body.enterprise and body.enterprise.strip() else None)
+    return _run(_graph(request, store), text=body.text, enterprise=enterprise,
                 fields=body.fields, keywords=body.keywords, kinds=body.kinds,
                 region=body.region, top=body.top, min_score=body.min_score)
 
@@ -142,7 +149,8 @@ def match_need(body: MatchRequest, request: Request, store: StoreDep) -> MatchRe
 def match_enterprise(
         request: Request,
         store: StoreDep,
-        uid: Annotated[str, Path(description="需求企业 uid", examples=["ent:91370900MA3C000001"])],
+        uid: Annotated[str, Path(description="需求企业的标识或名称",
+                                 examples=["ent:91370900MA3C000001", "泰安义锦康复科技股份有限公司"])],
         text: Annotated[str, Query(max_length=2000, description="补充需求描述(可选)")] = "",
         kind: Annotated[list[Kind] | None, Query(description="候选类型,可重复")] = None,
         region: Annotated[str | None, Query(max_length=50, description="限定地区")] = None,
@@ -150,5 +158,6 @@ def match_enterprise(
         min_score: Annotated[float, Query(ge=0.0, le=1.0, description="最低得分")] = 0.0,
 ) -> MatchResponse:
     """按企业在图中的技术需求(NEEDS)匹配;企业不存在为 404,无需求且未给文本为 422。"""
-    return _run(_graph(request, store), text=text, enterprise=uid, fields=[], keywords=[],
+    enterprise = find_actor(store, uid, label="Enterprise")
+    return _run(_graph(request, store), text=text, enterprise=enterprise, fields=[], keywords=[],
                 kinds=kind or [], region=region, top=top, min_score=min_score)

@@ -33,6 +33,16 @@ class BatchRejected(GraphError, ValueError):
                          "was written")
 
 
+class Ambiguous(GraphError, LookupError):
+    """A name given for one actor names several; ``candidates`` are (uid, label, name)."""
+
+    def __init__(self, text: str, candidates: list[tuple[str, str, str]]) -> None:
+        self.text = text
+        self.candidates = candidates
+        names = "、".join(f"{n}({u})" for u, _, n in candidates[:8])
+        super().__init__(f"“{text}”对应多个主体:{names};请用标识或全称")
+
+
 class QueryLimitError(GraphError, ValueError):
     """A query asked for more than the hard limits allow (hops, result sizes)."""
 

@@ -624,3 +624,30 @@ def fold_merge(keep_rec: Record, merged_recs: Sequence[Record]) -> Record:
                 aliases.append(name)
     node = node_from_record(keep_rec)
     return node_to_record(node.model_copy(update={"aliases": aliases}))
+
+
+def find_actor(store: GraphStore, text: str, *, label: str | None = None) -> str:
+    """The uid of the node ``text`` identifies: its uid, else its name or an alias
+    (normalised), else the only search hit; names and search are of ``label`` when given.
+
+    Raises:
+        NotFound: nothing is named so.
+        Ambiguous: several are, and none exactly by name.
+    """
+    text = text.strip()
+    if store.find_records(uids=[text], limit=1):
+        return text  # a uid: its label is the caller's to check
+    found = store.find_records(name=text, label=label, limit=20)
+    if len(found) == 1:
+        return str(found[0]["uid"])
+    if not found:
+        hits = store.search(text=text, labels=[label] if label else None, limit=10)
+        if len(hits) == 1:
+            return hits[0].node.uid
+        if not hits:
+            raise NotFound(LABEL_WORDS.get(label or "", "node"), text)
+        found = [{"uid": h.node.uid, "label": h.node.label, "name": h.node.name} for h in hits]
+    raise Ambiguous(text, [(str(r["uid"]), str(r["label"]), str(r["name"])) for r in found])
+
+
+LABEL_WORDS = {"Enterprise": "enterprise"}

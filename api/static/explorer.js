@@ -386,6 +386,16 @@
       } else if (p.type === "boolean") {
         input = el("input", { type: "checkbox", name: name });
         if (p["default"]) input.checked = true;
+      } else if (p.type === "array" && resolveRef(p.items || {})["enum"]) {
+        // a list of codes: one checkbox each, labelled in Chinese when the schema says how
+        var names = props[name]["x-labels"] || p["x-labels"] || {};
+        input = el("span", { cls: "choices" });
+        input.setAttribute("data-choices", name);
+        resolveRef(p.items)["enum"].forEach(function (v) {
+          var box = el("input", { type: "checkbox", value: v });
+          box.setAttribute("data-choice", name);
+          input.appendChild(el("label", { cls: "inline" }, box, names[v] || v));
+        });
       } else if (p.type === "array") {
         input = el("input", { type: "text", name: name, placeholder: "多个值用逗号分隔" });
       } else {
@@ -402,6 +412,12 @@
 
   function formPayload(form) {
     var payload = {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-choice]"), function (box) {
+      var key = box.getAttribute("data-choice");
+      if (!payload[key]) payload[key] = [];
+      if (box.checked) payload[key].push(box.value);
+    });
+    Object.keys(payload).forEach(function (k) { if (!payload[k].length) delete payload[k]; });
     Array.prototype.forEach.call(form.elements, function (input) {
       if (!input.name) return;
       var type = input.getAttribute("data-type");

@@ -114,6 +114,11 @@ def test_match(page: Any) -> None:
         assert "尚未上线" in text_of(page, "#match-results")
         shot(page, "4-match-missing")
         return
+    # candidate kinds are checkboxes named in Chinese, the firm is asked for by name
+    kinds = text_of(page, "#match-form .choices")
+    assert "团队" in kinds and "科研院所" in kinds and "team" not in kinds
+    assert "名称或标识" in text_of(page, "#match-form")
+    page.find_element(By.CSS_SELECTOR, "#match-form input[data-choice=kinds][value=team]").click()
     text = page.find_element(By.CSS_SELECTOR, "#match-form [name=text]")
     text.send_keys("研发下肢外骨骼康复机器人,需要步态识别与康复评估方面的技术团队")
     page.find_element(By.CSS_SELECTOR, "#match-form button[type=submit]").click()

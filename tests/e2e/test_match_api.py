@@ -190,6 +190,16 @@ def test_match_errors(client: TestClient) -> None:
     assert r.status_code == 422 and "empty" in r.json()["detail"]
 
 
+def test_the_enterprise_is_given_by_name(client: TestClient) -> None:
+    by_uid = client.get("/match/enterprise/ent:need").json()
+    by_name = client.get("/match/enterprise/泰安步康医疗科技有限公司").json()
+    assert uids(by_name) == uids(by_uid) and by_name["need"]["enterprise"] == "ent:need"
+    posted = client.post("/match", json={"enterprise": "泰安步康医疗科技有限公司"}).json()
+    assert uids(posted) == uids(by_uid)
+    r = client.post("/match", json={"enterprise": "没有这家企业"})
+    assert r.status_code == 404 and "没有这家企业" in r.json()["detail"]
+
+
 def test_openapi_has_chinese_texts_and_an_example(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     post = doc["paths"]["/match"]["post"]
@@ -197,6 +207,8 @@ def test_openapi_has_chinese_texts_and_an_example(client: TestClient) -> None:
     schema = doc["components"]["schemas"]["MatchRequest"]
     assert schema["examples"][0]["fields"] == ["康复医疗装备"]
     assert "需求描述" in schema["properties"]["text"]["description"]
+    assert "名称或标识" in schema["properties"]["enterprise"]["description"]
+    assert schema["properties"]["kinds"]["x-labels"]["team"] == "团队"
     get = doc["paths"]["/match/enterprise/{uid}"]["get"]
     assert "NEEDS" in get["description"] and "404" in get["description"]
 
