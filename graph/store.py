@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from graph.errors import BatchRejected, GraphError, NotFound, QueryLimitError
+from graph.errors import Ambiguous, BatchRejected, GraphError, NotFound, QueryLimitError
 from schemas.errors import SchemaError
 from schemas.names import normalize_name
 from schemas.nodes import Node, NodeRef
