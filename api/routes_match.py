@@ -23,7 +23,7 @@ from graph.store import GraphStore, find_actor
 Kind = Literal["team", "talent", "university", "institute", "platform", "hospital"]
 
 router = APIRouter(prefix="/match", tags=["匹配"])
-KIND_NAMES: dict[str, str] = {"team": "团队", "talent": "人才", "university": "高校",
+KIND_NAMES: dict[str, Any] = {"team": "团队", "talent": "人才", "university": "高校",
                               "institute": "科研院所", "platform": "创新平台", "hospital": "医院"}
 """Chinese names of the candidate kinds, for forms (the codes stay the API's values)."""
 
@@ -48,7 +48,7 @@ class MatchRequest(BaseModel):
         default_factory=list, max_length=50, description="关键词")
     kinds: list[Kind] = Field(default_factory=list,
                               description="候选类型(不选为全部)",
-                              json_schema_extra={"x-labels": KIND_NAMES})
+                              json_schema_extra={"x-labels": dict(KIND_NAMES.items())})
     region: str | None = Field(default=None, max_length=50, description="限定地区,如 泰安")
     top: int = Field(default=10, ge=1, le=MAX_TOP, description="返回条数(1–100)")
     min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="最低得分")
