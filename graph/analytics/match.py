@@ -603,13 +603,16 @@ def _resolve_field(f: _Facts, text: str) -> str:
     raise MatchError(f"unknown field '{text}'{hint}")
 
 
-def _fields_in_text(f: _Facts, text: str) -> list[str]:
-    """Fields whose name or alias occurs in the text; a name inside a longer one found
-    is dropped (康复医疗装备 mentions 医疗装备, but means the former)."""
+def _fields_in_text(f: _Facts, text: str, words: Sequence[str] = ()) -> list[str]:
+    """Fields whose name or alias occurs in the text as a word of it (``words``, when
+    given: 物联网 inside the term 农业物联网 is not the field 物联网); a name inside a
+    longer one found is dropped (康复医疗装备 mentions 医疗装备, but means the former)."""
     norm = normalize_name(text)
     if not norm:
         return []
-    found = {n: u for n, u in f.field_by_name.items() if len(n) >= 2 and n in norm}
+    whole = {normalize_name(w) for w in words}
+    found = {n: u for n, u in f.field_by_name.items()
+             if len(n) >= 2 and n in norm and (not words or n in whole)}
     names = [n for n in found if not any(n != o and n in o for o in found)]
     return sorted({found[n] for n in names})
 
@@ -672,7 +675,8 @@ def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | Non
     field_uids += [_resolve_field(f, x) for x in fields if x.strip()]
     full_text = "\n".join(texts)
     words = list(dict.fromkeys(index.tokenizer.words("\n".join([full_text, *kws]))))
-    inferred = [u for u in _fields_in_text(f, full_text) if u not in field_uids]
+    inferred = [u for u in _fields_in_text(f, full_text, index.tokenizer.words(full_text))
+                if u not in field_uids]
     if not field_uids and not inferred:
         inferred = _fields_of_terms(f, words)
     field_uids = list(dict.fromkeys(field_uids + inferred))
