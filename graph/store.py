@@ -226,6 +226,24 @@ def check_filters(labels: Sequence[str] | None, rel_types: Sequence[str] | None)
         raise QueryLimitError(str(exc)) from exc
 
 
+ANALYSIS_PREFIX = "analysis_"
+"""Node properties written by :meth:`GraphStore.write_analysis` start with this."""
+
+
+def check_analysis_name(name: str) -> str:
+    """A result name that can be spliced into a property key (a–z, digits, _)."""
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
+        raise QueryLimitError(f"bad analysis name {name!r}: lower-case letters, digits and _")
+    return name
+
+
+def without_analysis(rec: Mapping[str, Any]) -> Record:
+    """A node record without the analysis properties written onto it."""
+    return {k: v for k, v in rec.items() if not k.startswith(ANALYSIS_PREFIX)}
+
+
 def rank_candidates(by_candidate: Mapping[str, Iterable[tuple[int, str]]],
                     limit: int) -> list[PartnerCandidate]:
     """Candidates with their shared partners, ordered as partner_neighbourhood promises."""
@@ -331,6 +349,19 @@ class GraphStore(abc.ABC):
         Raises:
             NotFound: ``uid`` is not stored.
         """
+
+    def write_analysis(self, *, name: str, values: Mapping[str, Any]) -> int:
+        """Write a whole-graph result onto the nodes, as Graph Data Science's write mode
+        does: ``analysis_<name>`` on each node of ``values`` (uid -> value), removed from
+        every other node. Not content: the store version does not change and node
+        records read back without it. The embedded store keeps such results beside its
+        snapshot (``save_derived``) and writes nothing here.
+
+        Returns:
+            Nodes written.
+        """
+        check_analysis_name(name)
+        return 0
 
     @abc.abstractmethod
     def bulk(self) -> AbstractContextManager[None]:

@@ -180,15 +180,21 @@ def _warm_quietly(comp: Computed) -> None:
 
 
 def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
-    """Compute the default gap tables of the store's current version and save them.
+    """Compute the default gap tables of the store's current version and save them, and
+    write each actor's community id onto its node (see ``GraphStore.write_analysis``).
 
     Returns:
         Rows per table.
     """
+    from graph.analytics.gaps import community_of
+
     comp = computed or Computed(store, store.version())
     tables = {name: comp.table(name) for name in TABLE_NAMES}
     data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
     store.save_derived(name=TABLES_NAME, version=comp.version, data=data)
+    # each actor's community onto its node (Neo4j: analysis_community, for Cypher users
+    # and Neo4j's own tools; the embedded store keeps the tables beside its snapshot)
+    store.write_analysis(name="community", values=community_of(comp.graph))
     with comp._saved_lock:
         comp._tables = tables
     return {name: len(rows) for name, rows in tables.items()}

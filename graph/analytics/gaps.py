@@ -29,6 +29,7 @@ English; ``*_COLUMNS`` give the Chinese header of each for people's tables.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -480,7 +481,8 @@ def community_id(anchor: str) -> str:
 
 
 class _Communities:
-    """Louvain communities of the cooperation graph and what each holds."""
+    """Louvain communities of the cooperation graph and what each holds (built once per
+    graph object and parameters: see :func:`_communities`)."""
 
     def __init__(self, g: nx.MultiDiGraph, *, seed: int, resolution: float,
                  threshold: float) -> None:
@@ -527,6 +529,30 @@ class _Communities:
         return sorted(count.items(), key=lambda t: (-t[1], t[0]))
 
 
+_COMMUNITIES: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[int, float, float],
+                                                               _Communities]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _communities(g: nx.MultiDiGraph, *, seed: int, resolution: float,
+                 threshold: float) -> _Communities:
+    """The communities of ``g`` for these parameters, computed once per graph object
+    (the communities table, the holes table and the write-back share them)."""
+    key = (seed, resolution, threshold)
+    per_graph = _COMMUNITIES.setdefault(g, {})
+    if key not in per_graph:
+        per_graph[key] = _Communities(g, seed=seed, resolution=resolution, threshold=threshold)
+    return per_graph[key]
+
+
+def community_of(g: nx.MultiDiGraph, *, seed: int = 42,
+                 resolution: float = 1.0) -> dict[str, str]:
+    """Each actor of the cooperation graph and the id of its community (as in the
+    communities table)."""
+    c = _communities(g, seed=seed, resolution=resolution, threshold=0.0)
+    return {n: c.ids[i] for n, i in c.of.items()}
+
+
 def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 1.0,
                             threshold: float = 0.0) -> list[dict[str, Any]]:
     """Louvain communities of the cooperation graph, with their demand/supply balance.
@@ -565,7 +591,7 @@ def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: f
     ...  for r in cooperation_communities(g)]
     [('C-dc1885', 'f·e2等3家', 3, 2, 1, '需求型')]
     """
-    c = _Communities(g, seed=seed, resolution=resolution, threshold=threshold)
+    c = _communities(g, seed=seed, resolution=resolution, threshold=threshold)
     rows = []
     for i, members in enumerate(c.members):
         inside = set(members)
@@ -628,7 +654,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
     >>> row["bridges"], row["hole_score"], row["broker_uids"]
     (1, 4.5, ['e3', 'u1'])
     """
-    c = _Communities(g, seed=seed, resolution=resolution, threshold=threshold)
+    c = _communities(g, seed=seed, resolution=resolution, threshold=threshold)
     k = len(c.members)
     cross_n: Counter[tuple[int, int]] = Counter()
     cross_w: dict[tuple[int, int], float] = defaultdict(float)

@@ -413,3 +413,36 @@ def test_partner_neighbourhood_walks_cooperations_and_shared_projects(store: Gra
     assert [c.uid for c in store.partner_neighbourhood(uid="c2", limit=1).candidates] == ["c1"]
     with pytest.raises(NotFound):
         store.partner_neighbourhood(uid="nobody")
+
+
+def test_analysis_written_onto_nodes_is_not_content(loaded: GraphStore, backend: str) -> None:
+    from graph.analytics.computed import analyse
+
+    v = loaded.version()
+    before = loaded.read_nodes(uids=["ent:a"])["ent:a"]
+    analyse(loaded)
+    assert loaded.version() == v  # a computed result, not a change of the graph
+    assert loaded.read_nodes(uids=["ent:a"])["ent:a"] == before
+    assert all(not k.startswith("analysis_") for batch in loaded.scan_nodes()
+               for rec in batch for k in rec)
+    # re-ingesting the same node changes nothing
+    assert loaded.upsert_nodes(nodes=[NODES[6]]).unchanged == 1
+    with pytest.raises(QueryLimitError):
+        loaded.write_analysis(name="Bad Name", values={})
+    if backend == "neo4j":
+        from graph.backends.neo4j.store import make_driver
+        from tests.conftest import neo4j_settings
+
+        with make_driver(neo4j_settings()) as driver:
+            rows, _, _ = driver.execute_query(
+                "MATCH (n:Node) WHERE n.analysis_community IS NOT NULL "
+                "RETURN n.uid AS uid, n.analysis_community AS c ORDER BY uid")
+        got = {r["uid"]: r["c"] for r in rows}
+        assert "ent:a" in got and got["ent:a"].startswith("C-")
+        # a second write replaces the first: nodes no longer listed lose the property
+        assert loaded.write_analysis(name="community", values={"ent:a": "C-x"}) == 1
+        with make_driver(neo4j_settings()) as driver:
+            rows, _, _ = driver.execute_query(
+                "MATCH (n:Node) WHERE n.analysis_community IS NOT NULL "
+                "RETURN n.uid AS uid, n.analysis_community AS c")
+        assert [(r["uid"], r["c"]) for r in rows] == [("ent:a", "C-x")]

@@ -255,3 +255,22 @@ PARTNER_NEIGHBOURHOOD = (
     "RETURN [x IN ps | x.uid] AS partners, collect([cand, via]) AS candidates"
 )
 """Partners of ``$uid`` and the partners of those (not hubs above ``$max_degree``)."""
+
+
+def _analysis_key(key: str) -> str:
+    if not key.startswith("analysis_") or not key.replace("_", "").isalnum() or not key.isascii():
+        raise ValueError(f"not an analysis property: {key!r}")
+    return f"`{key}`"
+
+
+def clear_analysis(key: str) -> str:
+    """Remove an analysis property from every node, in batches (an auto-commit query)."""
+    k = _analysis_key(key)
+    return (f"MATCH (n:{BASE}) WHERE n.{k} IS NOT NULL "
+            f"CALL (n) {{ REMOVE n.{k} }} IN TRANSACTIONS OF 10000 ROWS")
+
+
+def write_analysis(key: str) -> str:
+    """Set an analysis property on the nodes of ``$rows`` ({u: uid, v: value})."""
+    return (f"UNWIND $rows AS r MATCH (n:{BASE} {{uid: r.u}}) SET n.{_analysis_key(key)} = r.v "
+            "RETURN count(n) AS n")

@@ -16,9 +16,11 @@ from graph.backends.neo4j import cypher
 from graph.errors import GraphError, NotFound, StoreUnavailable
 from graph.settings import Settings
 from graph.store import (
+    ANALYSIS_PREFIX,
     HUB_DEGREE,
     Direction,
     GraphStore,
+    check_analysis_name,
     check_filters,
     check_limit,
     filter_records,
@@ -26,6 +28,7 @@ from graph.store import (
     rank_candidates,
     rank_hits,
     ref,
+    without_analysis,
 )
 from schemas.names import normalize_name
 from schemas.records import Record, edge_from_record
@@ -147,7 +150,7 @@ class Neo4jStore(GraphStore):
         out: dict[str, Record] = {}
         for chunk in _chunks(list(dict.fromkeys(uids))):
             for row in self._read(cypher.NODES_BY_UID, uids=list(chunk)):
-                out[row["p"]["uid"]] = dict(row["p"])
+                out[row["p"]["uid"]] = without_analysis(row["p"])
         return out
 
     def read_edges(self, *, uids: Sequence[str] = (),
@@ -184,7 +187,7 @@ class Neo4jStore(GraphStore):
             result = session.run(query, params)
             batch: list[Record] = []
             for row in result:
-                batch.append(dict(row["p"]))
+                batch.append(without_analysis(row["p"]))
                 if len(batch) >= batch_size:
                     yield batch
                     batch = []
@@ -253,9 +256,10 @@ class Neo4jStore(GraphStore):
                 pool = [r for r in pool if key in r["name_keys"]]
         elif name is not None:
             key = normalize_name(name)
-            pool = [dict(r["p"]) for r in self._read(cypher.NODES_BY_NAME_KEY, key=key)]
+            pool = [without_analysis(r["p"])
+                    for r in self._read(cypher.NODES_BY_NAME_KEY, key=key)]
         else:
-            pool = [dict(r["p"]) for r in self._read(cypher.NODES_ALL, label=label)]
+            pool = [without_analysis(r["p"]) for r in self._read(cypher.NODES_ALL, label=label)]
         return filter_records(pool, label=label, where=where, limit=limit)
 
     def search(self, *, text: str, labels: Sequence[str] | None = None,
@@ -313,7 +317,7 @@ class Neo4jStore(GraphStore):
             for row in self._read(cypher.expand(direction), uids=list(chunk),
                                   types=list(rel_types) if rel_types else None,
                                   labels=list(labels) if labels else None):
-                out.append((row["origin"], dict(row["r"]), dict(row["b"])))
+                out.append((row["origin"], dict(row["r"]), without_analysis(row["b"])))
         return out
 
     def partner_neighbourhood(self, *, uid: str, labels: Sequence[str] | None = None,
@@ -329,6 +333,20 @@ class Neo4jStore(GraphStore):
                  for cand, via in rows[0]["candidates"] if cand is not None}
         return PartnerNeighbourhood(partners=sorted(rows[0]["partners"]),
                                     candidates=rank_candidates(found, limit))
+
+    def write_analysis(self, *, name: str, values: Mapping[str, Any]) -> int:
+        """``analysis_<name>`` onto the nodes of ``values``, off every other node."""
+        key = ANALYSIS_PREFIX + check_analysis_name(name)
+        with _translated(), self._driver.session(database=self._db) as session:
+            session.run(cypher.clear_analysis(key)).consume()
+            rows = [{"u": u, "v": v} for u, v in sorted(values.items())]
+            query = cypher.write_analysis(key)
+
+            def work(tx: ManagedTransaction, chunk: list[dict[str, Any]]) -> int:
+                return int(tx.run(query, rows=chunk).single(strict=True)["n"])
+
+            written = sum(session.execute_write(work, list(c)) for c in _chunks(rows))
+        return written
 
     def k_paths(self, *, source: str, target: str, k: int, max_hops: int,
                 rel_types: Sequence[str] | None,
@@ -354,7 +372,7 @@ class Neo4jStore(GraphStore):
         if uids is not None:
             recs = list(self.read_nodes(uids=uids).values())
         else:
-            recs = [dict(r["p"]) for r in self._read(cypher.subgraph_nodes(False),
+            recs = [without_analysis(r["p"]) for r in self._read(cypher.subgraph_nodes(False),
                                                       labels=list(labels) if labels else None)]
         keep = {r["uid"] for r in recs}
         g = nx.MultiDiGraph()
