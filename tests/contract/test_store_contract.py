@@ -446,3 +446,20 @@ def test_analysis_written_onto_nodes_is_not_content(loaded: GraphStore, backend:
                 "MATCH (n:Node) WHERE n.analysis_community IS NOT NULL "
                 "RETURN n.uid AS uid, n.analysis_community AS c")
         assert [(r["uid"], r["c"]) for r in rows] == [("ent:a", "C-x")]
+
+
+def test_search_ranks_over_every_match_not_a_sample(store: GraphStore) -> None:
+    # 300 names contain the query; the exact name, the one that starts with it and the
+    # tagged one must still come first, whatever order the index yields them in
+    many = [{"uid": f"ent:{i:03d}", "label": "Enterprise", "name": f"泰安{i:03d}康复器材有限公司"}
+            for i in range(300)]
+    store.upsert_nodes(nodes=[*many,
+                              {"uid": "ent:exact", "label": "Enterprise", "name": "康复器材"},
+                              {"uid": "ent:start", "label": "Enterprise", "name": "康复器材厂"},
+                              {"uid": "ent:tag", "label": "Enterprise", "name": "甲公司",
+                               "tags": ["康复器材"]}])
+    hits = store.search(text="康复器材", limit=4)
+    assert [h.node.uid for h in hits] == ["ent:exact", "ent:start", "ent:000", "ent:001"]
+    tagged = store.search(text="康复器材", limit=400)
+    assert tagged[-1].node.uid == "ent:tag" and tagged[-1].matched == "tag"
+    assert len(tagged) == 303

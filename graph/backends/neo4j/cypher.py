@@ -151,13 +151,18 @@ EDGES_ALL = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN
              "RETURN properties(r) AS p")
 _RANKED = "{.uid, .label, .name, .name_norm, .name_keys, .aliases, .keywords, .tags}"
 """What search ranking reads of a node (graph.store.search_rank): not the whole record."""
-SEARCH_FULLTEXT = (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $query) "
-                   "YIELD node WHERE node.search_text CONTAINS $key "
-                   "AND ($labels IS NULL OR node.label IN $labels) "
-                   f"RETURN node {_RANKED} AS p LIMIT $cap")
-SEARCH_CONTAINS = (f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
-                   f"AND ($labels IS NULL OR n.label IN $labels) RETURN n {_RANKED} AS p "
-                   "LIMIT $cap")
+SEARCH_RANKED = (
+    f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
+    "AND ($labels IS NULL OR n.label IN $labels) "
+    "WITH n, CASE WHEN n.name_norm = $key OR $key IN n.name_keys THEN 0 "
+    "WHEN n.name_norm STARTS WITH $key THEN 1 WHEN n.name_norm CONTAINS $key THEN 2 "
+    "WHEN any(k IN n.name_keys WHERE k CONTAINS $key) THEN 3 "
+    "WHEN $key IN coalesce(n.tags, []) THEN 4 ELSE 5 END AS tier "
+    "ORDER BY tier, CASE WHEN tier IN [1, 2] THEN size(n.name_norm) ELSE 0 END, n.name, n.uid "
+    f"LIMIT $cap RETURN n {_RANKED} AS p")
+"""Search candidates in the order of graph.store.search_rank's tiers (exact name or alias;
+name starts with; name contains, shorter first; alias contains; tag; keyword), so that the
+best ``$cap`` are the first rows and Python ranks only those: nothing but the page is sent."""
 MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
 COUNT_NODES = f"MATCH (n:{BASE}) RETURN n.label AS k, count(*) AS c"
 COUNT_EDGES = f"MATCH (:{BASE})-[r]->(:{BASE}) RETURN type(r) AS k, count(*) AS c"

@@ -43,7 +43,6 @@ from schemas.results import (
 )
 
 CHUNK = 5000
-SEARCH_CAP = 20_000
 PATH_TIES = 500
 """Paths of tied length beyond ``k`` that are still enumerated (as the embedded store)."""
 T = TypeVar("T")
@@ -264,20 +263,16 @@ class Neo4jStore(GraphStore):
 
     def search(self, *, text: str, labels: Sequence[str] | None = None,
                limit: int = 20) -> list[SearchHit]:
-        """Substring search; the cjk full-text index proposes candidates for CJK queries."""
+        """Substring search, ranked like every backend (graph.store.search_rank)."""
         check_limit("limit", limit)
         check_filters(labels, None)
         key = normalize_name(text)
         if not key:
             return []
-        label_list = list(labels) if labels else None
-        if len(key) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in key):
-            # every bigram of the query is a bigram of any text containing it
-            rows = self._read(cypher.SEARCH_FULLTEXT, query=f'"{key}"', key=key,
-                              labels=label_list, cap=SEARCH_CAP)
-        else:
-            rows = self._read(cypher.SEARCH_CONTAINS, key=key, labels=label_list,
-                              cap=SEARCH_CAP)
+        # the text index finds the candidates; the database orders them by the ranking's
+        # tiers and sends the first few, which Python scores exactly
+        rows = self._read(cypher.SEARCH_RANKED, key=key,
+                          labels=list(labels) if labels else None, cap=4 * limit + 50)
         return rank_hits((dict(r["p"]) for r in rows), text, limit)
 
     def get_edges(self, *, source: str | None = None, target: str | None = None,
