@@ -101,9 +101,9 @@ class Config:
     neo4j_actors: list[int] = field(default_factory=lambda: [10_000, 100_000])
     api_actors: int = 100_000
     requests: int = 300
-    kind_seconds: float = 15.0
-    wrk_seconds: int = 15
-    cli_repeats: int = 5
+    kind_seconds: float = 10.0
+    wrk_seconds: int = 10
+    cli_repeats: int = 3
     timeout: float = 1800.0
     seed: int = 7
     heap: str = "2g"
@@ -178,6 +178,18 @@ def _api(backend: str, home: Path, config: Config, work: Path, conn: Neo4jConn |
         return {"backend": backend, "error": f"failed: {type(exc).__name__}: {exc}"}
 
 
+def _projected_rss_mb(runs: list[dict[str, Any]], actors: int) -> float | None:
+    """Peak RSS an embedded ingest of ``actors`` would reach, scaled linearly from the
+    largest smaller size measured in this run (None: nothing to scale from)."""
+    done = [(r["actors"], r["max_rss_mb"]) for r in runs
+            if r["backend"] == "embedded" and r["run"] == 1 and r.get("max_rss_mb")
+            and not r.get("error") and r["actors"] < actors]
+    if not done:
+        return None
+    size, rss = max(done)
+    return float(rss) * actors / size
+
+
 def _no_api(backend: str) -> dict[str, Any]:
     return {"backend": backend, "error": "skipped: the ingest of this size did not finish"}
 
@@ -213,6 +225,14 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
         for n in sizes:
             print(f"{n:,} actors ({time.perf_counter() - started:.0f} s into the run)",
                   flush=True)
+            projected = _projected_rss_mb(report["ingest"], n)
+            if projected is not None and projected > guard:
+                report["skipped"].append(
+                    f"{n:,} actors: not run, the ingest's peak RSS grows with the data and "
+                    f"projects to {projected / 1024:,.1f} GB from the largest size measured, "
+                    f"above the limit of {guard / 1024:,.1f} GB (3/4 of the RAM)")
+                print(f"  skipped: {report['skipped'][-1]}", flush=True)
+                continue
             try:
                 data = generate_dataset(root / f"data-{n}", n, seed=config.seed,
                                         timeout=deadline.timeout(config.timeout))
@@ -226,6 +246,9 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
             report["ingest"] += [r.as_dict() for r in runs]
             report["baselines"].append(
                 run_baseline("embedded", emb_home, actors=n, **limits).as_dict())
+            if n == api_size:  # before Neo4j's longer runs, so a short budget still gets it
+                report["api"].append(_api("embedded", emb_home, config, root, None, deadline)
+                                     if not runs[0].error else _no_api("embedded"))
             if n in neo_sizes:
                 try:
                     conn = server.get()
@@ -246,9 +269,6 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
                     run_baseline("neo4j", emb_home, actors=n, conn=conn, **limits).as_dict())
                 if n == neo_sizes[-1]:
                     server.release()
-            if n == api_size:
-                report["api"].append(_api("embedded", emb_home, config, root, None, deadline)
-                                     if not runs[0].error else _no_api("embedded"))
             if not config.keep:
                 for path in (data.path, emb_home, root / f"neo4j-{n}"):
                     shutil.rmtree(path, ignore_errors=True)
