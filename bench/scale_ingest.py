@@ -156,19 +156,20 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
 def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
                  conn: Neo4jConn | None = None, timeout: float = 1800.0,
                  deadline: Deadline | None = None,
-                 rss_limit_mb: float | None = None) -> list[IngestRun]:
-    """The first ingest into an empty store, then the unchanged re-run (if the first ended).
+                 rss_limit_mb: float | None = None, runs: int = 2) -> list[IngestRun]:
+    """The first ingest into an empty store, then the unchanged re-run (if the first ended
+    and ``runs`` is 2).
 
     For Neo4j the database is emptied with ``Neo4jStore.clear()`` first. A run that
     the deadline leaves no time for is returned as skipped (``error`` says so).
     """
     deadline = deadline or Deadline()
-    runs: list[IngestRun] = []
-    for run in (1, 2):
+    done: list[IngestRun] = []
+    for run in range(1, runs + 1):
         try:
             limit = deadline.timeout(timeout)
         except OutOfTime as exc:
-            runs.append(IngestRun(backend=backend, actors=actors, run=run, wall_s=0.0,
+            done.append(IngestRun(backend=backend, actors=actors, run=run, wall_s=0.0,
                                   max_rss_mb=0.0, error=f"skipped: {exc}"))
             break
         if run == 1 and backend == "neo4j":
@@ -176,17 +177,17 @@ def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
             try:
                 clear_neo4j(conn)
             except Exception as exc:  # GraphError, StoreUnavailable: no run on stale data
-                runs.append(IngestRun(backend=backend, actors=actors, run=run, wall_s=0.0,
+                done.append(IngestRun(backend=backend, actors=actors, run=run, wall_s=0.0,
                                       max_rss_mb=0.0, error=f"could not empty Neo4j: {exc}"))
                 break
         result = ingest_once(data, home, backend=backend, actors=actors, run=run, conn=conn,
                              timeout=limit, rss_limit_mb=rss_limit_mb)
-        runs.append(result)
+        done.append(result)
         print(f"  ingest {backend} {actors:,}{' again' if run == 2 else ''}: {_line(result)}",
               flush=True)
         if result.error:
             break
-    return runs
+    return done
 
 
 def _line(r: IngestRun) -> str:

@@ -91,3 +91,31 @@ def test_cli_tables(sample: GraphStore, monkeypatch: pytest.MonkeyPatch,
         done = runner.invoke(app, ["gaps", name, "-f", "csv"])
         assert done.exit_code == 0, done.output
         assert word in done.stdout
+
+
+def test_communities_keep_their_ids_and_labels_across_two_ingests(tmp_path: Path) -> None:
+    import shutil
+
+    from graph.analytics.gaps import cooperation_communities, structural_holes
+
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    run_ingest(store, [SAMPLE])
+    first = {r["community"]: r["label"] for r in cooperation_communities(store.subgraph())}
+    holes = [(r["demand_community"], r["supply_community"])
+             for r in structural_holes(store.subgraph())]
+    # a second ingest: the sample again and a registry that adds people, not cooperation
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    template = SAMPLE.parent / "templates" / "科技特派员名单.csv"
+    shutil.copy(template.with_name(template.name + ".mapping.yaml"), extra)
+    (extra / template.name).write_text(template.read_text(encoding="utf-8-sig")
+                                       + "李明,山东农业大学,东平县某合作社,现代农业,2020,\n",
+                                       encoding="utf-8-sig")
+    run_ingest(store, [SAMPLE, extra])
+    second = {r["community"]: r["label"] for r in cooperation_communities(store.subgraph())}
+    assert second == first and all(label for label in first.values())
+    assert all(c.startswith("C-") for c in first)
+    assert [(r["demand_community"], r["supply_community"])
+            for r in structural_holes(store.subgraph())] == holes
+    store.close()
