@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Query
 from fastapi_offline import FastAPIOffline
 
@@ -34,6 +35,10 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        # Sync routes run in anyio's thread pool (40 threads by default). With more
+        # concurrent requests than threads the rest wait outside, unordered, and the
+        # tail grows to seconds; with a thread for each, they share the CPU in turn.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         owned = store is None
         app.state.store = store
         if owned:

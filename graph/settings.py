@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     neo4j_user: str = Field(default="neo4j", validation_alias="NEO4J_USER")
     neo4j_password: SecretStr | None = Field(default=None, validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
+    threads: int = Field(default=200, ge=1, le=10_000, validation_alias="INNOGRAPH_THREADS",
+                         description="threads a server process runs requests in: at least "
+                                     "the concurrent clients expected")
     role: Literal["analyst", "talent_office", "admin"] = Field(
         default="analyst", validation_alias="INNOGRAPH_ROLE",
         description="who is asking: only talent_office and admin see talents' personal data")

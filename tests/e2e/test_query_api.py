@@ -53,3 +53,20 @@ def test_recommendations_json_and_xlsx(client: TestClient, tmp_path: object) -> 
     assert ws is not None and ws.max_row == len(recs) + 1
     assert client.get("/recommendations/fld:rehab").status_code == 422
     assert client.get("/recommendations/nope").status_code == 404
+
+
+def test_the_server_runs_as_many_requests_at_once_as_it_has_threads() -> None:
+    import anyio.to_thread
+
+    from api.app import create_app
+    from graph.backends.embedded import EmbeddedStore
+    from graph.settings import Settings
+
+    store = EmbeddedStore(None)
+    store.open()
+    app = create_app(Settings(INNOGRAPH_STORE="embedded", INNOGRAPH_THREADS=123), store=store)
+    with TestClient(app) as c:
+        assert c.get("/health").status_code == 200
+        seen = c.portal.call(  # type: ignore[union-attr]
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    assert seen == 123
