@@ -20,6 +20,7 @@ The store version is a counter every commit increases, so a property-only update
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import logging
@@ -174,6 +175,9 @@ class ComputedCache:
 def _warm_quietly(comp: Computed) -> None:
     try:
         comp.warm()
+        # the results just built are millions of long-lived objects: out of the cyclic
+        # collector's reach, a full collection no longer walks them (seconds per pause)
+        gc.freeze()
     except Exception:  # a request that needs the part will compute it and report
         log.warning("warming the results of store version %s failed", comp.version,
                     exc_info=True)
