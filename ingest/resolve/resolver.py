@@ -53,9 +53,15 @@ Status = Literal["matched", "ambiguous", "none"]
 RULE_SCORES: dict[str, float] = {
     "credit_code": 1.0, "moe_code": 1.0, "exact": 1.0, "gazetteer_moe": 1.0,
     "normalised": 0.99, "store_alias": 0.97, "name_and_qualifier": 0.97,
-    "alias_table": 0.95, "former_name": 0.95,
+    "alias_table": 0.95, "former_name": 0.95, "main_campus": 0.95, "vocational_type": 0.9,
 }
 """Scores of the conclusive rules; variant rules take the comparison's score."""
+MAIN_CAMPUS = ("校本部", "主校区", "本部")
+"""Endings that name an institution's main campus: the institution itself (unlike 校区,
+分校, a branch of it)."""
+VOCATIONAL_TYPES = (("职业技术学院", "职业学院"), ("职业技术大学", "职业大学"))
+"""Forms of one vocational school's type that people use for each other; one of the two
+is resolved to the other when only the other names a known institution."""
 PARSE_CACHE = 500_000
 """Most parsed names a resolver remembers."""
 
@@ -531,7 +537,7 @@ class Resolver:
 
     # organisations and everything else ------------------------------------------
     def _resolve_org(self, text: str, label: str | None, qualifier: str | None, *,
-                     loose: bool) -> Resolution:
+                     loose: bool, by_rule: bool = True) -> Resolution:
         parts = self._parse(text)
         raw = self._parse(text, expand=False)
         parent = self._parent(text, label, raw) if loose else None
@@ -573,6 +579,16 @@ class Resolver:
             return self._unresolved(text, label, [], parent=parent,
                                     proposed=self._proposed(text, label, qualifier))
 
+        # 5b. by rule: a main campus is the institution; a vocational school's type
+        # written in its other form (职业学院 / 职业技术学院) names it when only that form
+        # is known
+        for alt, rule in self._rule_variants(raw.key, label) if by_rule else ():
+            r = self._resolve_org(alt, label, None, loose=False, by_rule=False)
+            if r.matched and r.uid and r.name and r.label:
+                return self._conclude(text, [(_Ident(r.uid, r.name, r.label, r.in_store,
+                                                     tuple(r.supersedes)), rule,
+                                              min(r.score, RULE_SCORES[rule]))], parent)
+
         # 6. variants, 7. candidates
         scored = self._variant_candidates(parts, raw, label)
         if loose:
@@ -601,6 +617,25 @@ class Resolver:
         cands = sorted(best.values(), key=lambda c: (-c.score, c.name, c.uid))
         return self._unresolved(text, label, cands[: self.max_candidates], parent=parent,
                                 proposed=self._proposed(text, label, qualifier))
+
+    @staticmethod
+    def _rule_variants(key: str, label: str | None) -> list[tuple[str, str]]:
+        """Other spellings of ``key`` (a comparison key) that rules say name the same body."""
+        out: list[tuple[str, str]] = []
+        for marker in MAIN_CAMPUS:
+            if key.endswith(marker) and len(key) > len(marker) + 2:
+                out.append((key[: -len(marker)], "main_campus"))
+                break
+        if label in (None, "University"):
+            for a, b in VOCATIONAL_TYPES:
+                for this, other in ((a, b), (b, a)):
+                    if key.endswith(this) and len(key) > len(this):
+                        out.append((key[: -len(this)] + other, "vocational_type"))
+                        break
+                else:
+                    continue
+                break
+        return out
 
     def _store_hits(self, text: str, label: str | None) -> list[tuple[_Ident, str, float]]:
         if self.store is None:

@@ -284,6 +284,29 @@ def test_campus_is_a_branch_not_its_university(bare: Resolver) -> None:
     assert res.proposed_uid == "uni:山东科技大学泰安校区"
 
 
+@pytest.mark.parametrize(("query", "uid", "rule"), [
+    ("泰山学院校本部", "uni:4137010453", "main_campus"),
+    ("山东农业大学主校区", "uni:4137010434", "main_campus"),
+    ("泰山护理职业技术学院", "uni:4137014345", "vocational_type"),  # MoE: 泰山护理职业学院
+    ("泰山职业学院", "uni:4137013861", "vocational_type"),  # MoE: 泰山职业技术学院
+])
+def test_main_campus_and_vocational_type_variants_by_rule(bare: Resolver, query: str,
+                                                          uid: str, rule: str) -> None:
+    res = bare.resolve(query)
+    assert (res.status, res.uid, res.rule) == ("matched", uid, rule)
+    assert res.score < 1.0
+
+
+def test_rules_never_merge_what_is_known_apart(bare: Resolver) -> None:
+    # a campus is still a branch, an exact MoE name still wins over the other type's form
+    assert bare.resolve("山东科技大学泰安校区", label="University").status == "none"
+    assert bare.resolve("山东职业学院").rule == "gazetteer_moe"
+    # a main-campus marker on an unknown name resolves nothing
+    assert not bare.resolve("不存在大学校本部").matched
+    # the other type's form must itself be known
+    assert not bare.resolve("不存在职业技术学院").matched
+
+
 def test_generic_branch_gets_its_parent(bare: Resolver) -> None:
     res = bare.resolve("山东农业大学泰安分校")
     assert res.uid != "uni:4137010434"
