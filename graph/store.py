@@ -500,17 +500,22 @@ class GraphStore(abc.ABC):
         center = self.find_records(uids=[uid], limit=1)
         if not center:
             raise NotFound("node", uid)
-        counts = self.count_neighbors(uid=uid, rel_types=rel_types, labels=labels,
-                                      direction=direction)
+        counts: dict[str, int] = {}
         seen: dict[str, Record] = {uid: center[0]}
         edges: dict[str, Record] = {}
         frontier = [uid]
         truncated = False
-        for _ in range(depth):
+        for hop in range(depth):
             if not frontier:
                 break
             rows = self.expand(uids=frontier, rel_types=rel_types, labels=labels,
                                direction=direction)
+            if hop == 0:
+                # the first step from the centre is every relationship the counts count:
+                # one query fewer than asking count_neighbors
+                for _, erec, _ in rows:
+                    counts[erec["type"]] = counts.get(erec["type"], 0) + 1
+                counts = dict(sorted(counts.items()))
             by_origin: dict[tuple[str, str], list[tuple[Record, Record]]] = {}
             for origin, erec, other in rows:
                 by_origin.setdefault((origin, erec["type"]), []).append((erec, other))
