@@ -20,6 +20,7 @@ make the result "ambiguous".
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ RULE_SCORES: dict[str, float] = {
     "credit_code": 1.0, "moe_code": 1.0, "exact": 1.0, "gazetteer_moe": 1.0,
     "normalised": 0.99, "store_alias": 0.97, "name_and_qualifier": 0.97,
     "alias_table": 0.95, "former_name": 0.95, "main_campus": 0.95, "vocational_type": 0.9,
+    "location_variant": 0.92,
 }
 """Scores of the conclusive rules; variant rules take the comparison's score."""
 MAIN_CAMPUS = ("校本部", "主校区", "本部")
@@ -618,14 +620,16 @@ class Resolver:
         return self._unresolved(text, label, cands[: self.max_candidates], parent=parent,
                                 proposed=self._proposed(text, label, qualifier))
 
-    @staticmethod
-    def _rule_variants(key: str, label: str | None) -> list[tuple[str, str]]:
+    def _rule_variants(self, key: str, label: str | None) -> list[tuple[str, str]]:
         """Other spellings of ``key`` (a comparison key) that rules say name the same body."""
         out: list[tuple[str, str]] = []
         for marker in MAIN_CAMPUS:
             if key.endswith(marker) and len(key) > len(marker) + 2:
                 out.append((key[: -len(marker)], "main_campus"))
                 break
+        if label in (None, "University"):
+            for base in [key, *(alt for alt, _ in out)]:
+                out += [(alt, "location_variant") for alt in self._location_variants(base)]
         if label in (None, "University"):
             for a, b in VOCATIONAL_TYPES:
                 for this, other in ((a, b), (b, a)):
@@ -634,6 +638,30 @@ class Resolver:
                         break
                 else:
                     continue
+                break
+        return out
+
+    def _location_variants(self, key: str) -> list[str]:
+        """A university's name with its own province or city added (山东泰山学院,
+        泰安市泰山学院, 山东农业大学(泰安), 山东农业大学泰安): the MoE name, when the
+        place added is where the MoE list puts that university."""
+        rules, gaz = self.rules, self.gazetteer
+        out: list[str] = []
+
+        def fits(rest: str, official: str) -> bool:
+            uni = gaz.university_by_name(rest)
+            return uni is not None and official in (uni.province, uni.city)
+
+        hit = rules.region_prefix(key)
+        if hit is not None and fits(key[len(hit[0]):], hit[1]):
+            out.append(key[len(hit[0]):])
+        m = re.fullmatch(r"(.+)\((.+)\)", key)
+        if m and m.group(2) in rules.region_forms and fits(m.group(1),
+                                                           rules.region_forms[m.group(2)]):
+            out.append(m.group(1))
+        for form, official in rules.region_forms.items():
+            if len(form) >= 2 and key.endswith(form) and fits(key[: -len(form)], official):
+                out.append(key[: -len(form)])
                 break
         return out
 

@@ -289,6 +289,10 @@ def test_campus_is_a_branch_not_its_university(bare: Resolver) -> None:
     ("山东农业大学主校区", "uni:4137010434", "main_campus"),
     ("泰山护理职业技术学院", "uni:4137014345", "vocational_type"),  # MoE: 泰山护理职业学院
     ("泰山职业学院", "uni:4137013861", "vocational_type"),  # MoE: 泰山职业技术学院
+    ("山东泰山学院", "uni:4137010453", "location_variant"),  # its province added
+    ("泰安市泰山学院", "uni:4137010453", "location_variant"),  # its city added
+    ("山东农业大学(泰安)", "uni:4137010434", "location_variant"),
+    ("山东农业大学泰安本部", "uni:4137010434", "location_variant"),
 ])
 def test_main_campus_and_vocational_type_variants_by_rule(bare: Resolver, query: str,
                                                           uid: str, rule: str) -> None:
@@ -305,6 +309,9 @@ def test_rules_never_merge_what_is_known_apart(bare: Resolver) -> None:
     assert not bare.resolve("不存在大学校本部").matched
     # the other type's form must itself be known
     assert not bare.resolve("不存在职业技术学院").matched
+    # a place that is not the university's own is not a spelling of its name
+    assert not bare.resolve("泰山学院(济南)").matched
+    assert not bare.resolve("北京泰山学院").matched
 
 
 def test_generic_branch_gets_its_parent(bare: Resolver) -> None:
