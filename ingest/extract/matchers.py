@@ -546,8 +546,14 @@ class PersonMatcher:
         return out
 
 
+NAMED_AFTER_PLACE = re.compile(r"[\u4e00-\u9fff]{0,8}?(?:资金|基金|学者|领军人才|人才工程)")
+"""What a place name may open without being a place: a fund, title or talent scheme named
+after it (泰山科技创业资金, 泰安市科技创新转化基金, 泰山学者, 泰山产业领军人才)."""
+
+
 class PlaceMatcher:
-    """Place names standing alone (LOCATION): regions, cities, the extra list."""
+    """Place names standing alone (LOCATION): regions, cities, the extra list; not the
+    first word of a fund or title named after the place."""
 
     def __init__(self, lex: Lexicon) -> None:
         self.rx = lex.location_rx
@@ -556,4 +562,4 @@ class PlaceMatcher:
         """Location candidates in ``text``."""
         prio = PRIORITY["place"]
         return [Candidate(m.start(), m.end(), "LOCATION", "place", prio)
-                for m in self.rx.finditer(text)]
+                for m in self.rx.finditer(text) if not NAMED_AFTER_PLACE.match(text, m.end())]

@@ -85,6 +85,15 @@ def test_second_plate_and_branch(rules_only: Rules) -> None:
     assert alias.evidence.startswith("——加快泰安市产业技术创新研究院建设")
 
 
+def test_a_fund_or_scheme_named_after_a_place_is_not_the_place(rules_only: Rules) -> None:
+    ex = rules_only.extract("充分发挥泰山科技创业资金、泰安市科技创新转化基金的杠杆作用,"
+                            "推荐入选泰山产业领军人才,登上泰山之巅。")
+    places = [e.text for e in ex.entities if e.label == "LOCATION"]
+    # only the mountain itself: not the fund, the 基金 or the talent scheme
+    assert places == ["泰山"] and ex.entities[[e.text for e in ex.entities].index("泰山")
+                                                ].start > ex.text.index("登上")
+
+
 def test_community_is_one_entity_located_in_the_valley(rules_only: Rules) -> None:
     ex = rules_only.extract("——推进以泰山创新谷为核心的山东省智慧康养创新创业共同体建设,"
                             "引进3个高水平研发团队。")
