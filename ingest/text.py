@@ -52,13 +52,23 @@ class TextReport:
     elapsed: float = 0.0
 
 
+FILLER_CHARS = frozenset("的和与及等了在")
+TARGET_CHAR_CONTAINMENT = 0.85
+"""Share of the shorter metric's characters (fillers aside) that must be in the longer."""
+
+
 def _same_target(new: Node, old: Record) -> bool:
-    """A target restated: same value and unit, similar metric wording."""
+    """A target restated: same value and unit, similar metric wording: one metric read
+    inside the other, or the same words in another order (吸引创新主体单位参与共同体建设 /
+    参与共同体建设的创新主体单位: nearly every character of the shorter is in the longer)."""
     n = new.model_dump()
-    return (float(n["value"]) == float(old.get("value", -1)) and n["unit"] == old.get("unit")
-            and fuzz.partial_ratio(normalize_name(n["metric"]),
-                                   normalize_name(str(old.get("metric", ""))))
-            >= TARGET_METRIC_SIMILARITY)
+    if float(n["value"]) != float(old.get("value", -1)) or n["unit"] != old.get("unit"):
+        return False
+    a, b = normalize_name(n["metric"]), normalize_name(str(old.get("metric", "")))
+    if fuzz.partial_ratio(a, b) >= TARGET_METRIC_SIMILARITY:
+        return True
+    short, long = sorted((set(a) - FILLER_CHARS, set(b) - FILLER_CHARS), key=len)
+    return len(short) >= 6 and len(short & long) / len(short) >= TARGET_CHAR_CONTAINMENT
 
 
 def _remap(rels: Sequence[Relationship], remap: dict[str, str]) -> list[Relationship]:
@@ -95,7 +105,14 @@ def ingest_texts(store: GraphStore, sources: Sequence[str | Path], *, year: int 
 
     def known(name: str, label: str) -> str | None:
         r = resolver.resolve(name, label=label)
-        return r.uid if r.status == "matched" and r.in_store else None
+        if r.status == "matched" and r.in_store:
+            return r.uid
+        # a programme cited without its level (外专双百计划 for 山东省“外专双百计划”):
+        # the one stored programme that differs only by the region in front
+        close = [c for c in r.candidates if c.in_store and c.rule == "region_dropped"]
+        if label == "Program" and len(close) == 1:
+            return close[0].uid
+        return None
 
     def mint(label: str, name: str) -> str:
         r = resolver.resolve(name, label=label)

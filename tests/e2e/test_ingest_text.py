@@ -48,6 +48,22 @@ def test_plan_entities_link_to_sample_nodes(sample_store: EmbeddedStore) -> None
                                         [sample_store.find_records(name="泰安市产业技术创新研究院")]]
 
 
+def test_the_quoted_duplicates_are_linked_not_created(sample_store: EmbeddedStore) -> None:
+    ingest_texts(sample_store, [SEED], year=2020, title=TITLE)  # idempotent if already run
+    programs = {r["name"] for r in sample_store.find_records(label="Program", limit=10_000)}
+    # the plan's 外专双百计划 is the stored 山东省“外专双百计划”, not a second programme
+    assert "外专双百计划" not in programs and "山东省“外专双百计划”" in programs
+    # "吸引20家以上创新主体单位参与共同体建设" restates the registry's target
+    targets = [r for r in sample_store.find_records(label="Target", limit=10_000)
+               if "创新主体单位" in r["name"]]
+    assert [t["name"] for t in targets] == ["参与共同体建设的创新主体单位"]
+    # the fund 泰山科技创业资金 is not read as the place 泰山
+    doc = sample_store.find_records(name=TITLE, label="Document")[0]["uid"]
+    for e in sample_store.get_edges(target=doc, rel_types=["MENTIONED_IN"]):
+        if e.source == "reg:泰山":
+            assert "创业资金" not in (e.model_dump().get("evidence") or "")
+
+
 def test_second_run_changes_nothing(sample_store: EmbeddedStore) -> None:
     ingest_texts(sample_store, [SEED], year=2020, title=TITLE)
     before = sample_store.stats()
