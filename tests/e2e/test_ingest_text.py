@@ -71,3 +71,9 @@ def test_second_run_changes_nothing(sample_store: EmbeddedStore) -> None:
     assert (again.nodes.created, again.nodes.updated) == (0, 0)
     assert (again.relationships.created, again.relationships.updated) == (0, 0)
     assert sample_store.stats() == before
+
+
+def test_a_think_tank_is_an_institute(sample_store: EmbeddedStore) -> None:
+    ingest_texts(sample_store, [SEED], year=2020, title=TITLE)
+    found = sample_store.find_records(name="北京创享智库")
+    assert [r["label"] for r in found] == ["Institute"]
