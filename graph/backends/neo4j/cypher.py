@@ -43,9 +43,9 @@ def schema_statements() -> list[str]:
         f"CREATE INDEX node_name_norm IF NOT EXISTS FOR (n:{BASE}) ON (n.name_norm)",
         f"CREATE INDEX node_label IF NOT EXISTS FOR (n:{BASE}) ON (n.label)",
         f"CREATE TEXT INDEX node_search_text IF NOT EXISTS FOR (n:{BASE}) ON (n.search_text)",
-        f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:{BASE}) "
-        "ON EACH [n.search_text, n.description] "
-        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+        # search reads the text index (SEARCH_RANKED); the CJK full-text index it once
+        # used only cost every write an analyzer pass: dropped where it exists
+        f"DROP INDEX {FULLTEXT_INDEX} IF EXISTS",
     ]
     stmts.append(f"CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:{META_LABEL}) "
                  "REQUIRE m.key IS UNIQUE")
