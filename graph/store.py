@@ -33,7 +33,7 @@ from schemas.records import (
     node_from_record,
     node_to_record,
 )
-from schemas.relationships import Relationship, check_endpoints
+from schemas.relationships import PROJECT_PARTICIPATION, Relationship, check_endpoints
 from schemas.results import (
     MergeRecord,
     Neighborhood,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 MAX_HOPS = 6
 """Hard cap on path length and neighbourhood depth."""
 MAX_RESULTS = 10_000
-PARTNER_TIES = ("COOPERATES_WITH", "PARTICIPATES_IN", "UNDERTAKES")
+PARTNER_TIES = ("COOPERATES_WITH", *PROJECT_PARTICIPATION)
 """Relationships that make two actors partners: a cooperation, or a project both take part in."""
 HUB_DEGREE = 1_000
 """Partners with more partner ties than this are not walked through for candidates: each

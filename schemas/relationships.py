@@ -40,6 +40,8 @@ REL_TYPES: dict[str, tuple[frozenset[str], frozenset[str], str, bool]] = {
 """The ontology's relationship types. COOPERATES_WITH is symmetric: stores keep
 one edge per pair, from the smaller uid to the larger."""
 
+PROJECT_PARTICIPATION: tuple[str, ...] = ("PARTICIPATES_IN", "UNDERTAKES")
+"""Ways of taking part in a project (the lead undertakes, the others participate)."""
 ACTOR_TIES: tuple[str, ...] = ("COOPERATES_WITH", "MEMBER_OF", "WORKS_AT", "LEADS", "HOSTED_BY",
                                "UNDERTAKES", "PARTICIPATES_IN", "BRANCH_OF")
 """Relationships that are ties between actors (a project joins those who take part in

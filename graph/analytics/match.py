@@ -370,13 +370,20 @@ def _term_fields(f: _Facts, tokenizer: Tokenizer) -> None:
     """Fill ``f.term_fields`` (see :class:`_Facts`): each term is said of the field, and
     each word inside a term (中药材 of 中药材种植) half as much."""
     counts: dict[str, dict[str, float]] = {}
+    split: dict[str, dict[str, float]] = {}  # a graph repeats few terms many times: cut each once
+
+    def parts_of(term: str) -> dict[str, float]:
+        parts = split.get(term)
+        if parts is None:
+            key = normalize_text(term).strip()
+            parts = {w: 0.5 for w in tokenizer.tokens(key)}
+            parts[key] = 1.0
+            split[term] = parts
+        return parts
 
     def say(terms: Iterable[str], fld: str) -> None:
         for t in terms:
-            key = normalize_text(str(t)).strip()
-            parts = {w: 0.5 for w in tokenizer.tokens(key)}
-            parts[key] = 1.0
-            for w, weight in parts.items():
+            for w, weight in parts_of(str(t)).items():
                 if TERM_LENGTH[0] <= len(w) <= TERM_LENGTH[1]:
                     row = counts.setdefault(w, {})
                     row[fld] = row.get(fld, 0.0) + weight

@@ -56,18 +56,11 @@ def labelled_needs(g: nx.MultiDiGraph, *, limit: int = 200, seed: int = 0,
                    kind: str = "Team") -> list[LabelledNeed]:
     """Up to ``limit`` needs (NEEDS with a description) drawn with ``seed``, graded over
     the candidates of label ``kind``."""
-    parent = {u: v for u, v, d in g.edges(data=True) if d.get("type") == "SUBFIELD_OF"}
-    teams = {u: _fields_of(g, u) for u, d in g.nodes(data=True) if d.get("label") == kind}
     needs = sorted((d["uid"] if d.get("uid") else f"{u}|{v}", u, v, str(d.get("description")))
                    for u, v, d in g.edges(data=True)
                    if d.get("type") == "NEEDS" and d.get("description"))
     random.Random(seed).shuffle(needs)
-    out = []
-    for _, ent, fld, text in needs[:limit]:
-        grades = {t: gr for t, fs in teams.items() if (gr := _grade(parent, fld, fs))}
-        if grades:
-            out.append(LabelledNeed(ent, text, fld, grades))
-    return out
+    return _graded(g, [(ent, text, fld) for _, ent, fld, text in needs[:limit]], kind)
 
 
 def product_needs(g: nx.MultiDiGraph, products: Mapping[str, Sequence[str]], *,
@@ -77,13 +70,20 @@ def product_needs(g: nx.MultiDiGraph, products: Mapping[str, Sequence[str]], *,
     by_name = {str(d.get("name")): u for u, d in g.nodes(data=True) if d.get("label") == "Field"}
     pairs = sorted((by_name[f], p) for f, ps in products.items() if f in by_name for p in ps)
     random.Random(seed).shuffle(pairs)
+    return _graded(g, [("", product, fld) for fld, product in pairs[:limit]], kind)
+
+
+def _graded(g: nx.MultiDiGraph, needs: Sequence[tuple[str, str, str]],
+            kind: str) -> list[LabelledNeed]:
+    """(enterprise, text, field) needs with every candidate of ``kind`` graded; a need
+    no candidate is relevant to is left out."""
     parent = {u: v for u, v, d in g.edges(data=True) if d.get("type") == "SUBFIELD_OF"}
     teams = {u: _fields_of(g, u) for u, d in g.nodes(data=True) if d.get("label") == kind}
     out = []
-    for fld, product in pairs[:limit]:
+    for ent, text, fld in needs:
         grades = {t: gr for t, fs in teams.items() if (gr := _grade(parent, fld, fs))}
         if grades:
-            out.append(LabelledNeed("", product, fld, grades))
+            out.append(LabelledNeed(ent, text, fld, grades))
     return out
 
 

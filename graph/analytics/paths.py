@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from schemas.relationships import ACTOR_TIES, REL_TYPES
+from schemas.relationships import ACTOR_TIES, PROJECT_PARTICIPATION, REL_TYPES
 from schemas.results import Path
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
 Rec = Mapping[str, Any]
-PARTS = ("PARTICIPATES_IN", "UNDERTAKES")
+PARTS = PROJECT_PARTICIPATION
 
 
 def reading(rel_type: str) -> str:

@@ -191,7 +191,8 @@ def recommend_partners(store: GraphStore, uid: str, *, kinds: Sequence[str] | No
     my_fields, my_keywords = ix.profiles.get(uid, (set(), set()))
     my_domain = ix.domain(my_fields)
     mine = set(hood.partners) | {uid}
-    via = {c.uid: c.via for c in hood.candidates}
+    by_uid = {c.uid: c for c in hood.candidates}
+    via = {c: cand.via for c, cand in by_uid.items()}
 
     def fits(c: str) -> bool:
         fields = ix.profiles.get(c, (set(), set()))[0]
@@ -237,7 +238,7 @@ def recommend_partners(store: GraphStore, uid: str, *, kinds: Sequence[str] | No
         if sk:
             reasons.append(f"共同关键词:{'、'.join(sorted(sk)[:5])}")
         i = cg.index.get(cand)
-        ra = sum(1.0 / d for d, _ in via.get(cand, ()) if d)
+        ra = by_uid[cand].resource_allocation if cand in by_uid else 0.0
         out.append({"uid": cand, "label": g.nodes[cand].get("label"),
                     "name": g.nodes[cand].get("name"), "score": round(score, 4),
                     "structure": round(scaled, 4), "content": round(content, 4),

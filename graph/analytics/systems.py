@@ -8,6 +8,7 @@ and return plain rows with English keys; ``*_COLUMNS`` give the Chinese headers 
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -83,10 +84,18 @@ def _plan_year(g: nx.MultiDiGraph) -> int | None:
     return max(years) if years else None
 
 
+_TARGETS: weakref.WeakKeyDictionary[nx.MultiDiGraph, list[dict[str, Any]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _targets(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The plan-target rows of ``g``, counted once per graph object for both tables."""
     from graph.analytics.targets import plan_targets
 
-    return plan_targets(g)
+    rows = _TARGETS.get(g)
+    if rows is None:
+        rows = _TARGETS[g] = plan_targets(g)
+    return rows
 
 
 def platform_kinds(g: nx.MultiDiGraph) -> list[dict[str, Any]]:

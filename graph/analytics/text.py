@@ -102,6 +102,15 @@ class Tokenizer:
             self._jieba.add_word(term)
         self.terms: frozenset[str] = frozenset(kept)
 
+    def _kept(self, pieces: Iterable[str]) -> list[str]:
+        """The pieces that are tokens: stripped, not stop-words, shaped like a word."""
+        out: list[str] = []
+        for tok in pieces:
+            tok = tok.strip()
+            if tok and tok not in self._stop and _TOKEN.match(tok):
+                out.append(tok)
+        return out
+
     def words(self, text: str) -> list[str]:
         """Whole words of ``text`` (jieba's precise mode: no overlapping parts), in order,
         stop-words dropped. Domain terms come out whole; 康复机器人 is not also cut into
@@ -112,23 +121,13 @@ class Tokenizer:
         """
         if not text:
             return []
-        out: list[str] = []
-        for tok in self._jieba.cut(normalize_text(text), HMM=False):
-            tok = tok.strip()
-            if tok and tok not in self._stop and _TOKEN.match(tok):
-                out.append(tok)
-        return out
+        return self._kept(self._jieba.cut(normalize_text(text), HMM=False))
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens of ``text`` in order, repeats kept, stop-words dropped."""
         if not text:
             return []
-        out: list[str] = []
-        for tok in self._jieba.cut_for_search(normalize_text(text), HMM=False):
-            tok = tok.strip()
-            if tok and tok not in self._stop and _TOKEN.match(tok):
-                out.append(tok)
-        return out
+        return self._kept(self._jieba.cut_for_search(normalize_text(text), HMM=False))
 
 
 def maximal_terms(terms: Iterable[str]) -> list[str]:

@@ -36,7 +36,7 @@ from graph.store import (
 )
 from schemas.names import normalize_name
 from schemas.records import Record, edge_from_record
-from schemas.relationships import Relationship
+from schemas.relationships import PROJECT_PARTICIPATION, Relationship
 from schemas.results import (
     MergeRecord,
     PartnerNeighbourhood,
@@ -459,9 +459,9 @@ class EmbeddedStore(GraphStore):
             t = erec["type"]
             if t == "COOPERATES_WITH":
                 out.add(other)
-            elif t in ("PARTICIPATES_IN", "UNDERTAKES") and erec["source"] == uid:
+            elif t in PROJECT_PARTICIPATION and erec["source"] == uid:
                 for prec, member in self._incident(other, "in"):
-                    if prec["type"] in ("PARTICIPATES_IN", "UNDERTAKES"):
+                    if prec["type"] in PROJECT_PARTICIPATION:
                         out.add(member)
         out.discard(uid)
         return out

@@ -24,15 +24,6 @@ NEED = "康复医疗装备:研发下肢外骨骼康复机器人,需要步态分�
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
-    store = EmbeddedStore(tmp_path_factory.mktemp("sample") / "store")
-    store.open()
-    run_ingest(store, [SAMPLE])
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="module")
 def both(embedded: GraphStore) -> Iterator[tuple[GraphStore, GraphStore]]:
     neo = open_neo4j()
     neo.clear()

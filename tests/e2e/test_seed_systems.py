@@ -1,9 +1,8 @@
-"""The seed's systems in the sample: the community's four alliances, the plan's fifteen
+"""The seed's systems in the embedded: the community's four alliances, the plan's fifteen
 kinds of platform, enterprise tiers that search finds and a table counts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,33 +20,24 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 COMMUNITY = "山东省智慧康养创新创业共同体"
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
-    store = EmbeddedStore(tmp_path_factory.mktemp("systems") / "store")
-    store.open()
-    run_ingest(store, [SAMPLE])
-    yield store
-    store.close()
-
-
-def test_the_community_has_its_four_alliances_as_data(sample: GraphStore) -> None:
-    rows = alliance_table(sample.subgraph())
+def test_the_community_has_its_four_alliances_as_data(embedded: GraphStore) -> None:
+    rows = alliance_table(embedded.subgraph())
     assert sorted(r["alliance"] for r in rows) == sorted(f"{COMMUNITY}{a}联盟" for a in ALLIANCES)
     assert all(r["community"] == COMMUNITY and r["members"] >= 1 for r in rows)
     by = {r["alliance"].removeprefix(COMMUNITY): r for r in rows}
     assert by["研发团队联盟"]["by_kind"] == [f"团队{by['研发团队联盟']['members']}"]
     # an alliance is part of the community, and its members reach the community through it
-    community = sample.find_records(name=COMMUNITY, label="Platform", limit=1)[0]["uid"]
+    community = embedded.find_records(name=COMMUNITY, label="Platform", limit=1)[0]["uid"]
     alliance = by["骨干企业联盟"]["alliance_uid"]
-    assert [e.target for e in sample.get_edges(source=alliance, rel_types=["MEMBER_OF"])] \
+    assert [e.target for e in embedded.get_edges(source=alliance, rel_types=["MEMBER_OF"])] \
         == [community]
-    member = sample.get_edges(target=alliance, rel_types=["MEMBER_OF"])[0].source
-    tags = sample.get_node(uid=member).model_dump().get("tags") or []
+    member = embedded.get_edges(target=alliance, rel_types=["MEMBER_OF"])[0].source
+    tags = embedded.get_node(uid=member).model_dump().get("tags") or []
     assert "高新技术企业" in tags or "创新50强" in tags  # backbone firms are the certified ones
 
 
-def test_every_plan_platform_kind_is_in_the_sample_and_tabled(sample: GraphStore) -> None:
-    rows = platform_kinds(sample.subgraph())
+def test_every_plan_platform_kind_is_in_the_sample_and_tabled(embedded: GraphStore) -> None:
+    rows = platform_kinds(embedded.subgraph())
     plan = [r for r in rows if r["kind"] != "other"]
     assert [r["kind"] for r in plan] == [k.code for k in PLAN_PLATFORM_KINDS]
     assert all(r["count"] >= 1 and r["examples"] for r in plan), \
@@ -57,26 +47,26 @@ def test_every_plan_platform_kind_is_in_the_sample_and_tabled(sample: GraphStore
     assert "建设省级以上众创空间、科技企业孵化器(目标5家" in incubators["targets"]
     # platforms of the plan's kinds are not counted again among the others
     assert sum(r["count"] for r in rows) == sum(
-        1 for _, d in sample.subgraph().nodes(data=True)
+        1 for _, d in embedded.subgraph().nodes(data=True)
         if d.get("label") == "Platform" and d.get("platform_type") != "共同体联盟")
 
 
-def test_enterprise_tiers_are_searchable_and_tabled(sample: GraphStore) -> None:
-    rows = {r["tier"]: r for r in tier_table(sample.subgraph())}
+def test_enterprise_tiers_are_searchable_and_tabled(embedded: GraphStore) -> None:
+    rows = {r["tier"]: r for r in tier_table(embedded.subgraph())}
     assert list(rows) == list(ENTERPRISE_TIERS)
     top = rows["创新50强"]
     assert top["count"] == top["tagged"] > 0
     assert "培育“创新50强”企业升级为高新技术企业(目标5家" in top["targets"]
-    hits = sample.search(text="创新50强", labels=["Enterprise"], limit=100)
+    hits = embedded.search(text="创新50强", labels=["Enterprise"], limit=100)
     assert len(hits) == top["tagged"] and {h.matched for h in hits} == {"tag"}
     # each enterprise counts once, at its highest tier
-    total = sum(1 for _, d in sample.subgraph().nodes(data=True)
+    total = sum(1 for _, d in embedded.subgraph().nodes(data=True)
                 if d.get("label") == "Enterprise" and set(d.get("tags") or []) &
                 set(ENTERPRISE_TIERS))
     assert sum(r["count"] for r in rows.values()) == total
 
 
-def test_cli_tables(sample: GraphStore, monkeypatch: pytest.MonkeyPatch,
+def test_cli_tables(embedded: GraphStore, monkeypatch: pytest.MonkeyPatch,
                     tmp_path: Path) -> None:
     home = tmp_path / "home"
     store = EmbeddedStore(home / "store")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from graph.store import PARTNER_TIES
 from schemas.ontology import LABELS, check_label, check_rel_type
-from schemas.relationships import REL_TYPES
+from schemas.relationships import PROJECT_PARTICIPATION, REL_TYPES
 
 BASE = "Node"
 """Every ontology node also carries this label; uid is unique across it."""
@@ -235,8 +236,8 @@ def fill_empty_lists(*, nodes: bool, names: Sequence[str], prop: str, batch: int
             f"IN TRANSACTIONS OF {_int(batch, 1, 1_000_000)} ROWS")
 
 
-_TIES = "COOPERATES_WITH|PARTICIPATES_IN|UNDERTAKES"
-_PARTS = "PARTICIPATES_IN|UNDERTAKES"
+_TIES = "|".join(PARTNER_TIES)
+_PARTS = "|".join(PROJECT_PARTICIPATION)
 
 
 def _partners_of(var: str, out: str, optional: str = "") -> str:
