@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, app, fail, store_from_env
+from api.cli import FormatOpt, app, eval_app, fail, store_from_env
 from api.output import Format, emit
 from graph.errors import GraphError
 from ingest.errors import IngestError
@@ -381,3 +381,33 @@ def resolve(
             store.close()
     emit(rows, fmt, title=f"resolve ({note})",
          columns=["query", "status", "uid", "name", "kind", "score", "rule"])
+
+
+@eval_app.command("resolve")
+def eval_resolve(
+    pairs: Annotated[str, typer.Argument(
+        metavar="PAIRS.csv", help="CSV with variant, canonical, kind (kind negative: two "
+                                  "different bodies that must not merge)")],
+    show: Annotated[bool, typer.Option(
+        "--show-errors", help="also list every false merge and miss")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Precision and recall by kind of variant of name resolution (gazetteers only, no
+    graph), on pairs of real name variants."""
+    from ingest.resolve import Resolver
+    from ingest.resolve.errors import GazetteerError
+    from ingest.resolve.evaluate import judge, read_pairs, summarise
+
+    try:
+        items = read_pairs(pairs)
+    except (GazetteerError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    outcomes = judge(Resolver(), items)
+    rows, precision = summarise(outcomes)
+    emit([r.row() for r in rows], fmt,
+         title=f"{pairs}: {len(items)} 对, 精确率 {precision:.3f}")
+    if show:
+        bad = [{"行": o.pair.line, "类型": o.pair.kind, "变体": o.pair.variant,
+                "应为": o.pair.canonical, "结果": o.verdict, "答案": o.answer}
+               for o in outcomes if o.verdict in ("false_merge", "missed")]
+        emit(bad, fmt, title="错误合并与未合并")

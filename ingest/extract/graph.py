@@ -50,6 +50,11 @@ LABEL_TO_NODE: dict[str, str | None] = {
 }
 """Default extraction label → node label; map a label to None to leave it out."""
 
+MODEL_LINK_ONLY = frozenset({"ORG", "PERSON", "LOCATION"})
+"""Labels of the statistical model's own entities that are linked to known nodes but
+never create one: an unsuffixed ORG could be a company, a ministry or a team, a PERSON
+found without a title need not be a talent."""
+
 METHOD = "innograph-extract/rules"
 
 _CONFIDENCE = (("gazetteer", 0.9), ("alias", 0.85), ("government", 0.8), ("program", 0.75),
@@ -157,6 +162,13 @@ def document_graph(ex: Extraction, *, resolve: Resolve, mint: Mint | None = None
             uid = resolve(name, node_label)
             if uid is None and primary.canonical:
                 uid = resolve(primary.text, node_label)
+            if uid is None and primary.rule.startswith("model:") \
+                    and primary.label in MODEL_LINK_ONLY:
+                # the statistical model saw a name but not what it is: linked to a
+                # known node, never a new node whose kind would be a guess
+                out.skipped.append(f"entity {e.text!r} ({e.label}, {primary.rule}): "
+                                   "unknown and of no known kind, not created")
+                continue
             resolved[key] = uid or mint(node_label, name)
             if uid is None and resolved[key] not in new_nodes:
                 extra: dict[str, object] = {}

@@ -71,6 +71,7 @@ class Candidate:
         canonical: The official name when the text has a short form or alias.
         learned_place: A place name the rule recognised by shape only (临海市 in
             临海市科学技术局); the document's other mentions of it become LOCATIONs.
+        confidence: The statistical model's confidence in its span (1 for rules).
     """
 
     start: int
@@ -80,6 +81,7 @@ class Candidate:
     priority: int
     canonical: str = ""
     learned_place: str = ""
+    confidence: float = 1.0
 
 
 @lru_cache(maxsize=1)

@@ -47,11 +47,15 @@ from ingest.extract.errors import ExtractError
 from ingest.extract.lexicon import load_lexicon
 from ingest.extract.matchers import Candidate, GazetteerMatcher
 from ingest.extract.statistical import (
+    CONFIDENCE_FLOORS,
+    UNALIGNED_FLOOR,
     USE_MODEL_BY_DEFAULT,
     LabelMapper,
+    ModelGate,
+    boundaries,
     load_model,
     model_available,
-    model_spans,
+    words_of,
 )
 
 log = logging.getLogger(__name__)
@@ -138,34 +142,46 @@ class EntityRulesComponent:
 
 
 class StatisticalNerComponent:
-    """Adds the statistical model's candidates (labels mapped, see
-    :class:`~ingest.extract.statistical.LabelMapper`).
+    """Adds the statistical model's candidates that pass its gate (labels mapped, see
+    :class:`~ingest.extract.statistical.LabelMapper` and
+    :class:`~ingest.extract.statistical.ModelGate`).
 
-    The model has its own character tokenizer: it reads the Doc's text, not its jieba
-    tokens. :meth:`pipe` runs it on batches, which is several times faster than Doc by Doc.
+    The model reads the Doc's text and its jieba words (the tokens).
     """
 
     def __init__(self, nlp: Language, name: str, *, model_path: str, labels: list[str],
-                 min_length: int, batch_size: int) -> None:
+                 min_length: int, floors: dict[str, float], unaligned: float,
+                 batch_size: int) -> None:
         self.name = name
-        self.model = load_model(model_path)
-        self.mapper = LabelMapper(_rules(nlp).lex, labels=labels, min_length=min_length)
         self.batch_size = batch_size
+        self.model = load_model(model_path)
+        rules = _rules(nlp)
+        self.mapper = LabelMapper(rules.lex, labels=labels, min_length=min_length)
+        self.gate = ModelGate(rules.orgs, {**CONFIDENCE_FLOORS, **floors}, unaligned)
 
     def __call__(self, doc: Doc) -> Doc:
         text = _text(doc)
-        _add_candidates(doc, self.mapper.candidates(text, model_spans(self.model(text))))
+        words = words_of(doc, text)
+        self._add(doc, text, words, self.model.spans(text, words))
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
-        """Process Docs in batches through the model."""
-        size = batch_size or self.batch_size
+        """Process Docs in batches: the model decodes a whole batch at once (see
+        :class:`~ingest.extract.crf.CompiledCrf`), with the same result as one by one."""
         stream = iter(docs)
-        while batch := list(itertools.islice(stream, size)):
+        while batch := list(itertools.islice(stream, batch_size or self.batch_size)):
             texts = [_text(d) for d in batch]
-            for doc, text, mdoc in zip(batch, texts, self.model.pipe(texts), strict=True):
-                _add_candidates(doc, self.mapper.candidates(text, model_spans(mdoc)))
+            words = [words_of(d, t) for d, t in zip(batch, texts, strict=True)]
+            found = self.model.spans_many(texts, words)
+            for doc, text, ws, spans in zip(batch, texts, words, found, strict=True):
+                self._add(doc, text, ws, spans)
                 yield doc
+
+    def _add(self, doc: Doc, text: str, words: list[str],
+             spans: list[tuple[int, int, str, float]]) -> None:
+        if spans:
+            _add_candidates(doc, self.mapper.candidates(text, spans, gate=self.gate,
+                                                        bounds=boundaries(words)))
 
 
 class EntitiesComponent:
@@ -245,12 +261,17 @@ def make_entity_rules(nlp: Language, name: str, orgs: bool, programs: bool, pers
 
 @Language.factory(STATISTICAL,
                   default_config={"model_path": "", "labels": ["ORG", "PER", "LOC"],
-                                  "min_length": 2, "batch_size": 128})
+                                  "min_length": 2, "floors": {},
+                                  "unaligned": UNALIGNED_FLOOR, "batch_size": 256})
 def make_statistical_ner(nlp: Language, name: str, model_path: str, labels: list[str],
-                         min_length: int, batch_size: int) -> StatisticalNerComponent:
-    """Factory of :class:`StatisticalNerComponent` (``model_path`` "": the shipped model)."""
+                         min_length: int, floors: dict[str, float], unaligned: float,
+                         batch_size: int) -> StatisticalNerComponent:
+    """Factory of :class:`StatisticalNerComponent` (``model_path`` "": the shipped model;
+    ``floors``: confidence floors per model label over
+    :data:`~ingest.extract.statistical.CONFIDENCE_FLOORS`)."""
     return StatisticalNerComponent(nlp, name, model_path=model_path, labels=labels,
-                                   min_length=min_length, batch_size=batch_size)
+                                   min_length=min_length, floors=floors, unaligned=unaligned,
+                                   batch_size=batch_size)
 
 
 @Language.factory("innograph_entities", default_config={"propagate": True})
@@ -271,6 +292,32 @@ def make_targets(nlp: Language, name: str, year: int) -> TargetsComponent:
     return TargetsComponent(nlp, name, year=year)
 
 
+def _words_and_spaces(words: list[str], text: str) -> tuple[list[str], list[bool]]:
+    """``spacy.util.get_words_and_spaces`` for words that spell ``text`` exactly: the
+    same tokens (whitespace words dropped, one space after a word as its trailing
+    space, other whitespace as tokens), found by offset instead of by search."""
+    out: list[str] = []
+    spaces: list[bool] = []
+    pos = 0
+    for w in words:
+        if w.isspace():
+            continue
+        start = text.find(w, pos)
+        if start > pos:
+            out.append(text[pos:start])
+            spaces.append(False)
+        out.append(w)
+        spaces.append(False)
+        pos = start + len(w)
+        if pos < len(text) and text[pos] == " ":
+            spaces[-1] = True
+            pos += 1
+    if pos < len(text):
+        out.append(text[pos:])
+        spaces.append(False)
+    return out, spaces
+
+
 class _TextKeepingTokenizer:
     """Wraps the Chinese tokenizer to remember each Doc's input text (see :func:`_text`).
 
@@ -281,7 +328,15 @@ class _TextKeepingTokenizer:
         self._tokenizer = tokenizer
 
     def __call__(self, text: str) -> Doc:
-        doc: Doc = self._tokenizer(text)
+        tok = self._tokenizer
+        seg = getattr(tok, "jieba_seg", None)
+        words = [w for w in seg.cut(text, cut_all=False) if w] if seg is not None else None
+        if words is not None and "".join(words) == text:
+            # spaCy's own alignment slices the rest of the text for every word (quadratic
+            # in the line's length); jieba's words spell the text, so offsets suffice
+            doc = Doc(tok.vocab, *_words_and_spaces(words, text))
+        else:
+            doc = tok(text)
         doc.user_data["innograph_text"] = text
         return doc
 

@@ -5,6 +5,9 @@
   government information. Its 学校标识码 is a university's identity.
 * ``data/aliases.csv``: curated aliases, former names, abbreviations and
   campus/branch links (alias, canonical, label, rule, note).
+* ``data/abbreviations.csv``: common short names of universities (深大, 山大), one row
+  per university an abbreviation may denote, with its province and whether it is the
+  default reading (abbreviation, canonical, province, primary, note).
 """
 
 from __future__ import annotations
@@ -54,6 +57,17 @@ class AliasEntry:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Abbreviation:
+    """One reading of a university's short name."""
+
+    abbreviation: str
+    canonical: str
+    province: str = ""
+    primary: bool = False
+    note: str = ""
+
+
 class Gazetteer:
     """Universities by 学校标识码 and by name, and the alias table, indexed for lookup.
 
@@ -67,7 +81,8 @@ class Gazetteer:
     """
 
     def __init__(self, universities: Iterable[MoeUniversity],
-                 aliases: Iterable[AliasEntry] = ()) -> None:
+                 aliases: Iterable[AliasEntry] = (),
+                 abbreviations: Iterable[Abbreviation] = ()) -> None:
         self.universities: tuple[MoeUniversity, ...] = tuple(universities)
         self._by_code: dict[str, MoeUniversity] = {}
         self._by_name: dict[str, MoeUniversity] = {}
@@ -90,9 +105,21 @@ class Gazetteer:
                 raise GazetteerError(f"alias {a.alias!r}: canonical {a.canonical!r} is not "
                                      "in the MoE list")
             self._aliases.setdefault(normalize_name(a.alias), []).append(a)
+        self.abbreviations: tuple[Abbreviation, ...] = tuple(abbreviations)
+        self._abbreviations: dict[str, list[Abbreviation]] = {}
+        for b in self.abbreviations:
+            if self.university_by_name(b.canonical) is None:
+                raise GazetteerError(f"abbreviation {b.abbreviation!r}: canonical "
+                                     f"{b.canonical!r} is not in the MoE list")
+            self._abbreviations.setdefault(normalize_name(b.abbreviation), []).append(b)
+        for readings in self._abbreviations.values():
+            if sum(b.primary for b in readings) > 1:
+                raise GazetteerError(f"abbreviation {readings[0].abbreviation!r} has more "
+                                     "than one primary reading")
 
     @classmethod
-    def load(cls, *, universities: DataSource = None, aliases: DataSource = None) -> Gazetteer:
+    def load(cls, *, universities: DataSource = None, aliases: DataSource = None,
+             abbreviations: DataSource = None) -> Gazetteer:
         """Read the gazetteer from CSV files (the shipped ones by default).
 
         Raises:
@@ -105,7 +132,11 @@ class Gazetteer:
         rows = read_rows(aliases, "aliases.csv", ("alias", "canonical", "label", "rule"))
         entries = [AliasEntry(r["alias"], r["canonical"], r["label"], r["rule"],
                               r.get("note", "")) for r in rows]
-        return cls(unis, entries)
+        abbr = [Abbreviation(r["abbreviation"], r["canonical"], r.get("province", ""),
+                             r.get("primary", "") in ("1", "true", "yes"), r.get("note", ""))
+                for r in read_rows(abbreviations, "abbreviations.csv",
+                                   ("abbreviation", "canonical"))]
+        return cls(unis, entries, abbr)
 
     def university_by_code(self, code: str) -> MoeUniversity | None:
         """The university with this 学校标识码, or None."""
@@ -119,6 +150,11 @@ class Gazetteer:
         """Alias-table rows whose alias equals ``name`` after normalisation."""
         rows = self._aliases.get(normalize_name(name), [])
         return [a for a in rows if label is None or a.label == label]
+
+
+    def abbreviations_for(self, name: str) -> list[Abbreviation]:
+        """The readings of a university short name (empty when it is not one)."""
+        return list(self._abbreviations.get(normalize_name(name), ()))
 
 
 @lru_cache(maxsize=1)

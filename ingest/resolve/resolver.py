@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,7 +32,12 @@ from rapidfuzz import fuzz, process
 from graph.store import GraphStore
 from ingest.resolve.codes import validate_credit_code, validate_moe_code
 from ingest.resolve.errors import InvalidCreditCode, UidError
-from ingest.resolve.gazetteer import Gazetteer, MoeUniversity, default_gazetteer
+from ingest.resolve.gazetteer import (
+    Abbreviation,
+    Gazetteer,
+    MoeUniversity,
+    default_gazetteer,
+)
 from ingest.resolve.names import (
     Comparison,
     NameParts,
@@ -55,15 +60,25 @@ RULE_SCORES: dict[str, float] = {
     "credit_code": 1.0, "moe_code": 1.0, "exact": 1.0, "gazetteer_moe": 1.0,
     "normalised": 0.99, "store_alias": 0.97, "name_and_qualifier": 0.97,
     "alias_table": 0.95, "former_name": 0.95, "main_campus": 0.95, "vocational_type": 0.9,
-    "location_variant": 0.92,
+    "location_variant": 0.92, "abbreviation_primary": 0.9, "abbreviation_context": 0.9,
+    "abbreviation_best": 0.88, "renamed_pattern": 0.85,
 }
 """Scores of the conclusive rules; variant rules take the comparison's score."""
-MAIN_CAMPUS = ("校本部", "主校区", "本部")
+MAIN_CAMPUS = ("校本部", "主校区", "中心校区", "本部")
 """Endings that name an institution's main campus: the institution itself (unlike 校区,
 分校, a branch of it)."""
 VOCATIONAL_TYPES = (("职业技术学院", "职业学院"), ("职业技术大学", "职业大学"))
 """Forms of one vocational school's type that people use for each other; one of the two
 is resolved to the other when only the other names a known institution."""
+UPGRADES = (("中医学院", "中医药大学"), ("医学院", "医科大学"), ("药学院", "药科大学"),
+            ("农学院", "农业大学"), ("林学院", "林业大学"), ("工学院", "工业大学"),
+            ("建筑工程学院", "建筑大学"), ("海运学院", "海事大学"), ("铁道学院", "交通大学"),
+            ("学院", "大学"))
+"""How colleges were renamed when they became universities (old ending, new ending)."""
+ABBREVIATION_MIN = 0.7
+"""Least score of a generated abbreviation candidate that may be taken as the answer."""
+ABBREVIATION_MARGIN = 0.05
+"""How far ahead of every other candidate a generated abbreviation must be to be taken."""
 PARSE_CACHE = 500_000
 """Most parsed names a resolver remembers."""
 
@@ -558,6 +573,14 @@ class Resolver:
                 found.append((self._identify(a.canonical, a.label), rule, RULE_SCORES[rule]))
             return self._conclude(text, found, parent)
 
+        # 3b. a university's short name: the reading the context points at
+        if label in (None, "University"):
+            chosen = self._abbreviation(text)
+            if isinstance(chosen, Resolution):
+                return chosen
+            if chosen is not None:
+                return self._conclude(text, [chosen], parent)
+
         # 4. the MoE list
         if label in (None, "University"):
             uni = self.gazetteer.university_by_name(text)
@@ -617,8 +640,72 @@ class Resolver:
                                             score=round(score, 4), rule=comp.rule,
                                             in_store=ident.in_store)
         cands = sorted(best.values(), key=lambda c: (-c.score, c.name, c.uid))
+        clear = self._clear_abbreviation(parts, cands)
+        if clear is not None:
+            ident = self._identify(clear.name, clear.label)
+            rule = clear.rule
+            return self._conclude(text, [(ident, rule, RULE_SCORES[rule])], parent)
         return self._unresolved(text, label, cands[: self.max_candidates], parent=parent,
                                 proposed=self._proposed(text, label, qualifier))
+
+    def _clear_abbreviation(self, parts: NameParts, cands: Sequence[Candidate]
+                            ) -> Candidate | None:
+        """The one university a short name that no list holds (上海财大, 华中科大) clearly
+        abbreviates: the best abbreviation candidate, when no other comes within
+        :data:`ABBREVIATION_MARGIN` of it, else the only one of those close ones in the
+        graph or in the home regions. Two-character short names are too ambiguous to
+        pick (山大, 南大): only the abbreviation table resolves them."""
+        if (len(parts.outer) < 3 or not cands or cands[0].rule != "abbreviation"
+                or cands[0].label != "University"
+                or cands[0].score < ABBREVIATION_MIN):
+            return None
+        close = [c for c in cands if c.rule == "abbreviation" and c.label == "University"
+                 and c.score > cands[0].score - ABBREVIATION_MARGIN]
+        if len(close) == 1:
+            return close[0].model_copy(update={"rule": "abbreviation_best"})
+        for keep in (lambda c: c.in_store, lambda c: self._in_home(c.name)):
+            left = [c for c in close if keep(c)]
+            if len(left) == 1:
+                return left[0].model_copy(update={"rule": "abbreviation_context"})
+            if left:
+                close = left
+        return None
+
+    def _abbreviation(self, text: str) -> tuple[_Ident, str, float] | Resolution | None:
+        """The university a short name (深大, 山大) denotes, by context.
+
+        Readings are narrowed in order: the ones already in the graph, then the ones in
+        the home regions, then the national default (``primary``). One left: it; several
+        left at every step: the candidates, for review. None when ``text`` is no known
+        short name.
+        """
+        readings = self.gazetteer.abbreviations_for(text)
+        if not readings:
+            return None
+        pool = [(b, self._identify(b.canonical, "University")) for b in readings]
+        if len(pool) == 1:
+            return pool[0][1], "abbreviation_primary", RULE_SCORES["abbreviation_primary"]
+        narrowing: list[tuple[str, Callable[[Abbreviation, _Ident], bool]]] = [
+            ("abbreviation_context", lambda b, i: i.in_store),
+            ("abbreviation_context", lambda b, i: self._in_home(b.canonical)),
+            ("abbreviation_primary", lambda b, i: b.primary),
+        ]
+        for rule, keep in narrowing:
+            left = [p for p in pool if keep(*p)]
+            if len(left) == 1:
+                return left[0][1], rule, RULE_SCORES[rule]
+            if left:
+                pool = left
+        idents = pool
+        cands = sorted((Candidate(uid=i.uid, name=i.name, label=i.label,
+                                  score=RULE_SCORES["abbreviation_primary"] - 0.05,
+                                  rule="abbreviation", in_store=i.in_store)
+                        for _, i in idents), key=lambda c: (c.name, c.uid))
+        return self._unresolved(text, "University", cands)
+
+    def _in_home(self, university: str) -> bool:
+        uni = self.gazetteer.university_by_name(university)
+        return uni is not None and bool({uni.province, uni.city} & self.home_regions)
 
     def _rule_variants(self, key: str, label: str | None) -> list[tuple[str, str]]:
         """Other spellings of ``key`` (a comparison key) that rules say name the same body."""
@@ -639,7 +726,21 @@ class Resolver:
                 else:
                     continue
                 break
+            out += [(alt, "renamed_pattern") for alt in self._upgraded(key)]
         return out
+
+    def _upgraded(self, key: str) -> list[str]:
+        """The university a former college name was upgraded into (江西中医学院 →
+        江西中医药大学, 华中师范学院 → 华中师范大学): the new name by the usual patterns
+        of :data:`UPGRADES`, when exactly one of them is in the MoE list. Known renamings
+        that break the pattern (南京工学院 → 东南大学) are in the alias table, which is
+        read first."""
+        if "大学" in key:
+            return []
+        found = {self.gazetteer.university_by_name(key[: -len(old)] + new)
+                 for old, new in UPGRADES if key.endswith(old) and len(key) > len(old) + 1}
+        found.discard(None)
+        return [u.name for u in found if u is not None] if len(found) == 1 else []
 
     def _location_variants(self, key: str) -> list[str]:
         """A university's name with its own province or city added (山东泰山学院,
@@ -653,8 +754,16 @@ class Resolver:
             return uni is not None and official in (uni.province, uni.city)
 
         hit = rules.region_prefix(key)
-        if hit is not None and fits(key[len(hit[0]):], hit[1]):
-            out.append(key[len(hit[0]):])
+        if hit is not None:
+            rest = key[len(hit[0]):]
+            if fits(rest, hit[1]):
+                out.append(rest)
+            else:
+                # province and city both written: 山东省济南市山东大学
+                inner = rules.region_prefix(rest)
+                if (inner is not None and fits(rest[len(inner[0]):], inner[1])
+                        and fits(rest[len(inner[0]):], hit[1])):
+                    out.append(rest[len(inner[0]):])
         m = re.fullmatch(r"(.+)\((.+)\)", key)
         if m and m.group(2) in rules.region_forms and fits(m.group(1),
                                                            rules.region_forms[m.group(2)]):
@@ -796,10 +905,15 @@ class Resolver:
         raw = raw or self._parse(text, expand=False)
         if not raw.parent:
             return None
-        r = self._resolve_org(raw.parent, None, None, loose=False)
-        if r.matched and r.uid and r.name and r.label:
-            return Candidate(uid=r.uid, name=r.name, label=r.label, score=r.score,
-                             rule="branch_of", in_store=r.in_store)
+        # a bracketed campus qualifier belongs to the parent's name: 中国石油大学(华东)东营校区
+        tries = [f"{raw.parent}({q})" for q in raw.qualifiers]
+        if raw.branch and raw.norm.endswith(raw.branch):
+            tries.append(raw.norm[: -len(raw.branch)])  # 中国石油大学(北京)克拉玛依校区
+        for name in dict.fromkeys([*tries, raw.parent]):
+            r = self._resolve_org(name, None, None, loose=False)
+            if r.matched and r.uid and r.name and r.label:
+                return Candidate(uid=r.uid, name=r.name, label=r.label, score=r.score,
+                                 rule="branch_of", in_store=r.in_store)
         parent_label = guess_label(raw.parent, self.rules) or label
         if parent_label is None:
             return None

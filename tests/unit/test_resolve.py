@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from ingest.resolve import (
     parse_name,
     validate_credit_code,
 )
+from ingest.resolve.errors import GazetteerError
 from ingest.resolve.gazetteer import AliasEntry
 from schemas.nodes import Enterprise, Government, Institute, Talent, University
 
@@ -329,20 +331,96 @@ def test_ambiguous_gazetteer_name_lists_both(bare: Resolver) -> None:
 
 
 def test_fuzzy_hits_are_candidates_never_matches(bare: Resolver) -> None:
-    res = bare.resolve("山东农业大")  # a truncated name
-    assert res.status == "ambiguous"
-    assert res.candidates[0].uid == "uni:4137010434"
+    res = bare.resolve("山东农业大")  # a truncated name: one university clearly fits
+    assert (res.status, res.uid, res.rule) == ("matched", "uni:4137010434",
+                                               "abbreviation_best")
     assert res.score < 0.9
     res = bare.resolve("山东财大东方学院")
     assert res.status == "ambiguous" and res.candidates[0].uid == "uni:4137013999"
 
 
-def test_generated_abbreviations_are_candidates_only(bare: Resolver) -> None:
-    res = bare.resolve("山大")
+def test_two_character_abbreviations_need_the_table(bare: Resolver) -> None:
+    # 山西 is no listed short name: its generated readings stay candidates for review
+    res = bare.resolve("西农大学")
+    assert res.status != "matched" or res.name == "西北农林科技大学"
+    res = bare.resolve("泰大")
+    assert res.status != "matched"
+
+
+@pytest.mark.parametrize(("home", "query", "name", "rule"), [
+    (("山东省", "泰安市"), "山大", "山东大学", "abbreviation_context"),
+    (("山西省",), "山大", "山西大学", "abbreviation_context"),
+    ((), "山大", "山东大学", "abbreviation_primary"),
+    ((), "深大", "深圳大学", "abbreviation_primary"),
+    ((), "北化", "北京化工大学", "abbreviation_primary"),
+    ((), "南大", "南京大学", "abbreviation_primary"),
+    (("湖南省",), "中大", "中南大学", "abbreviation_context"),
+])
+def test_table_abbreviations_read_in_context(home: tuple[str, ...], query: str, name: str,
+                                             rule: str) -> None:
+    res = Resolver(home_regions=home).resolve(query)
+    assert (res.status, res.name, res.rule) == ("matched", name, rule)
+
+
+def test_abbreviation_without_a_default_reading_is_queued(bare: Resolver) -> None:
+    res = Resolver(home_regions=()).resolve("华师")  # 华中, 华南, 华东师范大学: no default
     assert res.status == "ambiguous"
-    uids = [c.uid for c in res.candidates]
-    assert "uni:4137010422" in uids  # 山东大学
-    assert uids[0] == "uni:4137010422"  # home province first among equals
+    assert {c.name for c in res.candidates} >= {"华中师范大学", "华南师范大学", "华东师范大学"}
+
+
+def test_abbreviation_reads_the_graph_first() -> None:
+    s = EmbeddedStore(None)
+    s.open()
+    s.upsert_nodes(nodes=[University(uid="uni:4114010108", name="山西大学",
+                                     moe_code="4114010108")])
+    res = Resolver(store=s).resolve("山大")  # home is 山东, but the graph has 山西大学
+    assert (res.status, res.name, res.rule) == ("matched", "山西大学", "abbreviation_context")
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ("上海财大", "上海财经大学"), ("西安交大", "西安交通大学"), ("华中科大", "华中科技大学")])
+def test_a_clearly_best_generated_abbreviation_is_taken(bare: Resolver, query: str,
+                                                        name: str) -> None:
+    res = bare.resolve(query)
+    assert (res.status, res.name, res.rule) == ("matched", name, "abbreviation_best")
+
+
+def test_tied_generated_abbreviations_stay_candidates(bare: Resolver) -> None:
+    res = Resolver(home_regions=()).resolve("中国科大")  # 中国医科/药科/科学技术大学 …
+    assert res.status == "ambiguous" and len(res.candidates) >= 3
+
+
+@pytest.mark.parametrize(("query", "name", "rule"), [
+    ("华中师范学院", "华中师范大学", "renamed_pattern"),
+    ("东北林学院", "东北林业大学", "renamed_pattern"),
+    ("西南政法学院", "西南政法大学", "renamed_pattern"),
+    ("南京工学院", "东南大学", "former_name"),  # the table overrides the pattern
+    ("新鄉醫學院三全學院", "豫北医学院", "former_name"),  # traditional script, renamed
+    ("山东省济南市山东大学", "山东大学", "location_variant"),  # not 济南大学
+    ("山东大学中心校区", "山东大学", "main_campus"),
+])
+def test_variant_rules(bare: Resolver, query: str, name: str, rule: str) -> None:
+    res = bare.resolve(query)
+    assert (res.status, res.name, res.rule) == ("matched", name, rule)
+
+
+def test_a_campus_keeps_its_parents_bracketed_qualifier(bare: Resolver) -> None:
+    for query, parent in (("中国石油大学（华东）东营校区", "中国石油大学（华东）"),
+                          ("中国石油大学（北京）克拉玛依校区", "中国石油大学（北京）")):
+        res = bare.resolve(query)
+        assert res.status == "none" and res.parent is not None
+        assert res.parent.name == parent and res.parent.uid.startswith("uni:41")
+
+
+def test_gazetteer_rejects_a_bad_abbreviation_row(tmp_path: Path) -> None:
+    bad = tmp_path / "abbr.csv"
+    bad.write_text("abbreviation,canonical,province,primary\n山大,山东大学,山东省,1\n"
+                   "山大,山西大学,山西省,1\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match="more than one primary"):
+        Gazetteer.load(abbreviations=bad)
+    bad.write_text("abbreviation,canonical\n某大,某某大学\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match="not in the MoE list"):
+        Gazetteer.load(abbreviations=bad)
 
 
 def small_gazetteer(*names: tuple[str, str]) -> Gazetteer:
