@@ -1,14 +1,16 @@
 """Extraction of innovation actors, relations and targets from Chinese text.
 
-Rules only, offline: a blank Chinese spaCy pipeline (jieba segmenter) with components
+Offline: a blank Chinese spaCy pipeline (jieba segmenter) with components
 registered by name (:mod:`ingest.extract.pipeline`), whose patterns, suffixes and
 gazetteers are data files under ``ingest/extract/data``. The rule logic itself is plain
 Python (:mod:`ingest.extract.core`) and is importable without spaCy; importing this
 package does not import spaCy either (the CLI stays quick for other commands).
 
-An optional small statistical NER model (:mod:`ingest.extract.statistical`, shipped in
-``ingest/extract/model``, off by default) proposes unsuffixed organisation and person
-names; the rules win where both find something.
+A statistical NER model (a character CRF, :mod:`ingest.extract.statistical` and
+:mod:`ingest.extract.crf`, shipped in ``ingest/extract/model``, on by default) proposes
+unsuffixed organisation and person names; a gate built from the rules keeps categories
+and fragments out, and the rules win where both find something unless the model is
+sure (see the model card).
 
 Entry points:
 
