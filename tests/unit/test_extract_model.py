@@ -239,9 +239,9 @@ def test_batched_decoding_gives_crfsuites_answers() -> None:
 
     tagger = load_model()
     fast = CompiledCrf(tagger.path, tagger.featurizer)
-    texts = [d.text for d in read_gold(GOLD)][:60] + [
-        SENTENCE, "ＡＢＣ公司与北京大学合作", "a", "  空格 开头", "新华社北京3月5日电",
-        "习近平总书记在山东考察", "张伟、李娜和王芳出席会议。"]
+    texts = [*[d.text for d in read_gold(GOLD)][:60],
+             SENTENCE, "ＡＢＣ公司与北京大学合作", "a", "  空格 开头", "新华社北京3月5日电",
+             "习近平总书记在山东考察", "张伟、李娜和王芳出席会议。"]
     words = [jieba.lcut(t) for t in texts]
     words[-1] = ["张伟"]  # words that do not spell the text: no word features
     ref = [tagger.spans(t, w) for t, w in zip(texts, words, strict=True)]
@@ -254,7 +254,7 @@ def test_batched_decoding_gives_crfsuites_answers() -> None:
 
 
 def test_pipe_and_call_agree(default: Any) -> None:
-    texts = [d.text for d in read_gold(GOLD)][:40] + [SENTENCE]
+    texts = [*[d.text for d in read_gold(GOLD)][:40], SENTENCE]
     one = [[(e.start, e.end, e.label) for e in default(t)._.innograph_entities]
            for t in texts]
     many = [[(e.start, e.end, e.label) for e in d._.innograph_entities]
