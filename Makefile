@@ -55,7 +55,7 @@ lint: check
 demo: install
 	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph ingest data/sample --quiet
 	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph stats
-	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph serve --port $(DEMO_PORT)
+	INNOGRAPH_HOME=$(DEMO_HOME) INNOGRAPH_AUTH=off $(BIN)/innograph serve --port $(DEMO_PORT)
 
 # Starts the local Neo4j, runs every test (both backends, headless Chromium, notebooks),
 # stops Neo4j even on failure.

@@ -8,21 +8,23 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi_offline import FastAPIOffline
 
-from api import errors, routes_explorer, routes_gaps, routes_match, routes_query
-from api.deps import SettingsDep, StoreDep
+from api import errors, routes_auth, routes_explorer, routes_gaps, routes_match, routes_query
+from api.auth import AuditLog, UserStore, audit_middleware, current_user, role_of
+from api.deps import StoreDep
 from api.graphcache import GraphCache
 from graph.errors import StoreUnavailable
 from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import MAX_HOPS, GraphStore
-from schemas.nodes import sensitive_fields
+from schemas.privacy import redact
 from schemas.results import Neighborhood, Path, SearchHit, Stats
 
-PRIVILEGED_ROLES = frozenset({"talent_office", "admin"})
 log = logging.getLogger("innograph.api")
+AUTH = [Depends(current_user)]
+"""Route dependencies of everything but the page, its assets, the login and /health."""
 
 
 def create_app(settings: Settings, *, store: GraphStore | None = None,
@@ -67,23 +69,30 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
     app.state.graphs = GraphCache(warm=warm)
+    app.state.users = UserStore(settings.home)
+    app.state.audit = AuditLog(settings.home)
+    if not settings.auth:
+        log.warning("authentication is off (INNOGRAPH_AUTH=off): every request is %s",
+                    settings.role)
+    app.middleware("http")(audit_middleware(app.state.audit))
     errors.install(app)
-    app.include_router(routes_query.router)
-    app.include_router(routes_match.router)
-    app.include_router(routes_gaps.router)
+    app.include_router(routes_query.router, dependencies=AUTH)
+    app.include_router(routes_match.router, dependencies=AUTH)
+    app.include_router(routes_gaps.router, dependencies=AUTH)
     app.include_router(routes_explorer.router)
+    app.include_router(routes_auth.router)
 
     @app.get("/health")
     def health() -> dict[str, str]:
         """服务状态。"""
         return {"status": "ok"}
 
-    @app.get("/stats", response_model=Stats)
+    @app.get("/stats", response_model=Stats, dependencies=AUTH)
     def stats(store: StoreDep) -> Stats:
         """各类节点与关系的数量。"""
         return store.stats()
 
-    @app.get("/search", response_model=list[SearchHit])
+    @app.get("/search", response_model=list[SearchHit], dependencies=AUTH)
     def search(store: StoreDep,
                q: Annotated[str, Query(min_length=1, max_length=100,
                                        description="名称、别名或关键词", examples=["泰山创新谷"])],
@@ -92,17 +101,14 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         """按名称、别名、关键词检索(支持中文子串)。"""
         return store.search(text=q, labels=label, limit=limit)
 
-    @app.get("/nodes/{uid}")
-    def node(uid: str, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
+    @app.get("/nodes/{uid}", dependencies=AUTH)
+    def node(uid: str, store: StoreDep, request: Request) -> dict[str, Any]:
         """节点详情及其来源(个人敏感信息仅对授权角色可见)。"""
         n = store.get_node(uid=uid)
-        data = {"label": n.label, **n.model_dump(mode="json")}
-        if settings.role not in PRIVILEGED_ROLES:
-            for f in sensitive_fields(n.label):
-                data.pop(f, None)
-        return data
+        return redact(n.label, {"label": n.label, **n.model_dump(mode="json")},
+                      role_of(request))
 
-    @app.get("/nodes/{uid}/neighbors", response_model=Neighborhood)
+    @app.get("/nodes/{uid}/neighbors", response_model=Neighborhood, dependencies=AUTH)
     def neighbors(uid: str, store: StoreDep,
                   depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
                   rel_type: Annotated[list[str] | None, Query()] = None,
@@ -113,7 +119,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         return store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
                                per_type_limit=per_type_limit, limit=limit)
 
-    @app.get("/paths", response_model=list[Path])
+    @app.get("/paths", response_model=list[Path], dependencies=AUTH)
     def paths(store: StoreDep, source: str, target: str,
               k: Annotated[int, Query(ge=1, le=20)] = 3,
               max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,

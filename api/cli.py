@@ -113,9 +113,18 @@ def neo4j_status() -> None:
 
 def main() -> None:
     """Entry point of the ``innograph`` script."""
+    from pydantic import ValidationError
+
     from api import cli_commands  # noqa: F401  (registers the other commands)
 
-    app()
+    try:
+        app()
+    except ValidationError as exc:  # a setting from the environment is not allowed
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '?'}: {e['msg']}"
+                             for e in exc.errors())
+        typer.echo(f"error: 设置无效({problems})。INNOGRAPH_ROLE 可选 analyst、"
+                   "talent_office、admin;INNOGRAPH_STORE 可选 embedded、neo4j", err=True)
+        raise SystemExit(2) from None
 
 
 @app.command()
@@ -138,6 +147,12 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
             sock.bind((host, 0))
             port = sock.getsockname()[1]
     typer.echo(f"innograph API: http://{host}:{port}/  (OpenAPI: http://{host}:{port}/docs)")
+    settings = Settings()
+    if settings.auth:
+        typer.echo("认证已开启:请求须带 API 密钥(innograph users add 用户名 --role 角色)")
+    else:
+        typer.echo(f"警告:认证已关闭(INNOGRAPH_AUTH=off),任何能访问此端口的人都以 "
+                   f"{settings.role} 角色访问。仅用于本机演示。")
     if workers > 1:
         uvicorn.run("api.app:served_app", factory=True, host=host, port=port,
                     workers=workers, log_level="warning")
@@ -167,3 +182,7 @@ def resolve_actor(store: GraphStore, text: str) -> str:
     for rec in found:
         typer.echo(f"  {rec['uid']}\t{rec['label']}\t{rec['name']}", err=True)
     raise typer.Exit(2)
+
+
+if __name__ == "__main__":
+    main()

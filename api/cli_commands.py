@@ -10,5 +10,6 @@ from api import (  # noqa: F401  (importing a module registers its commands)
     cli_linkpred,
     cli_match,
     cli_query,
+    cli_users,
     cli_viz,
 )

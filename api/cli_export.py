@@ -9,8 +9,6 @@ import typer
 
 from api.cli import app, fail, store_from_env
 
-PRIVILEGED = ("talent_office", "admin")
-
 
 @app.command("export")
 def export(
@@ -27,8 +25,9 @@ def export(
 
     from graph.export_admin import ExportError, export_admin_import
     from graph.settings import Settings
+    from schemas.privacy import may_see_personal
 
-    include_sensitive = Settings().role in PRIVILEGED
+    include_sensitive = may_see_personal(Settings().role)
     with store_from_env(read_only=True) as store:
         try:
             result = export_admin_import(store, admin_import, include_sensitive=include_sensitive,

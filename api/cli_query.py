@@ -33,16 +33,14 @@ def search(text: str, label: Annotated[list[str] | None, typer.Option("--label")
 def node(actor: str, fmt: FormatOpt = Format.table) -> None:
     """Show one node with its provenance (personal data only for privileged roles)."""
     from graph.settings import Settings
-    from schemas.nodes import sensitive_fields
+    from schemas.privacy import redact
 
     settings = Settings()
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, actor)
         n = store.get_node(uid=uid)
-    data: dict[str, Any] = {"uid": n.uid, "label": n.label, **n.model_dump(mode="json")}
-    if settings.role not in ("talent_office", "admin"):
-        for f in sensitive_fields(n.label):
-            data.pop(f, None)
+    data: dict[str, Any] = redact(
+        n.label, {"uid": n.uid, "label": n.label, **n.model_dump(mode="json")}, settings.role)
     if fmt is Format.table:
         emit([{"field": k, "value": v} for k, v in data.items() if v not in (None, "", [], {})],
              fmt, title=f"{n.label} {n.name}")

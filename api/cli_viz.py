@@ -56,9 +56,9 @@ def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "l
     elif suffix in (".graphml", ".gexf"):
         from graph.settings import Settings
         from graph.viz.export import write_graph
+        from schemas.privacy import may_see_personal
 
-        privileged = Settings().role in ("talent_office", "admin")
-        write_graph(view, out, include_sensitive=privileged)
+        write_graph(view, out, include_sensitive=may_see_personal(Settings().role))
     else:
         from api.tables import write_table
         from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, node_rows

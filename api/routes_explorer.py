@@ -24,9 +24,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from api.auth import current_user, role_of
 from api.deps import ComputedDep, GraphDep, StoreDep
 from api.tables import csv_text, xlsx_bytes
 from graph.analytics.recommend import recommend_partners
@@ -42,6 +43,7 @@ from graph.viz.views import (
     recommend_view,
     subgraph_view,
 )
+from schemas.privacy import may_see_personal
 from schemas.relationships import REL_TYPES
 
 router = APIRouter()
@@ -56,7 +58,7 @@ ASSETS: dict[str, tuple[Path, str]] = {
 MEDIA = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
          "csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-PRIVILEGED = frozenset({"talent_office", "admin"})
+AUTH = [Depends(current_user)]
 
 
 class ViewFormat(StrEnum):
@@ -74,8 +76,7 @@ TableArg = Annotated[str, Query(description="csv/xlsx: nodes, edges or a table o
 
 
 def _privileged(request: Request) -> bool:
-    settings = getattr(request.app.state, "settings", None)
-    return getattr(settings, "role", "analyst") in PRIVILEGED
+    return may_see_personal(role_of(request))
 
 
 def _table(view: View, table: str) -> tuple[list[dict[str, Any]], list[str] | None]:
@@ -127,7 +128,7 @@ def static(name: str) -> FileResponse:
     return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})
 
 
-@router.get("/viz/styles.json")
+@router.get("/viz/styles.json", dependencies=AUTH)
 def viz_styles() -> dict[str, Any]:
     """图例:各类主体的颜色、形状与中文名,各类关系的中文读法与颜色。"""
     return {"kinds": {label: {"zh": s.zh, "color": s.color, "shape": s.shape,
@@ -136,7 +137,7 @@ def viz_styles() -> dict[str, Any]:
                               for t in REL_TYPES}}
 
 
-@router.get("/viz/ego.{fmt}")
+@router.get("/viz/ego.{fmt}", dependencies=AUTH)
 def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
             depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
             per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
@@ -150,7 +151,7 @@ def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
     return respond(view, fmt, request, table=table, name="ego")
 
 
-@router.get("/viz/path.{fmt}")
+@router.get("/viz/path.{fmt}", dependencies=AUTH)
 def viz_path(fmt: ViewFormat, request: Request, store: StoreDep, source: str, target: str,
              k: Annotated[int, Query(ge=1, le=20)] = 3,
              max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
@@ -178,7 +179,7 @@ def _field_uid(store: GraphStore, field: str) -> str:
     raise HTTPException(404, f"no field identified or named '{field}'")
 
 
-@router.get("/viz/gap.{fmt}")
+@router.get("/viz/gap.{fmt}", dependencies=AUTH)
 def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
             field: Annotated[str, Query(description="领域的标识或名称")],
             per_demand: Annotated[int, Query(ge=1, le=20)] = 3,
@@ -188,7 +189,7 @@ def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
     return respond(view, fmt, request, table=table, name="gap")
 
 
-@router.get("/viz/recommend.{fmt}")
+@router.get("/viz/recommend.{fmt}", dependencies=AUTH)
 def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: ComputedDep,
                   uid: str,
                   k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -204,7 +205,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
     return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
 
 
-@router.get("/viz/community.{fmt}")
+@router.get("/viz/community.{fmt}", dependencies=AUTH)
 def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                   platform: Annotated[str | None, Query(description="共同体平台的标识;"
                                                                    "不填为全图")] = None,
@@ -218,7 +219,7 @@ def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
     return respond(view, fmt, request, table=table, name="community", aggregate_by=group_by)
 
 
-@router.get("/export/subgraph.{fmt}")
+@router.get("/export/subgraph.{fmt}", dependencies=AUTH)
 def export_subgraph(fmt: ViewFormat, request: Request, store: StoreDep,
                     uid: Annotated[list[str], Query(description="一个或多个主体")],
                     depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,

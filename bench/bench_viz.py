@@ -118,7 +118,7 @@ def pyvis_default_page(store: EmbeddedStore) -> str:
 
 def bench_app(store: EmbeddedStore) -> Any:
     """The API with the explorer's routes, plus the pyvis-defaults page at /baseline.html."""
-    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
+    app = create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_ROLE="analyst"), store=store)
     if not included(app, router):
         app.include_router(router)
     timings: dict[str, float] = {}

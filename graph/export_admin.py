@@ -51,7 +51,8 @@ from pydantic import BaseModel
 
 from graph.errors import GraphError
 from graph.store import GraphStore
-from schemas.nodes import NODE_MODELS, sensitive_fields
+from schemas.nodes import NODE_MODELS
+from schemas.privacy import personal_fields
 from schemas.provenance import Provenance
 from schemas.records import Record
 from schemas.relationships import REL_TYPES, Relationship
@@ -181,7 +182,7 @@ def node_columns(label: str, *, include_sensitive: bool = True) -> dict[str, str
     cols = {**_model_columns(NODE_MODELS[label]), **_NODE_EXTRA}
     cols.pop("uid")
     if not include_sensitive:
-        for name in sensitive_fields(label):
+        for name in personal_fields(label):
             cols.pop(name, None)
     return cols
 
@@ -281,7 +282,7 @@ def export_admin_import(store: GraphStore, out: Path, *, include_sensitive: bool
         out: The output folder: created, or empty, or (with ``overwrite``) holding
             only the files of an earlier export, which are replaced.
         include_sensitive: Keep talents' phone, e-mail and ID numbers
-            (:func:`schemas.nodes.sensitive_fields`); False leaves them out.
+            (:func:`schemas.privacy.personal_fields`); False leaves them out.
         overwrite: Replace an earlier export in ``out``.
 
     Returns:
@@ -342,7 +343,7 @@ def _write_node(out: Path, writers: dict[tuple[str, str], _Writer], rec: Record,
     where = f"节点 {rec['uid']!r}"
     extra = rec.keys() - w.known - {"uid"}
     if not include_sensitive:
-        extra -= sensitive_fields(label)
+        extra -= personal_fields(label)
     if extra:
         raise ExportError(f"{where}：属性 {sorted(extra)} 不在 {label} 的模式中")
     w.write([rec["uid"], f"{BASE_LABEL}{ARRAY_DELIMITER}{label}"], rec, where)

@@ -36,7 +36,12 @@ class Settings(BaseSettings):
                                      "the concurrent clients expected")
     role: Literal["analyst", "talent_office", "admin"] = Field(
         default="analyst", validation_alias="INNOGRAPH_ROLE",
-        description="who is asking: only talent_office and admin see talents' personal data")
+        description="the role of the command line, and of every request when "
+                    "authentication is off: only talent_office and admin see talents' "
+                    "personal data")
+    auth: bool = Field(default=True, validation_alias="INNOGRAPH_AUTH",
+                       description="HTTP requests need an API key (innograph users add); "
+                                   "off only for a local demo")
 
     def with_local_neo4j(self) -> Settings:
         """Fill the Neo4j connection from ``.neo4j/connection.json`` when none is set."""

@@ -62,6 +62,7 @@
   /** fetch JSON from this server: {ok, status, data}; never throws. */
   function api(path, options) {
     return fetch(path, options).then(function (resp) {
+      if (resp.status === 401 && path !== "/auth/login") showLogin();
       var type = resp.headers.get("content-type") || "";
       var body = type.indexOf("json") >= 0 ? resp.json() : resp.text();
       return body.then(function (data) { return { ok: resp.ok, status: resp.status, data: data }; },
@@ -506,7 +507,36 @@
     });
   }
 
+  // ------------------------------------------------------------------- login
+  function showLogin(message) {
+    $("login-form").hidden = false;
+    $("login-error").textContent = message || "";
+    $("who").textContent = "";
+    $("logout").hidden = true;
+  }
+
+  function login(ev) {
+    ev.preventDefault();
+    api("/auth/login", { method: "POST", headers: { "Content-Type": "application/json" },
+                         body: JSON.stringify({ key: $("login-key").value }) })
+      .then(function (res) {
+        if (res.ok) { window.location.reload(); return; }
+        showLogin(detail(res));
+      });
+  }
+
+  function logout() {
+    api("/auth/logout", { method: "POST" }).then(function () { window.location.reload(); });
+  }
+
   function init() {
+    $("login-form").addEventListener("submit", login);
+    $("logout").addEventListener("click", logout);
+    api("/auth/me").then(function (res) {
+      if (!res.ok) return;
+      $("who").textContent = res.data.name + "(" + res.data.role_name + ")";
+      $("logout").hidden = !res.data.auth;
+    });
     Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) {
       b.addEventListener("click", function () { switchTab(b.getAttribute("data-tab")); });
     });

@@ -29,7 +29,8 @@ import networkx as nx
 
 from graph.viz.style import kind_zh, rel_zh
 from graph.viz.views import View
-from schemas.nodes import NODE_MODELS, sensitive_fields
+from schemas.nodes import NODE_MODELS
+from schemas.privacy import personal_fields
 
 DERIVED = frozenset({"name_norm", "search_text", "name_keys"})
 GRAPH_FORMATS = ("graphml", "gexf")
@@ -86,7 +87,7 @@ def export_graph(view: View | nx.MultiDiGraph, *,
         kind = str(d.get("label") or "")
         hidden = set(DERIVED)
         if not include_sensitive and kind in NODE_MODELS:
-            hidden |= sensitive_fields(kind)
+            hidden |= personal_fields(kind)
         data = {k: _scalar(v) for k, v in d.items() if k not in hidden and v is not None}
         data.update(uid=str(d.get("uid", u)), kind=kind, kind_zh=kind_zh(kind),
                     label=str(d.get("name", u)))

@@ -51,7 +51,7 @@ def load_demo(store: GraphStore) -> str:
 
 def explorer_app(store: GraphStore) -> FastAPI:
     """The API over ``store``: the explorer, matchmaking and gap routes included."""
-    return create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
+    return create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_ROLE="analyst"), store=store)
 
 
 def screenshot_dir() -> Path:

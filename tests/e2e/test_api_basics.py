@@ -17,7 +17,8 @@ from tests.contract.fixture import EDGES, NODES
 def client(store: GraphStore) -> Iterator[TestClient]:
     store.upsert_nodes(nodes=NODES)
     store.upsert_edges(edges=EDGES)
-    with TestClient(create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)) as c:
+    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_ROLE="analyst"),
+                                       store=store)) as c:
         yield c
 
 
@@ -32,7 +33,9 @@ def test_personal_data_hidden_from_analysts(client: TestClient, store: GraphStor
     detail = client.get("/nodes/tal:张三@泰山学院").json()
     assert detail["name"] == "张三"
     assert "phone" not in detail and "email" not in detail
-    with TestClient(create_app(Settings(INNOGRAPH_ROLE="talent_office"), store=store)) as c:
+    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False,
+                                                INNOGRAPH_ROLE="talent_office"),
+                                       store=store)) as c:
         assert c.get("/nodes/tal:张三@泰山学院").json()["phone"] == "13800000000"
 
 
@@ -63,7 +66,7 @@ def test_served_embedded_store_sees_later_ingests(tmp_path: object) -> None:
     writer = EmbeddedStore(home / "store")
     writer.open()
     writer.upsert_nodes(nodes=NODES[:3])
-    settings = Settings(INNOGRAPH_HOME=str(home), INNOGRAPH_STORE="embedded")
+    settings = Settings(INNOGRAPH_AUTH=False, INNOGRAPH_HOME=str(home), INNOGRAPH_STORE="embedded")
     with TestClient(create_app(settings)) as c:
         assert c.get("/stats").json()["nodes"] == {"University": 3}
         writer.upsert_nodes(nodes=NODES[3:5])

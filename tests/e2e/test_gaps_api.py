@@ -57,7 +57,7 @@ EDGES: list[dict[str, Any]] = [
 
 def gaps_app(store: GraphStore) -> FastAPI:
     """The app, whose factory includes the gaps router."""
-    return create_app(Settings(), store=store)
+    return create_app(Settings(INNOGRAPH_AUTH=False), store=store)
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ def reference_graph() -> nx.MultiDiGraph:
 def client(store: GraphStore) -> Iterator[TestClient]:
     store.upsert_nodes(nodes=NODES)
     store.upsert_edges(edges=EDGES)
-    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
+    app = create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_ROLE="analyst"), store=store)
     with TestClient(app) as c:
         yield c
 

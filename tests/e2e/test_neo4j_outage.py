@@ -84,7 +84,7 @@ def relay() -> Iterator[tuple[Relay, object]]:
     assert settings.neo4j_uri is not None
     host, port = settings.neo4j_uri.split("//", 1)[1].rsplit(":", 1)
     r = Relay((host, int(port)))
-    yield r, settings.model_copy(update={"store": "neo4j",
+    yield r, settings.model_copy(update={"store": "neo4j", "auth": False,
                                          "neo4j_uri": f"bolt://127.0.0.1:{r.port}"})
     r.stop()
 

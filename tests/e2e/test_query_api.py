@@ -18,7 +18,7 @@ from tests.contract.fixture import EDGES, NODES
 def client(store: GraphStore) -> Iterator[TestClient]:
     store.upsert_nodes(nodes=NODES)
     store.upsert_edges(edges=EDGES)
-    with TestClient(create_app(Settings(), store=store)) as c:
+    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False), store=store)) as c:
         yield c
 
 
@@ -64,7 +64,8 @@ def test_the_server_runs_as_many_requests_at_once_as_it_has_threads() -> None:
 
     store = EmbeddedStore(None)
     store.open()
-    app = create_app(Settings(INNOGRAPH_STORE="embedded", INNOGRAPH_THREADS=123), store=store)
+    app = create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_STORE="embedded",
+                              INNOGRAPH_THREADS=123), store=store)
     with TestClient(app) as c:
         assert c.get("/health").status_code == 200
         seen = c.portal.call(  # type: ignore[union-attr]

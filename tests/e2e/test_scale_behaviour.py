@@ -172,7 +172,8 @@ def test_a_served_app_warms_each_new_version_in_the_background(store: GraphStore
 
     store.upsert_nodes(nodes=NODES)
     store.upsert_edges(edges=EDGES)
-    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store, warm=True)
+    app = create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_ROLE="analyst"), store=store,
+                     warm=True)
     with TestClient(app) as c:
         for t in threading.enumerate():
             if t.name.startswith("innograph-warm-"):

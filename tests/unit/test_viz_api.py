@@ -27,7 +27,7 @@ from tests.contract.fixture import EDGES, NODES
 def client(store: GraphStore) -> Iterator[TestClient]:
     store.upsert_nodes(nodes=NODES)
     store.upsert_edges(edges=EDGES)
-    app = create_app(Settings(INNOGRAPH_ROLE="analyst"), store=store)
+    app = create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_ROLE="analyst"), store=store)
     with TestClient(app) as c:
         yield c
 
