@@ -19,6 +19,7 @@ from graph.errors import StoreUnavailable
 from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import MAX_HOPS, GraphStore
+from schemas.ontology import label_codes, rel_type_codes
 from schemas.privacy import redact
 from schemas.results import Neighborhood, Path, SearchHit, Stats
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
 
     # FastAPIOffline serves the /docs and /redoc assets itself: the intranet has no CDN
     app = FastAPIOffline(title="innograph", version="0.1.0", lifespan=lifespan,
+                         responses=errors.RESPONSES,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
     app.state.graphs = GraphCache(warm=warm)
@@ -99,7 +101,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                label: Annotated[list[str] | None, Query(description="限定节点类型")] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[SearchHit]:
         """按名称、别名、关键词检索(支持中文子串)。"""
-        return store.search(text=q, labels=label, limit=limit)
+        return store.search(text=q, labels=label_codes(label), limit=limit)
 
     @app.get("/nodes/{uid}", dependencies=AUTH)
     def node(uid: str, store: StoreDep, request: Request) -> dict[str, Any]:
@@ -116,7 +118,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                   per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
                   limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> Neighborhood:
         """邻居:先按关系类型计数,再按上限展开。"""
-        return store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
+        return store.neighbors(uid=uid, depth=depth, rel_types=rel_type_codes(rel_type),
+                               labels=label_codes(label),
                                per_type_limit=per_type_limit, limit=limit)
 
     @app.get("/paths", response_model=list[Path], dependencies=AUTH)
@@ -131,7 +134,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         from graph.analytics.paths import path_types
 
         return store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
-                                    rel_types=path_types(rel_type, via_hubs=via_hubs))
+                                    rel_types=path_types(rel_type_codes(rel_type),
+                                                         via_hubs=via_hubs))
 
     return app
 

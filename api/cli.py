@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
@@ -158,6 +158,18 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
                     workers=workers, log_level="warning")
         return
     uvicorn.run(create_app(Settings(), warm=True), host=host, port=port, log_level="warning")
+
+
+def terms(convert: Callable[..., list[str] | None], values: list[str] | None,
+          option: str) -> list[str] | None:
+    """Kinds or relationship types given on the command line (codes or Chinese names)
+    as codes; an unknown one exits 2 with the allowed values."""
+    from schemas.errors import SchemaError
+
+    try:
+        return convert(values, param=option)
+    except SchemaError as exc:
+        raise fail(str(exc), code=2) from exc
 
 
 def resolve_actor(store: GraphStore, text: str) -> str:

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env
+from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env, terms
+from schemas.ontology import label_codes, rel_type_codes
 from api.output import Format, emit
 
 Kinds = Annotated[list[str] | None, typer.Option("--kind", help="label to propose, repeatable")]
@@ -55,6 +56,8 @@ def neighbors(actor: str, depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
               per_type: Annotated[int, typer.Option(min=1, max=1000)] = 20,
               fmt: FormatOpt = Format.table) -> None:
     """An actor's neighbourhood: counts per relationship type, then the capped expansion."""
+    rel_type = terms(rel_type_codes, rel_type, "--type")
+    label = terms(label_codes, label, "--label")
     with store_from_env(read_only=True) as store:
         uid = resolve_actor(store, actor)
         hood = store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
@@ -83,6 +86,7 @@ def path(source: str, target: str, k: Annotated[int, typer.Option(min=1, max=20)
         shared_partners,
     )
 
+    rel_type = terms(rel_type_codes, rel_type, "--type")
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
@@ -115,6 +119,7 @@ def recommend(actors: Annotated[list[str], typer.Argument(help="uids or names")]
     from api.tables import write_table
     from graph.analytics.recommend import recommend_many
 
+    kind = terms(label_codes, kind, "--kind")
     with store_from_env(read_only=True) as store:
         uids = [resolve_actor(store, a) for a in actors]
         names = {u: store.get_node(uid=u).name for u in uids}

@@ -43,6 +43,7 @@ from graph.viz.views import (
     recommend_view,
     subgraph_view,
 )
+from schemas.ontology import label_codes, rel_type_codes
 from schemas.privacy import may_see_personal
 from schemas.relationships import REL_TYPES
 
@@ -147,7 +148,7 @@ def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
             table: TableArg = "nodes") -> Response:
     """关系网络视图:一个主体的邻居(按类型计数后按上限展开)。"""
     view = ego_view(store, uid, depth=depth, per_type_limit=per_type_limit, limit=limit,
-                    rel_types=rel_type, labels=label)
+                    rel_types=rel_type_codes(rel_type), labels=label_codes(label))
     return respond(view, fmt, request, table=table, name="ego")
 
 
@@ -165,7 +166,8 @@ def viz_path(fmt: ViewFormat, request: Request, store: StoreDep, source: str, ta
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
-    view = path_view(store, source, target, k=k, max_hops=max_hops, rel_types=rel_type,
+    view = path_view(store, source, target, k=k, max_hops=max_hops,
+                     rel_types=rel_type_codes(rel_type),
                      years=years, via_hubs=via_hubs)
     return respond(view, fmt, request, table=table, name="path")
 
@@ -201,7 +203,8 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
                           "Team", "Talent", "Government"}:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
     g = comp.graph
-    recs = recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
+    recs = recommend_partners(store, uid, kinds=label_codes(kind, param="kind"), k=k,
+                              computed=comp)
     return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
 
 
@@ -215,7 +218,7 @@ def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                       description="超出上限时按类型或社区聚合")] = "label",
                   table: TableArg = "nodes") -> Response:
     """共同体视图:成员及其关系(不填平台时为全图,超出上限时聚合)。"""
-    view = community_view(g, platform=platform, labels=label, detect=detect)
+    view = community_view(g, platform=platform, labels=label_codes(label), detect=detect)
     return respond(view, fmt, request, table=table, name="community", aggregate_by=group_by)
 
 

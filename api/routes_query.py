@@ -19,6 +19,7 @@ from graph.analytics.paths import (
 )
 from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
+from schemas.ontology import label_codes, rel_type_codes
 
 router = APIRouter()
 VIA_HUBS = "也经过地区、领域、文件、计划等共同背景(默认不经过)"
@@ -41,7 +42,8 @@ def paths_explained(store: StoreDep, source: str, target: str,
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
     paths = store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
-                                 rel_types=path_types(rel_type, via_hubs=via_hubs),
+                                 rel_types=path_types(rel_type_codes(rel_type),
+                                                      via_hubs=via_hubs),
                                  years=years)
     edges, projects = path_facts(store, paths)
     return [{"hops": p.hops, "story": path_story(p, edges, projects),
@@ -54,7 +56,7 @@ def paths_shared(store: StoreDep, a: str, b: str,
                  via_hubs: Annotated[bool, Query(description=VIA_HUBS)] = False,
                  ) -> list[dict[str, Any]]:
     """两个主体的共同伙伴(默认只计主体之间的关联:合作、成员、任职、依托、共同项目等)。"""
-    return shared_partners(store, a, b, rel_types=rel_type, via_hubs=via_hubs)
+    return shared_partners(store, a, b, rel_types=rel_type_codes(rel_type), via_hubs=via_hubs)
 
 
 def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,
@@ -63,7 +65,8 @@ def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | No
     if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
                           "Team", "Talent", "Government"}:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
-    return recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
+    return recommend_partners(store, uid, kinds=label_codes(kind, param="kind"), k=k,
+                              computed=comp)
 
 
 @router.get("/recommendations/{uid}.xlsx")

@@ -6,7 +6,7 @@ validation, the CLI's ``schema`` command) asks this module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -40,6 +40,59 @@ def check_rel_type(rel_type: str) -> str:
         raise SchemaError(f"unknown relationship type '{rel_type}'; allowed: "
                           f"{', '.join(REL_TYPE_NAMES)}", field="type")
     return rel_type
+
+
+class UnknownTerm(SchemaError):
+    """A filter names a kind or relationship type the ontology does not have (the message
+    is Chinese and lists what is allowed; ``field`` is the parameter)."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        ValueError.__init__(self, message)
+        self.record = ""
+        self.field = field
+
+
+def label_code(value: str, *, param: str = "label") -> str:
+    """The label code of ``value``: a code (``Enterprise``, any case) or its Chinese name
+    (企业).
+
+    Raises:
+        UnknownTerm: For anything else, naming ``param`` and the allowed values.
+    """
+    v = value.strip()
+    for code, zh in LABEL_NAMES.items():
+        if v.lower() == code.lower() or v == zh:
+            return code
+    allowed = "、".join(f"{zh}({code})" for code, zh in LABEL_NAMES.items())
+    raise UnknownTerm(f"参数 {param} 的取值 {value[:40]!r} 不是已知的主体类型,可选:{allowed}",
+                      field=param)
+
+
+def rel_type_code(value: str, *, param: str = "rel_type") -> str:
+    """The relationship type code of ``value``: a code (``COOPERATES_WITH``, any case) or
+    its Chinese reading (合作).
+
+    Raises:
+        UnknownTerm: For anything else, naming ``param`` and the allowed values.
+    """
+    v = value.strip()
+    for code, (_, _, zh, _) in REL_TYPES.items():
+        if v.upper() == code or v == zh:
+            return code
+    allowed = "、".join(f"{zh}({code})" for code, (_, _, zh, _) in REL_TYPES.items())
+    raise UnknownTerm(f"参数 {param} 的取值 {value[:40]!r} 不是已知的关系类型,可选:{allowed}",
+                      field=param)
+
+
+def label_codes(values: Sequence[str] | None, *, param: str = "label") -> list[str] | None:
+    """:func:`label_code` of each value (None stays None)."""
+    return None if values is None else [label_code(v, param=param) for v in values]
+
+
+def rel_type_codes(values: Sequence[str] | None, *,
+                   param: str = "rel_type") -> list[str] | None:
+    """:func:`rel_type_code` of each value (None stays None)."""
+    return None if values is None else [rel_type_code(v, param=param) for v in values]
 
 
 def _first_error(exc: ValidationError) -> tuple[str, str]:
