@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env, terms
-from schemas.ontology import label_codes, rel_type_codes
 from api.output import Format, emit
+from schemas.ontology import label_codes, rel_type_codes
 
 Kinds = Annotated[list[str] | None, typer.Option("--kind", help="label to propose, repeatable")]
 
