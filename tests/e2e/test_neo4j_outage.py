@@ -115,3 +115,20 @@ def test_down_at_start_up_then_recovers(relay: tuple[Relay, object]) -> None:
         assert code == 503 and "Neo4j" in str(body["detail"])
         r.start()
         assert _stats(client)[0] == 200
+
+
+def test_a_read_past_its_timeout_is_ended_by_neo4j(
+        _neo4j_session: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read transaction carries a timeout: Neo4j ends a runaway query and the caller
+    gets a clear QueryLimitError (422 over HTTP), not a hang."""
+    from graph.backends.neo4j import store as neo4j_store
+    from graph.errors import QueryLimitError
+
+    store = _neo4j_session
+    monkeypatch.setattr(neo4j_store, "READ_TIMEOUT", 0.2)
+    started = time.perf_counter()
+    with pytest.raises(QueryLimitError, match="查询超时"):
+        store._read("UNWIND range(1, 400000000) AS x "  # type: ignore[attr-defined]
+                    "WITH x WHERE x % 7 = 3 RETURN count(x) AS n")
+    assert time.perf_counter() - started < 20
+    assert store._read("RETURN 1 AS one")[0]["one"] == 1  # type: ignore[attr-defined]

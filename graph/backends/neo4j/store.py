@@ -13,7 +13,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j import exceptions as nx4j
 
 from graph.backends.neo4j import cypher
-from graph.errors import GraphError, NotFound, StoreUnavailable
+from graph.errors import GraphError, NotFound, QueryLimitError, StoreUnavailable
 from graph.settings import Settings
 from graph.store import (
     ANALYSIS_PREFIX,
@@ -43,6 +43,12 @@ from schemas.results import (
 )
 
 CHUNK = 5000
+READ_TIMEOUT = 30.0
+"""Seconds a request's read transaction may run before Neo4j ends it (→ 422, not a hang)."""
+WRITE_TIMEOUT = 600.0
+"""Seconds one write batch may run."""
+STREAM_TIMEOUT = 3600.0
+"""Seconds a whole-graph read (the analytics projection, exports) may run."""
 PATH_TIES = 500
 """Paths of tied length beyond ``k`` that are still enumerated (as the embedded store)."""
 T = TypeVar("T")
@@ -69,6 +75,9 @@ def _translated() -> Iterator[None]:
     except nx4j.AuthError as exc:
         raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
     except nx4j.Neo4jError as exc:
+        if "TransactionTimedOut" in (exc.code or "") or "Terminated" in (exc.code or ""):
+            raise QueryLimitError(f"查询超时(超过 {READ_TIMEOUT:.0f} 秒),请缩小范围后重试"
+                                  ) from exc
         raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
 
 
@@ -95,12 +104,13 @@ class Neo4jStore(GraphStore):
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
         with _translated():
             records, _, _ = self._driver.execute_query(
-                cypher_text, params, routing_=RoutingControl.READ, database_=self._db)
+                neo4j.Query(cypher_text, timeout=READ_TIMEOUT),
+                params, routing_=RoutingControl.READ, database_=self._db)
         return list(records)
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         with _translated(), self._driver.session(database=self._db) as session:
-            return session.execute_write(work)
+            return session.execute_write(neo4j.unit_of_work(timeout=WRITE_TIMEOUT)(work))
 
     def open(self) -> None:
         """Verify connectivity and create the ontology's constraints and indexes."""
@@ -183,7 +193,8 @@ class Neo4jStore(GraphStore):
         with _translated(), self._driver.session(database=self._db,
                                                  default_access_mode=neo4j.READ_ACCESS,
                                                  fetch_size=batch_size) as session:
-            result = session.run(query, params)
+            result = session.run(neo4j.Query(query, timeout=STREAM_TIMEOUT),
+                                 params)
             batch: list[Record] = []
             for row in result:
                 batch.append(without_analysis(row["p"]))
