@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+MAX_CELL = 20_000
+"""Most characters one cell may hold; a longer one rejects its row."""
+
 CellValue = str | list[str]
 """A cell as read: text, or a list of texts when the source has lists (JSON)."""
 
@@ -32,6 +35,19 @@ class Row:
     sheet: str | None = None
     row: int | None = None
     defect: str | None = None
+
+    def __post_init__(self) -> None:
+        # A cell far longer than any registry field is a broken export (a missing
+        # quote swallowing the rest of the file) or an attack: the row is rejected
+        # with its place, the other rows are read as usual.
+        if self.defect is None:
+            for column, value in self.values.items():
+                size = len(value) if isinstance(value, str) else sum(map(len, value))
+                if size > MAX_CELL:
+                    self.defect = (f"cell too long: column {column!r} has {size:,} "
+                                   f"characters (at most {MAX_CELL:,})")
+                    self.values = {c: "" for c in self.values}
+                    break
 
     @property
     def locator(self) -> str:

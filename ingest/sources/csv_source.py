@@ -10,6 +10,10 @@ from ingest.errors import SourceError
 from ingest.sources.base import Row, Table, clean_header, fit_cells
 from ingest.sources.text import read_text
 
+# the csv module refuses fields over 128 KiB by failing the whole file; cells are
+# checked per row instead (see Row and MAX_CELL)
+csv.field_size_limit(1 << 30)
+
 
 def _delimiter(first_line: str) -> str:
     # Bureau exports are comma- or tab-separated; ';' and '、' occur inside cells

@@ -259,3 +259,26 @@ def test_an_official_code_folds_the_name_keyed_node_made_before(emb: EmbeddedSto
     assert emb.merge_history()[-1].merge_id == merged.merge_id
     again = run_ingest(emb, [DATA / "supersede" / "refs", DATA / "supersede" / "codes"])
     assert (again.created, again.updated, again.merged) == (0, 0, [])
+
+
+def test_a_huge_cell_rejects_its_row_only(tmp_path: Path, emb: EmbeddedStore) -> None:
+    """One 3-million-character cell (a missing quote, a hostile file) used to fail the
+    whole CSV; now its row is rejected with its line and the others are ingested."""
+    src = tmp_path / "huge"
+    src.mkdir()
+    reg = DATA / "registry"
+    (src / "enterprises.csv.mapping.yaml").write_bytes(
+        (reg / "enterprises.csv.mapping.yaml").read_bytes())
+    lines = (reg / "enterprises.csv").read_bytes().decode("gbk").splitlines()
+    header, first, second = lines[0], lines[1], lines[2]
+    cells = first.split(",")
+    cells[-1] = "长" * 3_000_000
+    (src / "enterprises.csv").write_bytes(
+        "\n".join([header, ",".join(cells), second, ""]).encode("gbk"))
+    rep = run_ingest(emb, [src])
+    rejected = {r.locator: r.reason for r in rep.rejected}
+    assert list(rejected) == ["enterprises.csv:2"]
+    assert "cell too long" in rejected["enterprises.csv:2"]
+    assert len(rejected["enterprises.csv:2"]) < 200  # the cell is not repeated
+    assert rep.accepted == 1
+    assert emb.find_records(name=second.split(",")[1], limit=1)
