@@ -8,7 +8,7 @@ NEO4J := $(PYTHON) tools/neo4j/neo4j_local.py
 DEMO_HOME ?= $(CURDIR)/.innograph/demo
 DEMO_PORT ?= 8000
 
-.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean browser-deps notebooks
+.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean browser-deps notebooks fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ demo: install
 	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph ingest data/sample --quiet
 	INNOGRAPH_HOME=$(DEMO_HOME) $(BIN)/innograph stats
 	INNOGRAPH_HOME=$(DEMO_HOME) INNOGRAPH_AUTH=off $(BIN)/innograph serve --port $(DEMO_PORT)
+
+# Schemathesis over the whole API with 200 generated requests per operation (make test
+# runs 10 of them per operation).
+fuzz: install
+	INNOGRAPH_FUZZ_EXAMPLES=200 $(BIN)/pytest -p no:cacheprovider -q tests/e2e/test_fuzz_api.py
+	cat artifacts/fuzz-cases.txt
 
 # Starts the local Neo4j, runs every test (both backends, headless Chromium, notebooks),
 # stops Neo4j even on failure.

@@ -237,8 +237,16 @@ class AuditLog:
         """The last ``limit`` entries, oldest first."""
         if not self.path.exists():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(ln) for ln in lines[-limit:] if ln.strip()]
+        # split on newlines only: a path may hold U+2028 or U+0085, which splitlines()
+        # would take for line ends inside an entry
+        lines = [ln for ln in self.path.read_text(encoding="utf-8").split("\n") if ln.strip()]
+        out = []
+        for ln in lines[-limit:]:
+            try:
+                out.append(json.loads(ln))
+            except ValueError:
+                out.append({"error": "损坏的审计记录"})
+        return out
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.read(limit=10**9))
@@ -256,7 +264,7 @@ def audit_middleware(audit: AuditLog) -> Callable[..., Any]:
             return response  # a local demo: nobody to audit
         if user is not None or response.status_code in (401, 403):
             audit.write(user=user.name if user else None, role=user.role if user else None,
-                        method=request.method, path=request.url.path,
+                        method=request.method, path=request.url.path[:300],
                         params=sorted(set(request.query_params.keys())),
                         status=response.status_code,
                         ms=round((time.perf_counter() - started) * 1000, 1))

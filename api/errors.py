@@ -122,6 +122,8 @@ def install(app: FastAPI) -> None:
     def http(_: Request, exc: Exception) -> JSONResponse:
         status = getattr(exc, "status_code", 500)
         detail = getattr(exc, "detail", "")
+        if status == 400:  # Starlette's body parsing: undecodable bytes
+            return body(422, "请求体无法解析(须为 UTF-8 编码的 JSON)")
         response = body(status, detail if isinstance(detail, str) else "请求无效")
         for key, value in (getattr(exc, "headers", None) or {}).items():
             response.headers[key] = value

@@ -60,6 +60,10 @@ MEDIA = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
          "csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 AUTH = [Depends(current_user)]
+VIEW_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "视图或表格,格式由扩展名决定",
+    "content": {"application/json": {}, "text/html": {}, **{m.split(";")[0]: {}
+                                                            for m in MEDIA.values()}}}}
 
 
 class ViewFormat(StrEnum):
@@ -138,7 +142,7 @@ def viz_styles() -> dict[str, Any]:
                               for t in REL_TYPES}}
 
 
-@router.get("/viz/ego.{fmt}", dependencies=AUTH)
+@router.get("/viz/ego.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
 def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
             depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
             per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
@@ -152,7 +156,7 @@ def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
     return respond(view, fmt, request, table=table, name="ego")
 
 
-@router.get("/viz/path.{fmt}", dependencies=AUTH)
+@router.get("/viz/path.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
 def viz_path(fmt: ViewFormat, request: Request, store: StoreDep, source: str, target: str,
              k: Annotated[int, Query(ge=1, le=20)] = 3,
              max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
@@ -181,7 +185,7 @@ def _field_uid(store: GraphStore, field: str) -> str:
     raise HTTPException(404, f"no field identified or named '{field}'")
 
 
-@router.get("/viz/gap.{fmt}", dependencies=AUTH)
+@router.get("/viz/gap.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
 def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
             field: Annotated[str, Query(description="领域的标识或名称")],
             per_demand: Annotated[int, Query(ge=1, le=20)] = 3,
@@ -191,7 +195,7 @@ def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
     return respond(view, fmt, request, table=table, name="gap")
 
 
-@router.get("/viz/recommend.{fmt}", dependencies=AUTH)
+@router.get("/viz/recommend.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
 def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: ComputedDep,
                   uid: str,
                   k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -208,7 +212,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
     return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
 
 
-@router.get("/viz/community.{fmt}", dependencies=AUTH)
+@router.get("/viz/community.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
 def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                   platform: Annotated[str | None, Query(description="共同体平台的标识;"
                                                                    "不填为全图")] = None,
@@ -222,7 +226,7 @@ def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
     return respond(view, fmt, request, table=table, name="community", aggregate_by=group_by)
 
 
-@router.get("/export/subgraph.{fmt}", dependencies=AUTH)
+@router.get("/export/subgraph.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
 def export_subgraph(fmt: ViewFormat, request: Request, store: StoreDep,
                     uid: Annotated[list[str], Query(description="一个或多个主体")],
                     depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,

@@ -69,7 +69,9 @@ def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | No
                               computed=comp)
 
 
-@router.get("/recommendations/{uid}.xlsx")
+@router.get("/recommendations/{uid}.xlsx", responses={200: {
+    "description": "推荐名单(Excel)", "content": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def recommendations_xlsx(uid: str, store: StoreDep, g: ComputedDep,
                          kind: Annotated[list[str] | None, Query()] = None,
                          k: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
