@@ -174,3 +174,48 @@ def test_resolve_names_the_university_of_a_campus(home: Path) -> None:
     (row,) = json.loads(out)
     assert row["status"] == "branch_of" and row["name"] == "山东科技大学"
     assert row["uid"].startswith("uni:")
+
+
+def _neo4j_graph(store: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    g = store.subgraph()
+    return ({u: content(d) for u, d in g.nodes(data=True)},
+            {k: content(d) for _, _, k, d in g.edges(keys=True, data=True)})
+
+
+@pytest.mark.neo4j
+def test_neo4j_ingest_killed_half_way_leaves_whole_batches_and_reruns_clean(
+        _neo4j_session: Any, tmp_path: Path) -> None:
+    """On Neo4j every batch is one transaction: a run killed between batches leaves only
+    whole batches (a subset of the clean result, nothing half-written), and running it
+    again ends exactly like one clean run (no duplicates)."""
+    from tests.conftest import neo4j_settings
+
+    settings = neo4j_settings()
+    store = _neo4j_session
+    reg = registry_copy(tmp_path)
+    env = {**os.environ, "INNOGRAPH_HOME": str(tmp_path / "home"), "INNOGRAPH_STORE": "neo4j",
+           "NEO4J_URI": str(settings.neo4j_uri), "NEO4J_USER": settings.neo4j_user,
+           "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()
+           if settings.neo4j_password else "", "NEO4J_DATABASE": settings.neo4j_database}
+    env.pop(DIE_ENV, None)
+
+    def ingest(die_after: int | None = None) -> subprocess.CompletedProcess[str]:
+        e = dict(env)
+        if die_after is not None:
+            e[DIE_ENV] = str(die_after)
+        return subprocess.run([str(INNOGRAPH), "ingest", str(reg), "--quiet", "--batch-size",
+                               "3"], env=e, capture_output=True, text=True, timeout=300,
+                              check=False)
+
+    store.clear()
+    assert ingest().returncode == 0
+    clean_nodes, clean_edges = _neo4j_graph(store)
+    store.clear()
+    killed = ingest(die_after=23)
+    assert killed.returncode == 75, killed.stderr
+    part_nodes, part_edges = _neo4j_graph(store)
+    assert 0 < len(part_nodes) < len(clean_nodes)
+    assert set(part_nodes) <= set(clean_nodes) and set(part_edges) <= set(clean_edges)
+    again = ingest()
+    assert again.returncode == 0, again.stderr
+    assert _neo4j_graph(store) == (clean_nodes, clean_edges)
