@@ -65,7 +65,7 @@ fuzz: install
 
 # Starts the local Neo4j, runs every test (both backends, headless Chromium, notebooks),
 # stops Neo4j even on failure.
-test: install java browser-deps check
+test: install java browser-deps bench-deps check
 	@set -euo pipefail; \
 	$(NEO4J) start; \
 	trap '$(NEO4J) stop' EXIT; \

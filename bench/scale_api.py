@@ -236,7 +236,7 @@ def serve(env: dict[str, str], work: Path, *, start_timeout: float = 600.0) -> I
     started = time.perf_counter()
     with log.open("wb") as out:
         proc = subprocess.Popen([innograph_exe(), "serve", "--host", "127.0.0.1", "--port",
-                                 str(port)], env={**env, "INNOGRAPH_AUTH": "off"}, cwd=work,
+                                 str(port)], env={"INNOGRAPH_AUTH": "off", **env}, cwd=work,
                                 stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)

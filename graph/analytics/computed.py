@@ -175,8 +175,12 @@ class ComputedCache:
 def _warm_quietly(comp: Computed) -> None:
     try:
         comp.warm()
-        # the results just built are millions of long-lived objects: out of the cyclic
-        # collector's reach, a full collection no longer walks them (seconds per pause)
+        # The results just built are millions of long-lived objects: out of the cyclic
+        # collector's reach, a full collection no longer walks them (seconds per pause).
+        # Frozen objects are never collected, so the previous version's (and a reloaded
+        # store's) cyclic garbage is freed first: one full collection per new version.
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()
     except Exception:  # a request that needs the part will compute it and report
         log.warning("warming the results of store version %s failed", comp.version,

@@ -202,7 +202,9 @@ def recommend_partners(store: GraphStore, uid: str, *, kinds: Sequence[str] | No
         i = cg.index.get(c)
         return float(structure[i]) if i is not None and np.isfinite(structure[i]) else -np.inf
 
-    pool = {c for c in via if fits(c)}
+    # the store may already hold a newer version than the projection (an ingest has just
+    # committed): candidates the projection does not know wait for the next version
+    pool = {c for c in via if c in g and fits(c)}
     by_field = {c for f in my_fields for c in ix.by_field.get(f, ())
                 if c not in mine and str(g.nodes[c].get("label")) in wanted}
     pool |= set(sorted(by_field - pool, key=lambda c: (-struct(c), c))[:FIELD_POOL])

@@ -12,6 +12,7 @@ import fcntl
 import itertools
 import os
 import pickle
+import threading
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -59,6 +60,11 @@ def _check_derived_name(name: str) -> None:
         raise ValueError(f"not a derived-result name: {name!r}")
 
 
+_STATE = ("_nodes", "_edges", "_out", "_in", "_names", "_merges", "_version", "_searches",
+          "_ids", "_id_uids", "_grams", "_graph_cache")
+"""What a snapshot load replaces."""
+
+
 class EmbeddedStore(GraphStore):
     """A GraphStore held in memory and saved under ``home`` (or nowhere if home is None).
 
@@ -90,6 +96,7 @@ class EmbeddedStore(GraphStore):
         self._stamp = 0
         self._graph_cache: dict[tuple[tuple[str, ...] | None, tuple[int, int] | None],
                                 nx.Graph] = {}
+        self._reload = threading.Lock()
 
     # lifecycle ------------------------------------------------------------
     def open(self) -> None:
@@ -119,7 +126,15 @@ class EmbeddedStore(GraphStore):
             data = pickle.load(fh)
         if data.get("version") != FORMAT_VERSION:
             raise StoreUnavailable(f"{path}: unknown snapshot format {data.get('version')}")
-        self._load(data)
+        if self._nodes or self._edges:
+            # a served store: build the new state aside and swap it in, so that requests
+            # running meanwhile read the old state whole, never a half-loaded one
+            fresh = EmbeddedStore(None)
+            fresh._load(data)
+            for name in _STATE:
+                setattr(self, name, getattr(fresh, name))
+        else:
+            self._load(data)
         self._stamp = stamp
 
     def refresh(self) -> None:
@@ -132,7 +147,9 @@ class EmbeddedStore(GraphStore):
         except FileNotFoundError:
             return
         if stamp != self._stamp:
-            self._read_snapshot()
+            with self._reload:  # one reload for all the requests that noticed the change
+                if path.stat().st_mtime_ns != self._stamp:
+                    self._read_snapshot()
 
     def close(self) -> None:
         """Release the writer lock."""

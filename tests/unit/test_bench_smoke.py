@@ -9,6 +9,7 @@ where it is installed (``make bench-deps``).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -119,4 +120,18 @@ def test_linkpred_smoke_writes_nothing() -> None:
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "<!-- bench_linkpred:start -->" in done.stdout
+    assert BENCHMARKS.read_bytes() == before
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
+def test_soak_smoke_writes_nothing() -> None:
+    """The soak harness end to end on a small graph: authenticated load, a concurrent
+    ingest, every answer 2xx and the counts equal to a load-free run (its exit code)."""
+    before = BENCHMARKS.read_bytes()
+    done = subprocess.run([sys.executable, str(run_all.BENCH / "bench_soak.py"), "--actors",
+                           "300", "--seconds", "4", "--clients", "8", "--no-write"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    assert "<!-- bench_soak" not in done.stdout and "| counts after" in done.stdout
+    assert "| counts after = A then B without load | yes |" in done.stdout
     assert BENCHMARKS.read_bytes() == before
