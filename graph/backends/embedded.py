@@ -181,11 +181,18 @@ class EmbeddedStore(GraphStore):
                 "merges": [m.model_dump(mode="json") for m in self._merges]}
         path = self.home / SNAPSHOT
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with tmp.open("wb") as fh:
+                pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            # a full disk or a read-only folder: the previous snapshot stays as it was
+            tmp.unlink(missing_ok=True)
+            raise StoreUnavailable(
+                f"无法保存图数据到 {path}:{exc.strerror or exc}(磁盘已满或目录不可写?)。"
+                "上一次保存的数据完好,本次写入未保存。") from exc
         dir_fd = os.open(self.home, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

@@ -84,3 +84,31 @@ def test_bulk_saves_once_at_the_end(tmp_path: Path) -> None:
     reader = EmbeddedStore(tmp_path / "b", read_only=True)
     reader.open()
     assert reader.stats() == store.stats()
+
+
+def test_a_full_disk_is_a_clear_error_and_the_last_snapshot_survives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import pickle
+
+    home = tmp_path / "store"
+    store = EmbeddedStore(home)
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    before = store.stats()
+    real_dump = pickle.dump
+
+    def disk_full(obj: object, fh: object, protocol: int | None = None) -> None:
+        fh.write(b"partial")  # type: ignore[attr-defined]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pickle, "dump", disk_full)
+    with pytest.raises(StoreUnavailable, match="磁盘已满"):
+        store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
+    monkeypatch.setattr(pickle, "dump", real_dump)
+    store.close()
+    assert not list(home.glob("*.tmp*"))  # no half-written file left behind
+    again = EmbeddedStore(home, read_only=True)
+    again.open()
+    assert again.stats() == before
+    assert not again.find_records(uids=["ent:late"], limit=1)
