@@ -24,6 +24,10 @@ from schemas.privacy import redact
 from schemas.results import Neighborhood, Path, SearchHit, Stats
 
 log = logging.getLogger("innograph.api")
+MAX_URL = 16_384
+"""Longest URL (path and query, bytes as sent) a request may have: 414 beyond."""
+URL_READ = 4 * 1024 * 1024
+"""How much of a request line uvicorn reads before giving up (so long URLs get a 414)."""
 AUTH = [Depends(current_user)]
 """Route dependencies of everything but the page, its assets, the login and /health."""
 
@@ -77,6 +81,16 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         log.warning("authentication is off (INNOGRAPH_AUTH=off): every request is %s",
                     settings.role)
     app.middleware("http")(audit_middleware(app.state.audit))
+
+    @app.middleware("http")
+    async def url_limit(request: Request, call_next: Any) -> Any:
+        # the server reads request lines up to URL_READ bytes (innograph serve); a URL
+        # past MAX_URL is answered, not reset: 414 with the one error body
+        raw = request.scope.get("raw_path") or b""
+        if len(raw) + len(request.scope.get("query_string") or b"") > MAX_URL:
+            return errors.body(414, f"请求地址过长(超过 {MAX_URL:,} 字节),请缩短检索词或分批查询")
+        return await call_next(request)
+
     errors.install(app)
     app.include_router(routes_query.router, dependencies=AUTH)
     app.include_router(routes_match.router, dependencies=AUTH)

@@ -153,11 +153,14 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
     else:
         typer.echo(f"警告:认证已关闭(INNOGRAPH_AUTH=off),任何能访问此端口的人都以 "
                    f"{settings.role} 角色访问。仅用于本机演示。")
+    from api.app import URL_READ
+
     if workers > 1:
         uvicorn.run("api.app:served_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+                    workers=workers, log_level="warning", h11_max_incomplete_event_size=URL_READ)
         return
-    uvicorn.run(create_app(Settings(), warm=True), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(Settings(), warm=True), host=host, port=port, log_level="warning",
+                h11_max_incomplete_event_size=URL_READ)
 
 
 def terms(convert: Callable[..., list[str] | None], values: list[str] | None,

@@ -99,3 +99,51 @@ def test_cli_filters(tmp_path: object) -> None:
     assert r.exit_code == 2 and "不是已知的关系类型" in r.output
     r = runner.invoke(app, ["recommend", "ent:a", "--kind", "NOPE"])
     assert r.exit_code == 2 and "企业(Enterprise)" in r.output
+
+
+def test_a_huge_url_gets_414_from_the_real_server(tmp_path: object) -> None:
+    """100,000 Chinese characters in a query (900 KB encoded) used to reset the connection
+    inside uvicorn; ``innograph serve`` reads the line and answers 414 with the error body."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.parse
+    from pathlib import Path
+
+    from bench.harness import free_port
+
+    port = free_port()
+    exe = Path(sys.executable).with_name("innograph")
+    env = {**os.environ, "INNOGRAPH_HOME": str(tmp_path), "INNOGRAPH_STORE": "embedded",
+           "INNOGRAPH_AUTH": "off"}
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("innograph serve did not start") from None
+                time.sleep(0.2)
+        query = urllib.parse.quote("泰" * 100_000)
+        request = (f"GET /search?q={query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Connection: close\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, payload = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 414"), head[:100]
+        data = json.loads(payload)
+        assert data["code"] == "uri_too_long" and "过长" in data["message"]
+        assert len(payload) < 500
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
