@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 
 from api import errors, routes_auth, routes_explorer, routes_gaps, routes_match, routes_query
 from api.auth import AuditLog, UserStore, audit_middleware, current_user, role_of
-from api.deps import StoreDep
+from api.deps import HEAVY, StoreDep
 from api.graphcache import GraphCache
 from graph.errors import StoreUnavailable
 from graph.factory import open_store
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
     app.state.graphs = GraphCache(warm=warm)
+    app.state.heavy = threading.BoundedSemaphore(settings.heavy)
     app.state.users = UserStore(settings.home)
     app.state.audit = AuditLog(settings.home)
     if not settings.auth:
@@ -93,8 +95,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
 
     errors.install(app)
     app.include_router(routes_query.router, dependencies=AUTH)
-    app.include_router(routes_match.router, dependencies=AUTH)
-    app.include_router(routes_gaps.router, dependencies=AUTH)
+    app.include_router(routes_match.router, dependencies=AUTH + HEAVY)
+    app.include_router(routes_gaps.router, dependencies=AUTH + HEAVY)
     app.include_router(routes_explorer.router)
     app.include_router(routes_auth.router)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Annotated
 
 import networkx as nx
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from api.graphcache import GraphCache
 from graph.analytics.computed import Computed
@@ -51,6 +52,27 @@ def get_graph(request: Request) -> nx.MultiDiGraph:
     """The store's whole graph for analytics, shared until the store version changes."""
     return get_computed(request).graph
 
+
+HEAVY_WAIT = 60.0
+"""Seconds a whole-graph request waits for a slot before it is answered 503."""
+
+
+def heavy_slot(request: Request) -> Iterator[None]:
+    """Hold one of the server's slots for whole-graph work for the request's duration
+    (``INNOGRAPH_HEAVY`` at once): on two cores, fifty matchings at a time all finish
+    late; a few at a time, each finishes soon and light requests are not starved."""
+    slots: threading.BoundedSemaphore = request.app.state.heavy
+    if not slots.acquire(timeout=HEAVY_WAIT):
+        raise HTTPException(503, "服务繁忙:同时进行的分析请求已达上限,请稍后重试",
+                            headers={"Retry-After": "5"})
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+HEAVY = [Depends(heavy_slot)]
+"""Route dependencies of the whole-graph routes."""
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

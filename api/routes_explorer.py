@@ -28,7 +28,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from api.auth import current_user, role_of
-from api.deps import ComputedDep, GraphDep, StoreDep
+from api.deps import HEAVY, ComputedDep, GraphDep, StoreDep
 from api.tables import csv_text, xlsx_bytes
 from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
@@ -185,7 +185,7 @@ def _field_uid(store: GraphStore, field: str) -> str:
     raise HTTPException(404, f"no field identified or named '{field}'")
 
 
-@router.get("/viz/gap.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
+@router.get("/viz/gap.{fmt}", dependencies=AUTH + HEAVY, responses=VIEW_RESPONSES)
 def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
             field: Annotated[str, Query(description="领域的标识或名称")],
             per_demand: Annotated[int, Query(ge=1, le=20)] = 3,
@@ -195,7 +195,7 @@ def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
     return respond(view, fmt, request, table=table, name="gap")
 
 
-@router.get("/viz/recommend.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
+@router.get("/viz/recommend.{fmt}", dependencies=AUTH + HEAVY, responses=VIEW_RESPONSES)
 def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: ComputedDep,
                   uid: str,
                   k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -212,7 +212,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
     return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
 
 
-@router.get("/viz/community.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
+@router.get("/viz/community.{fmt}", dependencies=AUTH + HEAVY, responses=VIEW_RESPONSES)
 def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                   platform: Annotated[str | None, Query(description="共同体平台的标识;"
                                                                    "不填为全图")] = None,

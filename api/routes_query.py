@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from api.deps import ComputedDep, StoreDep
+from api.deps import HEAVY, ComputedDep, StoreDep
 from api.tables import xlsx_bytes
 from graph.analytics.computed import Computed
 from graph.analytics.paths import (
@@ -69,7 +69,7 @@ def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | No
                               computed=comp)
 
 
-@router.get("/recommendations/{uid}.xlsx", responses={200: {
+@router.get("/recommendations/{uid}.xlsx", dependencies=HEAVY, responses={200: {
     "description": "推荐名单(Excel)", "content": {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def recommendations_xlsx(uid: str, store: StoreDep, g: ComputedDep,
@@ -81,7 +81,7 @@ def recommendations_xlsx(uid: str, store: StoreDep, g: ComputedDep,
                     headers={"Content-Disposition": 'attachment; filename="recommendations.xlsx"'})
 
 
-@router.get("/recommendations/{uid}")
+@router.get("/recommendations/{uid}", dependencies=HEAVY)
 def recommendations(uid: str, store: StoreDep, g: ComputedDep,
                     kind: Annotated[list[str] | None, Query(description="推荐的主体类型")] = None,
                     k: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:

@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--heavy", type=int, default=0,
+                    help="INNOGRAPH_HEAVY of the server (0: the server's default)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
 
@@ -193,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 
         rss: list[tuple[float, float]] = []
         ingest_result: dict[str, Any] = {}
-        with serve({**env, "INNOGRAPH_AUTH": "on"}, work) as server:
+        server_env = {**env, "INNOGRAPH_AUTH": "on"}
+        if args.heavy:
+            server_env["INNOGRAPH_HEAVY"] = str(args.heavy)
+        with serve(server_env, work) as server:
             done = threading.Event()
             t0 = time.perf_counter()
 

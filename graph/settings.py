@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         description="the role of the command line, and of every request when "
                     "authentication is off: only talent_office and admin see talents' "
                     "personal data")
+    heavy: int = Field(default=4, ge=1, le=1000, validation_alias="INNOGRAPH_HEAVY",
+                       description="whole-graph requests (matching, recommendations, gaps, "
+                                   "graph views) a server runs at once; the others wait")
     auth: bool = Field(default=True, validation_alias="INNOGRAPH_AUTH",
                        description="HTTP requests need an API key (innograph users add); "
                                    "off only for a local demo")

@@ -63,7 +63,7 @@ def test_filters_take_chinese_names(client: TestClient) -> None:
 def test_validation_errors_are_short_and_chinese(client: TestClient) -> None:
     data = _error(client.get("/paths", params={"target": "ent:b"}), 422, "source")
     assert data["message"] == "缺少参数 source"
-    huge = "泰" * 5_000
+    huge = "泰" * 1_500  # 13.5 KB encoded: under the URL limit, over the q limit
     r = client.get("/search", params={"q": huge})
     data = _error(r, 422, "q")
     assert "过长" in str(data["message"])
@@ -147,3 +147,25 @@ def test_a_huge_url_gets_414_from_the_real_server(tmp_path: object) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_whole_graph_routes_share_a_few_slots(client: TestClient,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import deps
+
+    monkeypatch.setattr(deps, "HEAVY_WAIT", 0.2)
+    slots = client.app.state.heavy  # type: ignore[attr-defined]
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    assert taken == Settings().heavy
+    try:
+        busy = client.get("/gaps/fields")
+        data = _error(busy, 503)
+        assert busy.headers["retry-after"] == "5" and "繁忙" in str(data["message"])
+        assert client.get("/recommendations/ent:b").status_code == 503
+        assert client.get("/stats").status_code == 200  # light routes are not held up
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert client.get("/gaps/fields").status_code == 200
