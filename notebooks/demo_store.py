@@ -69,10 +69,18 @@ def show_view(view: Any, height: int = 560) -> Any:
 
 
 def table(rows: list[dict[str, Any]], columns: list[str], limit: int = 15) -> Any:
-    """Rows as an HTML table (no pandas needed)."""
+    """Rows as an HTML table (no pandas needed), without the personal fields the role of
+    the notebook (``INNOGRAPH_ROLE``) may not see."""
     import html
 
     from IPython.display import HTML
+
+    from graph.settings import Settings
+    from schemas.privacy import redact
+
+    role = Settings().role
+    rows = [redact(r.get("label") if isinstance(r.get("label"), str) else None, r, role)
+            for r in rows]
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.analytics.paths import reading
-from schemas.nodes import sensitive_fields
 from schemas.ontology import LABEL_NAMES
+from schemas.privacy import personal_fields
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def node_tooltip(rec: Mapping[str, Any], *, extra: list[str] | None = None) -> s
     Personal data is left out whatever the record holds.
     """
     label = str(rec.get("label") or "")
-    hidden = sensitive_fields(label) if label in KINDS else frozenset()
+    hidden = personal_fields(label if label in KINDS else None)
     lines = [f"{rec.get('name', rec.get('uid', ''))}", f"类型:{kind_zh(label)}"]
     if rec.get("aliases"):
         lines.append(f"别名:{_text(rec['aliases'])}")

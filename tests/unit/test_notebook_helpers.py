@@ -1,0 +1,24 @@
+"""The notebooks' table helper shows personal data only to roles that may see it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
+
+import demo_store
+
+ROW = {"label": "Talent", "name": "张三", "phone": "13800000000", "email": "z@example.com"}
+
+
+@pytest.mark.parametrize(("role", "shown"), [("analyst", False), ("talent_office", True)])
+def test_table_redacts_for_the_role(monkeypatch: pytest.MonkeyPatch, role: str,
+                                    shown: bool) -> None:
+    pytest.importorskip("IPython")
+    monkeypatch.setenv("INNOGRAPH_ROLE", role)
+    html = demo_store.table([ROW], ["name", "phone", "email"]).data
+    assert "张三" in html
+    assert ("13800000000" in html) is shown and ("z@example.com" in html) is shown
