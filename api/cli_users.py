@@ -80,3 +80,58 @@ def audit(limit: Annotated[int, typer.Option(min=1, help="最近多少条")] = 5
            "方法": r.get("method"), "路径": r.get("path"),
            "参数": ",".join(r.get("params") or []), "状态": r.get("status")} for r in rows],
          fmt, title=f"审计日志(最近 {len(rows)} 条)")
+
+
+@app.command("api")
+def api_call(
+    path: Annotated[str, typer.Argument(help="路径,如 /search 或 /nodes/ent:a")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="查询参数 名=值,可重复")] = None,
+    body: Annotated[str | None, typer.Option(
+        "--json", help="以 POST 发送的 JSON 请求体")] = None,
+    server: Annotated[str | None, typer.Option(
+        "--server", envvar="INNOGRAPH_SERVER", help="服务地址,如 http://10.0.0.5:8000")] = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", envvar="INNOGRAPH_KEY", help="API 密钥(也可用环境变量 INNOGRAPH_KEY)")]
+    = None,
+    fmt: FormatOpt = Format.json,
+) -> None:
+    """以某个用户的身份调用 innograph 服务(角色与审计随该用户,本机无需数据)。"""
+    import json
+
+    import httpx
+
+    if not server:
+        raise fail("请用 --server 或 INNOGRAPH_SERVER 指定服务地址", code=2)
+    params: list[tuple[str, str | int | float | bool | None]] = []
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise fail(f"--param 须为 名=值,收到 {item!r}", code=2)
+        params.append((name, value))
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    url = server.rstrip("/") + "/" + path.lstrip("/")
+    try:
+        if body is not None:
+            try:
+                payload = json.loads(body)
+            except ValueError as exc:
+                raise fail(f"--json 不是有效的 JSON: {exc}", code=2) from exc
+            r = httpx.post(url, params=params, json=payload, headers=headers, timeout=120)
+        else:
+            r = httpx.get(url, params=params, headers=headers, timeout=120)
+    except httpx.HTTPError as exc:
+        raise fail(f"无法连接服务 {server}: {exc}") from exc
+    if r.status_code >= 400:
+        try:
+            message = r.json().get("message") or r.text
+        except ValueError:
+            message = r.text
+        raise fail(f"{r.status_code}: {message}")
+    data = r.json() if "json" in r.headers.get("content-type", "") else r.text
+    if isinstance(data, list) and all(isinstance(x, dict) for x in data):
+        emit(data, fmt)
+    elif isinstance(data, dict):
+        emit([data], fmt)
+    else:
+        typer.echo(data)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,51 @@ def test_a_bad_role_is_a_message_not_a_traceback(tmp_path: Path) -> None:
                        cwd=Path(__file__).resolve().parents[2])
     assert r.returncode == 2, r.stderr
     assert "INNOGRAPH_ROLE" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_cli_calls_a_server_as_a_named_user(store: GraphStore, tmp_path: Path) -> None:
+    """``innograph api`` speaks to a running server with a user's key: the server's role
+    rules and audit apply, and the machine running the CLI needs no data."""
+    import threading
+
+    import uvicorn
+
+    from bench.harness import free_port
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    home = tmp_path / "home"
+    users = UserStore(home)
+    analyst, office = users.add("a", "analyst"), users.add("o", "talent_office")
+    app = create_app(Settings(INNOGRAPH_HOME=str(home), INNOGRAPH_AUTH=True), store=store)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        env = {"INNOGRAPH_SERVER": url, "INNOGRAPH_HOME": str(tmp_path / "empty")}
+        r = runner.invoke(cli_app, ["api", f"/nodes/{TALENT}", "--key", analyst], env=env)
+        assert r.exit_code == 0, r.output
+        assert "张三" in r.output and PERSONAL[0] not in r.output
+        r = runner.invoke(cli_app, ["api", f"/talents/{TALENT}/contact", "--key", analyst],
+                          env=env)
+        assert r.exit_code == 1 and "403" in r.output
+        r = runner.invoke(cli_app, ["api", f"/talents/{TALENT}/contact"],
+                          env={**env, "INNOGRAPH_KEY": office})
+        assert r.exit_code == 0 and PERSONAL[0] in r.output
+        r = runner.invoke(cli_app, ["api", "/search", "-p", "q=泰安", "--key", "igk_bad"],
+                          env=env)
+        assert r.exit_code == 1 and "401" in r.output
+        r = runner.invoke(cli_app, ["api", "/match", "--json", '{"text": "康复"}', "--key",
+                                    office, "--format", "json"], env=env)
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)[0]["need"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
