@@ -46,6 +46,7 @@ from graph.viz.views import (
 from schemas.ontology import label_codes, rel_type_codes
 from schemas.privacy import may_see_personal
 from schemas.relationships import REL_TYPES
+from schemas.vocabularies import ACTOR_LABELS
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
@@ -203,8 +204,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
                   table: TableArg = "nodes") -> Response:
     """推荐视图:推荐的合作伙伴(虚线)及共同伙伴。"""
     node = store.get_node(uid=uid)
-    if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
-                          "Team", "Talent", "Government"}:
+    if node.label not in ACTOR_LABELS:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
     g = comp.graph
     recs = recommend_partners(store, uid, kinds=label_codes(kind, param="kind"), k=k,

@@ -20,6 +20,7 @@ from graph.analytics.paths import (
 from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 from schemas.ontology import label_codes, rel_type_codes
+from schemas.vocabularies import ACTOR_LABELS
 
 router = APIRouter()
 VIA_HUBS = "也经过地区、领域、文件、计划等共同背景(默认不经过)"
@@ -62,8 +63,7 @@ def paths_shared(store: StoreDep, a: str, b: str,
 def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,
                k: int) -> list[dict[str, Any]]:
     node = store.get_node(uid=uid)
-    if node.label not in {"Enterprise", "University", "Institute", "Hospital", "Platform",
-                          "Team", "Talent", "Government"}:
+    if node.label not in ACTOR_LABELS:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
     return recommend_partners(store, uid, kinds=label_codes(kind, param="kind"), k=k,
                               computed=comp)

@@ -1,11 +1,30 @@
-"""Vocabularies of the seed's systems, declared once: the plan's fifteen kinds of
-innovation platform (work plan 三.7), the enterprise tiers (三.8–9) and the community's
-interest alliances (二.5). Codes are for machines; the Chinese names are for people."""
+"""Vocabularies declared once: the actor kinds and their research side, the kinds of
+candidate matchmaking proposes, the community platform type, and the seed's systems
+(the plan's fifteen kinds of innovation platform, work plan 三.7; the enterprise tiers,
+三.8–9; the community's interest alliances, 二.5). Codes are for machines; the Chinese
+names are for people."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from schemas.nodes import ACTORS, PlatformType
+
+ACTOR_LABELS: frozenset[str] = ACTORS
+"""The actors of the innovation system: organisations, talents and teams."""
+
+RESEARCH_SIDE: tuple[str, ...] = ("University", "Institute", "Team", "Talent", "Hospital",
+                                  "Platform")
+"""Research actors: the supply side of gap queries and an enterprise's default partners."""
+
+CANDIDATE_KINDS: Mapping[str, str] = {
+    "team": "Team", "talent": "Talent", "university": "University", "institute": "Institute",
+    "platform": "Platform", "hospital": "Hospital"}
+"""What matchmaking proposes: candidate kind code → node label."""
+
+COMMUNITY_TYPE: str = PlatformType.COMMUNITY.value
+"""The platform type of an innovation community (共同体): its members are a circle."""
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,10 @@ from typing import Any
 
 import networkx as nx
 
+from schemas.vocabularies import RESEARCH_SIDE
+
 DEMAND_LABEL = "Enterprise"
-SUPPLY_LABELS: tuple[str, ...] = ("University", "Institute", "Team", "Platform", "Hospital",
-                                  "Talent")
+SUPPLY_LABELS: tuple[str, ...] = RESEARCH_SIDE
 """Research actors: the supply side of every gap query."""
 PARTICIPATION_TYPES = ("PARTICIPATES_IN", "UNDERTAKES")
 """Ways of taking part in a project (the lead undertakes, the others participate)."""

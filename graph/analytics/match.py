@@ -100,6 +100,7 @@ from graph.analytics.text import Tokenizer, maximal_terms, normalize_text
 from graph.errors import NotFound, QueryLimitError
 from schemas.names import normalize_name
 from schemas.relationships import REL_TYPES
+from schemas.vocabularies import CANDIDATE_KINDS, COMMUNITY_TYPE
 
 # ---- the knobs, in one place ------------------------------------------------------------
 
@@ -108,10 +109,8 @@ WEIGHTS: Mapping[str, float] = {"text": 0.40, "field": 0.25, "proximity": 0.15,
 """Weight of each component in the score (they sum to 1)."""
 COMPONENTS: tuple[str, ...] = tuple(WEIGHTS)
 
-KINDS: Mapping[str, str] = {"team": "Team", "talent": "Talent", "university": "University",
-                            "institute": "Institute", "platform": "Platform",
-                            "hospital": "Hospital"}
-"""Candidate kinds and the node label of each."""
+KINDS: Mapping[str, str] = CANDIDATE_KINDS
+"""Candidate kinds and the node label of each (:data:`schemas.vocabularies.CANDIDATE_KINDS`)."""
 
 MATCH_LABELS: tuple[str, ...] = ("Enterprise", "University", "Institute", "Hospital",
                                  "Government", "Platform", "Talent", "Team", "Project",
@@ -121,7 +120,6 @@ Documents, programmes and targets are left out; paths through them are not
 cooperation."""
 
 MAX_TOP = 100
-COMMUNITY_TYPE = "创新创业共同体"
 FIELD_DEPTH = 3
 """How many SUBFIELD_OF steps apart two fields may be and still count as related."""
 PATH_HOPS = 3

@@ -30,9 +30,10 @@ import numpy as np
 from graph.analytics.computed import Computed
 from graph.analytics.linkpred import CoopGraph, Participation, Recommender
 from graph.store import GraphStore
+from schemas.vocabularies import ACTOR_LABELS, RESEARCH_SIDE
 
-RESEARCH = ("University", "Institute", "Team", "Talent", "Hospital", "Platform")
-ACTOR_LABELS = frozenset({"Enterprise", "Government", *RESEARCH})
+RESEARCH = RESEARCH_SIDE
+
 W_STRUCTURE, W_CONTENT = 0.7, 0.3
 
 

@@ -27,9 +27,8 @@ from graph.analytics.paths import path_facts, path_story, path_types
 from graph.errors import NotFound
 from graph.store import GraphStore
 from graph.viz.style import kind_zh, rel_zh
+from schemas.vocabularies import RESEARCH_SIDE
 
-RESEARCH_SIDE = frozenset({"University", "Institute", "Hospital", "Platform", "Team", "Talent"})
-ACTOR_LABELS = frozenset({"Enterprise", "Government", *RESEARCH_SIDE})
 LINK_TYPES = frozenset({"COOPERATES_WITH"})
 PROJECT_TYPES = frozenset({"PARTICIPATES_IN", "UNDERTAKES"})
 
