@@ -63,6 +63,35 @@ def _class(ch: str) -> str:
     return "P"
 
 
+MARKS = ("", "S", "B", "I", "E")
+"""Dictionary marks of a character, by code: none, a one-character match, the first,
+inner or last character of a longer one."""
+
+
+def mark_codes(rx: re.Pattern[str], text: str) -> list[int]:
+    """The :data:`MARKS` code of each character of ``text`` for the matches of ``rx``
+    found at every start (a later match overwrites an earlier one's marks)."""
+    n = len(text)
+    marks = [0] * n
+    pos = 0
+    while pos < n:
+        m = rx.search(text, pos)
+        if m is None:
+            break
+        a, b = m.span()
+        if b == a:
+            pos = a + 1
+            continue
+        if b - a == 1:
+            marks[a] = 1
+        else:
+            marks[a] = 2
+            marks[a + 1:b - 1] = [3] * (b - a - 2)
+            marks[b - 1] = 4
+        pos = a + 1
+    return marks
+
+
 @dataclass(frozen=True)
 class Featurizer:
     """Turns a text (and its jieba words) into CRFsuite feature lists.
@@ -81,27 +110,6 @@ class Featurizer:
     def from_lexicon(cls, lex: Lexicon) -> Featurizer:
         """The featurizer over the rule lexicon's suffixes, places and surnames."""
         return cls(lex.suffix_rx, lex.place_rx, frozenset(lex.persons.get("surnames", "")))
-
-    def _marks(self, rx: re.Pattern[str], text: str, n: int, lead: str) -> list[str]:
-        marks = [lead] * n
-        pos = 0
-        while pos < n:
-            m = rx.search(text, pos)
-            if m is None:
-                break
-            a, b = m.span()
-            if b == a:
-                pos = a + 1
-                continue
-            if b - a == 1:
-                marks[a] = lead + "S"
-            else:
-                marks[a] = lead + "B"
-                for k in range(a + 1, b - 1):
-                    marks[k] = lead + "I"
-                marks[b - 1] = lead + "E"
-            pos = a + 1
-        return marks
 
     def features(self, text: str, words: Sequence[str] | None = None
                  ) -> list[tuple[str, ...]]:
@@ -138,8 +146,8 @@ class Featurizer:
             wf = ["w=?"] * n
             wp = ["wp=?"] * n
         sur = self.surnames
-        sfx = self._marks(self.suffix_rx, norm, n, "")
-        plc = self._marks(self.place_rx, norm, n, "")
+        sfx = mark_codes(self.suffix_rx, norm)
+        plc = mark_codes(self.place_rx, norm)
         return list(zip(
             ["c=" + ch for ch in norm],
             ["p=" + ch for ch in s[1:n + 1]],
@@ -148,7 +156,7 @@ class Featurizer:
             ["bn=" + s[i:i + 2] for i in range(2, n + 2)],
             ["t=" + cs[i:i + 3] for i in range(1, n + 1)],
             wf, wp,
-            ["d=" + a + "|" + b + ("|s" if ch in sur else "")
+            ["d=" + MARKS[a] + "|" + MARKS[b] + ("|s" if ch in sur else "")
              for a, b, ch in zip(sfx, plc, norm, strict=True)],
             strict=True))
 
@@ -242,7 +250,6 @@ class CrfTagger:
 # ---- batched inference in numpy ----------------------------------------------------
 
 _CLASS_CODES = "HDLBSP"
-_MARK_CODES = {"": 0, "S": 1, "B": 2, "I": 3, "E": 4}
 _CHAR_TEMPLATES = ("c", "p", "n")
 _PAIR_TEMPLATES = ("bp", "bn")
 _STR_TEMPLATES = ("w", "wp", "d")
@@ -343,26 +350,6 @@ class CompiledCrf:
     def _str_row(self, template: str, attr: str) -> int:
         return self._rows[template].get(attr, len(self._rows[template]))
 
-    def _mark_codes(self, rx: re.Pattern[str], text: str, n: int) -> np.ndarray:
-        marks = [0] * n
-        pos = 0
-        while pos < n:
-            m = rx.search(text, pos)
-            if m is None:
-                break
-            a, b = m.span()
-            if b == a:
-                pos = a + 1
-                continue
-            if b - a == 1:
-                marks[a] = 1
-            else:
-                marks[a] = 2
-                marks[a + 1:b - 1] = [3] * (b - a - 2)
-                marks[b - 1] = 4
-            pos = a + 1
-        return np.array(marks, dtype=np.int64)
-
     def emissions(self, texts: Sequence[str], words: Sequence[Sequence[str]]
                   ) -> list[np.ndarray]:
         """State scores of each text: one row of label scores per character.
@@ -417,8 +404,8 @@ class CompiledCrf:
         wp_rows = self._wp_weights()[wp * 5 + np.minimum(size, 4)]
         wp_rows[unknown] = self._weights["wp"][self._str_row("wp", "wp=?")]
         out += wp_rows
-        sf = self._mark_codes(self.featurizer.suffix_rx, joined, len(joined))[at]
-        pl = self._mark_codes(self.featurizer.place_rx, joined, len(joined))[at]
+        sf = np.array(mark_codes(self.featurizer.suffix_rx, joined), dtype=np.int64)[at]
+        pl = np.array(mark_codes(self.featurizer.place_rx, joined), dtype=np.int64)[at]
         sur = np.isin(here, self._surnames).astype(np.int64)
         out += self._d_weights()[sf * 10 + pl * 2 + sur]
         return np.split(out, np.cumsum(sizes)[:-1])
@@ -438,12 +425,11 @@ class CompiledCrf:
     def _d_weights(self) -> np.ndarray:
         got = getattr(self, "_d", None)
         if got is None:
-            names = list(_MARK_CODES)
             rows = []
             for a in range(5):
                 for b in range(5):
                     for s in range(2):
-                        attr = "d=" + names[a] + "|" + names[b] + ("|s" if s else "")
+                        attr = "d=" + MARKS[a] + "|" + MARKS[b] + ("|s" if s else "")
                         rows.append(self._weights["d"][self._str_row("d", attr)])
             got = self._d = np.array(rows)
         return got
