@@ -102,6 +102,18 @@ class Lexicon:
     targets: dict[str, Any]
     zone_suffixes: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        self._suffix_max = max((len(k) for k in self.suffixes), default=0)
+
+    def ending_suffix(self, text: str, start: int, end: int) -> Suffix | None:
+        """The longest organisation-name suffix ending at ``end`` and starting no
+        earlier than ``start`` (so 重点实验室 rather than 实验室), or None."""
+        for k in range(min(end - start, self._suffix_max), 0, -1):
+            suffix = self.suffixes.get(text[end - k:end])
+            if suffix is not None:
+                return suffix
+        return None
+
 
 def _read_text(path: Path) -> str:
     try:

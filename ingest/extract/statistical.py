@@ -104,11 +104,6 @@ class ModelGate:
     orgs: OrgMatcher
     floors: dict[str, float] = field(default_factory=lambda: dict(CONFIDENCE_FLOORS))
     unaligned: float = UNALIGNED_FLOOR
-    longest_suffix: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "longest_suffix",
-                           max((len(k) for k in self.orgs.lex.suffixes), default=0))
 
     def keep(self, text: str, start: int, end: int, label: str, confidence: float,
              bounds: frozenset[int] | None) -> bool:
@@ -133,12 +128,9 @@ class ModelGate:
         # and the kind word (国家重点实验室, 山东省重点实验室, 院士工作站, 省委)
         lex = self.orgs.lex
         core_start, has_place, has_level, _ = self.orgs.analyse(text, start, end)
-        core_end, kind, fine = end, "", ""
-        for k in range(min(end - core_start, self.longest_suffix), 0, -1):
-            suffix = lex.suffixes.get(text[end - k:end])
-            if suffix is not None:
-                core_end, kind, fine = end - k, suffix.core, suffix.label
-                break
+        suffix = lex.ending_suffix(text, core_start, end)
+        core_end = end - len(suffix.text) if suffix else end
+        kind, fine = (suffix.core, suffix.label) if suffix else ("", "")
         if text.startswith(lex.not_name_start, start) or (
                 kind and core_end - start >= 2
                 and self.orgs.pos_cut(text, start, core_end) > start):
@@ -155,7 +147,7 @@ class ModelGate:
         if fine == "GOVERNMENT" and has_level and core:
             return True  # 国家质量技术监督局, 中央军委 (but not 省委 alone)
         if not core:
-            return has_place and kind not in ("", "proper")
+            return has_place and kind != "proper"
         return has_place or (len(core) >= 2 and self.orgs.is_proper(core))
 
 
@@ -195,18 +187,14 @@ class LabelMapper:
                  min_length: int = 2) -> None:
         self.labels = frozenset(labels) & set(_COARSE)
         self.min_length = min_length
-        self._suffixes = {s.text: s.label for s in lexicon.suffixes.values()}
-        self._longest = max(map(len, self._suffixes), default=0)
+        self._lexicon = lexicon
 
     def fine_label(self, name: str, label: str) -> str:
         """The extraction label of a model span ``name`` labelled ``label``."""
         if label != "ORG":
             return _COARSE[label]
-        for k in range(min(len(name), self._longest), 0, -1):
-            fine = self._suffixes.get(name[-k:])
-            if fine is not None:
-                return fine
-        return "ORG"
+        suffix = self._lexicon.ending_suffix(name, 0, len(name))
+        return suffix.label if suffix else "ORG"
 
     def candidates(self, text: str, spans: Iterable[tuple[int, int, str, float]], *,
                    gate: ModelGate | None = None, bounds: frozenset[int] | None = None
