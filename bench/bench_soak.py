@@ -50,7 +50,7 @@ from bench.harness import (  # noqa: E402
     vm_status,
     write_section,
 )
-from bench.scale_api import serve  # noqa: E402
+from bench.scale_api import WRK_REPORT, serve  # noqa: E402
 
 START, END = "<!-- bench_soak:start -->", "<!-- bench_soak:end -->"
 
@@ -101,13 +101,7 @@ function done(summary, latency, requests)
     table.insert(parts, '"' .. code .. '": ' .. n)
   end
   io.write("STATUS {" .. table.concat(parts, ", ") .. "}\\n")
-  local e = summary.errors
-  io.write(string.format('BENCH {"requests": %.0f, "duration_us": %.0f, "p50_us": %.1f, '
-    .. '"p95_us": %.1f, "p99_us": %.1f, "max_us": %.1f, "status_errors": %.0f, '
-    .. '"socket_errors": %.0f}\\n', summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
+""" + WRK_REPORT + """end
 """
 
 

@@ -406,6 +406,15 @@ def measure_latency(url: str, plan: Plan, *, requests: int, kind_seconds: float 
 
 
 # ---------------------------------------------------------------------------- wrk
+WRK_REPORT = """  local e = summary.errors
+  io.write(string.format('BENCH {"requests": %.0f, "duration_us": %.0f, "p50_us": %.1f, '
+    .. '"p95_us": %.1f, "p99_us": %.1f, "max_us": %.1f, "status_errors": %.0f, '
+    .. '"socket_errors": %.0f}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
+    e.status, e.connect + e.read + e.write + e.timeout))
+"""
+"""The end of a wrk script's ``done()``: one ``BENCH {json}`` line (see :func:`run_wrk`)."""
+
 WRK_LUA = """-- randomised paths for wrk, written by bench/scale_api.py
 local paths = {}
 local threads = 0
@@ -427,13 +436,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('BENCH {"requests": %.0f, "duration_us": %.0f, "p50_us": %.1f, '
-    .. '"p95_us": %.1f, "p99_us": %.1f, "max_us": %.1f, "status_errors": %.0f, '
-    .. '"socket_errors": %.0f}\\n', summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
+""" + WRK_REPORT + """end
 """
 
 
