@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from graph.backends.embedded import EmbeddedStore
 from graph.store import GraphStore
@@ -23,3 +24,17 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
     run_ingest(store, [SAMPLE])
     yield store
     store.close()
+
+
+@pytest.fixture
+def fixture_client(store: GraphStore) -> Iterator[TestClient]:
+    """The API (authentication off, analyst) over the contract fixture graph, on each
+    backend."""
+    from api.app import create_app
+    from graph.settings import Settings
+    from tests.contract.fixture import EDGES, NODES
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False), store=store)) as c:
+        yield c

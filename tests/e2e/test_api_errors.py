@@ -3,26 +3,18 @@ and an OpenAPI schema that says which errors each route gives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
 from graph.settings import Settings
-from graph.store import GraphStore
-from tests.contract.fixture import EDGES, NODES
 
 FIELDS = {"code", "message", "detail", "param"}
 
 
 @pytest.fixture
-def client(store: GraphStore) -> Iterator[TestClient]:
-    store.upsert_nodes(nodes=NODES)
-    store.upsert_edges(edges=EDGES)
-    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False), store=store)) as c:
-        yield c
+def client(fixture_client: TestClient) -> TestClient:
+    return fixture_client
 
 
 def _error(r: object, status: int, param: str | None = None) -> dict[str, object]:

@@ -4,15 +4,10 @@ unknown one is refused before any query)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from graph.settings import Settings
 from graph.store import GraphStore
-from tests.contract.fixture import EDGES, NODES
 
 HOSTILE = ["a' OR 1=1 //", "x\") DETACH DELETE n //", "}) MATCH (n) DETACH DELETE n //",
            "`Enterprise` {uid:'x'}) DETACH DELETE n RETURN 1 //",
@@ -25,11 +20,8 @@ PATHS = ["/search?q={v}", "/nodes/{v}", "/nodes/{v}/neighbors", "/nodes/ent:a/ne
 
 
 @pytest.fixture
-def client(store: GraphStore) -> Iterator[TestClient]:
-    store.upsert_nodes(nodes=NODES)
-    store.upsert_edges(edges=EDGES)
-    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False), store=store)) as c:
-        yield c
+def client(fixture_client: TestClient) -> TestClient:
+    return fixture_client
 
 
 def test_hostile_strings_change_nothing(client: TestClient, store: GraphStore) -> None:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from api.app import create_app
 from graph.settings import Settings
-from graph.store import GraphStore
-from tests.contract.fixture import EDGES, NODES
 
 
 @pytest.fixture
-def client(store: GraphStore) -> Iterator[TestClient]:
-    store.upsert_nodes(nodes=NODES)
-    store.upsert_edges(edges=EDGES)
-    with TestClient(create_app(Settings(INNOGRAPH_AUTH=False), store=store)) as c:
-        yield c
+def client(fixture_client: TestClient) -> TestClient:
+    return fixture_client
 
 
 def test_paths_explained(client: TestClient) -> None:
@@ -58,9 +51,7 @@ def test_recommendations_json_and_xlsx(client: TestClient, tmp_path: object) -> 
 def test_the_server_runs_as_many_requests_at_once_as_it_has_threads() -> None:
     import anyio.to_thread
 
-    from api.app import create_app
     from graph.backends.embedded import EmbeddedStore
-    from graph.settings import Settings
 
     store = EmbeddedStore(None)
     store.open()
