@@ -29,8 +29,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from api.auth import current_user, role_of
 from api.deps import HEAVY, ComputedDep, GraphDep, StoreDep
+from api.routes_query import recommend_for
 from api.tables import csv_text, xlsx_bytes
-from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
 from graph.viz import render, style
 from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, graph_bytes, node_rows
@@ -46,7 +46,6 @@ from graph.viz.views import (
 from schemas.ontology import label_codes, rel_type_codes
 from schemas.privacy import may_see_personal
 from schemas.relationships import REL_TYPES
-from schemas.vocabularies import ACTOR_LABELS
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
@@ -203,13 +202,9 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
                   kind: Annotated[list[str] | None, Query()] = None,
                   table: TableArg = "nodes") -> Response:
     """推荐视图:推荐的合作伙伴(虚线)及共同伙伴。"""
-    node = store.get_node(uid=uid)
-    if node.label not in ACTOR_LABELS:
-        raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
-    g = comp.graph
-    recs = recommend_partners(store, uid, kinds=label_codes(kind, param="kind"), k=k,
-                              computed=comp)
-    return respond(recommend_view(g, uid, recs), fmt, request, table=table, name="recommend")
+    recs = recommend_for(store, comp, uid, kind, k)
+    return respond(recommend_view(comp.graph, uid, recs), fmt, request, table=table,
+                   name="recommend")
 
 
 @router.get("/viz/community.{fmt}", dependencies=AUTH + HEAVY, responses=VIEW_RESPONSES)

@@ -60,8 +60,10 @@ def paths_shared(store: StoreDep, a: str, b: str,
     return shared_partners(store, a, b, rel_types=rel_type_codes(rel_type), via_hubs=via_hubs)
 
 
-def _recommend(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,
-               k: int) -> list[dict[str, Any]]:
+def recommend_for(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,
+                  k: int) -> list[dict[str, Any]]:
+    """Recommendations for an actor (422 for a node that is no actor; kinds as codes or
+    Chinese names), as the API and the recommendation view give them."""
     node = store.get_node(uid=uid)
     if node.label not in ACTOR_LABELS:
         raise HTTPException(422, f"{uid} is a {node.label}, not an actor")
@@ -76,7 +78,7 @@ def recommendations_xlsx(uid: str, store: StoreDep, g: ComputedDep,
                          kind: Annotated[list[str] | None, Query()] = None,
                          k: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
     """合作伙伴推荐名单(Excel 下载)。"""
-    rows = _recommend(store, g, uid, kind, k)
+    rows = recommend_for(store, g, uid, kind, k)
     return Response(xlsx_bytes(rows, columns=REC_COLUMNS), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="recommendations.xlsx"'})
 
@@ -86,4 +88,4 @@ def recommendations(uid: str, store: StoreDep, g: ComputedDep,
                     kind: Annotated[list[str] | None, Query(description="推荐的主体类型")] = None,
                     k: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
     """为一个主体推荐新的合作伙伴,并说明理由(共同伙伴、同属领域)。"""
-    return _recommend(store, g, uid, kind, k)
+    return recommend_for(store, g, uid, kind, k)
