@@ -11,9 +11,10 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors, routes_auth, routes_explorer, routes_gaps, routes_match, routes_query
-from api.auth import AuditLog, UserStore, audit_middleware, current_user, role_of
+from api.auth import AuditLog, AuditMiddleware, UserStore, current_user, role_of
 from api.deps import HEAVY, StoreDep
 from api.graphcache import GraphCache
 from graph.errors import StoreUnavailable
@@ -31,6 +32,23 @@ URL_READ = 4 * 1024 * 1024
 """How much of a request line uvicorn reads before giving up (so long URLs get a 414)."""
 AUTH = [Depends(current_user)]
 """Route dependencies of everything but the page, its assets, the login and /health."""
+
+
+class UrlLimit:
+    """ASGI middleware: a URL past :data:`MAX_URL` is answered 414 with the one error
+    body (``innograph serve`` reads request lines up to :data:`URL_READ` bytes, so such a
+    request reaches the app instead of having its connection reset)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope.get("raw_path") or b"") + len(
+                scope.get("query_string") or b"") > MAX_URL:
+            answer = errors.body(414, f"请求地址过长(超过 {MAX_URL:,} 字节),请缩短检索词或分批查询")
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings, *, store: GraphStore | None = None,
@@ -82,16 +100,9 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     if not settings.auth:
         log.warning("authentication is off (INNOGRAPH_AUTH=off): every request is %s",
                     settings.role)
-    app.middleware("http")(audit_middleware(app.state.audit))
-
-    @app.middleware("http")
-    async def url_limit(request: Request, call_next: Any) -> Any:
-        # the server reads request lines up to URL_READ bytes (innograph serve); a URL
-        # past MAX_URL is answered, not reset: 414 with the one error body
-        raw = request.scope.get("raw_path") or b""
-        if len(raw) + len(request.scope.get("query_string") or b"") > MAX_URL:
-            return errors.body(414, f"请求地址过长(超过 {MAX_URL:,} 字节),请缩短检索词或分批查询")
-        return await call_next(request)
+    if settings.auth:
+        app.add_middleware(AuditMiddleware, audit=app.state.audit)
+    app.add_middleware(UrlLimit)
 
     errors.install(app)
     app.include_router(routes_query.router, dependencies=AUTH)
