@@ -223,15 +223,17 @@ class AuditLog:
     def __init__(self, home: Path) -> None:
         self.path = Path(home) / AUDIT_FILE
         self._lock = threading.Lock()
+        self._fd: int | None = None
 
     def write(self, **entry: Any) -> None:
-        """Append one entry (a JSON line) with the current time."""
-        line = json.dumps({"time": _now(), **entry}, ensure_ascii=False)
+        """Append one entry (a JSON line) with the current time: one ``write`` to a file
+        kept open in append mode (atomic per line, also across server processes)."""
+        line = (json.dumps({"time": _now(), **entry}, ensure_ascii=False) + "\n").encode()
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(self._fd, line)
 
     def read(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last ``limit`` entries, oldest first."""
