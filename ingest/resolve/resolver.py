@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
@@ -33,7 +33,6 @@ from graph.store import GraphStore
 from ingest.resolve.codes import validate_credit_code, validate_moe_code
 from ingest.resolve.errors import InvalidCreditCode, UidError
 from ingest.resolve.gazetteer import (
-    Abbreviation,
     Gazetteer,
     MoeUniversity,
     default_gazetteer,
@@ -79,6 +78,7 @@ ABBREVIATION_MIN = 0.7
 """Least score of a generated abbreviation candidate that may be taken as the answer."""
 ABBREVIATION_MARGIN = 0.05
 """How far ahead of every other candidate a generated abbreviation must be to be taken."""
+T = TypeVar("T")
 PARSE_CACHE = 500_000
 """Most parsed names a resolver remembers."""
 
@@ -334,7 +334,7 @@ class Resolver:
             idx = _NameIndex()
             for u in self.gazetteer.universities:
                 idx.add(_Entry(u.uid, u.name, "University", self._parse(u.name),
-                               "moe", bool({u.province, u.city} & self.home_regions)))
+                               "moe", self._home_university(u)))
             for a in self.gazetteer.aliases:
                 if a.rule == "branch_of":
                     continue  # a campus is not a spelling of its parent
@@ -663,13 +663,9 @@ class Resolver:
                  and c.score > cands[0].score - ABBREVIATION_MARGIN]
         if len(close) == 1:
             return close[0].model_copy(update={"rule": "abbreviation_best"})
-        for keep in (lambda c: c.in_store, lambda c: self._in_home(c.name)):
-            left = [c for c in close if keep(c)]
-            if len(left) == 1:
-                return left[0].model_copy(update={"rule": "abbreviation_context"})
-            if left:
-                close = left
-        return None
+        got = _narrow(close, [("abbreviation_context", lambda c: c.in_store),
+                              ("abbreviation_context", lambda c: self._in_home(c.name))])
+        return got[0].model_copy(update={"rule": got[1]}) if isinstance(got, tuple) else None
 
     def _abbreviation(self, text: str) -> tuple[_Ident, str, float] | Resolution | None:
         """The university a short name (深大, 山大) denotes, by context.
@@ -685,27 +681,24 @@ class Resolver:
         pool = [(b, self._identify(b.canonical, "University")) for b in readings]
         if len(pool) == 1:
             return pool[0][1], "abbreviation_primary", RULE_SCORES["abbreviation_primary"]
-        narrowing: list[tuple[str, Callable[[Abbreviation, _Ident], bool]]] = [
-            ("abbreviation_context", lambda b, i: i.in_store),
-            ("abbreviation_context", lambda b, i: self._in_home(b.canonical)),
-            ("abbreviation_primary", lambda b, i: b.primary),
-        ]
-        for rule, keep in narrowing:
-            left = [p for p in pool if keep(*p)]
-            if len(left) == 1:
-                return left[0][1], rule, RULE_SCORES[rule]
-            if left:
-                pool = left
-        idents = pool
+        got = _narrow(pool, [("abbreviation_context", lambda p: p[1].in_store),
+                             ("abbreviation_context", lambda p: self._in_home(p[0].canonical)),
+                             ("abbreviation_primary", lambda p: p[0].primary)])
+        if isinstance(got, tuple):
+            (_, ident), rule = got
+            return ident, rule, RULE_SCORES[rule]
         cands = sorted((Candidate(uid=i.uid, name=i.name, label=i.label,
                                   score=RULE_SCORES["abbreviation_primary"] - 0.05,
                                   rule="abbreviation", in_store=i.in_store)
-                        for _, i in idents), key=lambda c: (c.name, c.uid))
+                        for _, i in got), key=lambda c: (c.name, c.uid))
         return self._unresolved(text, "University", cands)
 
     def _in_home(self, university: str) -> bool:
         uni = self.gazetteer.university_by_name(university)
-        return uni is not None and bool({uni.province, uni.city} & self.home_regions)
+        return uni is not None and self._home_university(uni)
+
+    def _home_university(self, uni: MoeUniversity) -> bool:
+        return bool({uni.province, uni.city} & self.home_regions)
 
     def _rule_variants(self, key: str, label: str | None) -> list[tuple[str, str]]:
         """Other spellings of ``key`` (a comparison key) that rules say name the same body."""
@@ -739,8 +732,8 @@ class Resolver:
             return []
         found = {self.gazetteer.university_by_name(key[: -len(old)] + new)
                  for old, new in UPGRADES if key.endswith(old) and len(key) > len(old) + 1}
-        found.discard(None)
-        return [u.name for u in found if u is not None] if len(found) == 1 else []
+        names = [u.name for u in found if u is not None]
+        return names if len(names) == 1 else []
 
     def _location_variants(self, key: str) -> list[str]:
         """A university's name with its own province or city added (山东泰山学院,
@@ -959,6 +952,19 @@ class Resolver:
                               parent=parent, proposed_uid=proposed)
         return Resolution(query=text, status="none", label=label, parent=parent,
                           proposed_uid=proposed)
+
+
+def _narrow(pool: list[T], steps: Sequence[tuple[str, Callable[[T], bool]]]
+            ) -> tuple[T, str] | list[T]:
+    """Narrow ``pool`` step by step (a step keeping nothing is skipped): the one item left
+    with the rule of the step that singled it out, or what is left after every step."""
+    for rule, keep in steps:
+        left = [p for p in pool if keep(p)]
+        if len(left) == 1:
+            return left[0], rule
+        if left:
+            pool = left
+    return pool
 
 
 def _reverse_abbreviation(query: NameParts, entry: _Entry, comp: Comparison) -> bool:
