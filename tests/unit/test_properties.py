@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import string
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -114,10 +116,9 @@ def test_csv_reader_accounts_for_every_line(tmp_path: Path, rows: list[list[str]
 @given(st.lists(st.text(st.one_of(HAN, st.sampled_from(list("，。、“”（）0123 ABab\t"))),
                         max_size=60), min_size=1, max_size=6))
 def test_extractor_offsets_point_into_their_text(texts: list[str]) -> None:
-    from ingest.extract.pipeline import build_pipeline, extraction
+    from ingest.extract.pipeline import extraction
 
-    nlp = _pipeline(build_pipeline)
-    docs = list(nlp.pipe(texts))
+    docs = list(_pipeline().pipe(texts))
     assert len(docs) == len(texts)  # one output per input
     for text, doc in zip(texts, docs, strict=True):
         ex = extraction(doc)
@@ -127,10 +128,8 @@ def test_extractor_offsets_point_into_their_text(texts: list[str]) -> None:
             assert text[e.start:e.end] == e.text
 
 
-_CACHE: dict[str, object] = {}
+@lru_cache(maxsize=1)
+def _pipeline() -> Any:
+    from ingest.extract.pipeline import build_pipeline
 
-
-def _pipeline(build: object) -> object:
-    if "nlp" not in _CACHE:
-        _CACHE["nlp"] = build()  # type: ignore[operator]
-    return _CACHE["nlp"]
+    return build_pipeline()
