@@ -51,13 +51,16 @@ class UrlLimit:
         await self.app(scope, receive, send)
 
 
+
 def create_app(settings: Settings, *, store: GraphStore | None = None,
                warm: bool = False) -> FastAPI:
     """Build the API. The store is opened at start-up unless one is injected.
 
     With ``warm`` (``innograph serve``), the whole-graph results of each new store
     version (projection, match index, recommender) are built in the background as
-    soon as the version is seen, starting at start-up, instead of by a first request.
+    soon as the version is seen, starting at start-up, instead of by a first request;
+    while they are built, requests that waited ``settings.fresh_wait`` seconds are
+    answered from the previous version's results.
     """
 
     @asynccontextmanager
@@ -93,13 +96,13 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                          responses=errors.RESPONSES,
                   description="泰安创新主体知识图谱:检索、关系、匹配、推荐、缺口分析。")
     app.state.settings = settings
-    app.state.graphs = GraphCache(warm=warm)
+    app.state.graphs = GraphCache(warm=warm, fresh_wait=settings.fresh_wait)
     app.state.heavy = threading.BoundedSemaphore(settings.heavy)
     app.state.users = UserStore(settings.home)
     app.state.audit = AuditLog(settings.home)
     if not settings.auth:
         log.warning("authentication is off (INNOGRAPH_AUTH=off): every request is %s",
-                    settings.role)
+                    settings.demo_role)
     if settings.auth:
         app.add_middleware(AuditMiddleware, audit=app.state.audit)
     app.add_middleware(UrlLimit)

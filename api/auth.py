@@ -179,7 +179,7 @@ async def current_user(
     a stat and a dict look-up, not worth a hop to the thread pool on every request."""
     settings = request.app.state.settings
     if not settings.auth:
-        user = User("本地演示", settings.role)
+        user = User("本地演示", settings.demo_role)
     else:
         key = (bearer.credentials if bearer else None) or header or cookie
         if not key:

@@ -152,7 +152,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
         typer.echo("认证已开启:请求须带 API 密钥(innograph users add 用户名 --role 角色)")
     else:
         typer.echo(f"警告:认证已关闭(INNOGRAPH_AUTH=off),任何能访问此端口的人都以 "
-                   f"{settings.role} 角色访问。仅用于本机演示。")
+                   f"{settings.demo_role} 角色访问。仅用于本机演示。")
     from api.app import URL_READ
 
     if workers > 1:

@@ -27,7 +27,7 @@ def export(
     from graph.settings import Settings
     from schemas.privacy import may_see_personal
 
-    include_sensitive = may_see_personal(Settings().role)
+    include_sensitive = may_see_personal(Settings().cli_role)
     with store_from_env(read_only=True) as store:
         try:
             result = export_admin_import(store, admin_import, include_sensitive=include_sensitive,

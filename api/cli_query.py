@@ -41,7 +41,7 @@ def node(actor: str, fmt: FormatOpt = Format.table) -> None:
         uid = resolve_actor(store, actor)
         n = store.get_node(uid=uid)
     data: dict[str, Any] = redact(
-        n.label, {"uid": n.uid, "label": n.label, **n.model_dump(mode="json")}, settings.role)
+        n.label, {"uid": n.uid, "label": n.label, **n.model_dump(mode="json")}, settings.cli_role)
     if fmt is Format.table:
         emit([{"field": k, "value": v} for k, v in data.items() if v not in (None, "", [], {})],
              fmt, title=f"{n.label} {n.name}")

@@ -58,7 +58,7 @@ def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "l
         from graph.viz.export import write_graph
         from schemas.privacy import may_see_personal
 
-        write_graph(view, out, include_sensitive=may_see_personal(Settings().role))
+        write_graph(view, out, include_sensitive=may_see_personal(Settings().cli_role))
     else:
         from api.tables import write_table
         from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, node_rows

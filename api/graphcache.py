@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 class GraphCache:
     """Whole-graph results per store version (see :mod:`graph.analytics.computed`)."""
 
-    def __init__(self, *, warm: bool = False) -> None:
-        self._cache = ComputedCache(warm=warm)
+    def __init__(self, *, warm: bool = False, fresh_wait: float = 1.0) -> None:
+        self._cache = ComputedCache(warm=warm, fresh_wait=fresh_wait)
 
     def computed(self, store: GraphStore) -> Computed:
         """The results of the store's current version."""

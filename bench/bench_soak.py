@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,38 @@ def _requests(home: Path, seed: int) -> tuple[list[str], list[str]]:
     return paths, bodies
 
 
+def _phases(audit: str, ingest: dict[str, Any]) -> list[str]:
+    """Table rows: p50 / p95 / max of the audit log's ``ms`` per kind of request, before,
+    during and after the ingest of set B."""
+    began, ended = ingest.get("began"), ingest.get("ended")
+    if began is None or ended is None:
+        return ["| (the ingest did not run) | | | |"]
+    cells: dict[tuple[str, int], list[float]] = {}
+    for line in audit.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if "ms" not in e:
+            continue
+        t = datetime.fromisoformat(e["time"])
+        phase = 0 if t < began.replace(microsecond=0) else 1 if t <= ended else 2
+        path = str(e.get("path", ""))
+        kind = ("POST /match" if path.startswith("/match") else
+                "recommendations" if path.startswith("/recommendations") else "other GETs")
+        cells.setdefault((kind, phase), []).append(float(e["ms"]))
+
+    def cell(v: list[float]) -> str:
+        if not v:
+            return "–"
+        v = sorted(v)
+        return (f"{v[len(v) // 2]:,.0f} / {v[min(len(v) - 1, int(len(v) * 0.95))]:,.0f} / "
+                f"{v[-1]:,.0f} ({len(v):,})")
+
+    return [f"| {k} | " + " | ".join(cell(cells.get((k, ph), [])) for ph in range(3)) + " |"
+            for k in ("other GETs", "recommendations", "POST /match")]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--actors", type=int, default=5000)
@@ -204,9 +237,10 @@ def main(argv: list[str] | None = None) -> int:
 
             def ingest_b() -> None:
                 time.sleep(min(5.0, args.seconds / 6))
+                began = datetime.now(UTC)
                 secs, ok, err = _ingest(env, b.path, work)
-                ingest_result.update(seconds=secs, ok=ok, error=err,
-                                     at=time.perf_counter() - t0)
+                ingest_result.update(seconds=secs, ok=ok, error=err, began=began,
+                                     ended=datetime.now(UTC), at=time.perf_counter() - t0)
 
             sampler = threading.Thread(target=sample, daemon=True)
             writer = threading.Thread(target=ingest_b, daemon=True)
@@ -225,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
             keep.parent.mkdir(parents=True, exist_ok=True)
             keep.write_bytes(server.log.read_bytes())
             audit = home / "audit.log"
-            audit_lines = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
+            audit_text = audit.read_text(encoding="utf-8") if audit.exists() else ""
+            audit_lines = audit_text.count("\n")
+            phases = _phases(audit_text, ingest_result)
         line = next((ln for ln in wrk.stdout.splitlines() if ln.startswith("BENCH ")), None)
         if line is None:
             raise SystemExit(f"wrk failed: {wrk.stdout[-500:]} {wrk.stderr[-500:]}")
@@ -267,6 +303,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{'ok' if ingest_result.get('ok') else 'FAILED ' + str(ingest_result.get('error'))} |",
         f"| counts after = A then B without load | {'yes' if same else 'NO: ' + str(diff)} |",
         f"| audit entries written | {audit_lines:,} |",
+        "",
+        "Server-side time per request (the audit log's `ms`: from the request reaching "
+        "the server to its answer, queueing for a heavy slot included), p50 / p95 / max "
+        "in ms, by phase of the run:",
+        "",
+        "| requests | before the ingest | during the ingest | after it |",
+        "|---|---|---|---|",
+        *phases,
         "",
         f"Whole run {time.perf_counter() - started:.0f} s. Reproduce: "
         f"`.venv/bin/python bench/bench_soak.py --actors {args.actors} --seconds "

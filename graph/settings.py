@@ -34,17 +34,35 @@ class Settings(BaseSettings):
     threads: int = Field(default=200, ge=1, le=10_000, validation_alias="INNOGRAPH_THREADS",
                          description="threads a server process runs requests in: at least "
                                      "the concurrent clients expected")
-    role: Literal["analyst", "talent_office", "admin"] = Field(
-        default="analyst", validation_alias="INNOGRAPH_ROLE",
-        description="the role of the command line, and of every request when "
-                    "authentication is off: only talent_office and admin see talents' "
-                    "personal data")
+    role: Literal["analyst", "talent_office", "admin"] | None = Field(
+        default=None, validation_alias="INNOGRAPH_ROLE",
+        description="the role of the command line (default admin: whoever runs it on "
+                    "the store's machine can read the store's files), and of every "
+                    "request and notebook when authentication is off (default analyst); "
+                    "only talent_office and admin see talents' personal data")
     heavy: int = Field(default=4, ge=1, le=1000, validation_alias="INNOGRAPH_HEAVY",
                        description="whole-graph requests (matching, recommendations, gaps, "
                                    "graph views) a server runs at once; the others wait")
+    fresh_wait: float = Field(
+        default=1.0, ge=0, le=3600, validation_alias="INNOGRAPH_FRESH_WAIT",
+        description="seconds a server's request waits for the whole-graph results of a "
+                    "newer store version (after an ingest) before it is answered from "
+                    "the previous version's, which stay in use until the new ones are "
+                    "built")
     auth: bool = Field(default=True, validation_alias="INNOGRAPH_AUTH",
                        description="HTTP requests need an API key (innograph users add); "
                                    "off only for a local demo")
+
+    @property
+    def cli_role(self) -> str:
+        """The role of a local command: INNOGRAPH_ROLE, else admin."""
+        return self.role or "admin"
+
+    @property
+    def demo_role(self) -> str:
+        """The role of every request when authentication is off, and of the notebooks'
+        helpers: INNOGRAPH_ROLE, else analyst (no personal data)."""
+        return self.role or "analyst"
 
     def with_local_neo4j(self) -> Settings:
         """Fill the Neo4j connection from ``.neo4j/connection.json`` when none is set."""

@@ -78,7 +78,7 @@ def table(rows: list[dict[str, Any]], columns: list[str], limit: int = 15) -> An
     from graph.settings import Settings
     from schemas.privacy import redact
 
-    role = Settings().role
+    role = Settings().demo_role
     rows = [redact(r.get("label") if isinstance(r.get("label"), str) else None, r, role)
             for r in rows]
 

@@ -96,6 +96,10 @@ class Computed:
         """Held while building an extra, so that concurrent requests build it once."""
         self.extras: dict[str, Any] = {}
         """Derived objects (indexes, fitted models) valid for this version."""
+        self.built = threading.Event()
+        """Set once a background build (:meth:`ComputedCache._warm`) has ended."""
+        self.waited = threading.Event()
+        """Set once a request waited ``fresh_wait`` for the build in vain."""
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -149,30 +153,68 @@ class Computed:
 
 
 class ComputedCache:
-    """The :class:`Computed` of the store's current version, shared by requests."""
+    """The :class:`Computed` of the store's current version, shared by requests.
 
-    def __init__(self, *, warm: bool = False) -> None:
+    Args:
+        warm: Build each new version's results in a background thread (a server does).
+        fresh_wait: With ``warm``, how long (seconds) a request waits for a newer
+            version's results before it is answered from the last version whose
+            results are built. Rebuilding the whole-graph results after an ingest
+            takes seconds at scale; meanwhile requests keep the previous answers
+            instead of queueing behind the rebuild (the staleness is bounded by the
+            rebuild). Without ``warm`` every request gets the current version.
+    """
+
+    def __init__(self, *, warm: bool = False, fresh_wait: float = 1.0) -> None:
         self._lock = threading.Lock()
         self._current: Computed | None = None
+        """The newest version seen (being built while it is not :attr:`_ready`)."""
+        self._ready: Computed | None = None
+        """The newest version whose results are built."""
         self._store_id: int | None = None
         self.warm = warm
-        """Warm each new version's results in a background thread (a server does)."""
+        self.fresh_wait = fresh_wait
 
     def get(self, store: GraphStore) -> Computed:
-        """The results of ``store`` at its current version (one version query)."""
+        """The results of ``store`` at its current version (one version query), or with
+        ``warm``, those of the previous version while the current one is built and
+        ``fresh_wait`` has passed."""
         version = store.version()
         with self._lock:
             cur = self._current
             if cur is None or cur.version != version or self._store_id != id(store):
+                if self._store_id != id(store):
+                    self._ready = None  # another store: nothing of the old one is valid
                 cur = self._current = Computed(store, version)
                 self._store_id = id(store)
                 if self.warm:
-                    threading.Thread(target=_warm_quietly, args=(cur,), daemon=True,
+                    threading.Thread(target=self._warm, args=(cur,), daemon=True,
                                      name=f"innograph-warm-v{version}").start()
+            fallback = self._ready
+        if fallback is None or fallback is cur or cur.built.is_set():
             return cur
+        # one wait per version: once a request has waited in vain the build is a long
+        # one, and later requests are answered at once instead of each waiting again
+        # (a wait holds the request's heavy slot)
+        if not cur.waited.is_set():
+            if cur.built.wait(self.fresh_wait):
+                return cur
+            cur.waited.set()
+        log.debug("store version %s still building: answered from version %s",
+                  cur.version, fallback.version)
+        return fallback
+
+    def _warm(self, comp: Computed) -> None:
+        ok = _warm_quietly(comp)
+        with self._lock:
+            if ok and comp is self._current:
+                self._ready = comp
+            comp.built.set()  # a failed build: requests build the parts they need
+            if not ok and comp is self._current:
+                self._ready = None
 
 
-def _warm_quietly(comp: Computed) -> None:
+def _warm_quietly(comp: Computed) -> bool:
     try:
         comp.warm()
         # The results just built are millions of long-lived objects: out of the cyclic
@@ -182,9 +224,11 @@ def _warm_quietly(comp: Computed) -> None:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+        return True
     except Exception:  # a request that needs the part will compute it and report
         log.warning("warming the results of store version %s failed", comp.version,
                     exc_info=True)
+        return False
 
 
 def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:

@@ -40,10 +40,15 @@ def test_ambiguous_and_unknown_names_exit_non_zero(home: Path) -> None:
     assert code == 1 and "不存在的单位" in err
 
 
-def test_search_and_node_formats(home: Path) -> None:
+def test_search_and_node_formats(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, _ = run("search", "泰山", "--format", "csv")
     rows = list(csv.DictReader(out.splitlines()))
     assert code == 0 and [r["uid"] for r in rows] == ["uni:4137010436", "uni:4137013994"]
+    # the command line is a local admin unless INNOGRAPH_ROLE says less
+    code, out, _ = run("node", "张三", "--format", "json")
+    detail = json.loads(out)[0]
+    assert detail["uid"] == "tal:张三@泰山学院" and detail["phone"]
+    monkeypatch.setenv("INNOGRAPH_ROLE", "analyst")
     code, out, _ = run("node", "张三", "--format", "json")
     detail = json.loads(out)[0]
     assert detail["uid"] == "tal:张三@泰山学院" and "phone" not in detail

@@ -219,3 +219,92 @@ def test_neo4j_ingest_killed_half_way_leaves_whole_batches_and_reruns_clean(
     again = ingest()
     assert again.returncode == 0, again.stderr
     assert _neo4j_graph(store) == (clean_nodes, clean_edges)
+
+
+@pytest.mark.neo4j
+def test_neo4j_server_killed_mid_ingest_then_restarted_reruns_to_the_clean_graph(
+        _neo4j_session: Any, tmp_path: Path) -> None:
+    """The database itself dies (SIGKILL of the Neo4j process) while an ingest writes:
+    the ingest fails with a clear message, Neo4j recovers its own transaction log on
+    restart (no half batch is visible), and running the ingest again ends exactly like
+    a clean run of the same files: no duplicates, nothing missing."""
+    import signal
+    import time
+
+    from pydantic import SecretStr
+
+    from graph.backends.neo4j.store import Neo4jStore, make_driver
+    from graph.settings import Settings
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "neo4j" / "neo4j_local.py"
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    clean_home = tmp_path / "clean"
+    env0 = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env0.pop(DIE_ENV, None)
+    done = subprocess.run([str(INNOGRAPH), "ingest", str(sample), "--quiet"], timeout=600,
+                          env={**env0, "INNOGRAPH_HOME": str(clean_home),
+                               "INNOGRAPH_STORE": "embedded"},
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    reference = EmbeddedStore(clean_home / "store", read_only=True)
+    reference.open()
+    want = _neo4j_graph(reference)
+    reference.close()
+
+    neo_home, run_dir = tmp_path / "neo4j", tmp_path / "run"
+
+    def start() -> dict[str, Any]:
+        got = subprocess.run([sys.executable, str(tool), "start", "--run-dir", str(run_dir),
+                              "--home", str(neo_home), "--heap", "512m", "--pagecache", "64m",
+                              "--timeout", "150"], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, check=False)
+        assert got.returncode == 0, got.stdout + got.stderr[-3000:]
+        info: dict[str, Any] = json.loads((run_dir / "connection.json").read_text())
+        return info
+
+    def env_of(info: dict[str, Any]) -> dict[str, str]:
+        return {**env0, "INNOGRAPH_HOME": str(tmp_path / "home"), "INNOGRAPH_STORE": "neo4j",
+                "NEO4J_URI": info["uri"], "NEO4J_USER": info["user"],
+                "NEO4J_PASSWORD": info["password"], "NEO4J_DATABASE": info["database"]}
+
+    def open_store(info: dict[str, Any]) -> Neo4jStore:
+        settings = Settings(neo4j_uri=info["uri"], neo4j_user=info["user"],
+                            neo4j_password=SecretStr(info["password"]),
+                            neo4j_database=info["database"])
+        store = Neo4jStore(make_driver(settings), database=info["database"])
+        store.open()
+        return store
+
+    info = start()
+    try:
+        probe = open_store(info)
+        run = subprocess.Popen([str(INNOGRAPH), "ingest", str(sample), "--quiet",
+                                "--batch-size", "20"], env=env_of(info),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while sum(probe.stats().nodes.values()) < 200 and run.poll() is None:  # inside the run
+            assert time.monotonic() < deadline, "the ingest wrote nothing"
+            time.sleep(0.05)
+        assert run.poll() is None, "the ingest ended before the kill: make the run longer"
+        os.kill(int(info["pid"]), signal.SIGKILL)
+        probe.close()
+        _, err = run.communicate(timeout=300)
+        assert run.returncode not in (0, None), err
+        assert "Traceback" not in err and "Neo4j" in err, err[-2000:]
+
+        info = start()  # the same data directory: Neo4j replays its transaction log
+        store = open_store(info)
+        try:
+            part_nodes, part_edges = _neo4j_graph(store)
+            assert 0 < len(part_nodes) < len(want[0])
+            assert set(part_nodes) <= set(want[0]) and set(part_edges) <= set(want[1])
+            again = subprocess.run([str(INNOGRAPH), "ingest", str(sample), "--quiet"],
+                                   env=env_of(info), capture_output=True, text=True,
+                                   timeout=600, check=False)
+            assert again.returncode == 0, again.stderr[-2000:]
+            assert _neo4j_graph(store) == want
+        finally:
+            store.close()
+    finally:
+        subprocess.run([sys.executable, str(tool), "stop", "--run-dir", str(run_dir)],
+                       capture_output=True, check=False)

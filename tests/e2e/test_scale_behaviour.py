@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from graph.analytics import computed as computed_mod
-from graph.analytics.computed import Computed, analyse
+from graph.analytics.computed import Computed, ComputedCache, analyse
 from graph.backends.embedded import EmbeddedStore
 from graph.errors import GraphError
 from graph.settings import Settings
@@ -182,5 +182,80 @@ def test_a_served_app_warms_each_new_version_in_the_background(store: GraphStore
         assert "recommend" in comp.extras  # built before any request asked for it
         store.upsert_nodes(nodes=[{**NODES[0], "name": "智慧康养产业"}])
         assert c.get("/recommendations/ent:need").status_code == 200
+        for t in threading.enumerate():
+            if t.name.startswith("innograph-warm-"):
+                t.join(timeout=120)
         newer = app.state.graphs.computed(store)
-        assert newer.version > comp.version
+        assert newer.version > comp.version and "recommend" in newer.extras
+
+
+def _wait_built(cache: ComputedCache) -> Computed:
+    pending = cache._current
+    assert pending is not None
+    assert pending.built.wait(60), "the background build did not end"
+    return pending
+
+
+def test_while_a_new_version_is_built_requests_are_answered_from_the_previous_one(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    gate = threading.Event()
+    held: set[int] = set()  # the versions whose build waits for the gate
+    real_warm = Computed.warm
+
+    def slow_warm(self: Computed) -> None:
+        if self.version in held:
+            assert gate.wait(60)
+        real_warm(self)
+
+    monkeypatch.setattr(Computed, "warm", slow_warm)
+    cache = ComputedCache(warm=True, fresh_wait=0.5)
+    first = cache.get(store)
+    assert _wait_built(cache) is first and cache.get(store) is first
+    held.add(store.version() + 1)
+    store.upsert_nodes(nodes=[{**NODES[0], "name": "智慧康养产业"}])
+    assert cache.get(store) is first  # the new results are not built: the previous serve
+    assert cache._current is not None and cache._current.waited.is_set()
+    assert cache.get(store) is first  # and later requests do not wait again
+    assert "智慧康养产业" not in {d.get("name") for _, d in cache.get(store).graph.nodes(data=True)}
+    gate.set()
+    newer = _wait_built(cache)
+    got = cache.get(store)
+    assert got is newer and got.version == store.version() > first.version
+    assert "智慧康养产业" in {d.get("name") for _, d in got.graph.nodes(data=True)}
+
+    # a request that may wait long enough gets the new version as soon as it is built
+    gate.clear()
+    held.clear()
+    patient = ComputedCache(warm=True, fresh_wait=60)
+    base = patient.get(store)
+    assert base.built.wait(60)
+    held.add(store.version() + 1)
+    store.upsert_nodes(nodes=[{**NODES[0], "name": "智慧康养"}])
+    threading.Timer(0.2, gate.set).start()
+    assert patient.get(store).version == store.version()
+
+
+def test_a_failed_background_build_leaves_requests_to_the_current_version(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    cache = ComputedCache(warm=True, fresh_wait=0.05)
+    _wait_built(cache) if cache.get(store) else None
+    real_warm = Computed.warm
+
+    def broken(self: Computed) -> None:
+        raise RuntimeError("out of memory, say")
+
+    monkeypatch.setattr(Computed, "warm", broken)
+    store.upsert_nodes(nodes=[{**NODES[0], "name": "智慧康养产业"}])
+    cache.get(store)
+    failed = _wait_built(cache)
+    monkeypatch.setattr(Computed, "warm", real_warm)
+    # no results of the old version are served for ever: the current one, built on demand
+    got = cache.get(store)
+    assert got is failed and got.version == store.version()
+    assert "智慧康养产业" in {d.get("name") for _, d in got.graph.nodes(data=True)}
