@@ -143,13 +143,18 @@ class Computed:
 
     def warm(self) -> None:
         """Build now what the first requests would otherwise wait for: the saved tables,
-        the projection, the matcher's index and the recommender's model."""
+        the projection, the matcher's index and the recommender's model. Native
+        libraries run on one thread meanwhile, so that a server building a new version
+        leaves the other cores to the requests it answers."""
+        from threadpoolctl import threadpool_limits
+
         from graph.analytics.match import prepare
         from graph.analytics.recommend import recommend_index
 
-        self.saved_tables()
-        prepare(self.graph)
-        recommend_index(self)
+        with threadpool_limits(limits=1):
+            self.saved_tables()
+            prepare(self.graph)
+            recommend_index(self)
 
 
 class ComputedCache:
@@ -187,6 +192,9 @@ class ComputedCache:
                     self._ready = None  # another store: nothing of the old one is valid
                 cur = self._current = Computed(store, version)
                 self._store_id = id(store)
+                if self._ready is not None and "recommend" in self._ready.extras:
+                    # the recommender may keep the model it fitted (recommend.REFIT_GROWTH)
+                    cur.extras["previous-recommend"] = self._ready.extras["recommend"]
                 if self.warm:
                     threading.Thread(target=self._warm, args=(cur,), daemon=True,
                                      name=f"innograph-warm-v{version}").start()

@@ -95,6 +95,8 @@ class RecommendIndex:
     by_field: dict[str, set[str]]
     broader: dict[str, set[str]]
     """Each field name with the names of the fields above it (SUBFIELD_OF, transitively)."""
+    fitted_on: tuple[int, int] = (0, 0)
+    """(latest year, participation rows) of the data :attr:`model` was fitted on."""
 
     def domain(self, fields: set[str]) -> set[str]:
         """Fields and every field above them: two actors are in one domain when these meet."""
@@ -104,14 +106,28 @@ class RecommendIndex:
         return out
 
 
-def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None) -> RecommendIndex:
-    """The shared part of :func:`recommend_partners` for graph ``g``."""
+REFIT_GROWTH = 0.1
+"""A version's recommender reuses the model fitted for an earlier version of the store
+while the participations are of the same latest year and have grown by at most this
+share since that fit: fitting takes seconds at scale (most of a version's build), and a
+few more rows do not change what the model learnt. More growth or a new year: refitted."""
+
+
+def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
+                previous: RecommendIndex | None = None) -> RecommendIndex:
+    """The shared part of :func:`recommend_partners` for graph ``g``; ``previous``: the
+    index of an earlier version of the same store, whose model may be reused (see
+    :data:`REFIT_GROWTH`)."""
     actors = sorted(n for n, d in g.nodes(data=True) if d.get("label") in ACTOR_LABELS)
     rows = participations(g)
     until = max((r.year for r in rows), default=0)
     cg = CoopGraph.build(rows, until=until, actors=actors)
     for a in actors:  # types from labels, also for actors without projects
         cg.types[cg.index[a]] = str(g.nodes[a].get("label"))
+    fitted_on = (until, len(rows))
+    if (model is None and previous is not None and previous.fitted_on[0] == until
+            and previous.fitted_on[1] <= len(rows) <= previous.fitted_on[1] * (1 + REFIT_GROWTH)):
+        model, fitted_on = previous.model, previous.fitted_on
     if model is None:
         model = Recommender().fit(rows, train_until=until) if rows else Recommender()
     profiles = {a: _profile(g, a) for a in actors}
@@ -133,15 +149,18 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None) -> Reco
                 seen.add(x)
                 todo.extend(parent.get(x, ()))
         broader[f] = seen
-    return RecommendIndex(cg, model, profiles, dict(by_field), broader)
+    return RecommendIndex(cg, model, profiles, dict(by_field), broader, fitted_on)
 
 
 def recommend_index(computed: Computed) -> RecommendIndex:
-    """The :class:`RecommendIndex` of a store version, built once and kept with it."""
+    """The :class:`RecommendIndex` of a store version, built once and kept with it; the
+    model of the previous version's index (``extras["previous-recommend"]``, set by a
+    server) is reused when the data grew little (:data:`REFIT_GROWTH`)."""
     with computed.lock:
         ix = computed.extras.get("recommend")
         if ix is None:
-            ix = computed.extras["recommend"] = build_index(computed.graph)
+            ix = computed.extras["recommend"] = build_index(
+                computed.graph, previous=computed.extras.pop("previous-recommend", None))
     assert isinstance(ix, RecommendIndex)
     return ix
 

@@ -81,3 +81,31 @@ def test_kinds_and_defaults() -> None:
     assert recommend_partners(store, "uni:p0", k=5) == []
     with pytest.raises(KeyError):
         recommend_partners(store, "nope")
+
+
+def test_a_new_version_keeps_the_fitted_model_until_the_data_grew_enough() -> None:
+    from graph.analytics.computed import project
+    from graph.analytics.recommend import REFIT_GROWTH, build_index
+
+    s = _store()
+    first = build_index(project(s))
+    year, rows = first.fitted_on
+    assert year == 2019 and rows > 0
+
+    def coop(a: str, b: str, year: int) -> dict[str, Any]:
+        return {"type": "COOPERATES_WITH", "source": a, "target": b, "first_year": year,
+                "last_year": year}
+
+    s.upsert_edges(edges=[coop("uni:y", "ins:z", 2019)])  # two rows more: a little growth
+    assert 2 <= rows * REFIT_GROWTH
+    small = build_index(project(s), previous=first)
+    assert small.model is first.model and small.fitted_on == first.fitted_on
+    # the graph it scores on is the new one: only the learnt weights are kept
+    assert small.cg.adjacency[small.cg.index["uni:y"], small.cg.index["ins:z"]] > 0
+    assert first.cg.adjacency[first.cg.index["uni:y"], first.cg.index["ins:z"]] == 0
+    s.upsert_edges(edges=[coop(f"uni:p{i}", "ins:z", 2019) for i in range(5)])
+    grown = build_index(project(s), previous=small)  # more than REFIT_GROWTH since the fit
+    assert grown.model is not first.model and grown.fitted_on[1] > rows
+    s.upsert_edges(edges=[coop("ent:a", "ins:z", 2020)])
+    newer = build_index(project(s), previous=grown)  # a new year: refitted
+    assert newer.model is not grown.model and newer.fitted_on[0] == 2020
