@@ -8,7 +8,7 @@ NEO4J := $(PYTHON) tools/neo4j/neo4j_local.py
 DEMO_HOME ?= $(CURDIR)/.innograph/demo
 DEMO_PORT ?= 8000
 
-.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean browser-deps notebooks fuzz
+.PHONY: demo test install check lint neo4j-start neo4j-stop neo4j-status java clean browser-deps notebooks notebooks-save fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ browser-deps:
 # Runs the analysts' notebooks (notebooks/*.ipynb) against the sample graph.
 notebooks: install
 	$(BIN)/pytest -p no:cacheprovider tests/unit/test_viz_notebooks.py
+
+# Runs them and saves them with their outputs (tables, views, charts) for readers.
+notebooks-save: install
+	$(BIN)/python tools/save_notebooks.py
 
 neo4j-start: java
 	$(NEO4J) start

@@ -24,32 +24,48 @@ from graph.errors import GraphError
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-app = typer.Typer(help="innograph: the knowledge graph of a city's innovation actors.",
+app = typer.Typer(help="innograph:城市创新主体知识图谱(检索、查关系、匹配、推荐、缺口分析)。",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-neo4j_app = typer.Typer(help="Run a local Neo4j (Community 5.26, from Maven Central).",
+neo4j_app = typer.Typer(help="本机 Neo4j(Community 5.26,取自 Maven Central)的启动与停止。",
                         no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
-eval_app = typer.Typer(help="Evaluations you can rerun (NER, link prediction).",
+eval_app = typer.Typer(help="可重复运行的评测(实体识别、名称解析、匹配、链接预测)。",
                        no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+
+@app.callback()
+def _options(verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="显示第三方库的日志(jieba 词典加载、Neo4j 驱动连接)")] = False,
+             ) -> None:
+    """innograph:城市创新主体知识图谱。"""
+    if verbose:
+        os.environ["INNOGRAPH_VERBOSE"] = "1"
+    from api.quiet import quiet_libraries
+
+    quiet_libraries()
+
+FormatOpt = Annotated[Format, typer.Option(
+    "--format", "-f", help="输出格式:table(表格,给人看)、json 或 csv(给程序,键为代码)")]
+WideOpt = Annotated[bool, typer.Option("--wide", help="表格显示全部列(窄终端默认只显示主要列)")]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error on stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"错误:{message}", err=True)
     return typer.Exit(code)
 
 
 @contextmanager
 def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
     """Open the store the environment chooses; errors become a one-line message."""
+    from api.output import busy
     from graph.factory import open_store
     from graph.settings import Settings
 
     try:
-        store = open_store(Settings(), read_only=read_only)
+        with busy("正在打开图谱…"):
+            store = open_store(Settings(), read_only=read_only)
     except GraphError as exc:
         raise fail(str(exc)) from exc
     try:
@@ -68,9 +84,14 @@ def schema(as_json: Annotated[bool, typer.Option("--json", help="print the JSON 
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
-    rows = [{"relationship": name, "from": "|".join(spec["from"]), "to": "|".join(spec["to"]),
-             "中文": spec["zh"]} for name, spec in doc["x-relationship-types"].items()]
-    emit(rows, Format.table, title="relationship types")
+    from api.output import label_name
+
+    rows = [{"code": name, "reading": spec["zh"],
+             "from": "、".join(label_name(x) for x in spec["from"]),
+             "to": "、".join(label_name(x) for x in spec["to"])}
+            for name, spec in doc["x-relationship-types"].items()]
+    emit(rows, Format.table, title="关系类型(--json 输出完整的 JSON Schema)",
+         columns=["code", "reading", "from", "to"])
 
 
 @app.command()
@@ -78,9 +99,15 @@ def stats(fmt: FormatOpt = Format.table) -> None:
     """Counts of nodes per label and relationships per type."""
     with store_from_env(read_only=True) as store:
         s = store.stats()
-    rows = [{"kind": "node", "name": k, "count": v} for k, v in s.nodes.items()]
-    rows += [{"kind": "relationship", "name": k, "count": v} for k, v in s.relationships.items()]
-    emit(rows, fmt, title=f"{store.backend} store")
+    from api.output import label_name, rel_name
+
+    rows = [{"kind": "node", "code": k, "name": label_name(k), "count": v}
+            for k, v in s.nodes.items()]
+    rows += [{"kind": "relationship", "code": k, "name": rel_name(k), "count": v}
+             for k, v in s.relationships.items()]
+    backend = {"embedded": "嵌入式存储", "neo4j": "Neo4j 数据库"}.get(store.backend, store.backend)
+    emit(rows, fmt, title=f"{backend}:节点与关系数量",
+         columns=["kind", "name", "count"] if fmt is Format.table else None)
 
 
 def _neo4j_script(*args: str) -> None:
@@ -191,11 +218,13 @@ def resolve_actor(store: GraphStore, text: str) -> str:
         if len(hits) == 1:
             return hits[0].node.uid
         if not hits:
-            raise fail(f"no actor named or identified by '{text}'")
+            raise fail(f"没有名称、别名或标识为“{text}”的主体(可先用 innograph search 查找)")
         found = [{"uid": h.node.uid, "label": h.node.label, "name": h.node.name} for h in hits]
-    typer.echo(f"'{text}' is ambiguous; candidates:", err=True)
+    from api.output import label_name
+
+    typer.echo(f"“{text}”对应多个主体,请改用标识或全称:", err=True)
     for rec in found:
-        typer.echo(f"  {rec['uid']}\t{rec['label']}\t{rec['name']}", err=True)
+        typer.echo(f"  {rec['uid']}\t{label_name(str(rec['label']))}\t{rec['name']}", err=True)
     raise typer.Exit(2)
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, app, fail, store_from_env
-from api.output import Format, emit
+from api.cli import FormatOpt, WideOpt, app, fail, store_from_env
+from api.output import Format, busy, emit
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -57,14 +57,14 @@ def _table(name: str, **params: Any) -> list[dict[str, Any]]:
     """Gap table ``name`` of the store's current version (saved, or computed now)."""
     from graph.analytics.computed import Computed
 
-    with store_from_env(read_only=True) as store:
+    with store_from_env(read_only=True) as store, busy("正在计算缺口表(已保存的直接读取)…"):
         return Computed(store, store.version()).table(name, **params)
 
 
 def _graph() -> nx.MultiDiGraph:
     from graph.analytics.computed import project
 
-    with store_from_env(read_only=True) as store:
+    with store_from_env(read_only=True) as store, busy("正在读取全图…"):
         return project(store)
 
 
@@ -81,14 +81,29 @@ def analyse_cmd() -> None:
     from graph.analytics.computed import analyse, summary
 
     started = time.perf_counter()
-    with store_from_env() as store:
+    with store_from_env() as store, busy("正在计算并保存缺口分析结果…"):
         counts = analyse(store)
     typer.echo(f"已保存分析结果：{summary(counts)}；用时 {time.perf_counter() - started:.1f} 秒")
 
 
+NARROW: dict[str, list[str]] = {
+    "fields": ["field", "demand", "supply", "linked_demand", "gap_score"],
+    "isolated": ["kind_name", "name", "uid", "reason"],
+    "holes": ["demand_label", "supply_label", "bridges", "hole_score", "brokers"],
+    "communities": ["community", "label", "size", "demand", "supply", "balance"],
+    "targets": ["metric", "value", "unit", "actual", "percent", "status"],
+    "platforms": ["kind_name", "count", "recent", "targets"],
+    "tiers": ["tier", "count", "certified", "targets"],
+    "alliances": ["community", "alliance", "members", "by_kind"],
+}
+"""The columns of each gap table that a narrow terminal shows (the rest: --wide)."""
+
+
+
 def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
           out: Path | None, title: str, *, notes: Mapping[str, str] | None = None,
-          summary: tuple[list[dict[str, Any]], Mapping[str, str]] | None = None) -> None:
+          summary: tuple[list[dict[str, Any]], Mapping[str, str]] | None = None,
+          table: str = "", wide: bool = False) -> None:
     """A gap table: to a file (XLSX with its summary and 说明 sheets), as JSON or CSV for
     machines, or as a table for people with the summary before and the column
     definitions (``notes``, by key) after it."""
@@ -104,7 +119,7 @@ def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
         if zh_notes:
             extra.append(("说明", notes_rows(zh_notes), ["列", "定义"]))
         write_table(localise(rows, columns), out, columns=list(columns.values()), extra=extra)
-        typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
+        typer.echo(f"已写入 {len(rows)} 行:{out}", err=True)
         return
     if fmt is Format.json:
         emit(rows, fmt)
@@ -112,11 +127,14 @@ def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
     if fmt is Format.table and summary is not None:
         emit(localise(summary[0], summary[1]), fmt, title=f"{title}:汇总",
              columns=list(summary[1].values()))
-    emit(localise(rows, columns), fmt, title=title, columns=list(columns.values()))
+    emit(localise(rows, columns), fmt, title=title, columns=list(columns.values()),
+         narrow=[columns[k] for k in NARROW.get(table, []) if k in columns] or None, wide=wide)
     if fmt is Format.table and zh_notes:
+        from api.output import readable
+
         typer.echo("注:")
         for col, text in zh_notes.items():
-            typer.echo(f"  {col}:{text}")
+            typer.echo(f"  {col}:{readable(text)}")
 
 
 @gaps_app.command("fields")
@@ -127,21 +145,21 @@ def fields_cmd(
         "--projects/--no-projects", help="count joint projects of the field as links")] = True,
     min_demand: Annotated[int, typer.Option("--min-demand", min=0,
                                             help="leave out fields with less demand")] = 0,
-    fmt: FormatOpt = Format.table, out: OutOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """领域供需缺口: demand vs supply vs links per field, biggest gap first."""
     from graph.analytics.gaps import FIELD_GAP_COLUMNS, NOTES
 
     rows = _table("fields", rollup=rollup, via_projects=projects, min_demand=min_demand)
     _show(rows, FIELD_GAP_COLUMNS, fmt, out, "领域供需缺口 (缺口分 = 未对接需求主体数 × 需求占比)",
-          notes=NOTES["fields"])
+          notes=NOTES["fields"], table="fields", wide=wide)
 
 
 @gaps_app.command("isolated")
 def isolated_cmd(
     kind: Annotated[list[IsolatedKind] | None, typer.Option(
         "--kind", "-k", help="only these kinds (repeatable)")] = None,
-    fmt: FormatOpt = Format.table, out: OutOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """孤立主体: enterprises, platforms and teams without the partners they should have."""
     from graph.analytics.gaps import (
@@ -153,7 +171,7 @@ def isolated_cmd(
 
     rows = _table("isolated", kinds=[k.value for k in kind] if kind else None)
     _show(rows, ISOLATED_COLUMNS, fmt, out, f"孤立主体 {len(rows)} 个", notes=NOTES["isolated"],
-          summary=(isolated_summary(rows), ISOLATED_SUMMARY_COLUMNS))
+          summary=(isolated_summary(rows), ISOLATED_SUMMARY_COLUMNS), table="isolated", wide=wide)
 
 
 @gaps_app.command("holes")
@@ -168,19 +186,20 @@ def holes_cmd(
         "--max-bridges", min=0, help="only pairs with at most this many bridges")] = None,
     communities: Annotated[bool, typer.Option(
         "--communities", help="list the communities instead of the pairs")] = False,
-    fmt: FormatOpt = Format.table, out: OutOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """结构洞: demand-heavy and supply-heavy communities that few edges join, with brokers."""
     from graph.analytics.gaps import COMMUNITY_COLUMNS, HOLE_COLUMNS, NOTES
 
     if communities:
         rows = _table("communities", seed=seed, resolution=resolution, threshold=threshold)
-        _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区 (Louvain, seed {seed})",
-              notes=NOTES["communities"])
+        _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区(社区发现,随机种子 {seed})",
+              notes=NOTES["communities"], table="communities", wide=wide)
         return
     rows = _table("holes", seed=seed, resolution=resolution, threshold=threshold,
                   max_bridges=max_bridges)
-    _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞 (Louvain, seed {seed})", notes=NOTES["holes"])
+    _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞(社区发现,随机种子 {seed})", notes=NOTES["holes"],
+          table="holes", wide=wide)
 
 
 @gaps_app.command("targets")
@@ -188,7 +207,7 @@ def targets_cmd(
     rules: Annotated[Path | None, typer.Option(
         "--rules", exists=True, dir_okay=False, help="counting rules (YAML) to use instead "
         "of the bundled graph/analytics/data/target_rules.yaml")] = None,
-    fmt: FormatOpt = Format.table, out: OutOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """规划目标完成情况: each Target against what the graph counts, with the query used."""
     from graph.analytics.targets import (
@@ -204,30 +223,32 @@ def targets_cmd(
     except TargetRulesError as exc:
         raise fail(str(exc)) from exc
     rows = _table("targets") if rules is None else plan_targets(_graph(), rules=loaded)
-    _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况", notes=TARGET_NOTES)
+    _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况", notes=TARGET_NOTES,
+          table="targets", wide=wide)
 
 
 @gaps_app.command("platforms")
-def platforms_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
+def platforms_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
     """平台类别: platforms by the plan's fifteen kinds (三.7) and level, against its targets."""
     from graph.analytics.systems import NOTES, PLATFORM_COLUMNS
 
     _show(_table("platforms"), PLATFORM_COLUMNS, fmt, out, "创新平台(按工作要点15类)",
-          notes=NOTES["platforms"])
+          notes=NOTES["platforms"], table="platforms", wide=wide)
 
 
 @gaps_app.command("tiers")
-def tiers_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
+def tiers_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
     """企业梯次: 科技型中小企业 → 高新技术企业 → 创新50强, against the plan's targets."""
     from graph.analytics.systems import NOTES, TIER_COLUMNS
 
-    _show(_table("tiers"), TIER_COLUMNS, fmt, out, "科技型企业梯次", notes=NOTES["tiers"])
+    _show(_table("tiers"), TIER_COLUMNS, fmt, out, "科技型企业梯次", notes=NOTES["tiers"],
+          table="tiers", wide=wide)
 
 
 @gaps_app.command("alliances")
-def alliances_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
+def alliances_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
     """共同体联盟: the interest alliances of each community and their members."""
     from graph.analytics.systems import ALLIANCE_COLUMNS, NOTES
 
     _show(_table("alliances"), ALLIANCE_COLUMNS, fmt, out, "共同体利益联盟",
-          notes=NOTES["alliances"])
+          notes=NOTES["alliances"], table="alliances", wide=wide)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, app, eval_app, fail, store_from_env
+from api.cli import FormatOpt, WideOpt, app, eval_app, fail, store_from_env
 from api.output import Format, emit
 from graph.errors import GraphError
 from ingest.errors import IngestError
@@ -228,10 +228,10 @@ def print_summary(rep: IngestReport, *, max_rejects: int = 10) -> None:
 @review_app.command("list")
 def review_list(
     status: Annotated[str, typer.Option(
-        "--status", help="pending, accepted, rejected or all")] = "pending",
-    fmt: FormatOpt = Format.table,
+        "--status", help="pending(待审核)、accepted、rejected 或 all")] = "pending",
+    fmt: FormatOpt = Format.table, wide: WideOpt = False,
 ) -> None:
-    """List review items: a new node and the existing ones it may be."""
+    """列出待审核的疑似重名:一个新主体,以及它可能就是的已有主体。"""
     from graph.settings import Settings
 
     if status not in ("pending", "accepted", "rejected", "all"):
@@ -246,8 +246,13 @@ def review_list(
         typer.echo(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False,
                               indent=2))
         return
-    emit(rows, fmt, title=f"review queue ({status})",
-         columns=["id", "status", "label", "name", "uid", "source", "candidates", "merge_id"])
+    shown = {"pending": "待审核", "accepted": "已接受", "rejected": "已拒绝", "all": "全部"}
+    emit(rows, fmt, title=f"待审核的疑似重名({shown[status]})",
+         columns=["id", "status", "label", "name", "uid", "source", "candidates", "merge_id"],
+         narrow=["id", "status", "name", "candidates"], wide=wide)
+    if fmt is Format.table and rows:
+        typer.echo("接受:innograph review accept 编号;拒绝:innograph review reject 编号",
+                   err=True)
 
 
 @review_app.command("accept")
@@ -344,13 +349,13 @@ def resolve(
     label = _kind(kind)
     settings = Settings()
     store: GraphStore | None = None
-    note = "gazetteers only (no graph yet)"
+    note = "仅用名录(尚无图谱)"
     if _graph_exists(settings):
         try:
             store = open_store(settings, read_only=True)
-            note = f"{store.backend} graph and gazetteers"
+            note = "图谱与名录"
         except GraphError as exc:
-            note = f"gazetteers only (graph unavailable: {exc})"
+            note = f"仅用名录(图谱不可用:{exc})"
     try:
         resolver = Resolver(store=store)
         rows: list[dict[str, Any]] = []
@@ -379,7 +384,7 @@ def resolve(
     finally:
         if store is not None:
             store.close()
-    emit(rows, fmt, title=f"resolve ({note})",
+    emit(rows, fmt, title=f"名称解析({note})",
          columns=["query", "status", "uid", "name", "kind", "score", "rule"])
 
 

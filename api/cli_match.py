@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, app, fail, resolve_actor, store_from_env
-from api.output import Format, emit
+from api.cli import FormatOpt, WideOpt, app, fail, resolve_actor, store_from_env
+from api.output import Format, busy, emit, label_name
 from graph.errors import GraphError
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def csv_columns() -> list[str]:
 
 
 def _path_text(path: list[PathStep]) -> str:
-    return " → ".join(f"{s.name}({s.label})" for s in path)
+    return " → ".join(f"{s.name}({label_name(s.label)})" for s in path)
 
 
 def _flat(rank: int, m: Match) -> dict[str, Any]:
@@ -58,35 +58,38 @@ def _flat(rank: int, m: Match) -> dict[str, Any]:
 
 @app.command("match")
 def match_command(
-    text: Annotated[str | None, typer.Argument(help="the need in free Chinese text")] = None,
+    text: Annotated[str | None, typer.Argument(help="需求描述(中文自由文本)")] = None,
     enterprise: Annotated[str | None, typer.Option(
-        "--enterprise", "-e", help="enterprise uid or name: its NEEDS join the need")] = None,
+        "--enterprise", "-e", help="需求企业的标识或名称:其在图中的技术需求并入本次需求")] = None,
     field: Annotated[list[str] | None, typer.Option(
-        "--field", help="field uid or name (repeatable)")] = None,
+        "--field", help="领域的标识或名称(可重复)")] = None,
     keyword: Annotated[list[str] | None, typer.Option(
-        "--keyword", "-k", help="keyword (repeatable)")] = None,
+        "--keyword", "-w", help="关键词(可重复)")] = None,
     kind: Annotated[list[Kind] | None, typer.Option(
-        "--kind", help="candidate kind (repeatable; default: all)")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="e.g. 泰安")] = None,
-    top: Annotated[int, typer.Option("--top", min=1, max=MAX_TOP,
-                                     help=f"matches to show (1..{MAX_TOP})")] = 10,
-    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0)] = 0.0,
-    fmt: FormatOpt = Format.table,
+        "--kind", "-k", help="候选类别(可重复;默认全部)")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="所在地区,如 泰安")] = None,
+    top: Annotated[int, typer.Option("--top", "-n", min=1, max=MAX_TOP,
+                                     help=f"列出前几名(1..{MAX_TOP})")] = 10,
+    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0,
+                                             help="低于此分的不列出")] = 0.0,
+    fmt: FormatOpt = Format.table, wide: WideOpt = False,
 ) -> None:
-    """Rank the teams, talents and institutions that fit a need, with reasons in Chinese.
+    """匹配:为一项需求找出合适的团队、人才、高校、院所、平台与医院,附中文推荐理由。
 
-    Give the need as TEXT, --field/--keyword, --enterprise (whose NEEDS are in the
-    graph), or any mix. Exit code 2 when the need cannot be matched as asked.
+    需求可以是文本、--field/--keyword、--enterprise(用其在图中的技术需求),或任意组合。
+    需求无法按所给条件匹配时退出码为 2。
     """
     from graph.analytics.match import MATCH_LABELS, MatchError, match
 
     with store_from_env(read_only=True) as store:
         ent = resolve_actor(store, enterprise) if enterprise else None
-        graph = store.subgraph(labels=list(MATCH_LABELS))
+        with busy("正在读取候选…"):
+            graph = store.subgraph(labels=list(MATCH_LABELS))
     try:
-        result = match(graph, text=text or "", enterprise=ent, fields=field or [],
-                       keywords=keyword or [], kinds=[k.value for k in kind or []] or None,
-                       region=region, top=top, min_score=min_score)
+        with busy("正在匹配…"):
+            result = match(graph, text=text or "", enterprise=ent, fields=field or [],
+                           keywords=keyword or [], kinds=[k.value for k in kind or []] or None,
+                           region=region, top=top, min_score=min_score)
     except MatchError as exc:
         raise fail(str(exc), code=2) from exc
     except GraphError as exc:
@@ -95,16 +98,17 @@ def match_command(
         emit([{"rank": i, **asdict(m)} for i, m in enumerate(result.matches, start=1)], fmt)
         return
     need = result.need
-    title = (f"{len(result.matches)} of {result.scored} candidates"
-             + (f"; enterprise: {need.enterprise_name}" if need.enterprise_name else "")
-             + (f"; fields: {'、'.join(need.field_names)}" if need.field_names else "")
-             + (f"; terms: {'、'.join(need.tokens[:12])}" if need.tokens else ""))
+    title = (f"{result.scored} 个候选中的前 {len(result.matches)} 名"
+             + (f";需求企业:{need.enterprise_name}" if need.enterprise_name else "")
+             + (f";领域:{'、'.join(need.field_names)}" if need.field_names else "")
+             + (f";词项:{'、'.join(need.tokens[:12])}" if need.tokens else ""))
     rows = [_flat(i, m) for i, m in enumerate(result.matches, start=1)]
     if fmt is Format.table:
         emit(rows, fmt, title=title, columns=["rank", "name", "label", "score", "text", "field",
                                               "proximity", "track_record", "capacity",
-                                              "reason"])
+                                              "reason"],
+             narrow=["rank", "name", "label", "score", "reason"], wide=wide)
         if not rows:
-            typer.echo("no candidate fits the need", err=True)
+            typer.echo("没有符合需求的候选", err=True)
         return
     emit(rows, fmt, columns=csv_columns())

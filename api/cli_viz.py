@@ -25,19 +25,21 @@ app.add_typer(viz_app, name="viz")
 
 Out = Annotated[Path, typer.Option("--out", "-o", help=".html, .json, .graphml, .gexf, .csv "
                                                        "or .xlsx")]
-Table = Annotated[str, typer.Option("--table", help="for .csv/.xlsx: nodes, edges or a table "
-                                                    "of the view")]
+Table = Annotated[str | None, typer.Option(
+    "--table", help="csv:nodes(默认)、edges 或视图自带的表;xlsx 默认为整本工作簿(节点、关系、"
+                    "视图的表与说明),给出表名则只导出该表")]
 SUFFIXES = (".html", ".json", ".graphml", ".gexf", ".csv", ".xlsx")
 
 
-def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "label") -> None:
+def save_view(view: View, out: Path, *, table: str | None = None,
+              group_by: str = "label") -> None:
     """Write a view to ``out`` in the format its suffix names, and say what was written.
 
     ``group_by`` (``label`` or ``community``) groups a page over the hard cap.
     """
     suffix = out.suffix.lower()
     if suffix not in SUFFIXES:
-        raise fail(f"unknown output format '{suffix}'; use one of {', '.join(SUFFIXES)}")
+        raise fail(f"不支持的输出格式“{suffix}”,可选:{'、'.join(SUFFIXES)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".html":
         from graph.viz import render
@@ -59,10 +61,15 @@ def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "l
         from schemas.privacy import may_see_personal
 
         write_graph(view, out, include_sensitive=may_see_personal(Settings().cli_role))
+    elif suffix == ".xlsx" and table in (None, "all"):
+        from api.tables import view_xlsx_bytes
+
+        out.write_bytes(view_xlsx_bytes(view))
     else:
         from api.tables import write_table
         from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, node_rows
 
+        table = table or "nodes"
         if table == "nodes":
             rows, columns = node_rows(view), NODE_COLUMNS
         elif table == "edges":
@@ -70,11 +77,11 @@ def save_view(view: View, out: Path, *, table: str = "nodes", group_by: str = "l
         elif table in view.tables:
             rows, columns = view.tables[table], None
         else:
-            raise fail(f"unknown table '{table}'; this view has nodes, edges"
-                       + "".join(f", {t}" for t in view.tables))
+            raise fail(f"视图中没有表“{table}”,可选:nodes、edges"
+                       + "".join(f"、{t}" for t in view.tables))
         write_table(rows, out, columns=columns)
     n, m = view.size
-    typer.echo(f"wrote {out} ({view.title}: {n} nodes, {m} relationships)", err=True)
+    typer.echo(f"已写入 {out}({view.title}:{n} 个节点,{m} 条关系)", err=True)
 
 
 @viz_app.command("ego")
@@ -85,7 +92,7 @@ def viz_ego(actor: str, out: Out = Path("ego.html"),
             limit: Annotated[int, typer.Option(min=1, max=10_000)] = 300,
             rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
             label: Annotated[list[str] | None, typer.Option("--label")] = None,
-            table: Table = "nodes") -> None:
+            table: Table = None) -> None:
     """An actor's neighbourhood (k hops, per-type caps)."""
     from graph.viz.views import ego_view
 
@@ -103,7 +110,7 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
              rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
              via_hubs: Annotated[bool, typer.Option(
                  "--via-hubs", help="also through regions, fields, documents")] = False,
-             table: Table = "nodes") -> None:
+             table: Table = None) -> None:
     """The shortest paths between two actors, with their sentences."""
     from graph.viz.views import path_view
 
@@ -117,7 +124,7 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
 @viz_app.command("gap")
 def viz_gap(field: str, out: Out = Path("gap.html"),
             per_demand: Annotated[int, typer.Option(min=1, max=20)] = 3,
-            table: Table = "nodes") -> None:
+            table: Table = None) -> None:
     """A field's demand side, supply side and the missing links between them."""
     from graph.viz.views import gap_view
 
@@ -131,7 +138,7 @@ def viz_gap(field: str, out: Out = Path("gap.html"),
 def viz_recommend(actor: str, out: Out = Path("recommend.html"),
                   k: Annotated[int, typer.Option(min=1, max=100)] = 10,
                   kind: Annotated[list[str] | None, typer.Option("--kind")] = None,
-                  table: Table = "nodes") -> None:
+                  table: Table = None) -> None:
     """Recommended partners of an actor and the partners they share."""
     from graph.analytics.computed import Computed
     from graph.analytics.recommend import recommend_partners
@@ -144,7 +151,7 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
         try:
             recs = recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
         except KeyError as exc:
-            raise fail(f"unknown actor {exc}") from exc
+            raise fail(f"图中没有主体 {exc}") from exc
     save_view(recommend_view(g, uid, recs), out, table=table)
 
 
@@ -157,7 +164,7 @@ def viz_community(platform: Annotated[str | None, typer.Argument(
                   label: Annotated[list[str] | None, typer.Option("--label")] = None,
                   group_by: Annotated[str, typer.Option(
                       help="above the hard cap, group by: label or community")] = "label",
-                  table: Table = "nodes") -> None:
+                  table: Table = None) -> None:
     """A community's members and links, or the whole graph (aggregated above the hard cap)."""
     from graph.viz.views import community_view
 
@@ -175,7 +182,7 @@ def viz_subgraph(actors: Annotated[list[str], typer.Argument(help="uids or names
                  out: Out = Path("subgraph.graphml"),
                  depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
                  limit: Annotated[int, typer.Option(min=1, max=10_000)] = 2000,
-                 table: Table = "nodes") -> None:
+                 table: Table = None) -> None:
     """Several actors and their neighbourhoods: the unit to export to Gephi."""
     from graph.viz.views import subgraph_view
 

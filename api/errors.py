@@ -54,6 +54,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "未登录、密钥无效或已吊销"},
     403: {"model": ErrorBody, "description": "当前角色无权访问"},
     404: {"model": ErrorBody, "description": "找不到该主体或资源"},
+    414: {"model": ErrorBody, "description": "请求地址过长(超过 16 KB)"},
     422: {"model": ErrorBody, "description": "参数无效(超出上限、未知类型、名称有歧义等)"},
     503: {"model": ErrorBody, "description": "数据库暂不可用,稍后自动恢复"},
 }

@@ -14,8 +14,9 @@ Views (``fmt`` is ``html``, ``json``, ``graphml``, ``gexf``, ``csv`` or ``xlsx``
 * ``GET /viz/community.{fmt}?platform=…`` a community (or the whole graph)
 * ``GET /export/subgraph.{fmt}?uid=…&depth=…`` several actors' neighbourhoods
 
-``csv``/``xlsx`` give one table: ``table=nodes`` (default), ``edges`` or a
-table the view was built from (``paths``, ``missing_links``, ``recommendations``).
+``csv`` gives one table: ``table=nodes`` (default), ``edges`` or a table the view
+was built from (``paths``, ``missing_links``, ``recommendations``); ``xlsx`` gives the
+whole view as one workbook (节点, 关系, the view's tables, 说明) unless a table is named.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from api.auth import current_user, role_of
 from api.deps import HEAVY, ComputedDep, GraphDep, StoreDep
 from api.routes_query import recommend_for
-from api.tables import csv_text, xlsx_bytes
+from api.tables import csv_text, view_xlsx_bytes, xlsx_bytes
 from graph.store import MAX_HOPS, GraphStore
 from graph.viz import render, style
 from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, graph_bytes, node_rows
@@ -77,7 +78,9 @@ class ViewFormat(StrEnum):
     xlsx = "xlsx"
 
 
-TableArg = Annotated[str, Query(description="csv/xlsx: nodes, edges or a table of the view")]
+TableArg = Annotated[str | None, Query(
+    description="csv:nodes(默认)、edges 或视图自带的表;xlsx:默认为整本工作簿(节点、关系、"
+                "视图的表与说明),给出表名则只导出该表")]
 
 
 def _privileged(request: Request) -> bool:
@@ -91,11 +94,11 @@ def _table(view: View, table: str) -> tuple[list[dict[str, Any]], list[str] | No
         return edge_rows(view), EDGE_COLUMNS
     if table in view.tables:
         return view.tables[table], None
-    raise HTTPException(422, f"unknown table '{table}'; this view has nodes, edges"
-                        + "".join(f", {t}" for t in view.tables))
+    raise HTTPException(422, f"视图中没有表“{table}”,可选:nodes、edges"
+                        + "".join(f"、{t}" for t in view.tables))
 
 
-def respond(view: View, fmt: ViewFormat, request: Request, *, table: str = "nodes",
+def respond(view: View, fmt: ViewFormat, request: Request, *, table: str | None = None,
             name: str = "view", aggregate_by: str = "label") -> Response:
     """The view in the format asked for (downloads get a file name).
 
@@ -109,7 +112,9 @@ def respond(view: View, fmt: ViewFormat, request: Request, *, table: str = "node
     if fmt in (ViewFormat.graphml, ViewFormat.gexf):
         body = graph_bytes(view, fmt.value, include_sensitive=_privileged(request))
         return Response(body, media_type=MEDIA[fmt.value], headers=disposition)
-    rows, columns = _table(view, table)
+    if fmt is ViewFormat.xlsx and table in (None, "all"):
+        return Response(view_xlsx_bytes(view), media_type=MEDIA["xlsx"], headers=disposition)
+    rows, columns = _table(view, table or "nodes")
     if fmt is ViewFormat.csv:
         # a BOM, so that Excel on Windows reads the Chinese as UTF-8
         return Response("\ufeff" + csv_text(rows, columns=columns), media_type=MEDIA["csv"],
@@ -149,7 +154,7 @@ def viz_ego(fmt: ViewFormat, request: Request, store: StoreDep, uid: str,
             limit: Annotated[int, Query(ge=1, le=10_000)] = 300,
             rel_type: Annotated[list[str] | None, Query()] = None,
             label: Annotated[list[str] | None, Query()] = None,
-            table: TableArg = "nodes") -> Response:
+            table: TableArg = None) -> Response:
     """关系网络视图:一个主体的邻居(按类型计数后按上限展开)。"""
     view = ego_view(store, uid, depth=depth, per_type_limit=per_type_limit, limit=limit,
                     rel_types=rel_type_codes(rel_type), labels=label_codes(label))
@@ -165,7 +170,7 @@ def viz_path(fmt: ViewFormat, request: Request, store: StoreDep, source: str, ta
              year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
              via_hubs: Annotated[bool, Query(description="也经过地区、领域、文件、计划等"
                                                          "共同背景")] = False,
-             table: TableArg = "nodes") -> Response:
+             table: TableArg = None) -> Response:
     """查关系视图:两个主体之间的最短路径(默认只经主体之间的关联)。"""
     years = None
     if year_from is not None or year_to is not None:
@@ -189,7 +194,7 @@ def _field_uid(store: GraphStore, field: str) -> str:
 def viz_gap(fmt: ViewFormat, request: Request, store: StoreDep, g: GraphDep,
             field: Annotated[str, Query(description="领域的标识或名称")],
             per_demand: Annotated[int, Query(ge=1, le=20)] = 3,
-            table: TableArg = "nodes") -> Response:
+            table: TableArg = None) -> Response:
     """缺口视图:一个领域的需求方、供给方和缺少的合作。"""
     view = gap_view(g, _field_uid(store, field), per_demand=per_demand)
     return respond(view, fmt, request, table=table, name="gap")
@@ -200,7 +205,7 @@ def viz_recommend(fmt: ViewFormat, request: Request, store: StoreDep, comp: Comp
                   uid: str,
                   k: Annotated[int, Query(ge=1, le=100)] = 10,
                   kind: Annotated[list[str] | None, Query()] = None,
-                  table: TableArg = "nodes") -> Response:
+                  table: TableArg = None) -> Response:
     """推荐视图:推荐的合作伙伴(虚线)及共同伙伴。"""
     recs = recommend_for(store, comp, uid, kind, k)
     return respond(recommend_view(comp.graph, uid, recs), fmt, request, table=table,
@@ -215,7 +220,7 @@ def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                   detect: Annotated[bool, Query(description="按社区着色")] = False,
                   group_by: Annotated[Literal["label", "community"], Query(
                       description="超出上限时按类型或社区聚合")] = "label",
-                  table: TableArg = "nodes") -> Response:
+                  table: TableArg = None) -> Response:
     """共同体视图:成员及其关系(不填平台时为全图,超出上限时聚合)。"""
     view = community_view(g, platform=platform, labels=label_codes(label), detect=detect)
     return respond(view, fmt, request, table=table, name="community", aggregate_by=group_by)
@@ -227,7 +232,7 @@ def export_subgraph(fmt: ViewFormat, request: Request, store: StoreDep,
                     depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
                     per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
                     limit: Annotated[int, Query(ge=1, le=10_000)] = 2000,
-                    table: TableArg = "nodes") -> Response:
+                    table: TableArg = None) -> Response:
     """导出子图:GraphML / GEXF(Gephi)、CSV / XLSX 表格、HTML 或 JSON。"""
     view = subgraph_view(store, uid, depth=depth, per_type_limit=per_type_limit, limit=limit)
     return respond(view, fmt, request, table=table, name="subgraph")

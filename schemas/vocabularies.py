@@ -85,3 +85,61 @@ ALLIANCE_TYPE = "共同体联盟"
 community; its members are MEMBER_OF it)."""
 ALLIANCES: tuple[str, ...] = ("孵化企业", "研发团队", "骨干企业", "产业化基地入驻企业")
 """The four interest alliances of the smart health-care community (work plan 二.5)."""
+
+
+COLUMN_NAMES: Mapping[str, str] = {
+    # identity and kind
+    "uid": "标识", "id": "编号", "label": "类别", "kind": "类别", "name": "名称",
+    "aliases": "别名", "keywords": "关键词", "tags": "标签", "description": "简介",
+    "status": "状态", "source": "来源", "source_uid": "来源标识", "provenance": "出处",
+    "attrs": "其他字段", "field": "领域", "property": "属性", "value": "值",
+    "method": "方式", "confidence": "置信度", "ingested_at": "入库时间", "synthetic": "合成数据",
+    # organisations and places
+    "credit_code": "统一社会信用代码", "moe_code": "学校标识码", "admin_code": "行政区划代码",
+    "region": "所在区县", "city": "所在城市", "province": "所在省份", "region_type": "地区类型",
+    "founded_year": "成立年份", "registered_capital": "注册资本(万元)", "employees": "职工人数",
+    "scope": "经营范围", "level": "级别", "grade": "等级", "department": "主管部门",
+    "institute_type": "院所类型", "platform_type": "平台类型", "approved_year": "认定年份",
+    "size": "人数", "unit": "单位",
+    # talents (personal data: only roles that may see it get these)
+    "title": "职称", "position": "职务", "degree": "学位", "phone": "电话", "email": "电子邮箱",
+    "id_number": "身份证号",
+    # projects, programmes, documents, targets
+    "year": "年度", "budget": "经费(万元)", "project_code": "项目编号", "program_type": "计划类别",
+    "doc_type": "文件类型", "issuer": "发文单位", "published": "发布日期", "url": "网址",
+    "sha256": "内容摘要", "length": "长度", "metric": "指标", "comparator": "比较",
+    "code": "代码",
+    # answers
+    "score": "得分", "rank": "名次", "matched": "命中", "matched_text": "命中内容",
+    "hops": "跳数", "story": "关系路径", "sentence": "关系描述", "nodes": "途经",
+    "reason": "推荐理由", "structure": "结构得分", "content": "内容得分",
+    "shared_partners": "共同伙伴", "shared_fields": "相同领域", "matched_keywords": "匹配关键词",
+    "path": "关系路径", "text": "文本相关", "proximity": "关系远近", "track_record": "项目经历",
+    "capacity": "承接能力", "candidates": "候选", "merge_id": "合并编号", "query": "查询",
+    "rule": "规则", "type": "关系类型", "rel_type": "关系类型", "via": "经由",
+    "count": "数量", "depth": "层级", "from": "起点类别", "to": "终点类别",
+    "reading": "中文读法",
+}
+"""Column and property names for people (table headers, workbook headers, a node's
+properties); the codes stay the keys of JSON and CSV output."""
+
+ID_COLUMNS: frozenset[str] = frozenset({"uid", "id", "source_uid", "merge_id"})
+"""Columns a user copies into the next command: never cut in a table."""
+
+VALUE_NAMES: Mapping[str, str] = {
+    "matched": "已匹配", "ambiguous": "有歧义", "new": "新建", "unmatched": "未找到",
+    "unknown": "未找到", "pending": "待审核", "accepted": "已接受", "rejected": "已拒绝",
+    "merged": "已合并", "name": "名称", "alias": "别名", "keyword": "关键词",
+    "node": "节点", "relationship": "关系", "candidate": "候选", "branch_of": "所属单位",
+    "none": "未找到", "registry": "名录登记", "text": "文本抽取", "manual": "人工录入"}
+"""Status, hit and kind codes as a table shows them (review queue, resolution, search
+hits, counts)."""
+
+RULE_NAMES: Mapping[str, str] = {
+    "exact": "全称一致", "normalised": "规范化名称一致", "store_alias": "图谱中的别名",
+    "alias_table": "别名表", "former_name": "曾用名", "gazetteer_moe": "教育部学校名录",
+    "fuzzy": "近似名称", "abbreviation": "简称", "abbreviation_best": "简称(最可能)",
+    "credit_code": "统一社会信用代码", "credit_code_conflict": "信用代码冲突",
+    "moe_code": "学校标识码", "name_and_qualifier": "名称与限定词", "homonym": "同名不同主体",
+    "branch_of": "分支机构所属", "empty": "空名称", "same": "同一主体"}
+"""How a name was resolved (the resolver's rule codes), for people."""

@@ -39,7 +39,7 @@ ALLIANCE_COLUMNS: dict[str, str] = {
 NOTES: dict[str, dict[str, str]] = {
     "platforms": {
         "kind_name": "工作要点三.7列出的15类创新平台,按平台类型与级别归类;不属于这15类的平台"
-                     "按类型与级别列在其后(类别代码为 other)",
+                     "按类型与级别列在其后(JSON/CSV 中的类别代码为 other)",
         "count": "图谱中该类平台的数量",
         "recent": "批准年度为图谱中最近一年(规划目标的年度)的平台数",
         "targets": "指标文字提到该类平台类型的规划目标,及其目标值、实际数与状态"

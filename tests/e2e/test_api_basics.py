@@ -83,3 +83,24 @@ def test_openapi_pages_need_no_cdn(client: TestClient) -> None:
         assert external_references(html) == [], page
     asset = client.get("/static-offline-docs/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.content) > 100_000
+
+
+def test_openapi_groups_every_operation_in_chinese() -> None:
+    import re
+
+    from api.app import TAGS
+    from graph.backends.embedded import EmbeddedStore
+
+    store = EmbeddedStore(None)
+    store.open()
+    doc = create_app(Settings(INNOGRAPH_AUTH=False), store=store).openapi()
+    groups = [t for t, _, _ in TAGS]
+    assert [t["name"] for t in doc["tags"]] == groups
+    used = set()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert len(op["tags"]) == 1 and op["tags"][0] in groups, (path, method, op["tags"])
+            used.add(op["tags"][0])
+            assert re.search(r"[\u4e00-\u9fff]", op["summary"]), (path, op["summary"])
+            assert not re.search(r"\b[a-z]{3,}\b", op["summary"]), (path, op["summary"])
+    assert used == set(groups)

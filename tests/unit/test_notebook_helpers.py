@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
-
-import demo_store
+from api import notebook as demo_store
 
 ROW = {"label": "Talent", "name": "张三", "phone": "13800000000", "email": "z@example.com"}
 
@@ -22,3 +19,11 @@ def test_table_redacts_for_the_role(monkeypatch: pytest.MonkeyPatch, role: str,
     html = demo_store.table([ROW], ["name", "phone", "email"]).data
     assert "张三" in html
     assert ("13800000000" in html) is shown and ("z@example.com" in html) is shown
+
+
+def test_without_a_store_or_the_sample_the_message_says_what_to_set(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("INNOGRAPH_HOME", raising=False)
+    monkeypatch.setenv("INNOGRAPH_SAMPLE", str(tmp_path))
+    with pytest.raises(demo_store.NoGraph, match="INNOGRAPH_HOME"):
+        demo_store.open_graph()

@@ -78,8 +78,10 @@ def test_path_gap_recommend_community_and_export(client: TestClient) -> None:
     back = nx.read_gexf(io.BytesIO(gexf.content))
     assert {"ent:a", "ent:b", "team:r"} <= set(back.nodes)
     xlsx = client.get("/export/subgraph.xlsx", params={"uid": "ent:a"})
-    ws = load_workbook(io.BytesIO(xlsx.content)).active
-    assert ws is not None and ws["A1"].value == "uid"
+    book = load_workbook(io.BytesIO(xlsx.content))
+    ws = book["节点"]
+    assert ws["A1"].value == "名称" and ws["D1"].value == "标识"
+    assert "ent:a" in {ws.cell(row=i, column=4).value for i in range(2, ws.max_row + 1)}
 
 
 def test_styles_for_the_page(client: TestClient) -> None:
@@ -122,4 +124,29 @@ def test_cli_views_and_errors(home: Path) -> None:
     assert "山东农业大学与泰安康养医疗器械有限公司有合作（2017—2020年）" in told
     assert "属于康复医疗装备领域" not in told  # no default path through a field
     bad = runner.invoke(cli_app, ["viz", "ego", "山农大", "--out", str(home / "x.pdf")])
-    assert bad.exit_code == 1 and "unknown output format" in bad.output
+    assert bad.exit_code == 1 and "不支持的输出格式" in bad.output
+
+
+def test_a_view_downloads_as_one_workbook_with_linked_sheets(client: TestClient) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    r = client.get("/viz/ego.xlsx", params={"uid": "ent:a", "depth": 2})
+    assert r.status_code == 200, r.text
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames[:2] == ["节点", "关系"] and wb.sheetnames[-1] == "说明"
+    nodes, rels = wb["节点"], wb["关系"]
+    assert [c.value for c in nodes[1]][:3] == ["名称", "类别", "在视图中的角色"]
+    assert nodes.freeze_panes == "A2" and rels.freeze_panes == "A2"
+    assert nodes.column_dimensions["A"].width > 6
+    names = {nodes.cell(row=i, column=1).value: i for i in range(2, nodes.max_row + 1)}
+    assert rels.max_row > 1
+    for row in range(2, rels.max_row + 1):
+        start = rels.cell(row=row, column=1)
+        assert start.hyperlink is not None
+        linked_row = int(str(start.hyperlink.location or start.hyperlink.target).rsplit("A", 1)[1])
+        assert nodes.cell(row=linked_row, column=1).value == start.value
+        assert start.value in names
+    only_edges = client.get("/viz/ego.xlsx", params={"uid": "ent:a", "table": "edges"})
+    assert load_workbook(io.BytesIO(only_edges.content)).sheetnames == ["结果"]

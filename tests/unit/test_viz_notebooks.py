@@ -23,13 +23,21 @@ nbclient = pytest.importorskip("nbclient")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # the notebooks build their own sample store unless INNOGRAPH_HOME names one
     monkeypatch.delenv("INNOGRAPH_HOME", raising=False)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     book = nbformat.read(path, as_version=4)
+    committed = [out for cell in book.cells if cell.cell_type == "code"
+                 for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+    assert committed, "the notebook is committed without its outputs (make notebooks-save)"
+    # run from a copy outside the repository: the installed package is all it may use
+    outside = tmp_path / "copy"
+    outside.mkdir()
+    (outside / path.name).write_bytes(path.read_bytes())
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     client = nbclient.NotebookClient(book, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+                                     resources={"metadata": {"path": str(outside)}})
     client.execute()
     html = [out["data"]["text/html"] for cell in book.cells if cell.cell_type == "code"
             for out in cell.get("outputs", []) if "text/html" in out.get("data", {})]

@@ -62,7 +62,10 @@ def make_driver(settings: Settings) -> Driver:
     # short timeouts: a request should answer 503 in seconds, not wait for a dead server
     return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password),
                                 connection_timeout=5.0, max_transaction_retry_time=5.0,
-                                connection_acquisition_timeout=10.0)
+                                connection_acquisition_timeout=10.0,
+                                # the server's notifications ("property key does not
+                                # exist" on a fresh database) are not for our users
+                                notifications_min_severity="OFF")
 
 
 @contextmanager

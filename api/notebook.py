@@ -1,48 +1,59 @@
-"""What the notebooks share: the sample graph in a temporary home, a CJK font for plots.
+"""What the analysts' notebooks share: a graph to read, a CJK font for plots, views
+and tables shown inline. Part of the installed package, so that a notebook copied out
+of the repository runs with ``import api.notebook`` alone.
 
-An analyst with a real store sets INNOGRAPH_HOME and gets it (opened read-only);
-otherwise the bundled sample (``data/sample``) is ingested into a temporary
-directory, so running a notebook never touches anyone's data.
+An analyst with a real store sets ``INNOGRAPH_HOME`` and gets it (opened read-only);
+otherwise the sample community (``INNOGRAPH_SAMPLE``, or ``data/sample`` of the source
+checkout the package is installed from) is ingested into a temporary directory, so
+running a notebook never touches anyone's data.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # the notebooks run with notebooks/ as working directory
-    sys.path.insert(0, str(REPO))
+from graph.settings import REPO_ROOT
 
-from graph.backends.embedded import EmbeddedStore  # noqa: E402
-from graph.store import GraphStore  # noqa: E402
+if TYPE_CHECKING:
+    from graph.store import GraphStore
 
-SAMPLE = REPO / "data" / "sample"
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei",
              "PingFang SC", "WenQuanYi Micro Hei", "SimHei")
 
 
+class NoGraph(RuntimeError):
+    """Neither a store (INNOGRAPH_HOME) nor the sample could be found."""
+
+
+def sample_folder() -> Path:
+    """The sample registries: ``INNOGRAPH_SAMPLE``, else ``data/sample`` of the checkout."""
+    given = os.environ.get("INNOGRAPH_SAMPLE")
+    folder = Path(given) if given else REPO_ROOT / "data" / "sample"
+    if not any(folder.glob("*.mapping.yaml")):
+        raise NoGraph(f"找不到图谱:请设置 INNOGRAPH_HOME(已有图谱的目录),或 INNOGRAPH_SAMPLE"
+                      f"(样例名录目录);{folder} 中没有带映射文件的名录")
+    return folder
+
+
 def open_graph() -> tuple[GraphStore, str]:
-    """An open store and where it came from (``INNOGRAPH_HOME``, ``sample`` or ``fixture``)."""
+    """An open store and where it came from (the ``INNOGRAPH_HOME`` path, or ``sample``)."""
+    from graph.backends.embedded import EmbeddedStore
+
     home = os.environ.get("INNOGRAPH_HOME")
     if home and (Path(home) / "store" / "graph.pickle").exists():
         store = EmbeddedStore(Path(home) / "store", read_only=True)
         store.open()
         return store, home
+    sample = sample_folder()
     store = EmbeddedStore(Path(tempfile.mkdtemp(prefix="innograph-nb-")) / "store")
     store.open()
-    if any(SAMPLE.glob("*.mapping.yaml")):
-        from ingest.pipeline import run_ingest
+    from ingest.pipeline import run_ingest
 
-        run_ingest(store, [SAMPLE])
-        return store, "sample"
-    # before the sample's mappings existed: the contract suite's small graph
-    from tests.browser.graphs import load_demo
-
-    return store, load_demo(store)
+    run_ingest(store, [sample])
+    return store, "sample"
 
 
 def use_cjk_font() -> str | None:
