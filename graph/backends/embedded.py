@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import itertools
+import logging
 import os
 import pickle
 import threading
@@ -48,6 +49,7 @@ from schemas.results import (
 )
 
 FORMAT_VERSION = 1
+log = logging.getLogger("innograph.embedded")
 SNAPSHOT = "graph.pickle"
 GRAM = 2
 SEARCH_CACHE = 4096
@@ -103,9 +105,15 @@ class EmbeddedStore(GraphStore):
         """Take the writer lock (unless read-only) and load the snapshot if there is one."""
         if self.home is None:
             return
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            fd = (os.open(self.home / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+                  if not self.read_only else -1)
+        except OSError as exc:  # a read-only file system, no permission, a full disk
+            raise StoreUnavailable(
+                f"无法打开图谱目录 {self.home} 用于写入:{exc.strerror or exc}"
+                "(目录只读或无权限?只读查询可用 read_only 方式打开)") from exc
         if not self.read_only:
-            fd = os.open(self.home / "lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
@@ -188,8 +196,17 @@ class EmbeddedStore(GraphStore):
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except OSError as exc:
-            # a full disk or a read-only folder: the previous snapshot stays as it was
+            # a full disk or a read-only folder: the previous snapshot stays as it was,
+            # and so does this process's copy (the change is dropped, not kept unsaved)
             tmp.unlink(missing_ok=True)
+            self._dirty = False
+            try:
+                if path.exists():
+                    self._read_snapshot()
+                else:
+                    self._load({"nodes": [], "edges": [], "merges": []})
+            except (OSError, StoreUnavailable):
+                log.warning("could not reload %s after a failed save", path)
             raise StoreUnavailable(
                 f"无法保存图数据到 {path}:{exc.strerror or exc}(磁盘已满或目录不可写?)。"
                 "上一次保存的数据完好,本次写入未保存。") from exc

@@ -112,3 +112,60 @@ def test_a_full_disk_is_a_clear_error_and_the_last_snapshot_survives(
     again.open()
     assert again.stats() == before
     assert not again.find_records(uids=["ent:late"], limit=1)
+
+
+def test_after_a_failed_save_the_writer_holds_what_is_on_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import pickle
+
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    before = store.stats()
+    real_dump = pickle.dump
+
+    def disk_full(obj: object, fh: object, protocol: int | None = None) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pickle, "dump", disk_full)
+    with pytest.raises(StoreUnavailable):
+        store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
+    monkeypatch.setattr(pickle, "dump", real_dump)
+    # the same process goes on with the saved state, not with a change that is nowhere
+    assert store.stats() == before and not store.find_records(uids=["ent:late"], limit=1)
+    store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:next", "name": "后来公司"}])
+    store.close()
+    again = EmbeddedStore(tmp_path / "store", read_only=True)
+    again.open()
+    assert again.find_records(uids=["ent:next"], limit=1)
+    assert not again.find_records(uids=["ent:late"], limit=1)
+
+
+def test_a_read_only_store_folder_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    home = tmp_path / "store"
+    store = EmbeddedStore(home)
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    store.close()
+    snapshot = (home / "graph.pickle").read_bytes()
+    real_open = os.open
+
+    def read_only_fs(path: object, flags: int, *args: object) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", read_only_fs)
+    writer = EmbeddedStore(home)
+    with pytest.raises(StoreUnavailable, match="只读"):
+        writer.open()
+    reader = EmbeddedStore(home, read_only=True)  # reading still works
+    reader.open()
+    assert reader.stats().node_total == len(NODES)
+    monkeypatch.setattr(os, "open", real_open)
+    assert (home / "graph.pickle").read_bytes() == snapshot
