@@ -56,6 +56,38 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+YearOpt = Annotated[str | None, typer.Option(
+    "--year", "-y", help="时间:截至某年(如 2019),或年份区间(如 2017-2019,只计区间内活跃的关系)")]
+
+
+def years_of(year: str | None) -> tuple[int | None, int] | None:
+    """``--year`` read; an unreadable one exits 2 with the reason."""
+    from graph.analytics.asof import YearError, parse_years
+
+    try:
+        return parse_years(year)
+    except YearError as exc:
+        raise fail(str(exc), code=2) from exc
+
+
+@contextmanager
+def store_at(year: str | None) -> Iterator[GraphStore]:
+    """The store opened read-only, or with ``--year`` the graph as it stood then (an
+    in-memory store of what was present, see graph.analytics.asof)."""
+    years = years_of(year)
+    with store_from_env(read_only=True) as store:
+        if years is None:
+            yield store
+            return
+        from api.output import busy
+        from graph.analytics.asof import describe
+        from graph.analytics.computed import Computed
+
+        with busy(f"正在还原{describe(years)}的图谱…"):
+            past = Computed(store, store.version()).at(years).store
+        yield past
+
+
 @contextmanager
 def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
     """Open the store the environment chooses; errors become a one-line message."""
@@ -95,9 +127,9 @@ def schema(as_json: Annotated[bool, typer.Option("--json", help="print the JSON 
 
 
 @app.command()
-def stats(fmt: FormatOpt = Format.table) -> None:
-    """Counts of nodes per label and relationships per type."""
-    with store_from_env(read_only=True) as store:
+def stats(year: YearOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """各类节点与关系的数量(可按年份)。"""
+    with store_at(year) as store:
         s = store.stats()
     from api.output import label_name, rel_name
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, WideOpt, app, fail, store_from_env
+from api.cli import FormatOpt, WideOpt, YearOpt, app, fail, store_from_env, years_of
 from api.output import Format, busy, emit
 
 if TYPE_CHECKING:
@@ -53,19 +53,67 @@ def localise(rows: Sequence[Mapping[str, Any]],
     return [{zh: row.get(key) for key, zh in columns.items()} for row in rows]
 
 
-def _table(name: str, **params: Any) -> list[dict[str, Any]]:
-    """Gap table ``name`` of the store's current version (saved, or computed now)."""
+CompareOpt = Annotated[str | None, typer.Option(
+    "--compare", help="与另一年份对比(如 2018):数值列按两个年份并排,并给出变化")]
+
+COMPARE_KEYS: dict[str, str] = {"fields": "field_uid", "isolated": "uid", "targets": "target_uid",
+                                "platforms": "kind", "tiers": "tier", "alliances": "alliance_uid"}
+"""The column that identifies a row across years, per table (community numbers are not
+stable between years: those tables are compared by their summaries only)."""
+
+
+def _table(name: str, *, year: str | None = None, **params: Any) -> list[dict[str, Any]]:
+    """Gap table ``name`` of the store's current version (saved, or computed now), or of
+    the graph as it stood in ``year``."""
     from graph.analytics.computed import Computed
 
+    years = years_of(year)
     with store_from_env(read_only=True) as store, busy("正在计算缺口表(已保存的直接读取)…"):
-        return Computed(store, store.version()).table(name, **params)
+        return Computed(store, store.version()).at(years).table(name, **params)
 
 
-def _graph() -> nx.MultiDiGraph:
-    from graph.analytics.computed import project
+def _rows(name: str, columns: Mapping[str, str], *, year: str | None, compare: str | None,
+          **params: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The rows of a gap table and their columns; with ``compare``, that year's rows
+    beside them (``c@年份`` columns and their change)."""
+    from graph.analytics.asof import compare_rows, short
 
+    rows = _table(name, year=year, **params)
+    if compare is None:
+        return rows, dict(columns)
+    key = COMPARE_KEYS.get(name)
+    if key is None:
+        raise fail("这张表不能按年份对比(各年的社区编号不同);可分别用 --year 查看", code=2)
+    before = _table(name, year=compare, **params)
+    early, late = short(years_of(compare)), short(years_of(year))
+    merged = compare_rows(before, rows, key=key, labels=(early, late))
+    present = {c for r in merged for c in r}
+    cols: dict[str, str] = {}
+    for k, zh in columns.items():
+        if f"{k}@变化" in present:
+            cols.update({f"{k}@{early}": f"{zh}({early})", f"{k}@{late}": f"{zh}({late})",
+                         f"{k}@变化": f"{zh}变化"})
+        else:
+            cols[k] = zh
+    return merged, cols
+
+
+def _graph(year: str | None = None) -> nx.MultiDiGraph:
+    from graph.analytics.computed import Computed
+
+    years = years_of(year)
     with store_from_env(read_only=True) as store, busy("正在读取全图…"):
-        return project(store)
+        return Computed(store, store.version()).at(years).graph
+
+
+def _when(year: str | None, compare: str | None) -> str:
+    """"(截至2019年)", "(2018年 对比 当前)" or ""."""
+    from graph.analytics.asof import describe
+
+    now = describe(years_of(year))
+    if compare:
+        return f"({describe(years_of(compare))} 对比 {now or '当前'})"
+    return f"({now})" if now else ""
 
 
 @app.command("analyse")
@@ -98,6 +146,16 @@ NARROW: dict[str, list[str]] = {
 }
 """The columns of each gap table that a narrow terminal shows (the rest: --wide)."""
 
+COMPARE_NARROW: dict[str, list[str]] = {
+    "fields": ["field", "demand", "supply", "gap_score"],
+    "isolated": ["kind_name", "name", "partners"],
+    "targets": ["metric", "actual", "percent"],
+    "platforms": ["kind_name", "count"],
+    "tiers": ["tier", "count", "tagged"],
+    "alliances": ["alliance", "members"],
+}
+"""The columns a comparison of two years shows in a table (the rest: --wide)."""
+
 
 
 def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
@@ -127,8 +185,14 @@ def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
     if fmt is Format.table and summary is not None:
         emit(localise(summary[0], summary[1]), fmt, title=f"{title}:汇总",
              columns=list(summary[1].values()))
+    if fmt is Format.table and not wide and any("@" in k for k in columns):
+        # two years side by side triple the numbers: a table shows the chosen ones
+        keep = COMPARE_NARROW.get(table, [])
+        columns = {k: zh for k, zh in columns.items() if k.split("@")[0] in keep} or columns
+        typer.echo("对比表只显示主要列;--wide 或 --format csv 查看全部", err=True)
     emit(localise(rows, columns), fmt, title=title, columns=list(columns.values()),
-         narrow=[columns[k] for k in NARROW.get(table, []) if k in columns] or None, wide=wide)
+         narrow=[zh for k, zh in columns.items() if k.split("@")[0] in NARROW.get(table, [])]
+         or None, wide=wide)
     if fmt is Format.table and zh_notes:
         from api.output import readable
 
@@ -145,13 +209,16 @@ def fields_cmd(
         "--projects/--no-projects", help="count joint projects of the field as links")] = True,
     min_demand: Annotated[int, typer.Option("--min-demand", min=0,
                                             help="leave out fields with less demand")] = 0,
+    year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """领域供需缺口: demand vs supply vs links per field, biggest gap first."""
     from graph.analytics.gaps import FIELD_GAP_COLUMNS, NOTES
 
-    rows = _table("fields", rollup=rollup, via_projects=projects, min_demand=min_demand)
-    _show(rows, FIELD_GAP_COLUMNS, fmt, out, "领域供需缺口 (缺口分 = 未对接需求主体数 × 需求占比)",
+    rows, cols = _rows("fields", FIELD_GAP_COLUMNS, year=year, compare=compare, rollup=rollup,
+                       via_projects=projects, min_demand=min_demand)
+    _show(rows, cols, fmt, out,
+          f"领域供需缺口{_when(year, compare)}(缺口分 = 未对接需求主体数 × 需求占比)",
           notes=NOTES["fields"], table="fields", wide=wide)
 
 
@@ -159,6 +226,7 @@ def fields_cmd(
 def isolated_cmd(
     kind: Annotated[list[IsolatedKind] | None, typer.Option(
         "--kind", "-k", help="only these kinds (repeatable)")] = None,
+    year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """孤立主体: enterprises, platforms and teams without the partners they should have."""
@@ -169,9 +237,11 @@ def isolated_cmd(
         isolated_summary,
     )
 
-    rows = _table("isolated", kinds=[k.value for k in kind] if kind else None)
-    _show(rows, ISOLATED_COLUMNS, fmt, out, f"孤立主体 {len(rows)} 个", notes=NOTES["isolated"],
-          summary=(isolated_summary(rows), ISOLATED_SUMMARY_COLUMNS), table="isolated", wide=wide)
+    kinds = [k.value for k in kind] if kind else None
+    rows, cols = _rows("isolated", ISOLATED_COLUMNS, year=year, compare=compare, kinds=kinds)
+    summary = None if compare else (isolated_summary(rows), ISOLATED_SUMMARY_COLUMNS)
+    _show(rows, cols, fmt, out, f"孤立主体 {len(rows)} 个{_when(year, compare)}",
+          notes=NOTES["isolated"], summary=summary, table="isolated", wide=wide)
 
 
 @gaps_app.command("holes")
@@ -186,19 +256,23 @@ def holes_cmd(
         "--max-bridges", min=0, help="only pairs with at most this many bridges")] = None,
     communities: Annotated[bool, typer.Option(
         "--communities", help="list the communities instead of the pairs")] = False,
+    year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """结构洞: demand-heavy and supply-heavy communities that few edges join, with brokers."""
     from graph.analytics.gaps import COMMUNITY_COLUMNS, HOLE_COLUMNS, NOTES
 
     if communities:
-        rows = _table("communities", seed=seed, resolution=resolution, threshold=threshold)
-        _show(rows, COMMUNITY_COLUMNS, fmt, out, f"合作社区(社区发现,随机种子 {seed})",
+        rows, cols = _rows("communities", COMMUNITY_COLUMNS, year=year, compare=compare,
+                           seed=seed, resolution=resolution, threshold=threshold)
+        _show(rows, cols, fmt, out, f"合作社区{_when(year, compare)}(社区发现,随机种子 {seed})",
               notes=NOTES["communities"], table="communities", wide=wide)
         return
-    rows = _table("holes", seed=seed, resolution=resolution, threshold=threshold,
+    rows, cols = _rows("holes", HOLE_COLUMNS, year=year, compare=compare, seed=seed,
+                       resolution=resolution, threshold=threshold,
                   max_bridges=max_bridges)
-    _show(rows, HOLE_COLUMNS, fmt, out, f"结构洞(社区发现,随机种子 {seed})", notes=NOTES["holes"],
+    _show(rows, cols, fmt, out, f"结构洞{_when(year, compare)}(社区发现,随机种子 {seed})",
+          notes=NOTES["holes"],
           table="holes", wide=wide)
 
 
@@ -207,6 +281,7 @@ def targets_cmd(
     rules: Annotated[Path | None, typer.Option(
         "--rules", exists=True, dir_okay=False, help="counting rules (YAML) to use instead "
         "of the bundled graph/analytics/data/target_rules.yaml")] = None,
+    year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
     """规划目标完成情况: each Target against what the graph counts, with the query used."""
@@ -222,33 +297,42 @@ def targets_cmd(
         loaded = load_target_rules(rules)
     except TargetRulesError as exc:
         raise fail(str(exc)) from exc
-    rows = _table("targets") if rules is None else plan_targets(_graph(), rules=loaded)
-    _show(rows, TARGET_COLUMNS, fmt, out, "规划目标完成情况", notes=TARGET_NOTES,
+    if rules is None:
+        rows, cols = _rows("targets", TARGET_COLUMNS, year=year, compare=compare)
+    else:
+        rows, cols = plan_targets(_graph(year), rules=loaded), dict(TARGET_COLUMNS)
+    _show(rows, cols, fmt, out, f"规划目标完成情况{_when(year, compare)}", notes=TARGET_NOTES,
           table="targets", wide=wide)
 
 
 @gaps_app.command("platforms")
-def platforms_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
+def platforms_cmd(year: YearOpt = None, compare: CompareOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
     """平台类别: platforms by the plan's fifteen kinds (三.7) and level, against its targets."""
     from graph.analytics.systems import NOTES, PLATFORM_COLUMNS
 
-    _show(_table("platforms"), PLATFORM_COLUMNS, fmt, out, "创新平台(按工作要点15类)",
+    rows, cols = _rows("platforms", PLATFORM_COLUMNS, year=year, compare=compare)
+    _show(rows, cols, fmt, out, f"创新平台(按工作要点15类){_when(year, compare)}",
           notes=NOTES["platforms"], table="platforms", wide=wide)
 
 
 @gaps_app.command("tiers")
-def tiers_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
+def tiers_cmd(year: YearOpt = None, compare: CompareOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
     """企业梯次: 科技型中小企业 → 高新技术企业 → 创新50强, against the plan's targets."""
     from graph.analytics.systems import NOTES, TIER_COLUMNS
 
-    _show(_table("tiers"), TIER_COLUMNS, fmt, out, "科技型企业梯次", notes=NOTES["tiers"],
+    rows, cols = _rows("tiers", TIER_COLUMNS, year=year, compare=compare)
+    _show(rows, cols, fmt, out, f"科技型企业梯次{_when(year, compare)}", notes=NOTES["tiers"],
           table="tiers", wide=wide)
 
 
 @gaps_app.command("alliances")
-def alliances_cmd(fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
+def alliances_cmd(year: YearOpt = None, compare: CompareOpt = None,
+    fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
     """共同体联盟: the interest alliances of each community and their members."""
     from graph.analytics.systems import ALLIANCE_COLUMNS, NOTES
 
-    _show(_table("alliances"), ALLIANCE_COLUMNS, fmt, out, "共同体利益联盟",
+    rows, cols = _rows("alliances", ALLIANCE_COLUMNS, year=year, compare=compare)
+    _show(rows, cols, fmt, out, f"共同体利益联盟{_when(year, compare)}",
           notes=NOTES["alliances"], table="alliances", wide=wide)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, WideOpt, app, fail, resolve_actor, store_from_env
+from api.cli import FormatOpt, WideOpt, YearOpt, app, fail, resolve_actor, store_at
 from api.output import Format, busy, emit, label_name
 from graph.errors import GraphError
 
@@ -72,7 +72,7 @@ def match_command(
                                      help=f"列出前几名(1..{MAX_TOP})")] = 10,
     min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0,
                                              help="低于此分的不列出")] = 0.0,
-    fmt: FormatOpt = Format.table, wide: WideOpt = False,
+    year: YearOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False,
 ) -> None:
     """匹配:为一项需求找出合适的团队、人才、高校、院所、平台与医院,附中文推荐理由。
 
@@ -81,7 +81,7 @@ def match_command(
     """
     from graph.analytics.match import MATCH_LABELS, MatchError, match
 
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         ent = resolve_actor(store, enterprise) if enterprise else None
         with busy("正在读取候选…"):
             graph = store.subgraph(labels=list(MATCH_LABELS))

@@ -11,7 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli import FormatOpt, WideOpt, app, fail, resolve_actor, store_from_env, terms
+from api.cli import (
+    FormatOpt,
+    WideOpt,
+    YearOpt,
+    app,
+    fail,
+    resolve_actor,
+    store_at,
+    store_from_env,
+    terms,
+)
 from api.output import Format, busy, emit
 from schemas.ontology import label_codes, rel_type_codes
 
@@ -26,10 +36,10 @@ def search(text: str, label: Annotated[list[str] | None, typer.Option(
                "--label", "--kind", "-k", help="只查这些类别(代码或中文名,可重复)")] = None,
            limit: Annotated[int, typer.Option("--top", "-n", "--limit", min=1, max=500,
                                               help="最多列出多少个")] = 20,
-           fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
+           year: YearOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
     """检索:按名称、别名或关键词的片段查找主体。"""
     label = terms(label_codes, label, "--kind")
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         hits = store.search(text=text, labels=label, limit=limit)
     emit([{"uid": h.node.uid, "label": h.node.label, "name": h.node.name, "score": h.score,
            "matched": h.matched, "matched_text": h.matched_text} for h in hits], fmt,
@@ -78,11 +88,11 @@ def neighbors(actor: str, depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
                   "--label", "--kind", "-k", help="只看这些类别(代码或中文名,可重复)")] = None,
               per_type: Annotated[int, typer.Option(min=1, max=1000,
                                                     help="每种关系最多展开多少个")] = 20,
-              fmt: FormatOpt = Format.table) -> None:
+              year: YearOpt = None, fmt: FormatOpt = Format.table) -> None:
     """邻居:一个主体各类关系的数量,以及按关系展开的邻居(每类有上限)。"""
     rel_type = terms(rel_type_codes, rel_type, "--type")
     label = terms(label_codes, label, "--kind")
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uid = resolve_actor(store, actor)
         hood = store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
                                per_type_limit=per_type)
@@ -105,8 +115,8 @@ def path(source: str, target: str,
          year_from: Annotated[int | None, typer.Option(help="只看此年及以后的合作")] = None,
          year_to: Annotated[int | None, typer.Option(help="只看此年及以前的合作")] = None,
          via_hubs: Annotated[bool, typer.Option(
-             "--via-hubs", help="also through regions, fields, documents, programmes")] = False,
-         fmt: FormatOpt = Format.table) -> None:
+             "--via-hubs", help="也经过地区、领域、文件、计划")] = False,
+         year: YearOpt = None, fmt: FormatOpt = Format.table) -> None:
     """查关系:两个主体之间最短的合作路径,以中文句子讲述。"""
     from graph.analytics.paths import (
         path_facts,
@@ -121,7 +131,7 @@ def path(source: str, target: str,
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
     types = path_types(rel_type, via_hubs=via_hubs)
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         a, b = resolve_actor(store, source), resolve_actor(store, target)
         paths = store.shortest_paths(source=a, target=b, k=k, max_hops=max_hops,
                                      rel_types=types, years=years)
@@ -145,13 +155,14 @@ def recommend(actors: Annotated[list[str], typer.Argument(help="主体的标识�
               kind: Kinds = None, k: TopOpt = 20,
               out: Annotated[Path | None, typer.Option(
                   "--out", "-o", help="另存为 .csv 或 .xlsx")] = None,
-              fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
+              year: YearOpt = None, fmt: FormatOpt = Format.table,
+              wide: WideOpt = False) -> None:
     """合作伙伴推荐:附推荐理由;给多个主体即生成一份批量推荐清单。"""
     from api.tables import write_table
     from graph.analytics.recommend import recommend_many
 
     kind = terms(label_codes, kind, "--kind")
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uids = [resolve_actor(store, a) for a in actors]
         names = {u: store.get_node(uid=u).name for u in uids}
         try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.cli import app, fail, resolve_actor, store_from_env
+from api.cli import YearOpt, app, fail, resolve_actor, store_at, years_of
 
 if TYPE_CHECKING:
     from graph.viz.views import View
@@ -32,11 +32,18 @@ SUFFIXES = (".html", ".json", ".graphml", ".gexf", ".csv", ".xlsx")
 
 
 def save_view(view: View, out: Path, *, table: str | None = None,
-              group_by: str = "label") -> None:
+              group_by: str = "label", year: str | None = None) -> None:
     """Write a view to ``out`` in the format its suffix names, and say what was written.
 
     ``group_by`` (``label`` or ``community``) groups a page over the hard cap.
     """
+    years = years_of(year)
+    if years is not None:
+        import dataclasses
+
+        from graph.analytics.asof import describe
+
+        view = dataclasses.replace(view, title=f"{view.title}({describe(years)})")
     suffix = out.suffix.lower()
     if suffix not in SUFFIXES:
         raise fail(f"不支持的输出格式“{suffix}”,可选:{'、'.join(SUFFIXES)}")
@@ -92,15 +99,15 @@ def viz_ego(actor: str, out: Out = Path("ego.html"),
             limit: Annotated[int, typer.Option(min=1, max=10_000)] = 300,
             rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
             label: Annotated[list[str] | None, typer.Option("--label")] = None,
-            table: Table = None) -> None:
+            table: Table = None, year: YearOpt = None) -> None:
     """An actor's neighbourhood (k hops, per-type caps)."""
     from graph.viz.views import ego_view
 
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uid = resolve_actor(store, actor)
         view = ego_view(store, uid, depth=depth, per_type_limit=per_type, limit=limit,
                         rel_types=rel_type, labels=label)
-    save_view(view, out, table=table)
+    save_view(view, out, table=table, year=year)
 
 
 @viz_app.command("path")
@@ -110,41 +117,41 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
              rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
              via_hubs: Annotated[bool, typer.Option(
                  "--via-hubs", help="also through regions, fields, documents")] = False,
-             table: Table = None) -> None:
+             table: Table = None, year: YearOpt = None) -> None:
     """The shortest paths between two actors, with their sentences."""
     from graph.viz.views import path_view
 
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         a, b = resolve_actor(store, source), resolve_actor(store, target)
         view = path_view(store, a, b, k=k, max_hops=max_hops, rel_types=rel_type,
                          via_hubs=via_hubs)
-    save_view(view, out, table=table)
+    save_view(view, out, table=table, year=year)
 
 
 @viz_app.command("gap")
 def viz_gap(field: str, out: Out = Path("gap.html"),
             per_demand: Annotated[int, typer.Option(min=1, max=20)] = 3,
-            table: Table = None) -> None:
+            table: Table = None, year: YearOpt = None) -> None:
     """A field's demand side, supply side and the missing links between them."""
     from graph.viz.views import gap_view
 
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uid = resolve_actor(store, field)
         g = store.subgraph()
-    save_view(gap_view(g, uid, per_demand=per_demand), out, table=table)
+    save_view(gap_view(g, uid, per_demand=per_demand), out, table=table, year=year)
 
 
 @viz_app.command("recommend")
 def viz_recommend(actor: str, out: Out = Path("recommend.html"),
                   k: Annotated[int, typer.Option(min=1, max=100)] = 10,
                   kind: Annotated[list[str] | None, typer.Option("--kind")] = None,
-                  table: Table = None) -> None:
+                  table: Table = None, year: YearOpt = None) -> None:
     """Recommended partners of an actor and the partners they share."""
     from graph.analytics.computed import Computed
     from graph.analytics.recommend import recommend_partners
     from graph.viz.views import recommend_view
 
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uid = resolve_actor(store, actor)
         comp = Computed(store, store.version())
         g = comp.graph
@@ -152,7 +159,7 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
             recs = recommend_partners(store, uid, kinds=kind, k=k, computed=comp)
         except KeyError as exc:
             raise fail(f"图中没有主体 {exc}") from exc
-    save_view(recommend_view(g, uid, recs), out, table=table)
+    save_view(recommend_view(g, uid, recs), out, table=table, year=year)
 
 
 @viz_app.command("community")
@@ -164,17 +171,17 @@ def viz_community(platform: Annotated[str | None, typer.Argument(
                   label: Annotated[list[str] | None, typer.Option("--label")] = None,
                   group_by: Annotated[str, typer.Option(
                       help="above the hard cap, group by: label or community")] = "label",
-                  table: Table = None) -> None:
+                  table: Table = None, year: YearOpt = None) -> None:
     """A community's members and links, or the whole graph (aggregated above the hard cap)."""
     from graph.viz.views import community_view
 
     if group_by not in ("label", "community"):
         raise fail("--group-by is label or community")
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uid = resolve_actor(store, platform) if platform else None
         g = store.subgraph()
     save_view(community_view(g, platform=uid, labels=label, detect=detect), out, table=table,
-              group_by=group_by)
+              group_by=group_by, year=year)
 
 
 @viz_app.command("subgraph")
@@ -182,11 +189,11 @@ def viz_subgraph(actors: Annotated[list[str], typer.Argument(help="uids or names
                  out: Out = Path("subgraph.graphml"),
                  depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
                  limit: Annotated[int, typer.Option(min=1, max=10_000)] = 2000,
-                 table: Table = None) -> None:
+                 table: Table = None, year: YearOpt = None) -> None:
     """Several actors and their neighbourhoods: the unit to export to Gephi."""
     from graph.viz.views import subgraph_view
 
-    with store_from_env(read_only=True) as store:
+    with store_at(year) as store:
         uids = [resolve_actor(store, a) for a in actors]
         view = subgraph_view(store, uids, depth=depth, limit=limit)
-    save_view(view, out, table=table)
+    save_view(view, out, table=table, year=year)

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import networkx as nx
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 
 from api.graphcache import GraphCache
+from graph.analytics.asof import Years, parse_years
 from graph.analytics.computed import Computed
 from graph.factory import open_store
 from graph.settings import Settings
@@ -18,7 +19,28 @@ from graph.store import GraphStore
 _OPENING = threading.Lock()
 
 
-def get_store(request: Request) -> GraphStore:
+def get_years(year: Annotated[str | None, Query(
+        max_length=20, description="时间:截至某年(如 2019),或年份区间(如 2017-2019,只计区间内"
+                                   "活跃的关系);不填为当前全部数据",
+        examples=["2019"])] = None) -> Years | None:
+    """The ``year`` query parameter of every graph route, read (422 when unreadable)."""
+    return parse_years(year)
+
+
+YearsDep = Annotated[Years | None, Depends(get_years)]
+
+
+def get_store(request: Request, years: YearsDep) -> GraphStore:
+    """The store of the request: the current one, or with ``?year=`` the graph as it
+    stood then (an in-memory store, see :mod:`graph.analytics.asof`)."""
+    store = current_store(request)
+    if years is None:
+        return store
+    cache: GraphCache = request.app.state.graphs
+    return cache.computed(store).at(years).store
+
+
+def current_store(request: Request) -> GraphStore:
     """The store opened by the app's lifespan (or injected into create_app).
 
     If it could not be opened at start-up (Neo4j down), each request tries again,
@@ -42,15 +64,16 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_computed(request: Request) -> Computed:
-    """Whole-graph results of the store's current version (see graph.analytics.computed)."""
+def get_computed(request: Request, years: YearsDep) -> Computed:
+    """Whole-graph results of the store's current version (see graph.analytics.computed),
+    or of the graph as it stood in ``?year=``."""
     cache: GraphCache = request.app.state.graphs
-    return cache.computed(get_store(request))
+    return cache.computed(current_store(request)).at(years)
 
 
-def get_graph(request: Request) -> nx.MultiDiGraph:
+def get_graph(computed: Annotated[Computed, Depends(get_computed)]) -> nx.MultiDiGraph:
     """The store's whole graph for analytics, shared until the store version changes."""
-    return get_computed(request).graph
+    return computed.graph
 
 
 HEAVY_WAIT = 60.0

@@ -21,22 +21,27 @@ whole view as one workbook (节点, 关系, the view's tables, 说明) unless a 
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from api.auth import current_user, role_of
-from api.deps import HEAVY, ComputedDep, GraphDep, StoreDep
+from api.deps import HEAVY, ComputedDep, GraphDep, StoreDep, current_store
 from api.routes_query import recommend_for
 from api.tables import csv_text, view_xlsx_bytes, xlsx_bytes
+from graph.analytics.asof import describe, parse_years, year_span
 from graph.store import MAX_HOPS, GraphStore
 from graph.viz import render, style
 from graph.viz.export import EDGE_COLUMNS, NODE_COLUMNS, edge_rows, graph_bytes, node_rows
 from graph.viz.views import (
+    OVERVIEW_MAX_NODES,
     View,
+    aggregate,
     community_view,
     ego_view,
     gap_view,
@@ -102,8 +107,12 @@ def respond(view: View, fmt: ViewFormat, request: Request, *, table: str | None 
             name: str = "view", aggregate_by: str = "label") -> Response:
     """The view in the format asked for (downloads get a file name).
 
-    ``aggregate_by`` (``label`` or ``community``) groups a view over the hard cap.
+    ``aggregate_by`` (``label`` or ``community``) groups a view over the hard cap. A
+    view of a past year (``?year=``) says so in its title.
     """
+    years = parse_years(request.query_params.get("year"))
+    if years is not None:
+        view = dataclasses.replace(view, title=f"{view.title}({describe(years)})")
     if fmt is ViewFormat.html:
         return HTMLResponse(render.render_html(view, aggregate_by=aggregate_by))
     if fmt is ViewFormat.json:
@@ -145,6 +154,29 @@ def viz_styles() -> dict[str, Any]:
                               "symbol": s.symbol} for label, s in style.KINDS.items()},
             "relationships": {t: {"zh": style.rel_zh(t), "color": style.rel_color(t)}
                               for t in REL_TYPES}}
+
+
+class YearSpan(BaseModel):
+    """时间轴的范围:关系最早出现的年份到图中最晚的年份。"""
+
+    first: int | None = Field(description="最早有合作、参与等关系的年份")
+    last: int | None = Field(description="图中最晚的年份")
+
+
+@router.get("/viz/years.json", dependencies=AUTH, response_model=YearSpan)
+def viz_years(request: Request) -> YearSpan:
+    """时间轴范围:浏览页的时间滑块据此从最早的关系年份走到最近一年。"""
+    comp = request.app.state.graphs.computed(current_store(request))
+    with comp.lock:
+        span = comp.extras.get("year-span")
+        if span is None:
+            g = comp.graph
+            edges = [d for *_, d in g.edges(keys=True, data=True)]
+            rel = year_span([], edges)
+            whole = year_span([d for _, d in g.nodes(data=True)], edges)
+            span = comp.extras["year-span"] = (rel[0] if rel else None,
+                                               whole[1] if whole else None)
+    return YearSpan(first=span[0], last=span[1])
 
 
 @router.get("/viz/ego.{fmt}", dependencies=AUTH, responses=VIEW_RESPONSES)
@@ -218,11 +250,17 @@ def viz_community(fmt: ViewFormat, request: Request, g: GraphDep,
                                                                    "不填为全图")] = None,
                   label: Annotated[list[str] | None, Query()] = None,
                   detect: Annotated[bool, Query(description="按社区着色")] = False,
-                  group_by: Annotated[Literal["label", "community"], Query(
-                      description="超出上限时按类型或社区聚合")] = "label",
+                  group_by: Annotated[Literal["label", "field", "community"], Query(
+                      description="全图与超出上限的视图按类型(label)、领域(field)或社区"
+                                  "(community)聚合")] = "label",
+                  expand: Annotated[list[str] | None, Query(
+                      max_length=50, description="聚合视图中展开为成员的组(如 kind:Enterprise、"
+                                                 "field:fld:…),可重复")] = None,
                   table: TableArg = None) -> Response:
-    """共同体视图:成员及其关系(不填平台时为全图,超出上限时聚合)。"""
+    """共同体视图:成员及其关系;不填平台时为全图概览(按类型、领域或社区聚合,可逐组展开)。"""
     view = community_view(g, platform=platform, labels=label_codes(label), detect=detect)
+    if platform is None and (expand or view.size[0] > OVERVIEW_MAX_NODES):
+        view = aggregate(view, by=group_by, expand=expand or ())
     return respond(view, fmt, request, table=table, name="community", aggregate_by=group_by)
 
 

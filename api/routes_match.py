@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import networkx as nx
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import StoreDep
-from api.graphcache import GraphCache
-from graph.analytics.match import MATCH_LABELS, MAX_TOP, MatchResult, match
-from graph.store import GraphStore, find_actor
+from api.deps import GraphDep, StoreDep
+from graph.analytics.match import MAX_TOP, MatchResult, match
+from graph.store import find_actor
 
 Kind = Literal["team", "talent", "university", "institute", "platform", "hospital"]
 
@@ -109,14 +108,6 @@ class MatchResponse(BaseModel):
     scored: int
 
 
-def _graph(request: Request, store: GraphStore) -> nx.MultiDiGraph:
-    """The app's cached graph of the store, or a fresh subgraph when there is no cache."""
-    cache = getattr(request.app.state, "graphs", None)
-    if isinstance(cache, GraphCache):
-        return cache.graph(store)
-    return store.subgraph(labels=list(MATCH_LABELS))
-
-
 def _run(graph: nx.MultiDiGraph, *, text: str, enterprise: str | None, fields: list[str],
          keywords: list[str], kinds: list[Kind], region: str | None, top: int,
          min_score: float) -> MatchResponse:
@@ -134,21 +125,21 @@ def to_response(result: MatchResult) -> MatchResponse:
 
 
 @router.post("", response_model=MatchResponse)
-def match_need(body: MatchRequest, request: Request, store: StoreDep) -> MatchResponse:
+def match_need(body: MatchRequest, store: StoreDep, graph: GraphDep) -> MatchResponse:
     """按需求匹配团队、人才、高校、院所、平台与医院,返回得分构成与中文推荐理由。
 
     需求企业可填名称或标识:名称按全称、别名解析,重名时返回 422 并列出候选。"""
     enterprise = (find_actor(store, body.enterprise, label="Enterprise")
                   if body.enterprise and body.enterprise.strip() else None)
-    return _run(_graph(request, store), text=body.text, enterprise=enterprise,
+    return _run(graph, text=body.text, enterprise=enterprise,
                 fields=body.fields, keywords=body.keywords, kinds=body.kinds,
                 region=body.region, top=body.top, min_score=body.min_score)
 
 
 @router.get("/enterprise/{uid}", response_model=MatchResponse)
 def match_enterprise(
-        request: Request,
         store: StoreDep,
+        graph: GraphDep,
         uid: Annotated[str, Path(description="需求企业的标识或名称",
                                  examples=["ent:91370900MA3C000001",
                                            "泰安义锦康复科技股份有限公司"])],
@@ -160,5 +151,5 @@ def match_enterprise(
 ) -> MatchResponse:
     """按企业在图中的技术需求(NEEDS)匹配;企业不存在为 404,无需求且未给文本为 422。"""
     enterprise = find_actor(store, uid, label="Enterprise")
-    return _run(_graph(request, store), text=text, enterprise=enterprise, fields=[], keywords=[],
+    return _run(graph, text=text, enterprise=enterprise, fields=[], keywords=[],
                 kinds=kind or [], region=region, top=top, min_score=min_score)

@@ -8,8 +8,11 @@
   "use strict";
 
   var state = { network: null, nodes: null, edges: null, selected: null, styles: null,
-                openapi: null, legend: { kinds: {}, relationships: {} } };
+                openapi: null, legend: { kinds: {}, relationships: {} }, groups: {},
+                year: null, lastView: null, lastGaps: null, playing: false };
   window.explorer = state;
+
+  var METHOD_ZH = { registry: "名录登记", text: "文本抽取", manual: "人工录入" };
 
   var COLUMN_ZH = {
     uid: "标识", name: "名称", label: "类型", kind: "类型", score: "得分", reason: "理由",
@@ -59,8 +62,20 @@
     return parts.length ? "?" + parts.join("&") : "";
   }
 
-  /** fetch JSON from this server: {ok, status, data}; never throws. */
+  /** Routes that do not depend on the time slider. */
+  var TIMELESS = ["/auth/", "/openapi.json", "/viz/styles.json", "/viz/years.json", "/static/"];
+
+  /** The path with the slider's year added, for the routes of the graph. */
+  function withYear(path) {
+    if (state.year === null || state.year === undefined) return path;
+    if (TIMELESS.some(function (p) { return path.indexOf(p) === 0; })) return path;
+    return path + (path.indexOf("?") >= 0 ? "&" : "?") + "year=" + encodeURIComponent(state.year);
+  }
+
+  /** fetch JSON from this server: {ok, status, data}; never throws. Graph routes are
+   * asked as of the slider's year. */
   function api(path, options) {
+    path = withYear(path);
     return fetch(path, options).then(function (resp) {
       if (resp.status === 401 && path !== "/auth/login") showLogin();
       var type = resp.headers.get("content-type") || "";
@@ -141,12 +156,19 @@
   function mergeLegend(legend) {
     legend.kinds.forEach(function (k) { state.legend.kinds[k.label] = k; });
     legend.relationships.forEach(function (r) { state.legend.relationships[r.type] = r; });
+    if (legend.communities) state.legend.communities = legend.communities;
     var box = clear($("legend"));
     box.appendChild(el("b", { text: "主体类型" }));
     Object.keys(state.legend.kinds).forEach(function (key) {
       var k = state.legend.kinds[key];
       box.appendChild(el("div", null, el("span", { cls: "sym", style: "color:" + k.color, text: k.symbol }), k.zh));
     });
+    if (state.legend.communities && state.legend.communities.length) {
+      box.appendChild(el("b", { text: "社区(颜色)" }));
+      state.legend.communities.forEach(function (c) {
+        box.appendChild(el("div", { "data-community": c.id }, el("span", { cls: "sym", style: "color:" + c.color, text: "●" }), c.zh));
+      });
+    }
     var rels = Object.keys(state.legend.relationships);
     if (rels.length) box.appendChild(el("b", { text: "关系" }));
     rels.forEach(function (key) {
@@ -161,7 +183,7 @@
     var q = qs(params);
     var base = kind === "subgraph" ? "/export/subgraph." : "/viz/" + kind + ".";
     [["独立页面", "html"], ["GraphML", "graphml"], ["GEXF", "gexf"], ["节点表 CSV", "csv"],
-     ["节点表 XLSX", "xlsx"]].forEach(function (pair) {
+     ["工作簿 XLSX(节点与关系)", "xlsx"]].forEach(function (pair) {
       box.appendChild(el("a", { href: base + pair[1] + q, target: pair[1] === "html" ? "_blank" : "_self",
                                 rel: "noopener", text: pair[0] }));
     });
@@ -172,18 +194,31 @@
     var notes = clear($("view-notes"));
     payload.notes.forEach(function (line) { notes.appendChild(el("div", { text: line })); });
     var s = payload.stats;
-    notes.appendChild(el("div", { text: "节点 " + s.nodes + " 个,关系 " + s.edges + " 条" +
-      (s.aggregated ? "(已聚合,原有 " + s.source_nodes + " 个节点)" : "") +
-      (kind === "ego" ? ";双击节点继续展开" : "") }));
+    state.countNote = (s.aggregated && s.source_nodes !== s.nodes ? "(已聚合,原有 " + s.source_nodes + " 个节点)" : "") +
+      (kind === "ego" ? ";双击节点继续展开" : "");
+    notes.appendChild(el("div", { id: "view-count", text: "节点 " + s.nodes + " 个,关系 " + s.edges + " 条" + state.countNote }));
     viewLinks(kind, params);
     state.legend = { kinds: {}, relationships: {} };
     mergeLegend(payload.legend);
+    state.groups = Object.assign({}, payload.options.groups || {});
     state.nodes = new vis.DataSet(payload.nodes);
     state.edges = new vis.DataSet(payload.edges);
     var container = $("network");
     container.removeAttribute("data-drawn");
     if (state.network) state.network.destroy();
     state.network = new vis.Network(container, { nodes: state.nodes, edges: state.edges }, payload.options);
+    var opened = (params && params.expand) || [];
+    if (opened.length) {
+      // an overview with a group just opened: zoom to its members, readable at that size
+      var last = opened[opened.length - 1];
+      var ids = payload.nodes.filter(function (n) {
+        return n.group_of && (n.group_of === last || n.group_of.indexOf(last + "|") === 0);
+      }).map(function (n) { return n.id; });
+      if (ids.length) {
+        var network = state.network;
+        network.once("afterDrawing", function () { network.fit({ nodes: ids, animation: false }); });
+      }
+    }
     state.network.once("afterDrawing", function () { container.setAttribute("data-drawn", "1"); });
     if (payload.options.physics && payload.options.physics.enabled) {
       state.network.once("stabilizationIterationsDone", function () {
@@ -195,7 +230,13 @@
     status("");
   }
 
+  function updateCounts() {
+    var line = $("view-count");
+    if (line && state.nodes) line.textContent = "节点 " + state.nodes.length + " 个,关系 " + state.edges.length + " 条" + (state.countNote || "");
+  }
+
   function loadView(kind, params) {
+    state.lastView = { kind: kind, params: params };
     status("加载视图…");
     var path = (kind === "subgraph" ? "/export/subgraph.json" : "/viz/" + kind + ".json") + qs(params);
     return api(path).then(function (res) {
@@ -206,8 +247,19 @@
   }
 
   /** Add an actor's neighbours to the picture, around where the actor already is. */
+  function isGroup(uid) { return /^(kind|field|community):/.test(String(uid)); }
+
   function expand(uid) {
-    if (!state.network || String(uid).indexOf("kind:") === 0 || String(uid).indexOf("community:") === 0) return;
+    if (!state.network) return;
+    if (isGroup(uid)) {
+      // a group of the overview: shown again with this group as its members
+      var last = state.lastView;
+      if (!last || last.kind !== "community" || last.params.platform) return;
+      var params = Object.assign({}, last.params);
+      params.expand = (params.expand || []).concat([uid]);
+      loadView("community", params);
+      return;
+    }
     status("展开中…");
     api("/viz/ego.json" + qs({ uid: uid, depth: 1 })).then(function (res) {
       if (!res.ok) { status("展开失败:" + detail(res)); return; }
@@ -221,6 +273,13 @@
       state.nodes.add(added);
       state.edges.add(res.data.edges.filter(function (e) { return !state.edges.get(e.id); }));
       mergeLegend(res.data.legend);
+      // the newcomers' kinds may be new to the picture: their shapes and colours join
+      // the groups, so that they are drawn like the first nodes, not as plain ellipses
+      Object.keys(res.data.options.groups || {}).forEach(function (g) {
+        if (!state.groups[g]) state.groups[g] = res.data.options.groups[g];
+      });
+      state.network.setOptions({ groups: state.groups });
+      updateCounts();
       if (added.length && state.nodes.length <= 300) {
         // let only the newcomers settle around the node they came from
         state.nodes.update(old.map(function (id) { return { id: id, fixed: true }; }));
@@ -241,7 +300,7 @@
     ["region", "所在地"], ["title", "职称"], ["description", "简介"]];
 
   function showDetails(uid) {
-    if (String(uid).indexOf("kind:") === 0 || String(uid).indexOf("community:") === 0) return;
+    if (isGroup(uid)) return;
     api("/nodes/" + encodeURIComponent(uid)).then(function (res) {
       var box = clear($("details"));
       if (!res.ok) { box.appendChild(notice("无法读取节点:" + detail(res), true)); return; }
@@ -259,7 +318,7 @@
       });
       var prov = n.provenance || {};
       dl.appendChild(el("dt", { text: "来源" }));
-      dl.appendChild(el("dd", { text: cell(prov.source) + "(" + cell(prov.method) + ",置信度 " + cell(prov.confidence) + ")" + (prov.synthetic ? " 合成数据" : "") }));
+      dl.appendChild(el("dd", { text: cell(prov.source) + "(" + cell(METHOD_ZH[prov.method] || prov.method) + ",置信度 " + cell(prov.confidence) + ")" + (prov.synthetic ? " 合成数据" : "") }));
       dl.appendChild(el("dt", { text: "标识" }));
       dl.appendChild(el("dd", { text: n.uid }));
       box.appendChild(dl);
@@ -478,6 +537,7 @@
 
   // ------------------------------------------------------------------- gaps
   function gaps(which) {
+    state.lastGaps = which;
     var out = clear($("gap-results"));
     out.appendChild(el("div", { cls: "muted", text: "加载中…" }));
     api("/gaps/" + which).then(function (res) {
@@ -543,20 +603,73 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-gap]"), function (b) {
       b.addEventListener("click", function () { gaps(b.getAttribute("data-gap")); });
     });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-overview]"), function (b) {
+      b.addEventListener("click", function () {
+        loadView("community", { group_by: b.getAttribute("data-overview") });
+      });
+    });
     $("search-form").addEventListener("submit", search);
     $("path-form").addEventListener("submit", findPaths);
     $("match-form").addEventListener("submit", match);
     $("rec-form").addEventListener("submit", recommend);
-    api("/stats").then(function (res) {
+    showStats();
+    setUpTimebar();
+    var styles = api("/viz/styles.json").then(function (res) { if (res.ok) state.styles = res.data; });
+    var spec = api("/openapi.json").then(function (res) { if (res.ok) state.openapi = res.data; buildMatchForm(); });
+    Promise.all([styles, spec]).then(function () { document.body.setAttribute("data-ready", "1"); });
+  }
+
+  function showStats() {
+    return api("/stats").then(function (res) {
       if (!res.ok) return;
       var n = 0, m = 0, k;
       for (k in res.data.nodes) n += res.data.nodes[k];
       for (k in res.data.relationships) m += res.data.relationships[k];
-      $("stats").textContent = "节点 " + n + " · 关系 " + m;
+      $("stats").textContent = (state.year ? "截至 " + state.year + " 年:" : "") +
+        "节点 " + n + " · 关系 " + m;
     });
-    var styles = api("/viz/styles.json").then(function (res) { if (res.ok) state.styles = res.data; });
-    var spec = api("/openapi.json").then(function (res) { if (res.ok) state.openapi = res.data; buildMatchForm(); });
-    Promise.all([styles, spec]).then(function () { document.body.setAttribute("data-ready", "1"); });
+  }
+
+  // ------------------------------------------------------------- time slider
+  /** As of a year (null: all of it): the picture, the open gap table and the counts
+   * are asked again for that time. Returns when the picture is drawn. */
+  function setYear(year) {
+    state.year = year;
+    var slider = $("year-slider");
+    if (year !== null) slider.value = String(year);
+    $("year-label").textContent = year === null ? "全部年份" : "截至 " + year + " 年";
+    $("timebar").setAttribute("data-year", year === null ? "" : String(year));
+    showStats();
+    if (state.lastGaps && $("tab-gaps").classList.contains("active")) gaps(state.lastGaps);
+    if (state.lastView) return loadView(state.lastView.kind, state.lastView.params);
+    return Promise.resolve(null);
+  }
+
+  function setUpTimebar() {
+    api("/viz/years.json").then(function (res) {
+      if (!res.ok || !res.data.first || !res.data.last) return;
+      var slider = $("year-slider");
+      slider.min = String(res.data.first);
+      slider.max = String(res.data.last);
+      slider.value = String(res.data.last);
+      state.years = res.data;
+      $("timebar").hidden = false;
+      slider.addEventListener("change", function () { setYear(parseInt(slider.value, 10)); });
+      $("year-all").addEventListener("click", function () {
+        slider.value = String(res.data.last);
+        setYear(null);
+      });
+      $("year-play").addEventListener("click", function () {
+        // replay the community's growth: one year after the other, each drawn in turn
+        var year = res.data.first;
+        state.playing = true;
+        function step() {
+          if (!state.playing || year > res.data.last) { state.playing = false; return; }
+          setYear(year).then(function () { year += 1; setTimeout(step, 900); });
+        }
+        step();
+      });
+    });
   }
 
   init();

@@ -25,6 +25,7 @@ import inspect
 import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("innograph.computed")
 TABLES_NAME = "gap-tables"
+AS_OF_KEPT = 4
+"""Graphs of past years a version keeps (each is a copy of part of the store)."""
 """The name the default gap tables are saved under (``save_derived``)."""
 
 
@@ -96,6 +99,8 @@ class Computed:
         """Held while building an extra, so that concurrent requests build it once."""
         self.extras: dict[str, Any] = {}
         """Derived objects (indexes, fitted models) valid for this version."""
+        self.years: tuple[int | None, int] | None = None
+        """The years this graph was cut to (:meth:`at`), None for the whole store."""
         self.built = threading.Event()
         """Set once a background build (:meth:`ComputedCache._warm`) has ended."""
         self.waited = threading.Event()
@@ -109,8 +114,38 @@ class Computed:
                 self._graph = project(self.store)
             return self._graph
 
+    def at(self, years: tuple[int | None, int] | None) -> Computed:
+        """The results of the graph as it stood in ``years`` (see
+        :mod:`graph.analytics.asof`): a :class:`Computed` over an in-memory store of
+        what was present, whose ``store`` answers every query of that time. None:
+        this one. The last few years asked for are kept with this version."""
+        if years is None:
+            return self
+        from graph.analytics.asof import store_as_of
+
+        with self.lock:
+            cache: OrderedDict[tuple[int | None, int], Computed] = self.extras.setdefault(
+                "as-of", OrderedDict())
+            got = cache.get(years)
+            if got is not None:
+                cache.move_to_end(years)
+                return got
+        g = self.graph
+        mem = store_as_of([d for _, d in g.nodes(data=True)],
+                          [d for *_, d in g.edges(keys=True, data=True)], years,
+                          version=self.version)
+        got = Computed(mem, self.version)
+        got.years = years
+        with self.lock:
+            cache[years] = got
+            while len(cache) > AS_OF_KEPT:
+                cache.popitem(last=False)
+        return got
+
     def saved_tables(self) -> dict[str, list[dict[str, Any]]] | None:
         """The default gap tables saved for this version, if :func:`analyse` ran on it."""
+        if self.years is not None:
+            return None  # saved tables are of the whole store
         with self._saved_lock:
             if self._tables is None:
                 got = self.store.load_derived(name=TABLES_NAME)

@@ -43,6 +43,10 @@ from graph.viz.style import (
 from graph.viz.views import View, aggregate
 
 PHYSICS_MAX_NODES = 300
+GROUP_FONT = 24
+"""Label size (px at zoom 1) of a group in an aggregated view."""
+MEMBER_FONT = 20
+"""Label size of a member shown in an opened group of an overview."""
 """Above this many nodes the page shows the server layout as is (no simulation)."""
 SMOOTH_MAX_EDGES = 600
 """Curved edges cost a support point each; above this many edges they are straight."""
@@ -114,7 +118,7 @@ def prepare(view: View, *, max_nodes: int = HARD_CAP_NODES,
 def _node_size(view: View, uid: str, degree: int) -> float:
     d = view.graph.nodes[uid]
     if d.get("label") == "Group":
-        return min(15 + 4 * math.sqrt(float(d.get("count", 1))), 90)
+        return min(12 + 2.5 * math.sqrt(float(d.get("count", 1))), 45)
     base = min(10 + 2 * math.log2(1 + degree), 24)
     return 28.0 if d.get("role") in ("center", "source", "target", "community") else base
 
@@ -152,14 +156,46 @@ def _vis_node(view: View, uid: str, pos: tuple[float, float], degree: int,
         background = main.color
         node["shape"] = main.shape
     if color_by_community and "community" in d:
-        background = PALETTE[int(d["community"]) % len(PALETTE)]
+        background = community_colour(int(d["community"]))
     if role in ROLE_BORDERS or label == "Group" or color_by_community:
         border, width = ROLE_BORDERS.get(role, ("#ffffff", 1))
         node["color"] = _node_color(background, border)
         node["borderWidth"] = width
+    if d.get("group_of"):
+        node["group_of"] = str(d["group_of"])
+    if label == "Group" or d.get("group_of"):
+        # an overview is fitted whole into the page: its labels are drawn larger so that
+        # they stay legible at the zoom that fits
+        node["font"] = {"size": GROUP_FONT if label == "Group" else MEMBER_FONT}
     if role:
         node["role"] = role
     return node
+
+
+KIND_ON_COMMUNITY = "#7a8593"
+"""The colour of the kinds' legend symbols when colour stands for the community."""
+COMMUNITY_LEGEND_MAX = 12
+"""Communities listed by name in a legend; the smaller ones are summed up."""
+
+
+def community_colour(community: int) -> str:
+    """The fill of a node of ``community`` in a view coloured by community."""
+    return PALETTE[community % len(PALETTE)]
+
+
+def community_legend(communities: Any) -> list[dict[str, str]]:
+    """Legend entries of the communities present (largest first), with their colours."""
+    from collections import Counter
+
+    counts = Counter(communities)
+    ranked = sorted(counts.items(), key=lambda t: (-t[1], t[0]))
+    out = [{"id": str(c), "zh": f"社区 {c}({n} 个)", "color": community_colour(c)}
+           for c, n in ranked[:COMMUNITY_LEGEND_MAX]]
+    rest = ranked[COMMUNITY_LEGEND_MAX:]
+    if rest:
+        out.append({"id": "", "zh": f"其余 {len(rest)} 个社区(共 {sum(n for _, n in rest)} 个)",
+                    "color": "#dddddd"})
+    return out
 
 
 def _groups(labels: set[str]) -> dict[str, Any]:
@@ -272,10 +308,17 @@ def vis_payload(view: View, *, layouts: LayoutCache = LAYOUTS,
     options = vis_options(physics=physics, smooth=m <= SMOOTH_MAX_EDGES and physics,
                           large=large)
     options["groups"] = _groups({str(d.get("label") or "") for _, d in g.nodes(data=True)})
+    keys = legend(labels, types)
+    if community:
+        # colour says the community, shape says the kind: the kinds' legend shows the
+        # shapes in grey, and the communities get their own legend with their colours
+        keys["kinds"] = [{**k, "color": KIND_ON_COMMUNITY} for k in keys["kinds"]]
+        keys["communities"] = community_legend(
+            int(d["community"]) for _, d in g.nodes(data=True) if "community" in d)
     return {
         "kind": shown.kind, "title": shown.title, "notes": shown.notes,
         "center": shown.center, "nodes": nodes, "edges": edges, "options": options,
-        "legend": legend(labels, types),
+        "legend": keys,
         "stats": {"nodes": n, "edges": m, "aggregated": shown.kind == "aggregate",
                   "source_nodes": view.size[0] if shown is not view else n,
                   "source_edges": view.size[1] if shown is not view else m,

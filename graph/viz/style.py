@@ -153,7 +153,10 @@ def _provenance_lines(rec: Mapping[str, Any]) -> list[str]:
     conf = rec.get("prov_confidence")
     if method or conf is not None:
         conf_text = f",置信度 {float(conf):.2f}" if conf is not None else ""
-        lines.append(f"方法:{method or '未知'}{conf_text}")
+        from schemas.vocabularies import VALUE_NAMES
+
+        shown = VALUE_NAMES.get(str(method), method) if method else "未知"
+        lines.append(f"方法:{shown}{conf_text}")
     if rec.get("prov_synthetic"):
         lines.append("⚠ 合成样例数据,非真实主体")
     return lines

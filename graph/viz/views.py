@@ -15,6 +15,7 @@ over a whole-graph networkx copy (gap, recommendation and community views).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -493,55 +494,187 @@ def graph_view(g: nx.MultiDiGraph, *, title: str, center: str | None = None,
     return View(kind="subgraph", title=title, graph=g, center=center, notes=list(notes))
 
 
-def aggregate(view: View, *, by: str = "label") -> View:
-    """One node per kind (``by="label"``) or community (``by="community"``), one edge per pair.
+OVERVIEW_MAX_NODES = 300
+"""A whole-graph overview with more nodes than this is shown aggregated (then expandable)."""
+GROUP_BY = {"label": "类型", "field": "领域", "community": "社区"}
+"""How an overview can group the actors, by code, with its Chinese name."""
+FIELD_TIES = ("IN_FIELD", "OFFERS", "NEEDS")
 
-    Used when a view is over the hard cap: a picture of 50,000 dots says less
-    than a picture of 14 groups with counts, and it does not freeze the page.
+
+def _main_fields(g: nx.MultiDiGraph) -> dict[str, str]:
+    """Each node's field for grouping: a Field itself, else the first (by name) of the
+    fields it is in, offers or needs; nodes with none are left out."""
+    out: dict[str, str] = {}
+    for u, d in g.nodes(data=True):
+        if d.get("label") == "Field":
+            out[u] = u
+    for u in g.nodes:
+        if u in out:
+            continue
+        fields = sorted({v for _, v, d in g.out_edges(u, data=True)
+                         if d.get("type") in FIELD_TIES and v in g},
+                        key=lambda v: (_name(g, v), v))
+        if fields:
+            out[u] = fields[0]
+    return out
+
+
+MEMBERS_SHOWN = 40
+"""An opened group with more members than this opens into sub-groups first (kinds by
+field, fields and communities by kind), each of which opens into its members: every
+step stays a picture of a few dozen labelled nodes."""
+SECOND = {"label": "field", "field": "label", "community": "label"}
+"""The sub-grouping of a large opened group, by the overview's first grouping."""
+
+
+def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> View:
+    """One node per kind (``by="label"``), field (``"field"``) or community
+    (``"community"``), one edge per pair of groups, weighted by how many relationships
+    it stands for. A group in ``expand`` opens: into its members when it has at most
+    :data:`MEMBERS_SHOWN`, else into sub-groups (``"kind:Enterprise|field:fld:…"``),
+    which open into their members in turn.
+
+    Used when a view is over the hard cap, and for the overview of the whole graph: a
+    picture of 50,000 dots says less than a picture of 14 groups with counts, and it
+    does not freeze the page. Double-clicking a group in the explorer opens it.
     """
     g = view.graph
     found: dict[str, int] = {}
+    fields: dict[str, str] = {}
     if by == "community":  # the view's own colouring if it has one; the graph stays as it is
         found = {u: d["community"] for u, d in g.nodes(data=True) if "community" in d}
         if len(found) < g.number_of_nodes():
             found = communities(g)
+    if "field" in (by, SECOND.get(by)):
+        fields = _main_fields(g)
 
-    def group_of(u: str) -> str:
-        return f"community:{found[u]}" if by == "community" else f"kind:{g.nodes[u].get('label')}"
+    def key(u: str, how: str) -> str:
+        if how == "community":
+            return f"community:{found[u]}"
+        if how == "field":
+            return f"field:{fields.get(u, '-')}" if by != "field" or u in fields \
+                else f"kind:{g.nodes[u].get('label')}"
+        return f"kind:{g.nodes[u].get('label')}"
 
+    opened = set(expand)
+    first = {u: key(u, by) for u in g.nodes}
+    sizes = Counter(first.values())
+
+    def rep(u: str) -> str:
+        top = first[u]
+        if top not in opened:
+            return top
+        if sizes[top] <= MEMBERS_SHOWN:
+            return u
+        sub = f"{top}|{key(u, SECOND.get(by, 'label'))}"
+        return u if sub in opened else sub
+
+    reps = {u: rep(u) for u in g.nodes}
     members: dict[str, list[str]] = {}
-    for u in g.nodes:
-        members.setdefault(group_of(u), []).append(u)
+    for u, r in reps.items():
+        if r != u:
+            members.setdefault(r, []).append(u)
+    shown_members: dict[str, list[str]] = {}
+    for u, r in reps.items():
+        if r == u:
+            top = first[u]
+            container = top if sizes[top] <= MEMBERS_SHOWN else \
+                f"{top}|{key(u, SECOND.get(by, 'label'))}"
+            shown_members.setdefault(container, []).append(u)
     degree = dict(g.degree())
     out = nx.MultiDiGraph()
+    for container, uids in shown_members.items():
+        for u in uids:
+            out.add_node(u, **{**g.nodes[u], "group_of": container})
     for gid, uids in members.items():
         top = sorted(uids, key=lambda u: (-degree[u], _name(g, u), u))[:10]
         kinds = Counter(str(g.nodes[u].get("label")) for u in uids)
-        if by == "community":
-            main = kinds.most_common(1)[0][0]
-            name = f"社区 {gid.split(':', 1)[1]}({len(uids)})"
+        part = gid.rsplit("|", 1)[-1]
+        main = kinds.most_common(1)[0][0]
+        if part.startswith("community:"):
+            name = f"社区 {part.split(':', 1)[1]}"
+        elif part.startswith("field:"):
+            fld = part.split(":", 1)[1]
+            name, main = (_name(g, fld), "Field") if fld in g else ("无领域", main)
         else:
-            main = gid.split(":", 1)[1]
-            name = f"{kind_zh(main)}({len(uids)})"
-        out.add_node(gid, uid=gid, label="Group", name=name, count=len(uids), main_label=main,
+            main = part.split(":", 1)[1]
+            name = kind_zh(main)
+        if "|" in gid:  # a sub-group says what it is part of
+            name = f"{_group_name(g, gid.split('|', 1)[0])}·{name}"
+        opens = "双击展开为成员" if len(uids) <= MEMBERS_SHOWN or "|" in gid else "双击展开为细分组"
+        out.add_node(gid, uid=gid, label="Group", name=f"{name}({len(uids)})", count=len(uids),
+                     main_label=main,
                      view_facts=["成员:" + "、".join(f"{kind_zh(k)} {c}"
                                                     for k, c in kinds.most_common()),
-                                 "主要成员:" + "、".join(_name(g, u) for u in top)])
+                                 "主要成员:" + "、".join(_name(g, u) for u in top), opens])
     pairs: Counter[tuple[str, str]] = Counter()
     types: dict[tuple[str, str], Counter[str]] = {}
-    for u, v, d in g.edges(data=True):
-        a, b = sorted((group_of(u), group_of(v)))
+    for u, v, k, d in g.edges(keys=True, data=True):
+        a, b = reps[u], reps[v]
         if a == b:
             continue
+        if a == u and b == v:  # two members shown: the relationship itself
+            out.add_edge(u, v, k)
+            out.edges[u, v, k].update(d)
+            continue
+        a, b = sorted((a, b))
         pairs[(a, b)] += 1
         types.setdefault((a, b), Counter())[str(d.get("type"))] += 1
     for (a, b), count in sorted(pairs.items()):
         desc = "、".join(f"{rel_zh(t)} {c}" for t, c in types[(a, b)].most_common())
         out.add_edge(a, b, key=f"{a}|{b}", type="AGGREGATE", virtual=True, weight=count,
                      label_text=str(count), description=desc)
+    positions = _rings({**members, **{f"open:{c}": v for c, v in shown_members.items()}},
+                       {f"open:{c}" for c in shown_members}, g)
     n, m = view.size
-    return View(kind="aggregate", title=f"{view.title}(聚合视图)", graph=out,
-                notes=[*view.notes, f"图过大({n} 个节点、{m} 条关系),已按"
-                       f"{'社区' if by == 'community' else '类型'}聚合;"
-                       "请缩小范围(减少度数或限定类型)查看明细"],
-                tables=view.tables)
+    shown = f"已展开 {len(opened)} 组;" if opened else ""
+    kept = [line for line in view.notes if not line.startswith("节点 ")]  # said below
+    return View(kind="aggregate", title=f"{view.title}(按{GROUP_BY.get(by, by)}聚合)",
+                graph=out,
+                notes=[*kept, f"共 {n} 个节点、{m} 条关系,按{GROUP_BY.get(by, by)}"
+                       f"聚合为 {len(sizes)} 组;{shown}双击一组展开"],
+                tables=view.tables, positions=positions)
+
+
+def _group_name(g: nx.MultiDiGraph, gid: str) -> str:
+    """The Chinese name of a first-level group id."""
+    how, _, value = gid.partition(":")
+    if how == "kind":
+        return kind_zh(value)
+    if how == "field":
+        return _name(g, value) if value in g else "无领域"
+    return f"社区 {value}"
+
+
+SPACING = 1.9
+"""Layout units between neighbouring groups of the overview (a unit is about the width of
+a six-character label)."""
+BLOCK_X, BLOCK_Y = 3.2, 0.8
+"""Column and row pitch of an opened group's members (labels are wide and short)."""
+
+
+def _rings(members: Mapping[str, Sequence[str]], opened: set[str],
+           g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
+    """The overview's arrangement: the groups in a disc, largest in the middle; the
+    members of each opened group in a block of rows beside it, in name order. Neighbours
+    are far enough apart that labels do not run into each other at any zoom."""
+    closed = sorted((gid for gid in members if gid not in opened),
+                    key=lambda gid: (-len(members[gid]), gid))
+    pos: dict[str, tuple[float, float]] = {}
+    # the groups fill a disc (a sunflower spiral, the largest in the middle): a disc
+    # holds them in less room than a circle, so the labels stay larger when it is fitted
+    golden = math.pi * (3 - math.sqrt(5))
+    for i, gid in enumerate(closed):
+        r = SPACING * 0.62 * math.sqrt(i + 0.5) if len(closed) > 1 else 0.0
+        pos[gid] = (1.6 * r * math.cos(i * golden), r * math.sin(i * golden))
+    right = max((x for x, _ in pos.values()), default=0.0) + 3.0
+    for gid in sorted(opened & set(members)):
+        # the members of an opened group: a block of rows to the right of the groups, in
+        # name order, that the explorer zooms to (readable at that zoom)
+        uids = sorted(members[gid], key=lambda u: (_name(g, u), u))
+        cols = max(1, math.ceil(math.sqrt(len(uids) / 2)))
+        rows = math.ceil(len(uids) / cols)
+        for i, u in enumerate(uids):
+            pos[u] = (right + (i % cols) * BLOCK_X, (i // cols - (rows - 1) / 2) * BLOCK_Y)
+        right += cols * BLOCK_X + 2.0
+    return pos

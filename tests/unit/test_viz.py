@@ -188,7 +188,7 @@ def test_labels_tooltips_and_legend_are_chinese(filled: GraphStore) -> None:
     data = vis_payload(ego_view(filled, "ent:a", depth=2))
     assert {e["label"] for e in data["edges"]} >= {"合作", "成员", "属于领域"}
     centre = next(n for n in data["nodes"] if n["id"] == "ent:a")
-    assert "类型:企业" in centre["title"] and "方法:manual" in centre["title"]
+    assert "类型:企业" in centre["title"] and "方法:人工录入" in centre["title"]
     assert centre["group"] == "Enterprise" and centre["borderWidth"] == 4
     assert data["options"]["groups"]["Enterprise"]["shape"] == "dot"
     kinds = {k["zh"] for k in data["legend"]["kinds"]}
