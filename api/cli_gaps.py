@@ -182,6 +182,9 @@ def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
     if fmt is Format.json:
         emit(rows, fmt)
         return
+    if fmt is Format.csv:  # for programs: the machine keys, as JSON has them
+        emit(rows, fmt, columns=list(columns))
+        return
     if fmt is Format.table and summary is not None:
         emit(localise(summary[0], summary[1]), fmt, title=f"{title}:汇总",
              columns=list(summary[1].values()))

@@ -31,6 +31,10 @@ QUERIES: list[list[str]] = [
     ["match", "中药材种植", "-n", "5"],
     ["match", "--field", "中医药", "--kind", "team", "-n", "3"],
     ["gaps", "fields"],
+    ["gaps", "fields", "--year", "2016", "--compare", "2012"],
+    ["gaps", "targets", "--compare", "2016"],
+    ["stats", "--year", "2015"],
+    ["neighbors", "泰山学院", "--year", "2016"],
     ["gaps", "isolated"],
     ["gaps", "holes"],
     ["gaps", "targets"],
@@ -140,3 +144,20 @@ def test_k_means_kind_everywhere(sample_home: Path) -> None:
         assert code == 0, (args, err)
         labels = {r.get("label") for r in json.loads(out)}
         assert labels <= {"University", "Enterprise", "Team"} and len(labels) == 1, args
+
+
+def test_years_on_the_command_line(sample_home: Path) -> None:
+    code, out, _ = _run("gaps", "fields", "--year", "2016", "--compare", "2012",
+                        "--format", "csv")
+    header = out.splitlines()[0].split(",")
+    assert code == 0 and {"demand@2012", "demand@2016", "demand@变化"} <= set(header)
+    rows = list(csv.DictReader(out.splitlines()))
+    assert all(float(r["demand@变化"]) == float(r["demand@2016"]) - float(r["demand@2012"])
+               for r in rows if r["demand@变化"] not in ("", None))
+    _, now, _ = _run("stats", "--format", "json")
+    _, then, _ = _run("stats", "--year", "2012", "--format", "json")
+    assert sum(r["count"] for r in json.loads(then)) < sum(r["count"] for r in json.loads(now))
+    code, _, err = _run("search", "泰山", "--year", "明年")
+    assert code == 2 and "年份" in err
+    code, _, err = _run("gaps", "holes", "--compare", "2016")
+    assert code == 2 and "对比" in err

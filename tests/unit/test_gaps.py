@@ -481,8 +481,10 @@ def test_cli_fields_json_and_table(cli_home: Path) -> None:
     assert done.exit_code == 0, done.output
     rows = json.loads(done.stdout)
     assert [r["field_uid"] for r in rows] == ["fB", "fA1", "fA", "fC"]
-    table = runner.invoke(app, ["gaps", "fields", "--format", "csv"])
-    assert table.exit_code == 0 and table.stdout.splitlines()[0].startswith("领域,领域标识,")
+    table = runner.invoke(app, ["gaps", "fields", "--format", "csv"])  # machine keys, as JSON
+    assert table.exit_code == 0 and table.stdout.splitlines()[0].startswith("field,field_uid,")
+    shown = runner.invoke(app, ["gaps", "fields"])  # the table for people: Chinese headers
+    assert shown.exit_code == 0 and "领域" in shown.stdout and "field_uid" not in shown.stdout
 
 
 def test_cli_targets_to_xlsx(cli_home: Path, tmp_path: Path) -> None:
