@@ -107,9 +107,9 @@ def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
 
 
 @app.command()
-def schema(as_json: Annotated[bool, typer.Option("--json", help="print the JSON Schema")]
+def schema(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON Schema")]
            = False) -> None:
-    """Print the ontology: labels and relationship types (or the JSON Schema with --json)."""
+    """本体:主体类别与关系类型(加 --json 输出 JSON Schema)。"""
     from schemas.ontology import json_schema
 
     doc = json_schema()
@@ -154,19 +154,19 @@ def _neo4j_script(*args: str) -> None:
 
 @neo4j_app.command("start")
 def neo4j_start() -> None:
-    """Start the local Neo4j and write .neo4j/connection.json."""
+    """启动本机 Neo4j,并写出 .neo4j/connection.json。"""
     _neo4j_script("start")
 
 
 @neo4j_app.command("stop")
 def neo4j_stop() -> None:
-    """Stop the local Neo4j."""
+    """停止本机 Neo4j。"""
     _neo4j_script("stop")
 
 
 @neo4j_app.command("status")
 def neo4j_status() -> None:
-    """Say whether the local Neo4j runs (exit 0) or not (exit 3)."""
+    """本机 Neo4j 是否在运行(是:退出码 0;否:3)。"""
     _neo4j_script("status")
 
 
@@ -187,13 +187,13 @@ def main() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="port; 0 picks a free one")] = 8000,
+def serve(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="端口;0 表示自动选一个空闲端口")] = 8000,
           workers: Annotated[int, typer.Option(
-              min=1, max=64, help="worker processes (each holds its own copy of the "
-                                  "embedded store; with Neo4j they share the database)")] = 1,
+              min=1, max=64, help="工作进程数(嵌入式存储时每个进程各持一份图谱;"
+                                  "Neo4j 时共用数据库)")] = 1,
           ) -> None:
-    """Start the HTTP API (and the explorer page) on the configured store."""
+    """启动 HTTP 接口与浏览页(使用当前配置的图谱)。"""
     import socket
 
     import uvicorn

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from api.cli import app, eval_app, fail, store_from_env
-from api.output import Format, emit
+from api.output import Format, busy, emit
 
 __all__ = ["eval_app", "eval_ner", "extract"]
 
@@ -65,26 +65,26 @@ def _pipeline(with_graph: bool, rules_only: bool | None = None) -> Any:  # a spa
         raise fail(str(exc)) from exc
 
 
-_RULES_ONLY_HELP = "rules only, without the statistical NER model"
-_WITH_MODEL_HELP = "add the statistical NER model (ingest/extract/model) to the rules"
+_RULES_ONLY_HELP = "只用规则,不用统计实体识别模型"
+_WITH_MODEL_HELP = "在规则之外加用统计实体识别模型"
 
 
 @app.command()
 def extract(
     source: Annotated[str, typer.Argument(
         metavar="INPUT",
-        help="JSONL of {\"id\", \"text\"} objects, a .txt file, a directory of .txt files, "
-             "or - for JSONL on standard input")],
-    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="output format")]
+        help="每行一个 {\"id\", \"text\"} 的 JSONL、一个 .txt 文件、.txt 文件的目录,"
+             "或 -(从标准输入读 JSONL)")],
+    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="输出格式")]
         = ExtractFormat.jsonl,
     details: Annotated[bool, typer.Option(
-        "--details", help="add rule names, canonical names and targets to each line")] = False,
+        "--details", help="每行附上规则名、规范名称与目标")] = False,
     with_graph: Annotated[bool, typer.Option(
-        "--graph", help="also match the names of entities already in the graph")] = False,
+        "--graph", help="同时匹配图谱中已有主体的名称")] = False,
     rules_only: Annotated[bool, typer.Option("--rules-only", help=_RULES_ONLY_HELP)] = False,
     with_model: Annotated[bool, typer.Option("--with-model", help=_WITH_MODEL_HELP)] = False,
 ) -> None:
-    """Extract entities and relations from Chinese text; one JSON line per document."""
+    """从中文文本抽取实体与关系;每篇文本输出一行 JSON。"""
     from ingest.extract.errors import ExtractError
     from ingest.extract.inputs import iter_inputs
     from ingest.extract.pipeline import extraction
@@ -115,19 +115,19 @@ def extract(
 @eval_app.command("ner")
 def eval_ner(
     gold: Annotated[str, typer.Argument(metavar="GOLD.jsonl",
-                                        help="gold file: {\"text\", \"spans\"} per line")],
+                                        help="标注文件:每行一个 {\"text\", \"spans\"}")],
     maps: Annotated[list[str] | None, typer.Option(
-        "--map", help="gold label SRC is scored as our label DST (repeatable); labels not "
-                      "mapped are dropped")] = None,
+        "--map", help="标注类别 SRC 按本系统类别 DST 评分(可重复,写作 SRC=DST);"
+                      "未映射的类别不计")] = None,
     collapse_org: Annotated[bool, typer.Option(
-        "--collapse-org", help="fold ENTERPRISE, UNIVERSITY, … GOVERNMENT into ORG")] = False,
-    limit: Annotated[int, typer.Option(help="score only the first N gold lines (0: all)")] = 0,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+        "--collapse-org", help="把企业、高校……政府部门并为 ORG")] = False,
+    limit: Annotated[int, typer.Option(help="只评测前 N 行(0 为全部)")] = 0,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="表格、json 或 csv")]
         = Format.table,
     rules_only: Annotated[bool, typer.Option("--rules-only", help=_RULES_ONLY_HELP)] = False,
     with_model: Annotated[bool, typer.Option("--with-model", help=_WITH_MODEL_HELP)] = False,
 ) -> None:
-    """Precision, recall and F1 per label (exact span match) of the extraction pipeline."""
+    """实体抽取按类别的精确率、召回率与 F1(跨度完全一致)。"""
     from itertools import islice
 
     from ingest.extract.errors import ExtractError
@@ -147,5 +147,6 @@ def eval_ner(
         return [[(e.start, e.end, e.label) for e in doc._.innograph_entities]
                 for doc in nlp.pipe(texts)]
 
-    rows = score(docs, predict, label_map=label_map, collapse_org=collapse_org)
+    with busy(f"正在评测 {len(docs)} 篇标注文本…"):
+        rows = score(docs, predict, label_map=label_map, collapse_org=collapse_org)
     emit([r.row() for r in rows], fmt, title=f"{gold}: {len(docs)} documents, exact match")

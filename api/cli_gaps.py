@@ -44,7 +44,7 @@ class IsolatedKind(StrEnum):
 
 
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", dir_okay=False, help="write the table to FILE.csv or FILE.xlsx instead")]
+    "--out", "-o", dir_okay=False, help="改为写入 文件.csv 或 文件.xlsx")]
 
 
 def localise(rows: Sequence[Mapping[str, Any]],
@@ -207,11 +207,11 @@ def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
 @gaps_app.command("fields")
 def fields_cmd(
     rollup: Annotated[bool, typer.Option(
-        "--rollup", help="top-level fields only, sub-fields counted in their parent")] = False,
+        "--rollup", help="只列一级领域,细分领域计入上级")] = False,
     projects: Annotated[bool, typer.Option(
-        "--projects/--no-projects", help="count joint projects of the field as links")] = True,
+        "--projects/--no-projects", help="把该领域的共同项目计为对接")] = True,
     min_demand: Annotated[int, typer.Option("--min-demand", min=0,
-                                            help="leave out fields with less demand")] = 0,
+                                            help="需求少于此数的领域不列出")] = 0,
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
@@ -228,7 +228,7 @@ def fields_cmd(
 @gaps_app.command("isolated")
 def isolated_cmd(
     kind: Annotated[list[IsolatedKind] | None, typer.Option(
-        "--kind", "-k", help="only these kinds (repeatable)")] = None,
+        "--kind", "-k", help="只列这些类别(可重复)")] = None,
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
@@ -249,16 +249,16 @@ def isolated_cmd(
 
 @gaps_app.command("holes")
 def holes_cmd(
-    seed: Annotated[int, typer.Option(help="Louvain seed")] = 42,
+    seed: Annotated[int, typer.Option(help="社区发现(Louvain)的随机种子")] = 42,
     resolution: Annotated[float, typer.Option(min=0.01, max=100.0,
-                                              help="Louvain resolution")] = 1.0,
+                                              help="社区发现(Louvain)的分辨率")] = 1.0,
     threshold: Annotated[float, typer.Option(
-        min=0.0, max=0.99, help="balance beyond which a community is demand/supply-heavy")
+        min=0.0, max=0.99, help="供需倾向超过此值的社区才算需求型或供给型")
     ] = 0.0,
     max_bridges: Annotated[int | None, typer.Option(
-        "--max-bridges", min=0, help="only pairs with at most this many bridges")] = None,
+        "--max-bridges", min=0, help="只列桥接边不超过此数的社区对")] = None,
     communities: Annotated[bool, typer.Option(
-        "--communities", help="list the communities instead of the pairs")] = False,
+        "--communities", help="改为列出社区本身")] = False,
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
@@ -282,8 +282,8 @@ def holes_cmd(
 @gaps_app.command("targets")
 def targets_cmd(
     rules: Annotated[Path | None, typer.Option(
-        "--rules", exists=True, dir_okay=False, help="counting rules (YAML) to use instead "
-        "of the bundled graph/analytics/data/target_rules.yaml")] = None,
+        "--rules", exists=True, dir_okay=False, help="计数规则(YAML),"
+        "代替自带的 graph/analytics/data/target_rules.yaml")] = None,
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:

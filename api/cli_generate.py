@@ -12,18 +12,18 @@ from api.cli import app, fail
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Argument(help="output folder (created; files are overwritten)")],
-    actors: Annotated[int, typer.Option("--actors", help="total actors, talents included")]
+    out: Annotated[Path, typer.Argument(help="输出目录(不存在则创建;同名文件会被覆盖)")],
+    actors: Annotated[int, typer.Option("--actors", help="主体总数(含人才)")]
     = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="same seed, same bytes")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子:种子相同,文件逐字节相同")] = 0,
     messy: Annotated[bool, typer.Option(
         "--messy/--clean",
-        help="add repeated rows, other spellings and blank lines as real registries have")]
+        help="像真实名录一样加入重复行、不同写法与空行")]
     = True,
-    first_year: Annotated[int, typer.Option("--first-year", help="first project year")] = 2010,
-    last_year: Annotated[int, typer.Option("--last-year", help="last project year")] = 2020,
+    first_year: Annotated[int, typer.Option("--first-year", help="最早的项目年份")] = 2010,
+    last_year: Annotated[int, typer.Option("--last-year", help="最晚的项目年份")] = 2020,
 ) -> None:
-    """Write every registry file of docs/registries.md for a synthetic city of N actors.
+    """生成一个有 N 个主体的合成城市的全部名录文件(测试与基准用)。
 
     Each data file gets its mapping file beside it, so ``innograph ingest OUT``
     loads the folder as it is.

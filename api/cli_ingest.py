@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from api.cli import FormatOpt, WideOpt, app, eval_app, fail, store_from_env
-from api.output import Format, emit
+from api.output import Format, busy, emit
 from graph.errors import GraphError
 from ingest.errors import IngestError
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ingest.review import ReviewQueue
     from schemas.ingest_report import IngestReport
 
-review_app = typer.Typer(help="Decide fuzzy identity matches queued by ingest.",
+review_app = typer.Typer(help="审核装载时排队的疑似重名。",
                          no_args_is_help=True)
 app.add_typer(review_app, name="review")
 
@@ -56,24 +56,24 @@ class _Bar:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="data files and/or directories")],
+    paths: Annotated[list[Path], typer.Argument(help="数据文件或目录")],
     mapping: Annotated[Path | None, typer.Option(
-        "--mapping", "-m", help="mapping file for a data file that has none beside it")] = None,
+        "--mapping", "-m", help="数据旁没有映射文件时使用的映射文件")] = None,
     report: Annotated[Path | None, typer.Option(
-        "--report", help="where to save the report JSON (default: <home>/reports/)")] = None,
+        "--report", help="报告 JSON 的保存位置(默认 <home>/reports/)")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1,
-                                            help="nodes or relationships per batch")] = 5000,
+                                            help="每批写入的节点或关系数")] = 5000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
-                                        help="no progress bar and no table: one line")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+                                        help="不显示进度条和表格,只输出一行")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出报告")] = False,
     strict: Annotated[bool, typer.Option(
-        "--strict", help="exit with status 2 when any row was rejected")] = False,
+        "--strict", help="有任何一行被拒绝时以退出码 2 结束")] = False,
     analyse: Annotated[bool, typer.Option(
         "--analyse/--no-analyse",
-        help="after a run that changed the graph, compute and save the gap tables "
-             "(innograph analyse)")] = True,
+        help="图谱有变化时,装载后计算并保存缺口表"
+             "(即 innograph analyse)")] = True,
 ) -> None:
-    """Ingest registry files (CSV, XLSX, JSON, JSONL) through their mapping files.
+    """装载名录文件(CSV、XLSX、JSON、JSONL),按数据旁的映射文件解读。
 
     A directory ingests every data file that has a <file>.mapping.yaml beside it,
     in the order the mappings declare (docs/mapping.md). Rejected rows go to the
@@ -180,10 +180,10 @@ def _run(store: GraphStore, paths: list[Path], mapping: Path | None, queue: Revi
 
 
 def _one_line(rep: IngestReport) -> str:
-    return (f"rows {rep.rows_read}: {rep.accepted} accepted, {len(rep.rejected)} rejected; "
-            f"{rep.created} created, {rep.updated} updated, {rep.unchanged} unchanged; "
-            f"{len(rep.merged)} merged, {len(rep.queued_for_review)} queued for review; "
-            f"{rep.elapsed_seconds:.1f}s; report {rep.report_path}")
+    return (f"读取 {rep.rows_read} 行:接受 {rep.accepted},拒绝 {len(rep.rejected)};"
+            f"新建 {rep.created},更新 {rep.updated},未变 {rep.unchanged};"
+            f"合并 {len(rep.merged)},待审核 {len(rep.queued_for_review)};"
+            f"用时 {rep.elapsed_seconds:.1f} 秒;报告 {rep.report_path}")
 
 
 def print_summary(rep: IngestReport, *, max_rejects: int = 10) -> None:
@@ -191,36 +191,39 @@ def print_summary(rep: IngestReport, *, max_rejects: int = 10) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from api.output import label_name, rel_name
+
     console = Console()
-    writes = Table(title="written")
-    for col in ("kind", "name", "created", "updated", "unchanged"):
-        writes.add_column(col, justify="right" if col in ("created", "updated", "unchanged")
-                          else "left")
-    for kind, counts in (("node", rep.nodes), ("relationship", rep.relationships)):
+    writes = Table(title="写入")
+    for col in ("类别", "名称", "新建", "更新", "未变"):
+        writes.add_column(col, justify="right" if col in ("新建", "更新", "未变") else "left")
+    for kind, counts, name_of in (("节点", rep.nodes, label_name),
+                                  ("关系", rep.relationships, rel_name)):
         for name, s in sorted(counts.items()):
-            writes.add_row(kind, name, str(s.created), str(s.updated), str(s.unchanged))
+            writes.add_row(kind, name_of(name), str(s.created), str(s.updated),
+                           str(s.unchanged))
     console.print(writes)
-    files = Table(title="files")
-    for col in ("file", "rows", "accepted", "rejected", "encoding"):
-        files.add_column(col)
+    files = Table(title="文件")
+    for col in ("文件", "行数", "接受", "拒绝", "编码"):
+        files.add_column(col, overflow="fold")
     for f in rep.files:
         name = Path(f.file).name + (f"[{f.sheet}]" if f.sheet else "")
         files.add_row(name, str(f.rows_read), str(f.accepted), str(f.rejected),
                       f.encoding or "")
     console.print(files)
     if rep.rejected:
-        rej = Table(title=f"rejected rows (first {min(max_rejects, len(rep.rejected))} of "
-                          f"{len(rep.rejected)})")
-        for col in ("where", "column", "reason"):
-            rej.add_column(col)
+        rej = Table(title=f"被拒绝的行(前 {min(max_rejects, len(rep.rejected))} 条,"
+                          f"共 {len(rep.rejected)} 条;全部见报告)")
+        for col in ("位置", "列", "原因"):
+            rej.add_column(col, overflow="fold")
         for r in rep.rejected[:max_rejects]:
             rej.add_row(r.locator, r.column, r.reason)
         console.print(rej)
     for f in rep.files:
         for w in f.warnings:
-            console.print(f"[yellow]warning[/yellow] {Path(f.file).name}: {w}")
+            console.print(f"[yellow]注意[/yellow] {Path(f.file).name}:{w}")
     for w in rep.warnings:
-        console.print(f"[yellow]warning[/yellow] {w}")
+        console.print(f"[yellow]注意[/yellow] {w}")
     console.print(_one_line(rep))
 
 
@@ -257,11 +260,11 @@ def review_list(
 
 @review_app.command("accept")
 def review_accept(
-    item_id: Annotated[str, typer.Argument(help="review item id (review list)")],
+    item_id: Annotated[str, typer.Argument(help="审核项编号(见 review list)")],
     candidate: Annotated[str | None, typer.Option(
-        "--candidate", help="uid of the candidate to merge into (default: the best)")] = None,
+        "--candidate", help="并入的候选标识(默认得分最高者)")] = None,
 ) -> None:
-    """Accept a match: merge the new node into the candidate (undo with unmerge)."""
+    """接受匹配:把新节点并入候选(可用 unmerge 撤销)。"""
     from graph.settings import Settings
 
     queue = review_queue(Settings())
@@ -276,10 +279,10 @@ def review_accept(
 
 @review_app.command("reject")
 def review_reject(
-    item_id: Annotated[str, typer.Argument(help="review item id (review list)")],
-    note: Annotated[str, typer.Option("--note", help="why they differ")] = "",
+    item_id: Annotated[str, typer.Argument(help="审核项编号(见 review list)")],
+    note: Annotated[str, typer.Option("--note", help="不同的理由")] = "",
 ) -> None:
-    """Reject a match: the new node and the candidates are different entities."""
+    """拒绝匹配:新节点与候选是不同的主体。"""
     from graph.settings import Settings
 
     queue = review_queue(Settings())
@@ -292,9 +295,9 @@ def review_reject(
 
 
 @app.command()
-def unmerge(merge_id: Annotated[str, typer.Argument(help="merge id (from review accept)")]
+def unmerge(merge_id: Annotated[str, typer.Argument(help="合并编号(来自 review accept)")]
             ) -> None:
-    """Undo a merge: restore the merged nodes and their relationships."""
+    """撤销一次合并:恢复被合并的节点及其关系。"""
     from graph.settings import Settings
 
     settings = Settings()
@@ -331,13 +334,13 @@ def _graph_exists(settings: Settings) -> bool:
 
 @app.command()
 def resolve(
-    names: Annotated[list[str], typer.Argument(help="names to resolve")],
+    names: Annotated[list[str], typer.Argument(help="要解析的名称")],
     kind: Annotated[str | None, typer.Option(
-        "--kind", "-k", help="label to resolve among (Enterprise, University…)")] = None,
+        "--kind", "-k", help="只在这一类别中解析(如 企业、高校)")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Say which entity each name is: uid, name, kind, score and rule, or the candidates
-    (status ``branch_of`` names the entity a campus or branch belongs to).
+    """名称解析:每个名称是哪个主体(标识、名称、类别、得分与规则),或列出候选
+    (状态“所属单位”给出校区或分支机构所属的主体)。
 
     Uses the graph when there is one (opened read-only) and the shipped
     gazetteers in any case.
@@ -391,14 +394,13 @@ def resolve(
 @eval_app.command("resolve")
 def eval_resolve(
     pairs: Annotated[str, typer.Argument(
-        metavar="PAIRS.csv", help="CSV with variant, canonical, kind (kind negative: two "
-                                  "different bodies that must not merge)")],
+        metavar="PAIRS.csv", help="含 variant、canonical、kind 列的 CSV(kind 为 "
+                                  "negative 表示两个不得合并的不同主体)")],
     show: Annotated[bool, typer.Option(
-        "--show-errors", help="also list every false merge and miss")] = False,
+        "--show-errors", help="同时列出每个错误合并与漏合并")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Precision and recall by kind of variant of name resolution (gazetteers only, no
-    graph), on pairs of real name variants."""
+    """名称解析按变体类型的精确率与召回率(只用名录,不用图谱),在真实名称变体对上评测。"""
     from ingest.resolve import Resolver
     from ingest.resolve.errors import GazetteerError
     from ingest.resolve.evaluate import judge, read_pairs, summarise
@@ -407,7 +409,8 @@ def eval_resolve(
         items = read_pairs(pairs)
     except (GazetteerError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    outcomes = judge(Resolver(), items)
+    with busy(f"正在解析 {len(items)} 对名称…"):
+        outcomes = judge(Resolver(), items)
     rows, precision = summarise(outcomes)
     emit([r.row() for r in rows], fmt,
          title=f"{pairs}: {len(items)} 对, 精确率 {precision:.3f}")

@@ -12,13 +12,13 @@ from api.output import Format, emit
 
 @app.command("ingest-text")
 def ingest_text(
-    paths: Annotated[list[str], typer.Argument(help=".txt files, directories or JSONL files")],
-    year: Annotated[int, typer.Option(help="year of the targets (0: from the text)")] = 0,
-    title: Annotated[str, typer.Option(help="document title; an existing Document of that "
-                                            "name (a plan a registry cites) is reused")] = "",
+    paths: Annotated[list[str], typer.Argument(help=".txt 文件、目录或 JSONL 文件")],
+    year: Annotated[int, typer.Option(help="目标所属年份(0 表示从文本中读取)")] = 0,
+    title: Annotated[str, typer.Option(help="文件标题;图谱中已有同名文件(如名录引用的规划)"
+                                            "则沿用")] = "",
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
-    """Link the actors, relations and targets of policy and news texts into the graph."""
+    """把政策与新闻文本中的主体、关系和目标接入图谱。"""
     from ingest.text import ingest_texts
 
     with store_from_env() as store:

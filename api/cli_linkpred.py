@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from api.cli import eval_app, fail
-from api.output import Format, emit
+from api.output import Format, busy, emit
 
 if TYPE_CHECKING:
     from graph.analytics.linkpred import Participation
@@ -58,16 +58,17 @@ def linkpred(
     out: Annotated[Path | None, typer.Option("--out")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
-    """Compare innograph's recommender with CN, Adamic-Adar and RA on a time split."""
+    """按时间切分,比较本系统的推荐与共同邻居、Adamic-Adar、资源分配指标。"""
     from graph.analytics.linkpred import run_eval
 
     started = time.perf_counter()
     rows = read_participations(participations)
-    result = run_eval(rows, train_until=train_until, test_until=test_until,
-                      sources=_read_sources(sources) if sources else None,
-                      source_type=source_type,
-                      candidate_types=candidate_types.split(",") if candidate_types else None,
-                      k=k)
+    with busy(f"正在评测链接预测({len(rows)} 条参与记录)…"):
+        result = run_eval(rows, train_until=train_until, test_until=test_until,
+                          sources=_read_sources(sources) if sources else None,
+                          source_type=source_type,
+                          candidate_types=candidate_types.split(",") if candidate_types
+                          else None, k=k)
     if out is not None:
         with out.open("w", encoding="utf-8") as fh:
             for actor, recs in result.recommendations.items():
@@ -94,13 +95,13 @@ def linkpred(
 def match_eval(
     data: Annotated[Path | None, typer.Option(
         "--data", exists=True, file_okay=False,
-        help="a generated folder (innograph generate); default: generate one now")] = None,
+        help="生成数据的目录(innograph generate);默认现在生成一份")] = None,
     actors: Annotated[int, typer.Option("--actors", min=300, max=200_000)] = 3000,
-    seed: Annotated[int, typer.Option("--seed", help="seed of the generated city")] = 11,
+    seed: Annotated[int, typer.Option("--seed", help="生成城市的随机种子")] = 11,
     needs: Annotated[int, typer.Option("--needs", min=1, max=10_000)] = 300,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
-    """Matchmaking against plain BM25 on generated needs with graded relevance (nDCG@10, P@5)."""
+    """在生成的需求上比较匹配与单纯 BM25(分级相关性,nDCG@10、P@5)。"""
     import tempfile
 
     from graph.analytics.computed import project
@@ -132,7 +133,8 @@ def match_eval(
         raise fail("no needs with a description and a relevant team in the data")
     table = []
     for name, labelled in sets.items():
-        result = evaluate(g, labelled)
+        with busy("正在评测匹配…"):
+            result = evaluate(g, labelled)
         table += [{"needs": name, "method": m, "n": result.needs, **vals}
                   for m, vals in result.metrics.items()]
         typer.echo(f"{name}: {result.needs} needs, {result.candidates} candidate teams; the "

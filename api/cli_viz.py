@@ -14,17 +14,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.cli import YearOpt, app, fail, resolve_actor, store_at, years_of
+from api.cli import YearOpt, app, fail, resolve_actor, store_at, terms, years_of
+from schemas.ontology import label_codes
 
 if TYPE_CHECKING:
     from graph.viz.views import View
 
-viz_app = typer.Typer(help="Draw views (offline HTML) and export them (GraphML, GEXF, CSV, "
-                           "XLSX).", no_args_is_help=True)
+viz_app = typer.Typer(help="视图:离线 HTML 页面,并可导出为 GraphML、GEXF、CSV、XLSX。",
+                      no_args_is_help=True)
 app.add_typer(viz_app, name="viz")
 
-Out = Annotated[Path, typer.Option("--out", "-o", help=".html, .json, .graphml, .gexf, .csv "
-                                                       "or .xlsx")]
+Out = Annotated[Path, typer.Option(
+    "--out", "-o", help="输出文件:.html、.json、.graphml、.gexf、.csv 或 .xlsx")]
 Table = Annotated[str | None, typer.Option(
     "--table", help="csv:nodes(默认)、edges 或视图自带的表;xlsx 默认为整本工作簿(节点、关系、"
                     "视图的表与说明),给出表名则只导出该表")]
@@ -95,12 +96,12 @@ def save_view(view: View, out: Path, *, table: str | None = None,
 def viz_ego(actor: str, out: Out = Path("ego.html"),
             depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
             per_type: Annotated[int, typer.Option(min=1, max=1000,
-                                                  help="new neighbours per type")] = 20,
+                                                  help="每类关系新增的邻居数上限")] = 20,
             limit: Annotated[int, typer.Option(min=1, max=10_000)] = 300,
             rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
             label: Annotated[list[str] | None, typer.Option("--label")] = None,
             table: Table = None, year: YearOpt = None) -> None:
-    """An actor's neighbourhood (k hops, per-type caps)."""
+    """一个主体的关系网络(若干度,每类关系有上限)。"""
     from graph.viz.views import ego_view
 
     with store_at(year) as store:
@@ -116,9 +117,9 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
              max_hops: Annotated[int, typer.Option(min=1, max=6)] = 4,
              rel_type: Annotated[list[str] | None, typer.Option("--type")] = None,
              via_hubs: Annotated[bool, typer.Option(
-                 "--via-hubs", help="also through regions, fields, documents")] = False,
+                 "--via-hubs", help="也经过地区、领域、文件")] = False,
              table: Table = None, year: YearOpt = None) -> None:
-    """The shortest paths between two actors, with their sentences."""
+    """两个主体之间的最短路径,附中文叙述。"""
     from graph.viz.views import path_view
 
     with store_at(year) as store:
@@ -132,7 +133,7 @@ def viz_path(source: str, target: str, out: Out = Path("path.html"),
 def viz_gap(field: str, out: Out = Path("gap.html"),
             per_demand: Annotated[int, typer.Option(min=1, max=20)] = 3,
             table: Table = None, year: YearOpt = None) -> None:
-    """A field's demand side, supply side and the missing links between them."""
+    """一个领域的需求方、供给方及其间缺少的合作。"""
     from graph.viz.views import gap_view
 
     with store_at(year) as store:
@@ -146,7 +147,7 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
                   k: Annotated[int, typer.Option(min=1, max=100)] = 10,
                   kind: Annotated[list[str] | None, typer.Option("--kind")] = None,
                   table: Table = None, year: YearOpt = None) -> None:
-    """Recommended partners of an actor and the partners they share."""
+    """一个主体的推荐伙伴及其共同伙伴。"""
     from graph.analytics.computed import Computed
     from graph.analytics.recommend import recommend_partners
     from graph.viz.views import recommend_view
@@ -164,33 +165,38 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
 
 @viz_app.command("community")
 def viz_community(platform: Annotated[str | None, typer.Argument(
-                      help="a community platform; omit for the whole graph")] = None,
+                      help="共同体平台;不填为全图概览")] = None,
                   out: Out = Path("community.html"),
-                  detect: Annotated[bool, typer.Option(help="colour by Louvain communities")]
-                  = False,
-                  label: Annotated[list[str] | None, typer.Option("--label")] = None,
+                  detect: Annotated[bool, typer.Option(help="按社区着色(Louvain)")] = False,
+                  label: Annotated[list[str] | None, typer.Option(
+                      "--label", "--kind", "-k", help="只看这些类别")] = None,
                   group_by: Annotated[str, typer.Option(
-                      help="above the hard cap, group by: label or community")] = "label",
+                      help="全图概览按 label(类型)、field(领域)或 community(社区)聚合")] = "label",
+                  expand: Annotated[list[str] | None, typer.Option(
+                      help="展开为成员的组,如 kind:Enterprise(可重复)")] = None,
                   table: Table = None, year: YearOpt = None) -> None:
-    """A community's members and links, or the whole graph (aggregated above the hard cap)."""
-    from graph.viz.views import community_view
+    """共同体视图:成员与关系;不填平台时为全图概览(按类型、领域或社区聚合,可逐组展开)。"""
+    from graph.viz.views import GROUP_BY, OVERVIEW_MAX_NODES, aggregate, community_view
 
-    if group_by not in ("label", "community"):
-        raise fail("--group-by is label or community")
+    if group_by not in GROUP_BY:
+        raise fail(f"--group-by 可选:{'、'.join(GROUP_BY)}", code=2)
     with store_at(year) as store:
         uid = resolve_actor(store, platform) if platform else None
         g = store.subgraph()
-    save_view(community_view(g, platform=uid, labels=label, detect=detect), out, table=table,
-              group_by=group_by, year=year)
+    view = community_view(g, platform=uid, labels=terms(label_codes, label, "--kind"),
+                          detect=detect)
+    if uid is None and (expand or view.size[0] > OVERVIEW_MAX_NODES):
+        view = aggregate(view, by=group_by, expand=expand or ())
+    save_view(view, out, table=table, group_by=group_by, year=year)
 
 
 @viz_app.command("subgraph")
-def viz_subgraph(actors: Annotated[list[str], typer.Argument(help="uids or names")],
+def viz_subgraph(actors: Annotated[list[str], typer.Argument(help="标识或名称")],
                  out: Out = Path("subgraph.graphml"),
                  depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
                  limit: Annotated[int, typer.Option(min=1, max=10_000)] = 2000,
                  table: Table = None, year: YearOpt = None) -> None:
-    """Several actors and their neighbourhoods: the unit to export to Gephi."""
+    """几个主体及其关系网络:导出到 Gephi 的单位。"""
     from graph.viz.views import subgraph_view
 
     with store_at(year) as store:

@@ -142,7 +142,7 @@ def explorer() -> FileResponse:
 def static(name: str) -> FileResponse:
     """A local asset of the explorer (no CDN anywhere)."""
     if name not in ASSETS:
-        raise HTTPException(404, f"no asset '{name}'")
+        raise HTTPException(404, f"没有这个文件:{name[:100]}")
     path, media = ASSETS[name]
     return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=3600"})
 
@@ -219,7 +219,7 @@ def _field_uid(store: GraphStore, field: str) -> str:
     found = store.find_records(name=field, label="Field", limit=2)
     if len(found) == 1:
         return str(found[0]["uid"])
-    raise HTTPException(404, f"no field identified or named '{field}'")
+    raise HTTPException(404, f"没有标识或名称为“{field[:100]}”的领域")
 
 
 @router.get("/viz/gap.{fmt}", dependencies=AUTH + HEAVY, responses=VIEW_RESPONSES)

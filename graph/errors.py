@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class GraphError(Exception):
     """Root of every error raised by a store."""
@@ -10,10 +12,13 @@ class GraphError(Exception):
 class NotFound(GraphError, LookupError):
     """A node, relationship or merge that was asked for by id does not exist."""
 
+    WHAT: ClassVar[dict[str, str]] = {"node": "主体或节点", "enterprise": "企业",
+                                      "merge": "合并记录", "relationship": "关系"}
+
     def __init__(self, what: str, ident: str) -> None:
         self.what = what
         self.ident = ident
-        super().__init__(f"{what} '{ident}' not found")
+        super().__init__(f"找不到{self.WHAT.get(what, what)}“{ident[:200]}”")
 
 
 class BatchRejected(GraphError, ValueError):

@@ -25,8 +25,8 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
 
         settings = settings.with_local_neo4j()
         if not settings.neo4j_uri:
-            raise StoreUnavailable("INNOGRAPH_STORE=neo4j but NEO4J_URI is not set and no "
-                                   "local server is running (innograph neo4j start)")
+            raise StoreUnavailable("INNOGRAPH_STORE=neo4j,但未设置 NEO4J_URI,本机也没有运行中的 "
+                                   "Neo4j(可用 innograph neo4j start 启动)")
         store: GraphStore = Neo4jStore(make_driver(settings), database=settings.neo4j_database)
     else:
         from graph.backends.embedded import EmbeddedStore

@@ -522,8 +522,8 @@ class IngestRun:
                 try:
                     summary = self.store.upsert_nodes(nodes=chunk)
                 except (BatchRejected, GraphError) as exc:
-                    raise IngestError(f"the store refused a batch of {label} nodes: {exc}",
-                                      file=describe) from exc
+                    raise IngestError(f"图谱拒绝了一批{label}节点(该批未写入,重新运行即可补齐):"
+                                      f"{exc}", file=describe) from exc
                 self._count(self.report.nodes, label, summary)
                 for n in chunk:
                     self.identity.wrote(n)
@@ -540,7 +540,7 @@ class IngestRun:
                 try:
                     summary = self.store.upsert_edges(edges=chunk)
                 except (BatchRejected, GraphError) as exc:
-                    raise IngestError(f"the store refused a batch of {rtype} relationships: "
+                    raise IngestError(f"图谱拒绝了一批{rtype}关系(该批未写入,重新运行即可补齐):"
                                       f"{exc}", file=describe) from exc
                 self._count(self.report.relationships, rtype, summary)
                 self._batch_done(len(chunk))

@@ -67,5 +67,9 @@ def test_recommend_batch_to_xlsx(home: Path) -> None:
     ws = load_workbook(out).active
     assert ws is not None
     header = [c.value for c in ws[1]]
-    assert header[:4] == ["source_uid", "source", "rank", "uid"]
+    # for people: Chinese headers, kinds by name, a frozen header row
+    assert header[:6] == ["来源标识", "来源", "名次", "标识", "类别", "名称"]
+    assert "推荐理由" in header and ws.freeze_panes == "A2"
+    assert {ws.cell(row=i, column=5).value for i in range(2, ws.max_row + 1)} <= {
+        "高校", "科研院所", "团队", "人才", "医院", "创新平台", "企业"}
     assert ws.max_row == len(rows) + 1

@@ -58,7 +58,7 @@ def test_options_mean_one_thing_everywhere() -> None:
 
     meaning = {"-k": "kind", "-n": "top", "-o": "out", "-t": "type", "-f": "format",
                "-e": "enterprise", "-w": "keyword", "-q": "quiet", "-v": "verbose",
-               "-m": "mapping", "-p": "param", "-r": "role"}
+               "-m": "mapping", "-p": "param", "-r": "role", "-y": "year"}
     seen: dict[str, set[str]] = {}
 
     def walk(group: object, path: str) -> None:

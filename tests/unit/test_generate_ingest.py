@@ -127,7 +127,7 @@ def test_folder_without_mappings_exits_non_zero_naming_the_file(tmp_path: Path,
     (folder / "企业名单.csv").write_text("企业名称\n泰安某某科技有限公司\n", encoding="utf-8")
     code, stdout, stderr = run("ingest", str(folder), "--quiet")
     assert code != 0
-    assert "rows 0" not in stdout
+    assert "读取 0 行" not in stdout and "rows 0" not in stdout
     assert str(folder) in stderr and "企业名单.csv" in stderr
     assert "缺少映射文件" in stderr and "企业名单.csv.mapping.yaml" in stderr
     assert not (home / "store" / SNAPSHOT).exists()  # checked before anything was written

@@ -162,6 +162,36 @@ def test_aggregate_groups_by_kind() -> None:
     assert data["type"] == "AGGREGATE" and data["weight"] > 0
 
 
+def test_a_large_group_opens_into_sub_groups_and_then_members() -> None:
+    from graph.viz.views import MEMBERS_SHOWN
+
+    whole = graph_view(big_graph(300), title="全图")
+    opened = aggregate(whole, expand=["kind:Enterprise"])  # 200 members: sub-groups first
+    subs = [u for u in opened.graph if str(u).startswith("kind:Enterprise|")]
+    assert subs and "kind:Enterprise" not in opened.graph and "kind:University" in opened.graph
+    assert sum(opened.graph.nodes[u]["count"] for u in subs) == 200
+    small = min(subs, key=lambda u: opened.graph.nodes[u]["count"])
+    members = aggregate(whole, expand=["kind:Enterprise", small])
+    shown = [u for u, d in members.graph.nodes(data=True) if d.get("group_of") == small]
+    assert len(shown) == opened.graph.nodes[small]["count"]
+    # every node placed; an opened group's members side by side, never on top of another
+    assert set(members.positions or {}) >= set(members.graph.nodes)
+    spots = {members.positions[u] for u in shown}  # type: ignore[index]
+    assert len(spots) == len(shown)
+    few = aggregate(graph_view(big_graph(30), title="小"), expand=["kind:University"])
+    assert MEMBERS_SHOWN >= 10 and not [u for u in few.graph if "|" in str(u)]
+    assert "已展开 1 组" in few.notes[-1]
+
+
+def test_colour_by_community_has_its_own_legend(g: nx.MultiDiGraph) -> None:
+    data = vis_payload(community_view(g, detect=True))
+    legend = data["legend"]
+    colours = {c["color"] for c in legend["communities"]}
+    assert colours and all(k["color"] == "#7a8593" for k in legend["kinds"])
+    fills = {n["color"]["background"] for n in data["nodes"] if "color" in n}
+    assert fills and fills <= colours | {"#dddddd"}
+
+
 # ------------------------------------------------------------- rendering ---
 def test_payload_physics_only_for_small_views() -> None:
     small = vis_payload(graph_view(big_graph(50), title="小"))

@@ -57,7 +57,7 @@ T = TypeVar("T")
 def make_driver(settings: Settings) -> Driver:
     """A driver for the configured URI; no I/O happens until it is used."""
     if not settings.neo4j_uri:
-        raise StoreUnavailable("NEO4J_URI is not set")
+        raise StoreUnavailable("未设置 NEO4J_URI")
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
     # short timeouts: a request should answer 503 in seconds, not wait for a dead server
     return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password),
@@ -74,9 +74,9 @@ def _translated() -> Iterator[None]:
     try:
         yield
     except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
-        raise StoreUnavailable(f"Neo4j is not reachable: {exc}") from exc
+        raise StoreUnavailable(f"无法连接 Neo4j 数据库(稍后重试;服务会自动恢复):{exc}") from exc
     except nx4j.AuthError as exc:
-        raise StoreUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
+        raise StoreUnavailable(f"Neo4j 拒绝了用户名或密码:{exc.message}") from exc
     except nx4j.Neo4jError as exc:
         if "TransactionTimedOut" in (exc.code or "") or "Terminated" in (exc.code or ""):
             raise QueryLimitError(f"查询超时(超过 {READ_TIMEOUT:.0f} 秒),请缩小范围后重试"
