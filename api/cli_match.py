@@ -85,15 +85,17 @@ def match_command(
         ent = resolve_actor(store, enterprise) if enterprise else None
         with busy("正在读取候选…"):
             graph = store.subgraph(labels=list(MATCH_LABELS))
-    try:
-        with busy("正在匹配…"):
-            result = match(graph, text=text or "", enterprise=ent, fields=field or [],
-                           keywords=keyword or [], kinds=[k.value for k in kind or []] or None,
-                           region=region, top=top, min_score=min_score)
-    except MatchError as exc:
-        raise fail(str(exc), code=2) from exc
-    except GraphError as exc:
-        raise fail(str(exc)) from exc
+        try:
+            with busy("正在匹配…"):
+                result = match(graph, text=text or "", enterprise=ent, fields=field or [],
+                               keywords=keyword or [],
+                               kinds=[k.value for k in kind or []] or None, region=region,
+                               top=top, min_score=min_score,
+                               retrieve=lambda t, f: store.match_candidates(terms=t, fields=f))
+        except MatchError as exc:
+            raise fail(str(exc), code=2) from exc
+        except GraphError as exc:
+            raise fail(str(exc)) from exc
     if fmt is Format.json:
         emit([{"rank": i, **asdict(m)} for i, m in enumerate(result.matches, start=1)], fmt)
         return

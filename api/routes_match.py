@@ -9,6 +9,7 @@ through the app's one error mapping.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import networkx as nx
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import GraphDep, StoreDep
 from graph.analytics.match import MAX_TOP, MatchResult, match
-from graph.store import find_actor
+from graph.store import GraphStore, find_actor
 
 Kind = Literal["team", "talent", "university", "institute", "platform", "hospital"]
 
@@ -108,12 +109,15 @@ class MatchResponse(BaseModel):
     scored: int
 
 
-def _run(graph: nx.MultiDiGraph, *, text: str, enterprise: str | None, fields: list[str],
-         keywords: list[str], kinds: list[Kind], region: str | None, top: int,
-         min_score: float) -> MatchResponse:
+def _run(graph: nx.MultiDiGraph, store: GraphStore, *, text: str, enterprise: str | None,
+         fields: list[str], keywords: list[str], kinds: list[Kind], region: str | None,
+         top: int, min_score: float) -> MatchResponse:
+    def retrieve(terms: Sequence[str], related: Sequence[str]) -> set[str] | None:
+        return store.match_candidates(terms=terms, fields=related)
+
     result = match(graph, text=text, enterprise=enterprise, fields=fields, keywords=keywords,
                    kinds=list(kinds) or None, region=region or None, top=top,
-                   min_score=min_score)
+                   min_score=min_score, retrieve=retrieve)
     return to_response(result)
 
 
@@ -131,7 +135,7 @@ def match_need(body: MatchRequest, store: StoreDep, graph: GraphDep) -> MatchRes
     需求企业可填名称或标识:名称按全称、别名解析,重名时返回 422 并列出候选。"""
     enterprise = (find_actor(store, body.enterprise, label="Enterprise")
                   if body.enterprise and body.enterprise.strip() else None)
-    return _run(graph, text=body.text, enterprise=enterprise,
+    return _run(graph, store, text=body.text, enterprise=enterprise,
                 fields=body.fields, keywords=body.keywords, kinds=body.kinds,
                 region=body.region, top=body.top, min_score=body.min_score)
 
@@ -151,5 +155,5 @@ def match_enterprise(
 ) -> MatchResponse:
     """按企业在图中的技术需求(NEEDS)匹配;企业不存在为 404,无需求且未给文本为 422。"""
     enterprise = find_actor(store, uid, label="Enterprise")
-    return _run(graph, text=text, enterprise=enterprise, fields=[], keywords=[],
+    return _run(graph, store, text=text, enterprise=enterprise, fields=[], keywords=[],
                 kinds=kind or [], region=region, top=top, min_score=min_score)

@@ -257,6 +257,10 @@ def path_sort_key(p: Path) -> tuple[int, list[str], list[str]]:
     return (p.hops, [n.uid for n in p.nodes], [s.relationship_uid for s in p.steps])
 
 
+MATCH_TERMS = "match_terms"
+"""The analysis name of the match terms written back for candidate retrieval."""
+
+
 class GraphStore(abc.ABC):
     """The storage interface. Methods are keyword-only; verbs carry the semantics.
 
@@ -349,6 +353,19 @@ class GraphStore(abc.ABC):
         Raises:
             NotFound: ``uid`` is not stored.
         """
+
+    writes_analysis: bool = False
+    """Whether :meth:`write_analysis` writes onto the nodes (Neo4j) or keeps nothing."""
+
+    def match_candidates(self, *, terms: Sequence[str],
+                         fields: Sequence[str]) -> set[str] | None:
+        """Matchmaking's candidate pool from the store's own indexes: the candidates whose
+        match terms (written back by ``innograph analyse``, see
+        :data:`MATCH_TERMS`) hold one of ``terms``, and the actors that are in or offer
+        one of ``fields`` (projects aside). None when the store has no such index for
+        its current version; the matcher then takes the pool from its in-process index
+        (the embedded store always does: that index is its own)."""
+        return None
 
     def write_analysis(self, *, name: str, values: Mapping[str, Any]) -> int:
         """Write a whole-graph result onto the nodes, as Graph Data Science's write mode

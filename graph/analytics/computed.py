@@ -290,6 +290,18 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
     # each actor's community onto its node (Neo4j: analysis_community, for Cypher users
     # and Neo4j's own tools; the embedded store keeps the tables beside its snapshot)
     store.write_analysis(name="community", values=community_of(comp.graph))
+    if store.writes_analysis:
+        # matchmaking's candidate retrieval runs in the database: each candidate's terms
+        # (the words the matcher's index holds for it) onto its node, for the full-text
+        # index over them; the saved marker says for which store version they hold
+        from graph.analytics.match import prepare
+        from graph.store import MATCH_TERMS
+
+        _, index = prepare(comp.graph)
+        terms = {uid: " ".join(sorted(index.doc_terms[i])) for i, uid in enumerate(index.uids)
+                 if index.doc_terms[i]}
+        store.write_analysis(name=MATCH_TERMS, values=terms)
+        store.save_derived(name=MATCH_TERMS, version=comp.version, data=b"")
     with comp._saved_lock:
         comp._tables = tables
     return {name: len(rows) for name, rows in tables.items()}

@@ -88,7 +88,7 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +233,9 @@ class MatchResult:
     need: Need
     matches: list[Match]
     scored: int
+    retrieval: str = "index"
+    """Where the candidate pool came from: "store" (the database's indexes) or "index"
+    (the in-process index of the graph)."""
 
 
 # ---- what a graph offers matchmaking, computed once per graph ---------------------------
@@ -870,7 +873,9 @@ def _path_text(path: Sequence[PathStep]) -> str:
 def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
           fields: Sequence[str] = (), keywords: Sequence[str] = (),
           kinds: Sequence[str] | None = None, region: str | None = None, top: int = 10,
-          min_score: float = 0.0) -> MatchResult:
+          min_score: float = 0.0,
+          retrieve: Callable[[Sequence[str], Sequence[str]], set[str] | None] | None = None,
+          ) -> MatchResult:
     """Rank the candidates of ``G`` for a need (see the module docstring for the score).
 
     Args:
@@ -887,6 +892,9 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
             a candidate with no known region is left out.
         top: How many matches to return (1..100).
         min_score: Leave out matches scoring below this.
+        retrieve: The store's candidate retrieval (``GraphStore.match_candidates``
+            with the need's terms and related fields): the pool is taken from it when
+            it answers, else from the in-process index. Both give the same pool.
 
     Returns:
         The need as understood, the best ``top`` matches (score descending, then
@@ -916,9 +924,13 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
     top_bm25 = float(bm25.max()) if bm25.size else 0.0
     text_score = bm25 / top_bm25 if top_bm25 > 0 else bm25
     position = index.position
-    pool = {index.uids[i] for i in np.flatnonzero(text_score > 0)}
-    for g in flat_related:
-        pool |= f.actors_by_field.get(g, set())
+    retrieved = retrieve(need.tokens, sorted(flat_related)) if retrieve is not None else None
+    if retrieved is not None:
+        pool = retrieved
+    else:
+        pool = {index.uids[i] for i in np.flatnonzero(text_score > 0)}
+        for g in flat_related:
+            pool |= f.actors_by_field.get(g, set())
 
     excluded: set[str] = set()
     paths: dict[str, list[PathStep]] = {}
@@ -969,7 +981,7 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
     count = len(candidates)
     ranked.sort()
     return MatchResult(need=need, matches=[_explain(q, uid) for *_, uid in ranked[:top]],
-                       scored=count)
+                       scored=count, retrieval="store" if retrieved is not None else "index")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -463,3 +464,46 @@ def test_search_ranks_over_every_match_not_a_sample(store: GraphStore) -> None:
     tagged = store.search(text="康复器材", limit=400)
     assert tagged[-1].node.uid == "ent:tag" and tagged[-1].matched == "tag"
     assert len(tagged) == 303
+
+
+def test_match_candidates_come_from_the_store_and_equal_the_in_process_pool(
+        store: GraphStore) -> None:
+    """On Neo4j matchmaking's candidate pool is one Cypher query over the full-text index
+    of the written-back match terms and the field relationships; the embedded store
+    leaves it to the in-process index. Either way the pool, and so every answer, is the
+    same; a store changed since the last ``analyse`` falls back until the next one."""
+    from graph.analytics.computed import analyse, project
+    from graph.analytics.match import match, prepare
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    assert store.match_candidates(terms=["外骨骼"], fields=[]) is None  # not analysed yet
+    analyse(store)
+    g = project(store)
+    facts, index = prepare(g)
+    asked: list[tuple[list[str], list[str], set[str] | None]] = []
+
+    def retrieve(terms: Sequence[str], fields: Sequence[str]) -> set[str] | None:
+        got = store.match_candidates(terms=terms, fields=fields)
+        asked.append((list(terms), list(fields), got))
+        return got
+
+    needs: list[dict[str, Any]] = [{"text": "外骨骼康复机器人"}, {"fields": ["康复医疗装备"]},
+                                   {"text": "护理机器人", "enterprise": "ent:b"},
+                                   {"keywords": ["量子点"]}]
+    for need in needs:
+        plain = match(g, **need)
+        via = match(g, **need, retrieve=retrieve)
+        assert via.matches == plain.matches and via.scored == plain.scored, need
+        assert via.retrieval == ("store" if store.writes_analysis else "index")
+    for terms, fields, got in asked:
+        if got is None:
+            continue
+        expected = {index.uids[i] for i, doc in enumerate(index.doc_terms)
+                    if doc & set(terms)}
+        for fld in fields:
+            expected |= facts.actors_by_field.get(fld, set())
+        assert got == expected, (terms, fields)
+    assert any(got for *_, got in asked) == store.writes_analysis
+    store.upsert_nodes(nodes=[{**NODES[0], "keywords": ["新词"]}])
+    assert store.match_candidates(terms=["外骨骼"], fields=[]) is None  # stale until analyse

@@ -19,6 +19,9 @@ MERGE_LABEL = "_Merge"
 META_LABEL = "_Meta"
 """One node holds the store version, bumped inside every write transaction."""
 FULLTEXT_INDEX = "node_fulltext"
+MATCH_TERMS_INDEX = "match_terms"
+"""Full-text index (whitespace analyzer) over each candidate's match terms, written back
+by ``innograph analyse`` as ``analysis_match_terms``: matchmaking's candidate retrieval."""
 
 
 def _label(label: str) -> str:
@@ -47,6 +50,9 @@ def schema_statements() -> list[str]:
         # search reads the text index (SEARCH_RANKED); the CJK full-text index it once
         # used only cost every write an analyzer pass: dropped where it exists
         f"DROP INDEX {FULLTEXT_INDEX} IF EXISTS",
+        f"CREATE FULLTEXT INDEX {MATCH_TERMS_INDEX} IF NOT EXISTS FOR (n:{BASE}) "
+        "ON EACH [n.analysis_match_terms] OPTIONS {indexConfig: "
+        "{`fulltext.analyzer`: 'whitespace', `fulltext.eventually_consistent`: false}}",
     ]
     stmts.append(f"CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:{META_LABEL}) "
                  "REQUIRE m.key IS UNIQUE")
@@ -280,3 +286,19 @@ def write_analysis(key: str) -> str:
     """Set an analysis property on the nodes of ``$rows`` ({u: uid, v: value})."""
     return (f"UNWIND $rows AS r MATCH (n:{BASE} {{uid: r.u}}) SET n.{_analysis_key(key)} = r.v "
             "RETURN count(n) AS n")
+
+
+MATCH_CANDIDATES = (
+    # matchmaking's pool: the candidates whose terms hold a word of the need (the
+    # full-text index of the written-back terms), and the actors in the need's fields
+    # and the fields related to them (IN_FIELD / OFFERS; projects are not candidates)
+    f"CALL db.index.fulltext.queryNodes('{MATCH_TERMS_INDEX}', $q, {{limit: $limit}}) "
+    "YIELD node RETURN node.uid AS u "
+    "UNION "
+    f"MATCH (a:{BASE})-[r:IN_FIELD|OFFERS]->(f:{BASE}) "
+    "WHERE f.uid IN $fields AND a.label <> 'Project' RETURN a.uid AS u"
+)
+MATCH_FIELD_CANDIDATES = (
+    f"MATCH (a:{BASE})-[r:IN_FIELD|OFFERS]->(f:{BASE}) "
+    "WHERE f.uid IN $fields AND a.label <> 'Project' RETURN DISTINCT a.uid AS u"
+)

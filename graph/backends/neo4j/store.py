@@ -18,6 +18,7 @@ from graph.settings import Settings
 from graph.store import (
     ANALYSIS_PREFIX,
     HUB_DEGREE,
+    MATCH_TERMS,
     Direction,
     GraphStore,
     check_analysis_name,
@@ -52,6 +53,12 @@ STREAM_TIMEOUT = 3600.0
 PATH_TIES = 500
 """Paths of tied length beyond ``k`` that are still enumerated (as the embedded store)."""
 T = TypeVar("T")
+
+
+MAX_QUERY_TERMS = 1000
+"""Words of a need the full-text query takes at most (Lucene allows 1,024 clauses)."""
+MAX_POOL = 1_000_000
+"""Hits the full-text query may return: all of them (the pool is every holder)."""
 
 
 def make_driver(settings: Settings) -> Driver:
@@ -342,6 +349,27 @@ class Neo4jStore(GraphStore):
                  for cand, via in rows[0]["candidates"] if cand is not None}
         return PartnerNeighbourhood(partners=sorted(rows[0]["partners"]),
                                     candidates=rank_candidates(found, limit))
+
+    writes_analysis = True
+
+    def match_candidates(self, *, terms: Sequence[str],
+                         fields: Sequence[str]) -> set[str] | None:
+        """The pool from the full-text index of the written-back match terms and the
+        field relationships, in one Cypher query (see ``GraphStore.match_candidates``)."""
+        saved = self.load_derived(name=MATCH_TERMS)
+        if saved is None or saved[0] != self.version():
+            return None
+        words = [t for t in dict.fromkeys(terms) if t and not any(c.isspace() for c in t)]
+        if len(words) > MAX_QUERY_TERMS:
+            return None  # beyond Lucene's clause limit: the in-process index answers
+        if words:
+            query = " OR ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                                for w in words)
+            rows = self._read(cypher.MATCH_CANDIDATES, q=query, limit=MAX_POOL,
+                              fields=list(fields))
+        else:
+            rows = self._read(cypher.MATCH_FIELD_CANDIDATES, fields=list(fields))
+        return {str(r["u"]) for r in rows}
 
     def write_analysis(self, *, name: str, values: Mapping[str, Any]) -> int:
         """``analysis_<name>`` onto the nodes of ``values``, off every other node."""
