@@ -80,6 +80,7 @@ def match_command(
     需求无法按所给条件匹配时退出码为 2。
     """
     from graph.analytics.match import MATCH_LABELS, MatchError, match
+    from graph.settings import Settings
 
     with store_at(year) as store:
         ent = resolve_actor(store, enterprise) if enterprise else None
@@ -91,7 +92,8 @@ def match_command(
                                keywords=keyword or [],
                                kinds=[k.value for k in kind or []] or None, region=region,
                                top=top, min_score=min_score,
-                               retrieve=lambda t, f: store.match_candidates(terms=t, fields=f))
+                               retrieve=(lambda t, f: store.match_candidates(terms=t, fields=f))
+                               if Settings().match_retrieval == "store" else None)
         except MatchError as exc:
             raise fail(str(exc), code=2) from exc
         except GraphError as exc:

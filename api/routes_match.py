@@ -16,8 +16,9 @@ import networkx as nx
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import GraphDep, StoreDep
+from api.deps import GraphDep, SettingsDep, StoreDep
 from graph.analytics.match import MAX_TOP, MatchResult, match
+from graph.settings import Settings
 from graph.store import GraphStore, find_actor
 
 Kind = Literal["team", "talent", "university", "institute", "platform", "hospital"]
@@ -109,15 +110,16 @@ class MatchResponse(BaseModel):
     scored: int
 
 
-def _run(graph: nx.MultiDiGraph, store: GraphStore, *, text: str, enterprise: str | None,
-         fields: list[str], keywords: list[str], kinds: list[Kind], region: str | None,
-         top: int, min_score: float) -> MatchResponse:
+def _run(graph: nx.MultiDiGraph, store: GraphStore, settings: Settings, *, text: str,
+         enterprise: str | None, fields: list[str], keywords: list[str], kinds: list[Kind],
+         region: str | None, top: int, min_score: float) -> MatchResponse:
     def retrieve(terms: Sequence[str], related: Sequence[str]) -> set[str] | None:
         return store.match_candidates(terms=terms, fields=related)
 
     result = match(graph, text=text, enterprise=enterprise, fields=fields, keywords=keywords,
                    kinds=list(kinds) or None, region=region or None, top=top,
-                   min_score=min_score, retrieve=retrieve)
+                   min_score=min_score,
+                   retrieve=retrieve if settings.match_retrieval == "store" else None)
     return to_response(result)
 
 
@@ -129,13 +131,14 @@ def to_response(result: MatchResult) -> MatchResponse:
 
 
 @router.post("", response_model=MatchResponse)
-def match_need(body: MatchRequest, store: StoreDep, graph: GraphDep) -> MatchResponse:
+def match_need(body: MatchRequest, store: StoreDep, graph: GraphDep,
+               settings: SettingsDep) -> MatchResponse:
     """按需求匹配团队、人才、高校、院所、平台与医院,返回得分构成与中文推荐理由。
 
     需求企业可填名称或标识:名称按全称、别名解析,重名时返回 422 并列出候选。"""
     enterprise = (find_actor(store, body.enterprise, label="Enterprise")
                   if body.enterprise and body.enterprise.strip() else None)
-    return _run(graph, store, text=body.text, enterprise=enterprise,
+    return _run(graph, store, settings, text=body.text, enterprise=enterprise,
                 fields=body.fields, keywords=body.keywords, kinds=body.kinds,
                 region=body.region, top=body.top, min_score=body.min_score)
 
@@ -144,6 +147,7 @@ def match_need(body: MatchRequest, store: StoreDep, graph: GraphDep) -> MatchRes
 def match_enterprise(
         store: StoreDep,
         graph: GraphDep,
+        settings: SettingsDep,
         uid: Annotated[str, Path(description="需求企业的标识或名称",
                                  examples=["ent:91370900MA3C000001",
                                            "泰安义锦康复科技股份有限公司"])],
@@ -155,5 +159,5 @@ def match_enterprise(
 ) -> MatchResponse:
     """按企业在图中的技术需求(NEEDS)匹配;企业不存在为 404,无需求且未给文本为 422。"""
     enterprise = find_actor(store, uid, label="Enterprise")
-    return _run(graph, store, text=text, enterprise=enterprise, fields=[], keywords=[],
+    return _run(graph, store, settings, text=text, enterprise=enterprise, fields=[], keywords=[],
                 kinds=kind or [], region=region, top=top, min_score=min_score)

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
                     "newer store version (after an ingest) before it is answered from "
                     "the previous version's, which stay in use until the new ones are "
                     "built")
+    match_retrieval: Literal["index", "store"] = Field(
+        default="index", validation_alias="INNOGRAPH_MATCH_RETRIEVAL",
+        description="where matchmaking takes its candidate pool from: the in-process index "
+                    "(index, the faster: see BENCHMARKS.md) or the database's indexes "
+                    "(store: on Neo4j one Cypher query over the match terms that analyse "
+                    "writes back); the answers are the same")
     auth: bool = Field(default=True, validation_alias="INNOGRAPH_AUTH",
                        description="HTTP requests need an API key (innograph users add); "
                                    "off only for a local demo")

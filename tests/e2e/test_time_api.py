@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from graph.analytics.asof import records_as_of
+from graph.store import GraphStore
 from tests.contract.fixture import EDGES, NODES
 
 
@@ -47,3 +48,22 @@ def test_an_unreadable_year_is_a_422_naming_the_parameter(fixture_client: TestCl
 def test_the_slider_spans_the_years_of_the_relationships(fixture_client: TestClient) -> None:
     span = fixture_client.get("/viz/years.json").json()
     assert span == {"first": 2017, "last": 2020}
+
+
+def test_match_answers_the_same_whichever_index_gives_the_pool(store: GraphStore) -> None:
+    from api.app import create_app
+    from graph.analytics.computed import analyse
+    from graph.settings import Settings
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    analyse(store)
+    answers = []
+    for how in ("index", "store"):
+        app = create_app(Settings(INNOGRAPH_AUTH=False, INNOGRAPH_MATCH_RETRIEVAL=how),
+                         store=store)
+        with TestClient(app) as c:
+            answers.append([c.post("/match", json=need).json() for need in (
+                {"text": "外骨骼康复机器人"}, {"fields": ["康复医疗装备"]},
+                {"enterprise": "ent:b", "text": "护理"})])
+    assert answers[0] == answers[1] and all(a["results"] for a in answers[0][:2])

@@ -135,3 +135,16 @@ def test_soak_smoke_writes_nothing() -> None:
     assert "<!-- bench_soak" not in done.stdout and "| counts after" in done.stdout
     assert "| counts after = A then B without load | yes |" in done.stdout
     assert BENCHMARKS.read_bytes() == before
+
+
+@pytest.mark.neo4j
+def test_match_retrieval_smoke_writes_nothing() -> None:
+    """The retrieval benchmark end to end on a small graph and its own Neo4j: the pools
+    from Cypher equal the in-process ones for every need (it exits non-zero if not)."""
+    before = BENCHMARKS.read_bytes()
+    done = subprocess.run([sys.executable, str(run_all.BENCH / "bench_match_retrieval.py"),
+                           "--actors", "300", "--needs", "5", "--no-write"],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    assert "| pool from Neo4j" in done.stdout and "identical both ways" in done.stdout
+    assert BENCHMARKS.read_bytes() == before
