@@ -89,6 +89,29 @@ def store_at(year: str | None) -> Iterator[GraphStore]:
 
 
 @contextmanager
+def store_quick(year: str | None = None) -> Iterator[GraphStore]:
+    """For a quick question (stats, search, one node): the embedded store's catalog when
+    it describes the current snapshot (a fraction of a second instead of loading the
+    snapshot), else the store as :func:`store_at` opens it."""
+    if year is None:
+        from graph.settings import Settings
+
+        settings = Settings()
+        if settings.store == "embedded":
+            from graph.backends.catalog import SNAPSHOT, CatalogStore
+
+            catalog = CatalogStore.open_fresh(settings.home / "store", SNAPSHOT)
+            if catalog is not None:
+                try:
+                    yield catalog  # type: ignore[misc]  (the read-only questions it answers)
+                finally:
+                    catalog.close()
+                return
+    with store_at(year) as store:
+        yield store
+
+
+@contextmanager
 def store_from_env(*, read_only: bool = False) -> Iterator[GraphStore]:
     """Open the store the environment chooses; errors become a one-line message."""
     from api.output import busy
@@ -129,7 +152,7 @@ def schema(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON Sch
 @app.command()
 def stats(year: YearOpt = None, fmt: FormatOpt = Format.table) -> None:
     """各类节点与关系的数量(可按年份)。"""
-    with store_at(year) as store:
+    with store_quick(year) as store:
         s = store.stats()
     from api.output import label_name, rel_name
 

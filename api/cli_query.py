@@ -19,7 +19,7 @@ from api.cli import (
     fail,
     resolve_actor,
     store_at,
-    store_from_env,
+    store_quick,
     terms,
 )
 from api.output import Format, busy, emit
@@ -39,7 +39,7 @@ def search(text: str, label: Annotated[list[str] | None, typer.Option(
            year: YearOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
     """检索:按名称、别名或关键词的片段查找主体。"""
     label = terms(label_codes, label, "--kind")
-    with store_at(year) as store:
+    with store_quick(year) as store:
         hits = store.search(text=text, labels=label, limit=limit)
     emit([{"uid": h.node.uid, "label": h.node.label, "name": h.node.name, "score": h.score,
            "matched": h.matched, "matched_text": h.matched_text} for h in hits], fmt,
@@ -56,7 +56,7 @@ def node(actor: str, fmt: FormatOpt = Format.table) -> None:
     from schemas.privacy import redact
 
     settings = Settings()
-    with store_from_env(read_only=True) as store:
+    with store_quick() as store:
         uid = resolve_actor(store, actor)
         n = store.get_node(uid=uid)
     data: dict[str, Any] = redact(

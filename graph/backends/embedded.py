@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import pickle
+import sqlite3
 import threading
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.backends.catalog import SNAPSHOT
 from graph.errors import NotFound, StoreUnavailable
 from graph.store import (
     HUB_DEGREE,
@@ -50,7 +52,7 @@ from schemas.results import (
 
 FORMAT_VERSION = 1
 log = logging.getLogger("innograph.embedded")
-SNAPSHOT = "graph.pickle"
+
 GRAM = 2
 SEARCH_CACHE = 4096
 """Search results remembered until the next commit (common short queries recur)."""
@@ -216,6 +218,15 @@ class EmbeddedStore(GraphStore):
         finally:
             os.close(dir_fd)
         self._dirty = False
+        # the command line's quick questions read a catalog of this snapshot instead of
+        # loading it; a catalog that cannot be written must not describe an older one
+        from graph.backends.catalog import drop_catalog, write_catalog
+
+        try:
+            write_catalog(self.home, path, self._nodes.values(), self.stats(), self._version)
+        except (OSError, sqlite3.Error) as exc:
+            drop_catalog(self.home)
+            log.warning("the catalog beside %s was not written: %s", path, exc)
 
     def version(self) -> int:
         """The store version: bumped by every commit, kept in the snapshot."""
