@@ -44,16 +44,17 @@ def write_catalog(home: Path, snapshot: Path, nodes: Iterable[Record], stats: St
         con.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             "CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);"
-            "CREATE TABLE nodes (uid TEXT PRIMARY KEY, label TEXT, search_text TEXT,"
-            " record TEXT);"
+            "CREATE TABLE nodes (uid TEXT PRIMARY KEY, label TEXT, name TEXT, name_norm TEXT,"
+            " search_text TEXT, record TEXT);"
             "CREATE TABLE names (key TEXT, uid TEXT);")
         rows, names = [], []
         for rec in nodes:
             uid = str(rec["uid"])
-            rows.append((uid, rec.get("label"), rec.get("search_text") or "",
+            rows.append((uid, rec.get("label"), rec.get("name"), rec.get("name_norm") or "",
+                         rec.get("search_text") or "",
                          json.dumps(rec, ensure_ascii=False, default=list)))
             names += [(k, uid) for k in rec.get("name_keys") or ()]
-        con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO names VALUES (?, ?)", names)
         con.execute("CREATE INDEX names_key ON names (key)")
         con.executemany("INSERT INTO meta VALUES (?, ?)", [
@@ -158,9 +159,21 @@ class CatalogStore:
         q = normalize_name(text)
         if not q:
             return []
-        sql = "SELECT record FROM nodes WHERE instr(search_text, ?) > 0"
-        args: list[Any] = [q]
-        if labels:
-            sql += f" AND label IN ({','.join('?' * len(labels))})"
-            args += list(labels)
-        return rank_hits(self._records(sql, args), text, limit)
+        only = f" AND n.label IN ({','.join('?' * len(labels))})" if labels else ""
+        kinds = list(labels or ())
+        # The ranking's tiers (graph.store.search_rank): an exact name or alias, then
+        # names starting with the query, then names holding it (shorter names first, then
+        # name, uid), then aliases, tags, keywords. When enough names hold the query, the
+        # page is among the exact ones and the first of those names in that very order:
+        # a few rows to rank instead of every record holding the query somewhere.
+        exact = self._records("SELECT n.record FROM names k JOIN nodes n ON n.uid = k.uid "
+                              f"WHERE k.key = ?{only}", [q, *kinds])
+        named = self._records(
+            f"SELECT n.record FROM nodes n WHERE instr(n.name_norm, ?) > 0{only} "
+            "ORDER BY substr(n.name_norm, 1, ?) = ? DESC, length(n.name_norm), n.name, n.uid "
+            "LIMIT ?", [q, *kinds, len(q), q, limit])
+        if len(named) >= limit:
+            return rank_hits({r["uid"]: r for r in [*exact, *named]}.values(), text, limit)
+        return rank_hits(self._records(
+            f"SELECT n.record FROM nodes n WHERE instr(n.search_text, ?) > 0{only}",
+            [q, *kinds]), text, limit)

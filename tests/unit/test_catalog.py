@@ -32,10 +32,11 @@ def test_the_catalog_answers_as_the_store(saved: Path) -> None:
     catalog = CatalogStore.open_fresh(saved, SNAPSHOT)
     assert catalog is not None
     assert catalog.stats() == store.stats() and catalog.version() == store.version()
-    for text in ("泰山", "山农大", "康复", "张三", "研究院", "x"):
+    for text in ("泰山", "山农大", "康复", "张三", "研究院", "x", "学院", "山"):
         for labels in (None, ["University"], ["Enterprise", "Team"]):
-            assert catalog.search(text=text, labels=labels, limit=20) == \
-                store.search(text=text, labels=labels, limit=20), (text, labels)
+            for limit in (1, 2, 3, 20):
+                assert catalog.search(text=text, labels=labels, limit=limit) == \
+                    store.search(text=text, labels=labels, limit=limit), (text, labels, limit)
     for name in ("山东农业大学", "山农大", "泰山学院", "不存在"):
         assert catalog.find_records(name=name) == store.find_records(name=name)
     uids = [n["uid"] for n in NODES]
@@ -83,3 +84,29 @@ def test_quick_commands_answer_without_loading_the_snapshot(
     assert done.exit_code == 0 and json.loads(done.stdout)[0]["name"] == "山东农业大学"
     # anything else still opens the store
     assert runner.invoke(app, ["neighbors", "山农大"]).exit_code != 0
+
+
+def test_search_pages_equal_the_store_on_the_sample(tmp_path: Path) -> None:
+    """Every two-character piece of the sample's names, at several page sizes: the
+    catalog's shortcut through the name tiers gives the store's page exactly."""
+    import random
+
+    from ingest.pipeline import run_ingest
+
+    home = tmp_path / "store"
+    store = EmbeddedStore(home)
+    store.open()
+    run_ingest(store, [Path(__file__).resolve().parents[2] / "data" / "sample"])
+    store.close()
+    store = EmbeddedStore(home, read_only=True)
+    store.open()
+    catalog = CatalogStore.open_fresh(home, SNAPSHOT)
+    assert catalog is not None
+    names = [r["name"] for r in store.find_records(limit=10_000)]
+    rnd = random.Random(5)
+    pieces = sorted({n[i:i + 2] for n in rnd.sample(names, 60) for i in range(len(n) - 1)})
+    for q in rnd.sample(pieces, 120):
+        for limit in (1, 5, 20):
+            assert catalog.search(text=q, limit=limit) == store.search(text=q, limit=limit), \
+                (q, limit)
+    catalog.close()
