@@ -103,7 +103,7 @@ def store_quick(year: str | None = None) -> Iterator[GraphStore]:
             catalog = CatalogStore.open_fresh(settings.home / "store", SNAPSHOT)
             if catalog is not None:
                 try:
-                    yield catalog  # type: ignore[misc]  (the read-only questions it answers)
+                    yield catalog  # type: ignore[misc]  # answers the read-only questions
                 finally:
                     catalog.close()
                 return

@@ -327,7 +327,7 @@ def _kind(kind: str | None) -> str | None:
 def _graph_exists(settings: Settings) -> bool:
     if settings.store != "embedded":
         return True
-    from graph.backends.embedded import SNAPSHOT
+    from graph.backends.catalog import SNAPSHOT
 
     return (settings.home / "store" / SNAPSHOT).exists()
 

@@ -76,7 +76,7 @@ def show_view(view: Any, height: int = 560) -> Any:
 
     from graph.viz import notebook_frame, render_html
 
-    return HTML(notebook_frame(render_html(view), height=height))
+    return HTML(notebook_frame(render_html(view), height=height))  # type: ignore[no-untyped-call]
 
 
 def table(rows: list[dict[str, Any]], columns: list[str], limit: int = 15) -> Any:
@@ -97,7 +97,8 @@ def table(rows: list[dict[str, Any]], columns: list[str], limit: int = 15) -> An
     body = "".join("<tr>" + "".join(
         f"<td>{html.escape(_text(r.get(c)))}</td>" for c in columns) + "</tr>"
         for r in rows[:limit])
-    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return HTML(  # type: ignore[no-untyped-call]
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def _text(value: Any) -> str:

@@ -131,7 +131,7 @@ def view_xlsx_bytes(view: Any) -> bytes:
     widths = [_width(h) for h in VIEW_NODE_COLUMNS.values()]
     row_of: dict[str, int] = {}
     for n in nodes:
-        values = [_shown(k, VALUE_NAMES.get(n.get(k), n.get(k)) if k == "prov_method"
+        values = [_shown(k, VALUE_NAMES.get(str(n.get(k)), n.get(k)) if k == "prov_method"
                          else n.get(k)) for k in VIEW_NODE_COLUMNS]
         ws.append(values)
         row_of[str(n["uid"])] = ws.max_row
@@ -142,7 +142,7 @@ def view_xlsx_bytes(view: Any) -> bytes:
     widths = [_width(h) for h in VIEW_EDGE_COLUMNS.values()]
     link = _Font(color="0563C1", underline="single")
     for e in edges:
-        values = [_shown(k, VALUE_NAMES.get(e.get(k), e.get(k)) if k == "prov_method"
+        values = [_shown(k, VALUE_NAMES.get(str(e.get(k)), e.get(k)) if k == "prov_method"
                          else e.get(k)) for k in VIEW_EDGE_COLUMNS]
         es.append(values)
         for col, end in ((1, "source"), (3, "target")):

@@ -586,9 +586,9 @@ def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> V
     for container, uids in shown_members.items():
         for u in uids:
             out.add_node(u, **{**g.nodes[u], "group_of": container})
-    for gid, uids in members.items():
-        top = sorted(uids, key=lambda u: (-degree[u], _name(g, u), u))[:10]
-        kinds = Counter(str(g.nodes[u].get("label")) for u in uids)
+    for gid, hidden in members.items():
+        leading = sorted(hidden, key=lambda u: (-degree[u], _name(g, u), u))[:10]
+        kinds = Counter(str(g.nodes[u].get("label")) for u in hidden)
         part = gid.rsplit("|", 1)[-1]
         main = kinds.most_common(1)[0][0]
         if part.startswith("community:"):
@@ -601,12 +601,13 @@ def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> V
             name = kind_zh(main)
         if "|" in gid:  # a sub-group says what it is part of
             name = f"{_group_name(g, gid.split('|', 1)[0])}·{name}"
-        opens = "双击展开为成员" if len(uids) <= MEMBERS_SHOWN or "|" in gid else "双击展开为细分组"
-        out.add_node(gid, uid=gid, label="Group", name=f"{name}({len(uids)})", count=len(uids),
+        opens = ("双击展开为成员" if len(hidden) <= MEMBERS_SHOWN or "|" in gid
+                 else "双击展开为细分组")
+        out.add_node(gid, uid=gid, label="Group", name=f"{name}({len(hidden)})", count=len(hidden),
                      main_label=main,
                      view_facts=["成员:" + "、".join(f"{kind_zh(k)} {c}"
                                                     for k, c in kinds.most_common()),
-                                 "主要成员:" + "、".join(_name(g, u) for u in top), opens])
+                                 "主要成员:" + "、".join(_name(g, u) for u in leading), opens])
     pairs: Counter[tuple[str, str]] = Counter()
     types: dict[tuple[str, str], Counter[str]] = {}
     for u, v, k, d in g.edges(keys=True, data=True):
