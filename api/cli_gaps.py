@@ -65,11 +65,17 @@ stable between years: those tables are compared by their summaries only)."""
 def _table(name: str, *, year: str | None = None, **params: Any) -> list[dict[str, Any]]:
     """Gap table ``name`` of the store's current version (saved, or computed now), or of
     the graph as it stood in ``year``."""
+    return _tables(name, [year], **params)[0]
+
+
+def _tables(name: str, years: Sequence[str | None], **params: Any) -> list[list[dict[str, Any]]]:
+    """Gap table ``name`` as of each of ``years`` (None: now), the store opened once."""
     from graph.analytics.computed import Computed
 
-    years = years_of(year)
+    specs = [years_of(y) for y in years]
     with store_from_env(read_only=True) as store, busy("正在计算缺口表(已保存的直接读取)…"):
-        return Computed(store, store.version()).at(years).table(name, **params)
+        now = Computed(store, store.version())
+        return [now.at(spec).table(name, **params) for spec in specs]
 
 
 def _rows(name: str, columns: Mapping[str, str], *, year: str | None, compare: str | None,
@@ -78,13 +84,12 @@ def _rows(name: str, columns: Mapping[str, str], *, year: str | None, compare: s
     beside them (``c@年份`` columns and their change)."""
     from graph.analytics.asof import compare_rows, short
 
-    rows = _table(name, year=year, **params)
     if compare is None:
-        return rows, dict(columns)
+        return _table(name, year=year, **params), dict(columns)
     key = COMPARE_KEYS.get(name)
     if key is None:
         raise fail("这张表不能按年份对比(各年的社区编号不同);可分别用 --year 查看", code=2)
-    before = _table(name, year=compare, **params)
+    rows, before = _tables(name, [year, compare], **params)
     early, late = short(years_of(compare)), short(years_of(year))
     merged = compare_rows(before, rows, key=key, labels=(early, late))
     present = {c for r in merged for c in r}
