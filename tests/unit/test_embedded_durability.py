@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,26 +88,31 @@ def test_bulk_saves_once_at_the_end(tmp_path: Path) -> None:
     assert reader.stats() == store.stats()
 
 
-def test_a_full_disk_is_a_clear_error_and_the_last_snapshot_survives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+@contextmanager
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Saves fail as on a full disk (a partial write, then ENOSPC) until the block ends."""
     import errno
     import pickle
 
+    def full(obj: object, fh: object, protocol: int | None = None) -> None:
+        fh.write(b"partial")  # type: ignore[attr-defined]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(pickle, "dump", full)
+        yield
+
+
+def test_a_full_disk_is_a_clear_error_and_the_last_snapshot_survives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "store"
     store = EmbeddedStore(home)
     store.open()
     store.upsert_nodes(nodes=NODES)
     before = store.stats()
-    real_dump = pickle.dump
-
-    def disk_full(obj: object, fh: object, protocol: int | None = None) -> None:
-        fh.write(b"partial")  # type: ignore[attr-defined]
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(pickle, "dump", disk_full)
-    with pytest.raises(StoreUnavailable, match="磁盘已满"):
+    with pytest.raises(StoreUnavailable, match="磁盘已满"), disk_full(monkeypatch):
         store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
-    monkeypatch.setattr(pickle, "dump", real_dump)
     store.close()
     assert not list(home.glob("*.tmp*"))  # no half-written file left behind
     again = EmbeddedStore(home, read_only=True)
@@ -116,22 +123,12 @@ def test_a_full_disk_is_a_clear_error_and_the_last_snapshot_survives(
 
 def test_after_a_failed_save_the_writer_holds_what_is_on_disk(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import errno
-    import pickle
-
     store = EmbeddedStore(tmp_path / "store")
     store.open()
     store.upsert_nodes(nodes=NODES)
     before = store.stats()
-    real_dump = pickle.dump
-
-    def disk_full(obj: object, fh: object, protocol: int | None = None) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(pickle, "dump", disk_full)
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(StoreUnavailable), disk_full(monkeypatch):
         store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
-    monkeypatch.setattr(pickle, "dump", real_dump)
     # the same process goes on with the saved state, not with a change that is nowhere
     assert store.stats() == before and not store.find_records(uids=["ent:late"], limit=1)
     store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:next", "name": "后来公司"}])
