@@ -19,11 +19,14 @@ from graph.store import GraphStore
 _OPENING = threading.Lock()
 
 
-def get_years(year: Annotated[str | None, Query(
+async def get_years(year: Annotated[str | None, Query(
         max_length=20, description="时间:截至某年(如 2019),或年份区间(如 2017-2019,只计区间内"
                                    "活跃的关系);不填为当前全部数据",
         examples=["2019"])] = None) -> Years | None:
-    """The ``year`` query parameter of every graph route, read (422 when unreadable)."""
+    """The ``year`` query parameter of every graph route, read (422 when unreadable).
+
+    Async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request
+    on every graph route for a few string operations."""
     return parse_years(year)
 
 
