@@ -239,9 +239,39 @@ def check_analysis_name(name: str) -> str:
     return name
 
 
+RANK_PREFIX = "rank_"
+"""Properties a database keeps beside a node record for the search ranking's ordered
+walks (Neo4j: ``rank_name``, ``rank_first``, ``rank_keys``); never part of the record."""
+
+
 def without_analysis(rec: Mapping[str, Any]) -> Record:
-    """A node record without the analysis properties written onto it."""
-    return {k: v for k, v in rec.items() if not k.startswith(ANALYSIS_PREFIX)}
+    """A node record without the analysis and ranking properties written onto it."""
+    return {k: v for k, v in rec.items() if not k.startswith((ANALYSIS_PREFIX, RANK_PREFIX))}
+
+
+RANK_SEP = "\u0001"
+"""Separates the parts of a ranking key; sorts before every character of a name."""
+KEYS_SEP = "\u241f"
+"""Surrounds each normalised name and alias in ``rank_keys`` (never survives
+normalisation, like the separator of ``search_text``)."""
+
+
+def rank_properties(rec: Mapping[str, Any]) -> dict[str, str]:
+    """The ranking keys of a node record, in the order of the search ranking's name tiers
+    (shorter normalised name, then name, then uid; see :func:`search_rank`):
+
+    - ``rank_name``: length, name, uid, then the normalised name (read back by a walk
+      in this order, which tests the name without reading the node);
+    - ``rank_first``: the first two characters of the normalised name, then as
+      ``rank_name``: the names starting with a query, shortest first;
+    - ``rank_keys``: every normalised name and alias between separators, so that an
+      exact name or alias is one substring test of a text index.
+    """
+    norm = rec["name_norm"]
+    order = f"{len(norm):04d}{rec['name']}{RANK_SEP}{rec['uid']}"
+    return {"rank_name": f"{order}{RANK_SEP}{norm}",
+            "rank_first": f"{norm[:2]}{RANK_SEP}{order}",
+            "rank_keys": KEYS_SEP + "".join(k + KEYS_SEP for k in rec["name_keys"])}
 
 
 def rank_candidates(by_candidate: Mapping[str, Iterable[tuple[int, str]]],
@@ -477,6 +507,10 @@ class GraphStore(abc.ABC):
     def search(self, *, text: str, labels: Sequence[str] | None = None,
                limit: int = 20) -> list[SearchHit]:
         """Substring search over names, aliases and keywords, ranked by :func:`search_rank`."""
+
+    def prepare_search(self) -> None:  # noqa: B027  (a hook: most stores need nothing)
+        """Build now whatever in-process index the first search would build (a server
+        calls it while it warms a new version). The database's own indexes need none."""
 
     @abc.abstractmethod
     def get_edges(self, *, source: str | None = None, target: str | None = None,

@@ -177,16 +177,18 @@ class Computed:
 
 
     def warm(self) -> None:
-        """Build now what the first requests would otherwise wait for: the saved tables,
-        the projection, the matcher's index and the recommender's model. Native
-        libraries run on one thread meanwhile, so that a server building a new version
-        leaves the other cores to the requests it answers."""
+        """Build now what the first requests would otherwise wait for: the store's search
+        indexes, the saved tables, the projection, the matcher's index and the
+        recommender's model. Native libraries run on one thread meanwhile, so that a
+        server building a new version leaves the other cores to the requests it
+        answers."""
         from threadpoolctl import threadpool_limits
 
         from graph.analytics.match import prepare
         from graph.analytics.recommend import recommend_index
 
         with threadpool_limits(limits=1):
+            self.store.prepare_search()
             self.saved_tables()
             prepare(self.graph)
             recommend_index(self)

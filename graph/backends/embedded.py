@@ -9,6 +9,7 @@ keeps a second writing process away from the same directory.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import itertools
 import logging
 import os
@@ -16,8 +17,10 @@ import pickle
 import sqlite3
 import threading
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -57,6 +60,27 @@ GRAM = 2
 SEARCH_CACHE = 4096
 """Search results remembered until the next commit (common short queries recur)."""
 """Substring search proposes candidates from an index of character bigrams."""
+PREFIX_SORT_MAX = 2_000
+"""Up to this many names starting with a query are sorted; more are walked in order."""
+
+
+def _name_order(rec: Record) -> tuple[int, str, str]:
+    """Within one name tier of the search ranking: shorter names first, then name, uid."""
+    return len(rec["name_norm"]), rec["name"], rec["uid"]
+
+
+@dataclass(frozen=True, slots=True)
+class _NameOrder:
+    """The names of one store state, arranged for the search ranking's name tiers."""
+
+    norms: list[str]
+    """Every normalised name, sorted: the names starting with a query are one range."""
+    norm_uids: list[str]
+    """The uid of each entry of ``norms``."""
+    grams: dict[str, list[str]]
+    """Character bigram of normalised names -> uids, in :func:`_name_order`."""
+    firsts: dict[str, list[str]]
+    """First bigram of normalised names -> uids, in :func:`_name_order`."""
 
 
 def _check_derived_name(name: str) -> None:
@@ -65,7 +89,7 @@ def _check_derived_name(name: str) -> None:
 
 
 _STATE = ("_nodes", "_edges", "_out", "_in", "_names", "_merges", "_version", "_searches",
-          "_ids", "_id_uids", "_grams", "_graph_cache")
+          "_ids", "_id_uids", "_grams", "_graph_cache", "_by_name")
 """What a snapshot load replaces."""
 
 
@@ -94,6 +118,9 @@ class EmbeddedStore(GraphStore):
         self._ids: dict[str, int] = {}
         self._id_uids: list[str] = []
         self._grams: dict[str, array[int]] | None = None
+        self._by_name: _NameOrder | None = None
+        """Names in the search ranking's order (built on the first search after a name
+        changed)."""
         self._lock_fd: int | None = None
         self._deferred = 0
         self._dirty = False
@@ -170,7 +197,7 @@ class EmbeddedStore(GraphStore):
 
     def _load(self, data: Mapping[str, Any]) -> None:
         self._nodes, self._edges, self._out, self._in, self._names = {}, {}, {}, {}, {}
-        self._ids, self._id_uids, self._grams = {}, [], None
+        self._ids, self._id_uids, self._grams, self._by_name = {}, [], None, None
         self._searches.clear()
         self._graph_cache.clear()
         for rec in data["nodes"]:
@@ -298,6 +325,8 @@ class EmbeddedStore(GraphStore):
             for k in self._name_keys(old):
                 self._names.get(k, set()).discard(rec["uid"])
         self._nodes[rec["uid"]] = rec
+        if old is None or old["name"] != rec["name"] or old["label"] != rec["label"]:
+            self._by_name = None
         for k in self._name_keys(rec):
             self._names.setdefault(k, set()).add(rec["uid"])
         if self._grams is not None and (old is None
@@ -348,6 +377,7 @@ class EmbeddedStore(GraphStore):
             self._del_edge(euid)
         for k in self._name_keys(rec):
             self._names.get(k, set()).discard(uid)
+        self._by_name = None
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -428,12 +458,92 @@ class EmbeddedStore(GraphStore):
         hits = self._searches.get(key)
         if hits is None:
             wanted = set(labels or ())
-            hits = rank_hits((r for r in self._candidates(q) if q in r["search_text"]
-                              and (not wanted or r["label"] in wanted)), text, limit)
+            hits = self._by_names(q, wanted, limit)
+            if hits is None:  # fewer names than the page hold the query: every tier
+                hits = rank_hits((r for r in self._candidates(q) if q in r["search_text"]
+                                  and (not wanted or r["label"] in wanted)), text, limit)
             if len(self._searches) >= SEARCH_CACHE:
                 self._searches.clear()
             self._searches[key] = hits
         return list(hits)
+
+    def _by_names(self, q: str, wanted: set[str], limit: int) -> list[SearchHit] | None:
+        """The page when names alone fill it, else None.
+
+        The ranking's first tiers are exact name or alias, name starts with the query
+        and name contains it, each shorter name first (graph.store.search_rank). Every
+        record of those tiers outranks every record of the later ones (alias contains,
+        tag, keyword), so once the name tiers hold ``limit`` records the page is theirs:
+        the exact ones from the name dict, the prefix ones from a sorted range of names,
+        the others from a bigram's names walked in ranking order until the page is
+        full. Common queries (有限, 科技) no longer rank tens of thousands of records.
+        """
+        if len(q) < GRAM:
+            return None
+        order = self._by_name or self._order_names()
+        nodes = self._nodes
+
+        def ok(rec: Record) -> bool:
+            return not wanted or rec["label"] in wanted
+
+        chosen = [nodes[u] for u in self._names.get(q, ()) if u in nodes and ok(nodes[u])]
+        seen = {rec["uid"] for rec in chosen}
+        if len(chosen) < limit:
+            need = limit - len(chosen)
+            norms, uids = order.norms, order.norm_uids
+            lo = bisect_left(norms, q)
+            if bisect_left(norms, q + "\U0010ffff", lo) - lo <= PREFIX_SORT_MAX:
+                prefixed = (nodes[uids[i]] for i in itertools.takewhile(
+                    lambda i: norms[i].startswith(q), range(lo, len(norms))))
+                chosen += heapq.nsmallest(
+                    need, (r for r in prefixed if r["uid"] not in seen and ok(r)),
+                    key=_name_order)
+            else:  # many names start so: walk those of its first bigram in ranking order
+                walk = (nodes[u] for u in order.firsts.get(q[:GRAM], ()))
+                chosen += itertools.islice(
+                    (r for r in walk if r["name_norm"].startswith(q)
+                     and r["uid"] not in seen and ok(r)), need)
+            seen.update(rec["uid"] for rec in chosen)
+        if len(chosen) < limit:
+            grams = [order.grams.get(q[i:i + GRAM], []) for i in range(len(q) - GRAM + 1)]
+            for uid in min(grams, key=len):
+                rec = nodes[uid]
+                if q in rec["name_norm"] and uid not in seen and ok(rec):
+                    chosen.append(rec)
+                    if len(chosen) == limit:
+                        break
+            else:
+                return None
+        return rank_hits(chosen, q, limit)
+
+    def prepare_search(self) -> None:
+        """Build both search indexes (about 2 s at 100,000 actors) before a request needs
+        them."""
+        if self._by_name is None:
+            self._order_names()
+        self._gram_index()
+
+    def _order_names(self) -> _NameOrder:
+        """Build :class:`_NameOrder` over the current nodes."""
+        nodes = list(self._nodes.values())
+        by_norm = sorted(nodes, key=lambda r: (r["name_norm"], r["uid"]))
+        ranked = sorted(nodes, key=_name_order)
+        grams: dict[str, list[str]] = {}
+        firsts: dict[str, list[str]] = {}
+        for rec in ranked:
+            text = rec["name_norm"]
+            firsts.setdefault(text[:GRAM], []).append(rec["uid"])
+            for gram in {text[i:i + GRAM] for i in range(len(text) - GRAM + 1)}:
+                got = grams.get(gram)
+                if got is None:
+                    grams[gram] = [rec["uid"]]
+                else:
+                    got.append(rec["uid"])
+        order = _NameOrder(norms=[r["name_norm"] for r in by_norm],
+                           norm_uids=[r["uid"] for r in by_norm], grams=grams,
+                           firsts=firsts)
+        self._by_name = order
+        return order
 
     def _candidates(self, q: str) -> Iterator[Record]:
         """Nodes whose search text may contain ``q``: the shortest posting list of its

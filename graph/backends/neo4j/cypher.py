@@ -24,6 +24,11 @@ MATCH_TERMS_INDEX = "match_terms"
 by ``innograph analyse`` as ``analysis_match_terms``: matchmaking's candidate retrieval."""
 
 
+RANK_NAME_INDEX = "node_rank_name"
+"""Created with the ranking properties: a database without it gets them written onto
+every node when innograph first opens it (Neo4jStore.open)."""
+
+
 def _label(label: str) -> str:
     return f"`{check_label(label)}`"
 
@@ -47,6 +52,10 @@ def schema_statements() -> list[str]:
         f"CREATE INDEX node_name_norm IF NOT EXISTS FOR (n:{BASE}) ON (n.name_norm)",
         f"CREATE INDEX node_label IF NOT EXISTS FOR (n:{BASE}) ON (n.label)",
         f"CREATE TEXT INDEX node_search_text IF NOT EXISTS FOR (n:{BASE}) ON (n.search_text)",
+        # the search ranking's ordered walks (graph.store.rank_properties)
+        f"CREATE INDEX {RANK_NAME_INDEX} IF NOT EXISTS FOR (n:{BASE}) ON (n.rank_name)",
+        f"CREATE INDEX node_rank_first IF NOT EXISTS FOR (n:{BASE}) ON (n.rank_first)",
+        f"CREATE TEXT INDEX node_rank_keys IF NOT EXISTS FOR (n:{BASE}) ON (n.rank_keys)",
         # search reads the text index (SEARCH_RANKED); the CJK full-text index it once
         # used only cost every write an analyzer pass: dropped where it exists
         f"DROP INDEX {FULLTEXT_INDEX} IF EXISTS",
@@ -90,9 +99,16 @@ def schema_plan() -> list[tuple[str, bool, str]]:
 
 # writes ---------------------------------------------------------------------
 def put_nodes(label: str) -> str:
-    """Replace-or-create nodes of one label from ``$rows`` (full records)."""
+    """Replace-or-create nodes of one label from ``$rows`` (full records with their
+    ranking properties, graph.store.rank_properties)."""
     return (f"UNWIND $rows AS row MERGE (n:{BASE} {{uid: row.uid}}) "
             f"SET n = row, n:{_label(label)}")
+
+
+RANK_BACKFILL = (f"UNWIND $rows AS row MATCH (n:{BASE} {{uid: row.uid}}) "
+                 "SET n.rank_name = row.rank_name, n.rank_first = row.rank_first, "
+                 "n.rank_keys = row.rank_keys")
+RANK_SOURCE = f"MATCH (n:{BASE}) RETURN n {{.uid, .name, .name_norm, .name_keys}} AS p"
 
 
 def put_edges(rel_type: str) -> str:
@@ -170,6 +186,28 @@ SEARCH_RANKED = (
 """Search candidates in the order of graph.store.search_rank's tiers (exact name or alias;
 name starts with; name contains, shorter first; alias contains; tag; keyword), so that the
 best ``$cap`` are the first rows and Python ranks only those: nothing but the page is sent."""
+SEARCH_PROBE = (f"MATCH (n:{BASE}) WHERE n.search_text CONTAINS $key "
+                "WITH n LIMIT $probe RETURN count(n) AS c")
+"""How many records hold the query, counted up to ``$probe``: below it the query is
+rare and SEARCH_RANKED ranks every holder; above it the name tiers are walked."""
+_RANK_LABELS = "($labels IS NULL OR n.label IN $labels)"
+SEARCH_EXACT = (f"MATCH (n:{BASE}) WHERE n.rank_keys CONTAINS $keyed AND {_RANK_LABELS} "
+                f"RETURN n {_RANKED} AS p")
+"""Exact name or alias (``$keyed``: the query between KEYS_SEP)."""
+SEARCH_PREFIX = (f"MATCH (n:{BASE}) WHERE n.rank_first STARTS WITH $first "
+                 "AND n.name_norm STARTS WITH $key AND NOT n.rank_keys CONTAINS $keyed "
+                 f"AND {_RANK_LABELS} RETURN n {_RANKED} AS p ORDER BY n.rank_first "
+                 "LIMIT $need")
+"""Names starting with the query, shortest first: the range of its first two characters
+walked in index order until ``$need`` are found."""
+SEARCH_CONTAINS = (f"MATCH (n:{BASE}) WHERE n.rank_name >= $shortest "
+                   "WITH n ORDER BY n.rank_name LIMIT $scan "
+                   "WITH n, split(n.rank_name, $sep)[2] AS norm "
+                   "WHERE norm CONTAINS $key AND NOT norm STARTS WITH $key "
+                   f"AND NOT n.rank_keys CONTAINS $keyed AND {_RANK_LABELS} "
+                   f"RETURN n {_RANKED} AS p LIMIT $need")
+"""Names holding the query elsewhere, shortest first: every name in index order from the
+query's length, tested on the index's own value, at most ``$scan`` of them."""
 MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
 COUNT_NODES = f"MATCH (n:{BASE}) RETURN n.label AS k, count(*) AS c"
 COUNT_EDGES = f"MATCH (:{BASE})-[r]->(:{BASE}) RETURN type(r) AS k, count(*) AS c"

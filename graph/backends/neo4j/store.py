@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -18,7 +19,9 @@ from graph.settings import Settings
 from graph.store import (
     ANALYSIS_PREFIX,
     HUB_DEGREE,
+    KEYS_SEP,
     MATCH_TERMS,
+    RANK_SEP,
     Direction,
     GraphStore,
     check_analysis_name,
@@ -28,6 +31,7 @@ from graph.store import (
     order_key,
     rank_candidates,
     rank_hits,
+    rank_properties,
     ref,
     without_analysis,
 )
@@ -58,6 +62,14 @@ T = TypeVar("T")
 MAX_QUERY_TERMS = 1000
 """Words of a need the full-text query takes at most (Lucene allows 1,024 clauses)."""
 MAX_POOL = 1_000_000
+SEARCH_CACHE = 4096
+"""Search pages remembered until the store version changes (common queries recur)."""
+SEARCH_PROBE = 500
+"""A query held by fewer records is ranked whole; a commoner one walks the name tiers."""
+SEARCH_SCAN = 40_000
+"""Names the walk of the contains tier reads at most before ranking every holder."""
+SEARCH_MARGIN = 10
+"""Rows read beyond the page from each ordered walk."""
 """Hits the full-text query may return: all of them (the pool is every holder)."""
 
 
@@ -109,6 +121,10 @@ class Neo4jStore(GraphStore):
     def __init__(self, driver: Driver, *, database: str = "neo4j") -> None:
         self._driver = driver
         self._db = database
+        self._searches: dict[tuple[str, tuple[str, ...], int], list[SearchHit]] = {}
+        self._searched_at: int | None = None
+        """The store version the remembered searches belong to."""
+        self._search_lock = threading.Lock()
 
     # plumbing ---------------------------------------------------------------
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
@@ -137,6 +153,19 @@ class Neo4jStore(GraphStore):
                     changed = True
             if changed:
                 self._driver.execute_query(cypher.AWAIT_INDEXES, database_=self._db)
+            if cypher.RANK_NAME_INDEX not in existing:
+                self._write_rank_properties()
+
+    def _write_rank_properties(self) -> None:
+        """Write the search ranking's properties onto every node (a database filled
+        before they existed, or by ``neo4j-admin database import``)."""
+        def work(tx: ManagedTransaction, rows: list[dict[str, str]]) -> None:
+            tx.run(cypher.RANK_BACKFILL, rows=rows).consume()
+
+        with _translated(), self._driver.session(database=self._db) as session:
+            for batch in self._stream(cypher.RANK_SOURCE, CHUNK):
+                session.execute_write(work, [{"uid": r["uid"], **rank_properties(r)}
+                                             for r in batch])
 
     def refresh(self) -> None:
         """Nothing to do: every read asks the database."""
@@ -241,7 +270,8 @@ class Neo4jStore(GraphStore):
                 tx.run(cypher.DELETE_NODES, uids=list(uid_chunk)).consume()
             for label, rows in _group(put_nodes, "label").items():
                 for chunk in _chunks(rows):
-                    tx.run(cypher.put_nodes(label), rows=list(chunk)).consume()
+                    tx.run(cypher.put_nodes(label),
+                           rows=[{**r, **rank_properties(r)} for r in chunk]).consume()
             for rel_type, rows in _group(put_edges, "type").items():
                 for chunk in _chunks(rows):
                     written = tx.run(cypher.put_edges(rel_type), rows=list(chunk)).single()
@@ -290,11 +320,62 @@ class Neo4jStore(GraphStore):
         key = normalize_name(text)
         if not key:
             return []
-        # the text index finds the candidates; the database orders them by the ranking's
-        # tiers and sends the first few, which Python scores exactly
-        rows = self._read(cypher.SEARCH_RANKED, key=key,
-                          labels=list(labels) if labels else None, cap=4 * limit + 50)
-        return rank_hits((dict(r["p"]) for r in rows), text, limit)
+        wanted = sorted(labels) if labels else None
+        remembered = (key, tuple(wanted or ()), limit)
+        version = self.version()
+        with self._search_lock:
+            if self._searched_at != version:
+                self._searches.clear()
+                self._searched_at = version
+            hits = self._searches.get(remembered)
+        if hits is None:
+            hits = self._by_names(key, wanted, limit)
+            if hits is None:
+                # the text index finds the candidates; the database orders them by the
+                # ranking's tiers and sends the first few, which Python scores exactly
+                rows = self._read(cypher.SEARCH_RANKED, key=key, labels=wanted,
+                                  cap=4 * limit + 50)
+                hits = rank_hits((dict(r["p"]) for r in rows), key, limit)
+            with self._search_lock:
+                if self._searched_at == version:
+                    if len(self._searches) >= SEARCH_CACHE:
+                        self._searches.clear()
+                    self._searches[remembered] = hits
+        return list(hits)
+
+    def _by_names(self, key: str, labels: list[str] | None,
+                  limit: int) -> list[SearchHit] | None:
+        """The page from the name tiers alone (as the embedded store's ``_by_names``),
+        or None when the query is rare or the names do not fill the page.
+
+        A query held by fewer than SEARCH_PROBE records is ranked whole
+        (SEARCH_RANKED); a common one reads the exact names and aliases, then the
+        names starting with it and then the names containing it, each walked in
+        ranking order through its index until the page is full. A few rows more than
+        the page are read from each walk, so that the database's string order and
+        Python's may differ on the last rows without changing the page.
+        """
+        if len(key) < 2:
+            return None
+        probe = self._read(cypher.SEARCH_PROBE, key=key, probe=SEARCH_PROBE)
+        if probe[0]["c"] < SEARCH_PROBE:
+            return None
+        keyed = KEYS_SEP + key + KEYS_SEP
+        chosen = [dict(r["p"]) for r in self._read(cypher.SEARCH_EXACT, keyed=keyed,
+                                                   labels=labels)]
+        if len(chosen) < limit:
+            chosen += [dict(r["p"]) for r in self._read(
+                cypher.SEARCH_PREFIX, first=key[:2] + RANK_SEP, key=key, keyed=keyed,
+                labels=labels, need=limit - len(chosen) + SEARCH_MARGIN)]
+        if len(chosen) < limit:
+            need = limit - len(chosen) + SEARCH_MARGIN
+            rows = self._read(cypher.SEARCH_CONTAINS, shortest=f"{len(key):04d}",
+                              scan=SEARCH_SCAN, sep=RANK_SEP, key=key, keyed=keyed,
+                              labels=labels, need=need)
+            if len(rows) < need:
+                return None  # too few in the walk's reach: rank every holder
+            chosen += [dict(r["p"]) for r in rows]
+        return rank_hits(chosen, key, limit)
 
     def get_edges(self, *, source: str | None = None, target: str | None = None,
                   rel_types: Sequence[str] | None = None,
