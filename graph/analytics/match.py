@@ -271,6 +271,8 @@ class _Facts:
     own keywords, the keywords of OFFERS into it, the keywords of its research actors,
     the words of its projects' titles.
     The needs' own words are left out, so that inferring a need's field never reads it."""
+    bounds: _Bounds | None = None
+    """Per-candidate arrays for the top-k walk's upper bounds (built by :func:`prepare`)."""
 
     def name(self, uid: str) -> str:
         return str(self.nodes[uid].get("name") or uid)
@@ -529,9 +531,75 @@ def prepare(G: nx.MultiDiGraph) -> tuple[_Facts, TextIndex]:
     facts = _build_facts(G)
     index = _text_index(facts)
     _term_fields(facts, index.tokenizer)
+    facts.bounds = _Bounds.of(facts, index)
     with _CACHE_LOCK:
         _FACTS_CACHE[G] = (size, facts, index)
     return facts, index
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """What the exact top-k walk knows of every candidate before evaluating it, as arrays
+    in the text index's order: its capacity (a component that depends on the candidate
+    alone), its labels, the candidates of each field and those with a project in it.
+    A query turns them into an upper bound of every candidate's score (:func:`_bound`)."""
+
+    capacity: np.ndarray
+    label: np.ndarray
+    """Index into ``labels`` per candidate."""
+    labels: tuple[str, ...]
+    in_field: Mapping[str, np.ndarray]
+    """Field uid -> positions of the candidates IN_FIELD or OFFERS it."""
+    worked_in: Mapping[str, np.ndarray]
+    """Field uid -> positions of the candidates with a project in it."""
+
+    @staticmethod
+    def of(f: _Facts, index: TextIndex) -> _Bounds:
+        n = len(index.uids)
+        capacity = np.array([_capacity(f, u)[0] for u in index.uids], dtype=np.float64)
+        labels = tuple(sorted({str(f.nodes[u].get("label")) for u in index.uids}))
+        code = {lab: i for i, lab in enumerate(labels)}
+        label = np.array([code[str(f.nodes[u].get("label"))] for u in index.uids],
+                         dtype=np.int32).reshape(n)
+        pos = index.position
+        in_field = {g: np.array(sorted(pos[u] for u in members if u in pos), dtype=np.int64)
+                    for g, members in f.actors_by_field.items()}
+        worked: dict[str, set[int]] = {}
+        for u, projects in f.projects_of.items():
+            if u in pos:
+                for p in projects:
+                    for g in f.project_fields.get(p, ()):
+                        worked.setdefault(g, set()).add(pos[u])
+        worked_in = {g: np.array(sorted(v), dtype=np.int64) for g, v in worked.items()}
+        return _Bounds(capacity=capacity, label=label, labels=labels, in_field=in_field,
+                       worked_in=worked_in)
+
+
+def _bound(b: _Bounds, need: Need, related: Mapping[str, Mapping[str, _Related]],
+           flat_related: Mapping[str, float], text_score: np.ndarray) -> np.ndarray:
+    """An upper bound of every candidate's score for one need: the text and capacity
+    components exactly, the field component exactly (each need field's best related
+    field among the candidate's own, averaged), track record 1 where the candidate
+    has a project in a related field and 0 elsewhere, proximity 1."""
+    w = need.weights
+    out = w["text"] * text_score + w["capacity"] * b.capacity + w["proximity"]
+    if need.fields:
+        field_part = np.zeros_like(text_score)
+        for nf in need.fields:
+            best = np.zeros_like(text_score)
+            for g, r in related[nf].items():
+                at = b.in_field.get(g)
+                if at is not None and at.size:
+                    best[at] = np.maximum(best[at], r.sim)
+            field_part += best
+        out += w["field"] * field_part / len(need.fields)
+        worked = np.zeros_like(text_score)
+        for g, sim in flat_related.items():
+            at = b.worked_in.get(g)
+            if sim > 0 and at is not None and at.size:
+                worked[at] = 1.0
+        out += w["track_record"] * worked
+    return out
 
 
 def forget(G: nx.MultiDiGraph) -> None:
@@ -925,12 +993,17 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
     text_score = bm25 / top_bm25 if top_bm25 > 0 else bm25
     position = index.position
     retrieved = retrieve(need.tokens, sorted(flat_related)) if retrieve is not None else None
+    b = f.bounds or _Bounds.of(f, index)
+    in_pool = np.zeros(len(index.uids), dtype=bool)
     if retrieved is not None:
-        pool = retrieved
+        in_pool[[position[u] for u in retrieved if u in position]] = True
     else:
-        pool = {index.uids[i] for i in np.flatnonzero(text_score > 0)}
+        in_pool |= text_score > 0
         for g in flat_related:
-            pool |= f.actors_by_field.get(g, set())
+            at = b.in_field.get(g)
+            if at is not None and at.size:
+                in_pool[at] = True
+    in_pool &= np.isin(b.label, [i for i, lab in enumerate(b.labels) if lab in labels])
 
     excluded: set[str] = set()
     paths: dict[str, list[PathStep]] = {}
@@ -945,27 +1018,26 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
                text_score=text_score, enterprise=enterprise, paths=paths,
                ent_projects=ent_projects, ent_communities=ent_communities,
                field_name_keys={normalize_name(n) for n in need.field_names})
-    candidates: list[str] = []
-    for uid in pool:
-        rec = f.nodes.get(uid)
-        if (rec is None or uid in excluded or uid not in position
-                or rec.get("label") not in labels):
-            continue
-        if region and not _in_region(f, uid, region):
-            continue
-        candidates.append(uid)
-    # Exact top-k with an upper bound: every component is at most 1, so a candidate
-    # scores at most w_text·text + (1 − w_text). Candidates are evaluated in order of
-    # that bound and the walk stops once it falls below the k-th score found.
-    w_text = need.weights["text"]
-    rest = sum(need.weights[k] for k in COMPONENTS if k != "text")
+    for uid in excluded:
+        if uid in position:
+            in_pool[position[uid]] = False
+    at = np.flatnonzero(in_pool)
+    if region:
+        at = np.array([i for i in at if _in_region(f, index.uids[i], region)], dtype=np.int64)
+    # Exact top-k with an upper bound of each candidate's score (_bound): candidates are
+    # evaluated in descending order of it and the walk stops once it falls below the
+    # k-th score found. The bound holds the exact capacity and field components, so a
+    # broad field's thousands of members without a word of the need fall below the
+    # first good matches and are never evaluated.
+    bound = _bound(b, need, related, flat_related, text_score)[at]
+    order = np.lexsort((at, -bound))  # ties in index order: a fixed walk
     whole = frozenset(t for t, w in need.token_weights.items() if w >= 1.0)
-    candidates.sort(key=lambda u: (-float(text_score[position[u]]), u))
     ranked: list[tuple[float, str, str]] = []
     kth = -1.0
-    for uid in candidates:
-        if w_text * float(text_score[position[uid]]) + rest < kth - 1e-9:
+    for i in order:
+        if float(bound[i]) < kth - 1e-9:
             break
+        uid = index.uids[at[i]]
         comp, _ = _evaluate(q, uid, explain=False)
         # a fit needs a field or a whole word of the need: parts alone (加工 of 深加工)
         # rank, but do not qualify
@@ -978,7 +1050,7 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
             if len(ranked) >= top:
                 del ranked[top:]
                 kth = -ranked[-1][0]
-    count = len(candidates)
+    count = int(at.size)
     ranked.sort()
     return MatchResult(need=need, matches=[_explain(q, uid) for *_, uid in ranked[:top]],
                        scored=count, retrieval="store" if retrieved is not None else "index")
