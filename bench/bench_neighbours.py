@@ -10,6 +10,7 @@ older revision: the server child then runs that revision's code (``--auth off`` 
 has no authentication)::
 
     .venv/bin/python bench/bench_neighbours.py --home H100K
+    NEO4J_URI=... .venv/bin/python bench/bench_neighbours.py --home H --neo4j
     git worktree add /tmp/base REV
     PYTHONPATH=/tmp/base .venv/bin/python bench/bench_neighbours.py --home H100K --auth off
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -38,14 +40,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True, help="INNOGRAPH_HOME of the store")
     ap.add_argument("--auth", choices=["off", "on", "both"], default="both")
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--neo4j", action="store_true",
+                    help="serve the Neo4j database named by NEO4J_URI/USER/PASSWORD/DATABASE "
+                         "(--home then only holds the users and the audit log)")
     args = ap.parse_args(argv)
 
     import httpx
 
     from graph.backends.embedded import EmbeddedStore
+    from graph.factory import open_store
+    from graph.settings import Settings
 
-    store = EmbeddedStore(args.home / "store", read_only=True)
-    store.open()
+    neo4j_env = {k: v for k, v in os.environ.items() if k.startswith("NEO4J_")}
+    if args.neo4j:
+        store = open_store(Settings(INNOGRAPH_STORE="neo4j"), read_only=True)
+    else:
+        store = EmbeddedStore(args.home / "store", read_only=True)
+        store.open()
     uids = [str(r["uid"]) for r in store.find_records(label="Enterprise", limit=2000)]
     store.close()
     random.seed(7)
@@ -61,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, dict[str, float]] = {}
     for auth in (("off", "on") if args.auth == "both" else (args.auth,)):
         env = {**child_env(args.home, "embedded"), "INNOGRAPH_AUTH": auth}
+        if args.neo4j:
+            env.update(neo4j_env, INNOGRAPH_STORE="neo4j")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         script = WRK_LUA
         if auth == "on":

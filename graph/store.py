@@ -548,19 +548,21 @@ class GraphStore(abc.ABC):
         check_limit("limit", limit)
         check_limit("per_type_limit", per_type_limit)
         check_filters(labels, rel_types)
-        center = self.find_records(uids=[uid], limit=1)
-        if not center:
+        found = self.first_hop(uid=uid, rel_types=rel_types, labels=labels,
+                               direction=direction)
+        if found is None:
             raise NotFound("node", uid)
+        center, first = found
         counts: dict[str, int] = {}
-        seen: dict[str, Record] = {uid: center[0]}
+        seen: dict[str, Record] = {uid: center}
         edges: dict[str, Record] = {}
         frontier = [uid]
         truncated = False
         for hop in range(depth):
             if not frontier:
                 break
-            rows = self.expand(uids=frontier, rel_types=rel_types, labels=labels,
-                               direction=direction)
+            rows = first if hop == 0 else self.expand(
+                uids=frontier, rel_types=rel_types, labels=labels, direction=direction)
             if hop == 0:
                 # the first step from the centre is every relationship the counts count:
                 # one query fewer than asking count_neighbors
@@ -592,9 +594,21 @@ class GraphStore(abc.ABC):
         rels = [edge_from_record(e) for e in sorted(edges.values(), key=lambda e: e["uid"])
                 if e["source"] in seen and e["target"] in seen]
         nodes = sorted((r for u, r in seen.items() if u != uid), key=order_key)
-        return Neighborhood(center=ref(center[0]), counts=counts,
+        return Neighborhood(center=ref(center), counts=counts,
                             nodes=[ref(r) for r in nodes], relationships=rels,
                             truncated=truncated)
+
+    def first_hop(self, *, uid: str, rel_types: Sequence[str] | None,
+                  labels: Sequence[str] | None, direction: Direction
+                  ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
+        """A node's record and :meth:`expand`'s rows from it (None: no such node). The
+        neighbour records need hold only uid, label and name. A database answers both
+        in one query."""
+        center = self.find_records(uids=[uid], limit=1)
+        if not center:
+            return None
+        return center[0], self.expand(uids=[uid], rel_types=rel_types, labels=labels,
+                                      direction=direction)
 
     def shortest_paths(self, *, source: str, target: str, k: int = 1, max_hops: int = 4,
                        rel_types: Sequence[str] | None = None,

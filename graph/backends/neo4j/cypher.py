@@ -229,6 +229,19 @@ def expand(direction: str) -> str:
             + "RETURN u AS origin, properties(r) AS r, properties(b) AS b")
 
 
+def first_hop(direction: str) -> str:
+    """A node (``$uid``) and its relationships passing the filters, in one query: each
+    relationship whole, the node at its other end as a reference (uid, label, name)."""
+    left, right = _ARROWS[direction]
+    return (f"MATCH (a:{BASE} {{uid: $uid}}) "
+            f"OPTIONAL MATCH (a){left}[r]{right}(b:{BASE}) "
+            "WHERE ($types IS NULL OR type(r) IN $types) "
+            "AND ($labels IS NULL OR b.label IN $labels) "
+            "RETURN a {.uid, .label, .name} AS a, "
+            "collect(CASE WHEN r IS NULL THEN NULL ELSE [properties(r), "
+            "b {.uid, .label, .name}] END) AS rows")
+
+
 def count_neighbors(direction: str) -> str:
     """Relationships of ``$uid`` by type after filters."""
     return _neighbour_match("$uid", direction) + "RETURN type(r) AS k, count(*) AS c"

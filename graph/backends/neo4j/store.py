@@ -417,6 +417,18 @@ class Neo4jStore(GraphStore):
                 out.append((row["origin"], dict(row["r"]), without_analysis(row["b"])))
         return out
 
+    def first_hop(self, *, uid: str, rel_types: Sequence[str] | None,
+                  labels: Sequence[str] | None, direction: Direction
+                  ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
+        """The node and its filtered relationships in one query (cypher.first_hop)."""
+        check_filters(labels, rel_types)
+        rows = self._read(cypher.first_hop(direction), uid=uid,
+                          types=list(rel_types) if rel_types else None,
+                          labels=list(labels) if labels else None)
+        if not rows:
+            return None
+        return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
+
     def partner_neighbourhood(self, *, uid: str, labels: Sequence[str] | None = None,
                               max_degree: int = HUB_DEGREE,
                               limit: int = 2_000) -> PartnerNeighbourhood:
