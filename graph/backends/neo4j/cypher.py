@@ -262,7 +262,7 @@ def shortest_groups(groups: int, max_hops: int, rel_types: Sequence[str] | None)
     return (f"MATCH p = SHORTEST {_int(groups, 1, 50)} GROUPS "
             f"(a:{BASE} {{uid: $source}})-{rel}-{{1,{_int(max_hops, 1, 6)}}}"
             f"(b:{BASE} {{uid: $target}}) "
-            "RETURN [n IN nodes(p) | properties(n)] AS nodes, "
+            "RETURN [n IN nodes(p) | n {.uid, .label, .name}] AS nodes, "
             "[x IN relationships(p) | [type(x), x.uid, x.source]] AS rels LIMIT $cap")
 
 
