@@ -209,8 +209,13 @@ SEARCH_CONTAINS = (f"MATCH (n:{BASE}) WHERE n.rank_name >= $shortest "
 """Names holding the query elsewhere, shortest first: every name in index order from the
 query's length, tested on the index's own value, at most ``$scan`` of them."""
 MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
-COUNT_NODES = f"MATCH (n:{BASE}) RETURN n.label AS k, count(*) AS c"
-COUNT_EDGES = f"MATCH (:{BASE})-[r]->(:{BASE}) RETURN type(r) AS k, count(*) AS c"
+# one count per label and per relationship type: each is read from Neo4j's count store,
+# where grouping every node by its label property scanned the whole graph (1 s at 100,000
+# actors, on every `innograph stats`); labels and types with no count are left out after
+COUNT_NODES = " UNION ALL ".join(
+    f"MATCH (n:{_label(label)}) RETURN '{label}' AS k, count(n) AS c" for label in LABELS)
+COUNT_EDGES = " UNION ALL ".join(
+    f"MATCH ()-[r:{_rtype(t)}]->() RETURN '{t}' AS k, count(r) AS c" for t in REL_TYPES)
 
 _ARROWS = {"out": ("-", "->"), "in": ("<-", "-"), "both": ("-", "-")}
 

@@ -521,8 +521,8 @@ class Neo4jStore(GraphStore):
 
     def stats(self) -> Stats:
         """Counts per label and relationship type."""
-        nodes = {r["k"]: r["c"] for r in self._read(cypher.COUNT_NODES)}
-        rels = {r["k"]: r["c"] for r in self._read(cypher.COUNT_EDGES)}
+        nodes = {r["k"]: r["c"] for r in self._read(cypher.COUNT_NODES) if r["c"]}
+        rels = {r["k"]: r["c"] for r in self._read(cypher.COUNT_EDGES) if r["c"]}
         return Stats(nodes=dict(sorted(nodes.items())), relationships=dict(sorted(rels.items())))
 
     def merge_history(self) -> list[MergeRecord]:
