@@ -555,12 +555,11 @@ class _Bounds:
 
     @staticmethod
     def of(f: _Facts, index: TextIndex) -> _Bounds:
-        n = len(index.uids)
         capacity = np.array([_capacity(f, u)[0] for u in index.uids], dtype=np.float64)
         labels = tuple(sorted({str(f.nodes[u].get("label")) for u in index.uids}))
         code = {lab: i for i, lab in enumerate(labels)}
         label = np.array([code[str(f.nodes[u].get("label"))] for u in index.uids],
-                         dtype=np.int32).reshape(n)
+                         dtype=np.int32)
         pos = index.position
         in_field = {g: np.array(sorted(pos[u] for u in members if u in pos), dtype=np.int64)
                     for g, members in f.actors_by_field.items()}
@@ -993,7 +992,8 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
     text_score = bm25 / top_bm25 if top_bm25 > 0 else bm25
     position = index.position
     retrieved = retrieve(need.tokens, sorted(flat_related)) if retrieve is not None else None
-    b = f.bounds or _Bounds.of(f, index)
+    b = f.bounds
+    assert b is not None  # prepare builds them with the facts
     in_pool = np.zeros(len(index.uids), dtype=bool)
     if retrieved is not None:
         in_pool[[position[u] for u in retrieved if u in position]] = True

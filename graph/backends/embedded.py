@@ -57,9 +57,9 @@ FORMAT_VERSION = 1
 log = logging.getLogger("innograph.embedded")
 
 GRAM = 2
+"""Substring search proposes candidates from an index of character bigrams."""
 SEARCH_CACHE = 4096
 """Search results remembered until the next commit (common short queries recur)."""
-"""Substring search proposes candidates from an index of character bigrams."""
 PREFIX_SORT_MAX = 2_000
 """Up to this many names starting with a query are sorted; more are walked in order."""
 

@@ -62,6 +62,7 @@ T = TypeVar("T")
 MAX_QUERY_TERMS = 1000
 """Words of a need the full-text query takes at most (Lucene allows 1,024 clauses)."""
 MAX_POOL = 1_000_000
+"""Hits the full-text query may return: all of them (the pool is every holder)."""
 SEARCH_CACHE = 4096
 """Search pages remembered until the store version changes (common queries recur)."""
 SEARCH_PROBE = 500
@@ -70,7 +71,6 @@ SEARCH_SCAN = 40_000
 """Names the walk of the contains tier reads at most before ranking every holder."""
 SEARCH_MARGIN = 10
 """Rows read beyond the page from each ordered walk."""
-"""Hits the full-text query may return: all of them (the pool is every holder)."""
 
 
 def make_driver(settings: Settings) -> Driver:
