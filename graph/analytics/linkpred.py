@@ -140,7 +140,7 @@ class CoopGraph:
 
     actors: list[str]
     index: dict[str, int]
-    types: list[str]
+    types: list[str] | tuple[str, ...]
     adjacency: sp.csr_matrix
     weights: sp.csr_matrix
     last_active: np.ndarray
@@ -150,6 +150,8 @@ class CoopGraph:
     until: int
     type_prior: dict[tuple[str, str], float] = field(default_factory=dict)
     _engine: _Engine | None = field(default=None, repr=False, compare=False)
+    _codes_kept: tuple[tuple[str, ...], list[str], np.ndarray] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def degree(self) -> np.ndarray:
@@ -240,8 +242,15 @@ def _type_pair(a: str, b: str) -> tuple[str, str]:
 
 
 def _type_codes(g: CoopGraph) -> tuple[list[str], np.ndarray]:
-    """The graph's type names (sorted) and each actor's code (read now: types may change)."""
-    return _codes(g.types)
+    """The graph's type names (sorted) and each actor's code. Kept while ``g.types`` is
+    the same tuple (a list may be changed in place: read again every time)."""
+    kept = g._codes_kept
+    if kept is not None and kept[0] is g.types:
+        return kept[1], kept[2]
+    names, codes = _codes(list(g.types))
+    if isinstance(g.types, tuple):
+        g._codes_kept = (g.types, names, codes)
+    return names, codes
 
 
 def _type_prior(g: CoopGraph) -> dict[tuple[str, str], float]:

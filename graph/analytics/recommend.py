@@ -19,6 +19,7 @@ Nobody is listed for being active alone, so a list may be shorter than asked for
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,7 +93,9 @@ class RecommendIndex:
     cg: CoopGraph
     model: Recommender
     profiles: dict[str, tuple[set[str], set[str]]]
-    by_field: dict[str, set[str]]
+    by_field: dict[tuple[str, str], np.ndarray]
+    """(field name, label) -> the actors of that label in the field, as ascending
+    indexes of :attr:`cg` (whose order is the uids' order)."""
     broader: dict[str, set[str]]
     """Each field name with the names of the fields above it (SUBFIELD_OF, transitively)."""
     fitted_on: tuple[int, int] = (0, 0)
@@ -122,8 +125,10 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
     rows = participations(g)
     until = max((r.year for r in rows), default=0)
     cg = CoopGraph.build(rows, until=until, actors=actors)
+    types = list(cg.types)
     for a in actors:  # types from labels, also for actors without projects
-        cg.types[cg.index[a]] = str(g.nodes[a].get("label"))
+        types[cg.index[a]] = str(g.nodes[a].get("label"))
+    cg.types = tuple(types)  # final: the scorer may keep their codes
     fitted_on = (until, len(rows))
     if (model is None and previous is not None and previous.fitted_on[0] == until
             and previous.fitted_on[1] <= len(rows) <= previous.fitted_on[1] * (1 + REFIT_GROWTH)):
@@ -131,10 +136,11 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
     if model is None:
         model = Recommender().fit(rows, train_until=until) if rows else Recommender()
     profiles = {a: _profile(g, a) for a in actors}
-    by_field: dict[str, set[str]] = defaultdict(set)
-    for a, (fields, _) in profiles.items():
-        for f in fields:
-            by_field[f].add(a)
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for a in actors:  # ascending uids, so ascending indexes
+        for f in profiles[a][0]:
+            members[f, str(g.nodes[a].get("label"))].append(cg.index[a])
+    by_field = {key: np.array(ids, dtype=np.int64) for key, ids in members.items()}
     parent: dict[str, set[str]] = defaultdict(set)
     for u, v, d in g.edges(data=True):
         if d.get("type") == "SUBFIELD_OF":
@@ -149,7 +155,7 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
                 seen.add(x)
                 todo.extend(parent.get(x, ()))
         broader[f] = seen
-    return RecommendIndex(cg, model, profiles, dict(by_field), broader, fitted_on)
+    return RecommendIndex(cg, model, profiles, by_field, broader, fitted_on)
 
 
 def recommend_index(computed: Computed) -> RecommendIndex:
@@ -175,6 +181,25 @@ NO_MORE = "其余候选与该主体既无共同合作伙伴、也无相同或相
 def _names(g: nx.MultiDiGraph, uids: Sequence[str]) -> str:
     names = [str(g.nodes[u].get("name", u)) if u in g else u for u in uids]
     return "、".join(names[:3]) + ("等" if len(names) > 3 else "")
+
+
+def field_pool(ix: RecommendIndex, fields: set[str], labels: Sequence[str],
+               taken: set[str], structure: np.ndarray) -> set[str]:
+    """The actors of ``labels`` in one of ``fields``, not in ``taken``: the best
+    :data:`FIELD_POOL` by ``structure`` (one score per index of ``ix.cg``; not finite
+    counts as lowest), ties by uid. By index arrays: a field of a province holds
+    thousands of actors, and this runs on every request."""
+    cg = ix.cg
+    parts = [ix.by_field[f, lab] for f in fields for lab in labels if (f, lab) in ix.by_field]
+    if not parts:
+        return set()
+    cand = np.unique(np.concatenate(parts))
+    skip = np.fromiter((cg.index[c] for c in taken if c in cg.index), dtype=np.int64)
+    cand = cand[~np.isin(cand, skip)]
+    s = structure[cand]
+    s = np.where(np.isfinite(s), s, -np.inf)
+    best = cand[np.lexsort((cand, -s))[:FIELD_POOL]]
+    return {cg.actors[i] for i in best.tolist()}
 
 
 def recommend_partners(store: GraphStore, uid: str, *, kinds: Sequence[str] | None = None,
@@ -218,32 +243,31 @@ def recommend_partners(store: GraphStore, uid: str, *, kinds: Sequence[str] | No
         fields = ix.profiles.get(c, (set(), set()))[0]
         return not (my_fields and fields) or bool(ix.domain(fields) & my_domain)
 
-    def struct(c: str) -> float:
-        i = cg.index.get(c)
-        return float(structure[i]) if i is not None and np.isfinite(structure[i]) else -np.inf
-
     # the store may already hold a newer version than the projection (an ingest has just
     # committed): candidates the projection does not know wait for the next version
     pool = {c for c in via if c in g and fits(c)}
-    by_field = {c for f in my_fields for c in ix.by_field.get(f, ())
-                if c not in mine and str(g.nodes[c].get("label")) in wanted}
-    pool |= set(sorted(by_field - pool, key=lambda c: (-struct(c), c))[:FIELD_POOL])
+    pool |= field_pool(ix, my_fields, wanted, mine | pool, structure)
     if not pool:
         return []
-    raw = {c: struct(c) for c in pool}
-    finite = [v for v in raw.values() if np.isfinite(v)]
-    lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    members = sorted(pool)
+    at = np.array([cg.index.get(c, -1) for c in members], dtype=np.int64)
+    raw = np.where(at >= 0, structure[at], -np.inf)
+    raw[~np.isfinite(raw)] = -np.inf
+    finite = raw[np.isfinite(raw)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    scaled_all = (raw - lo) / (hi - lo) if hi > lo else np.zeros(len(raw))
+    scaled_all[~np.isfinite(raw)] = 0.0
     results = []
-    for c in sorted(pool):
+    for c, scaled in zip(members, scaled_all.tolist(), strict=True):
         fields, keywords = ix.profiles.get(c, (set(), set()))
         content = 0.7 * _jaccard(my_fields, fields) + 0.3 * _jaccard(my_keywords, keywords)
-        scaled = (raw[c] - lo) / (hi - lo) if hi > lo and np.isfinite(raw[c]) else 0.0
-        score = W_STRUCTURE * scaled + W_CONTENT * content
-        results.append((score, c, scaled, content, fields & my_fields, keywords & my_keywords,
-                        fields))
-    results.sort(key=lambda r: (-r[0], str(g.nodes[r[1]].get("name")), r[1]))
+        results.append((W_STRUCTURE * scaled + W_CONTENT * content, c, scaled, content))
+    top = heapq.nsmallest(k, results, key=lambda r: (-r[0], str(g.nodes[r[1]].get("name")),
+                                                     r[1]))
     out = []
-    for score, cand, scaled, content, sf, sk, fields in results[:k]:
+    for score, cand, scaled, content in top:
+        fields, keywords = ix.profiles.get(cand, (set(), set()))
+        sf, sk = fields & my_fields, keywords & my_keywords
         shared = [p for _, p in sorted(via.get(cand, ()),
                                        key=lambda x: (x[0], str(g.nodes[x[1]].get("name"))
                                                       if x[1] in g else x[1]))]

@@ -120,7 +120,11 @@ class EmbeddedStore(GraphStore):
         self._grams: dict[str, array[int]] | None = None
         self._by_name: _NameOrder | None = None
         """Names in the search ranking's order (built on the first search after a name
-        changed)."""
+        changed, once :meth:`prepare_search` asked for it)."""
+        self._search_ready = False
+        """Whether searches walk :attr:`_by_name`. A server sets it in its warm-up; an
+        ingest does not: its probes would rebuild the order after every batch (a sort of
+        every name each time), so they rank their bigram candidates instead."""
         self._lock_fd: int | None = None
         self._deferred = 0
         self._dirty = False
@@ -478,7 +482,7 @@ class EmbeddedStore(GraphStore):
         the others from a bigram's names walked in ranking order until the page is
         full. Common queries (有限, 科技) no longer rank tens of thousands of records.
         """
-        if len(q) < GRAM:
+        if len(q) < GRAM or not (self._by_name or self._search_ready):
             return None
         order = self._by_name or self._order_names()
         nodes = self._nodes
@@ -519,6 +523,7 @@ class EmbeddedStore(GraphStore):
     def prepare_search(self) -> None:
         """Build both search indexes (about 2 s at 100,000 actors) before a request needs
         them."""
+        self._search_ready = True
         if self._by_name is None:
             self._order_names()
         self._gram_index()

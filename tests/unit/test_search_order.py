@@ -70,6 +70,7 @@ def test_search_pages_equal_ranking_every_holder(sort_max: int,
     store = EmbeddedStore(None)
     store.open()
     store.upsert_nodes(nodes=_nodes(3000, seed=sort_max))
+    store.prepare_search()
     checked = 0
     for q in _queries(store):
         for labels in (None, ["Team"], ["Enterprise", "University"]):
@@ -80,11 +81,27 @@ def test_search_pages_equal_ranking_every_holder(sort_max: int,
     assert checked > 1000  # most queries find something
 
 
+def test_an_unprepared_store_ranks_the_holders_and_builds_no_order() -> None:
+    """An ingest's name probes between its batches: the same pages, and no sort of every
+    name after each batch (the order waits for a server's prepare_search)."""
+    store = EmbeddedStore(None)
+    store.open()
+    nodes = _nodes(1200, seed=2)
+    for start in range(0, len(nodes), 300):
+        store.upsert_nodes(nodes=nodes[start:start + 300])
+        for q in ("泰安", "科技有限", "康养"):
+            assert store.search(text=q, limit=7) == _reference(store, q, None, 7)
+    assert store._by_name is None  # type: ignore[attr-defined]
+    store.prepare_search()
+    assert store._by_name is not None  # type: ignore[attr-defined]
+
+
 def test_the_name_order_follows_renames_and_deletions() -> None:
     store = EmbeddedStore(None)
     store.open()
     nodes = _nodes(500, seed=1)
     store.upsert_nodes(nodes=nodes)
+    store.prepare_search()
     before = store.search(text="泰安", limit=5)
     assert len(before) == 5
     top = before[0].node.uid

@@ -6,10 +6,9 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import neo4j
-import networkx as nx
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j import exceptions as nx4j
 
@@ -46,6 +45,9 @@ from schemas.results import (
     SearchHit,
     Stats,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 CHUNK = 5000
 READ_TIMEOUT = 30.0
@@ -505,6 +507,8 @@ class Neo4jStore(GraphStore):
             recs = [without_analysis(r["p"]) for r in self._read(cypher.subgraph_nodes(False),
                                                       labels=list(labels) if labels else None)]
         keep = {r["uid"] for r in recs}
+        import networkx as nx  # heavy: not imported at a command's start
+
         g = nx.MultiDiGraph()
         for rec in sorted(recs, key=lambda r: r["uid"]):
             g.add_node(rec["uid"], **rec)
