@@ -494,6 +494,8 @@ class Neo4jStore(GraphStore):
             paths = _simple_paths(rows)
             if len(paths) >= k or groups >= max_hops:
                 break
+            if len(rows) < k + PATH_TIES and len({len(r["rels"]) for r in rows}) < groups:
+                break  # fewer lengths than asked, none cut off: no longer path within reach
             groups += 1  # too few (or trails that revisit a node filled a group): look further
         return paths
 
