@@ -314,15 +314,18 @@ PARTNER_NEIGHBOURHOOD = (
     f"MATCH (s:{BASE} {{uid: $uid}}) " + _partners_of("s", "p", "OPTIONAL ")
     + "WITH s, collect(DISTINCT p) AS ps "
     "WITH s, [x IN ps WHERE x <> s] AS ps "
-    "OPTIONAL CALL (s, ps) { UNWIND ps AS p "
+    "CALL (s, ps) { UNWIND ps AS p "
     f"WITH p, COUNT {{ (p)-[:{_TIES}]-() }} AS deg WHERE deg <= $max_degree "
     + _partners_of("p", "c")
-    + "WITH p, deg, c WHERE c <> s AND NOT c IN ps "
-    "AND ($labels IS NULL OR c.label IN $labels) "
-    "RETURN c.uid AS cand, collect([deg, p.uid]) AS via } "
-    "RETURN [x IN ps | x.uid] AS partners, collect([cand, via]) AS candidates"
+    + "WITH p, deg, c WHERE c <> s AND ($labels IS NULL OR c.label IN $labels) "
+    "WITH c.uid AS cand, collect([deg, p.uid]) AS via "
+    "RETURN collect([cand, via]) AS candidates } "
+    "RETURN [x IN ps | x.uid] AS partners, candidates"
 )
-"""Partners of ``$uid`` and the partners of those (not hubs above ``$max_degree``)."""
+"""Partners of ``$uid`` and the partners of those (not hubs above ``$max_degree``). The
+candidates still hold the partners themselves (the caller drops them): testing each row
+against the partner list, and grouping the rows by that list, cost more than the walk
+at a hub."""
 
 
 def _analysis_key(key: str) -> str:

@@ -440,9 +440,10 @@ class Neo4jStore(GraphStore):
                           labels=list(labels) if labels else None)
         if not rows:
             raise NotFound("node", uid)
+        partners = set(rows[0]["partners"])
         found = {cand: [(int(d), str(p)) for d, p in via]
-                 for cand, via in rows[0]["candidates"] if cand is not None}
-        return PartnerNeighbourhood(partners=sorted(rows[0]["partners"]),
+                 for cand, via in rows[0]["candidates"] if cand not in partners}
+        return PartnerNeighbourhood(partners=sorted(partners),
                                     candidates=rank_candidates(found, limit))
 
     writes_analysis = True
