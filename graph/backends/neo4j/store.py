@@ -350,34 +350,33 @@ class Neo4jStore(GraphStore):
         """The page from the name tiers alone (as the embedded store's ``_by_names``),
         or None when the query is rare or the names do not fill the page.
 
-        A query held by fewer than SEARCH_PROBE records is ranked whole
-        (SEARCH_RANKED); a common one reads the exact names and aliases, then the
-        names starting with it and then the names containing it, each walked in
-        ranking order through its index until the page is full. A few rows more than
-        the page are read from each walk, so that the database's string order and
-        Python's may differ on the last rows without changing the page.
+        The exact names and aliases and the names starting with the query come first
+        (one query: SEARCH_HEAD); when they fill the page it is theirs. Otherwise a
+        query held by fewer than SEARCH_PROBE records is ranked whole (SEARCH_RANKED),
+        and a common one walks the names containing it in ranking order until the page
+        is full. A few rows more than the page are read from each walk, so that the
+        database's string order and Python's may differ on the last rows without
+        changing the page.
         """
         if len(key) < 2:
             return None
+        keyed = KEYS_SEP + key + KEYS_SEP
+        rows = self._read(cypher.SEARCH_HEAD if len(key) == 2 else cypher.SEARCH_HEAD_LONG,
+                          keyed=keyed, first=key[:2] + RANK_SEP, key=key, labels=labels,
+                          need=limit + SEARCH_MARGIN)
+        chosen = [dict(r["p"]) for r in rows]
+        if len(chosen) >= limit:
+            return rank_hits(chosen, key, limit)
         probe = self._read(cypher.SEARCH_PROBE, key=key, probe=SEARCH_PROBE)
         if probe[0]["c"] < SEARCH_PROBE:
             return None
-        keyed = KEYS_SEP + key + KEYS_SEP
-        chosen = [dict(r["p"]) for r in self._read(cypher.SEARCH_EXACT, keyed=keyed,
-                                                   labels=labels)]
-        if len(chosen) < limit:
-            chosen += [dict(r["p"]) for r in self._read(
-                cypher.SEARCH_PREFIX, first=key[:2] + RANK_SEP, key=key, keyed=keyed,
-                labels=labels, need=limit - len(chosen) + SEARCH_MARGIN)]
-        if len(chosen) < limit:
-            need = limit - len(chosen) + SEARCH_MARGIN
-            rows = self._read(cypher.SEARCH_CONTAINS, shortest=f"{len(key):04d}",
-                              scan=SEARCH_SCAN, sep=RANK_SEP, key=key, keyed=keyed,
-                              labels=labels, need=need)
-            if len(rows) < need:
-                return None  # too few in the walk's reach: rank every holder
-            chosen += [dict(r["p"]) for r in rows]
-        return rank_hits(chosen, key, limit)
+        need = limit - len(chosen) + SEARCH_MARGIN
+        rows = self._read(cypher.SEARCH_CONTAINS, shortest=f"{len(key):04d}",
+                          scan=SEARCH_SCAN, sep=RANK_SEP, key=key, keyed=keyed,
+                          labels=labels, need=need)
+        if len(rows) < need:
+            return None  # too few in the walk's reach: rank every holder
+        return rank_hits(chosen + [dict(r["p"]) for r in rows], key, limit)
 
     def get_edges(self, *, source: str | None = None, target: str | None = None,
                   rel_types: Sequence[str] | None = None,
