@@ -23,6 +23,10 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+MAX_SIMPLIFY_STEPS = 4
+"""Rounds of traditional-to-simplified conversion at most (OpenCC's chains are short)."""
+
+
 @lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """Return the comparison key of a name.
@@ -39,7 +43,14 @@ def normalize_name(name: str) -> str:
     """
     text = unicodedata.normalize("NFKC", name).translate(_BRACKETS)
     text = _SPACES.sub("", text)
-    simplified: str = _t2s().convert(text)
+    convert = _t2s().convert
+    simplified: str = convert(text)
+    # a few characters simplify in steps (薴 -> 苧 -> 苎): convert until nothing changes,
+    # so that a normalised name normalises to itself
+    for _ in range(MAX_SIMPLIFY_STEPS):
+        if simplified == text:
+            break
+        text, simplified = simplified, convert(simplified)
     return simplified.lower()
 
 

@@ -35,6 +35,18 @@ def test_normalisation_is_idempotent(name: str) -> None:
     assert " " not in once and once == once.lower()
 
 
+def test_every_han_character_normalises_to_a_fixed_point() -> None:
+    """Not left to chance: some characters simplify in steps (薴 -> 苧 -> 苎), which a
+    single conversion left half-way, so that a stored key no longer matched itself."""
+    assert normalize_name("薴麻纺织有限公司") == normalize_name("苎麻纺织有限公司")
+    moved = 0
+    for cp in range(0x4E00, 0x9FA6):
+        once = normalize_name(chr(cp))
+        assert normalize_name(once) == once, chr(cp)
+        moved += once != chr(cp)
+    assert moved > 2000  # the traditional characters were converted
+
+
 @FAST
 @given(NAMES)
 def test_full_width_and_spaces_do_not_change_the_key(name: str) -> None:
