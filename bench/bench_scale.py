@@ -109,11 +109,11 @@ class Config:
     timeout: float = 1800.0
     seed: int = 7
     heap: str = "2g"
-    pagecache: str = "2g"
-    """Holds the whole store at 100,000 actors (1.3 GB on disk), as Neo4j's sizing
-    advice asks: with 1g the path and search requests read evicted pages back (the
-    run of 2026-12-03 13:22 UTC: /paths p95 43 ms against 18 ms for the same requests
-    on a server whose files were cached)."""
+    pagecache: str = "1g"
+    """The store at 100,000 actors is 1.3 GB on disk, so some reads go back to the files;
+    with 2g the run of 2026-12-03 14:12 UTC lost its Neo4j ingest at 100,000 to a read
+    over the request time limit (since given the write's limit), so 1g stays until a run
+    shows 2g sound."""
     keep: bool = False
     minutes: float | None = None
     rss_limit_gb: float | None = None

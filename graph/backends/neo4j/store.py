@@ -53,7 +53,9 @@ CHUNK = 5000
 READ_TIMEOUT = 30.0
 """Seconds a request's read transaction may run before Neo4j ends it (→ 422, not a hang)."""
 WRITE_TIMEOUT = 600.0
-"""Seconds one write batch may run."""
+"""Seconds one write batch may run, and the reads of uids a write batch makes first (an
+ingest's read of 5,000 relationships by uid once ran past the request limit on a busy
+machine, and failed the whole run)."""
 STREAM_TIMEOUT = 3600.0
 """Seconds a whole-graph read (the analytics projection, exports) may run."""
 PATH_TIES = 500
@@ -90,8 +92,9 @@ def make_driver(settings: Settings) -> Driver:
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
-    """Driver errors become the graph package's own (StoreUnavailable → HTTP 503)."""
+def _translated(timeout: float = READ_TIMEOUT) -> Iterator[None]:
+    """Driver errors become the graph package's own (StoreUnavailable → HTTP 503);
+    ``timeout``: the limit the work ran under, named in a timeout's message."""
     try:
         yield
     except (nx4j.ServiceUnavailable, nx4j.SessionExpired, OSError) as exc:
@@ -100,7 +103,7 @@ def _translated() -> Iterator[None]:
         raise StoreUnavailable(f"Neo4j 拒绝了用户名或密码:{exc.message}") from exc
     except nx4j.Neo4jError as exc:
         if "TransactionTimedOut" in (exc.code or "") or "Terminated" in (exc.code or ""):
-            raise QueryLimitError(f"查询超时(超过 {READ_TIMEOUT:.0f} 秒),请缩小范围后重试"
+            raise QueryLimitError(f"查询超时(超过 {timeout:.0f} 秒),请缩小范围后重试"
                                   ) from exc
         raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
 
@@ -130,14 +133,18 @@ class Neo4jStore(GraphStore):
 
     # plumbing ---------------------------------------------------------------
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
-        with _translated():
+        return self._read_within(READ_TIMEOUT, cypher_text, params)
+
+    def _read_within(self, timeout: float, cypher_text: str,
+                     params: dict[str, Any]) -> list[neo4j.Record]:
+        with _translated(timeout):
             records, _, _ = self._driver.execute_query(
-                neo4j.Query(cypher_text, timeout=READ_TIMEOUT),
+                neo4j.Query(cypher_text, timeout=timeout),
                 params, routing_=RoutingControl.READ, database_=self._db)
         return list(records)
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        with _translated(), self._driver.session(database=self._db) as session:
+        with _translated(WRITE_TIMEOUT), self._driver.session(database=self._db) as session:
             return session.execute_write(neo4j.unit_of_work(timeout=WRITE_TIMEOUT)(work))
 
     def open(self) -> None:
@@ -199,7 +206,8 @@ class Neo4jStore(GraphStore):
         """Stored records of the nodes that exist among ``uids``."""
         out: dict[str, Record] = {}
         for chunk in _chunks(list(dict.fromkeys(uids))):
-            for row in self._read(cypher.NODES_BY_UID, uids=list(chunk)):
+            for row in self._read_within(WRITE_TIMEOUT, cypher.NODES_BY_UID,
+                                         {"uids": list(chunk)}):
                 out[row["p"]["uid"]] = without_analysis(row["p"])
         return out
 
@@ -217,10 +225,11 @@ class Neo4jStore(GraphStore):
         for rel_type, group in by_type.items():
             query = cypher.edges_by_uid(rel_type) if rel_type else cypher.EDGES_BY_UID
             for chunk in _chunks(group):
-                for row in self._read(query, uids=list(chunk)):
+                for row in self._read_within(WRITE_TIMEOUT, query, {"uids": list(chunk)}):
                     out[row["p"]["uid"]] = dict(row["p"])
         for chunk in _chunks(list(dict.fromkeys(node_uids))):
-            for row in self._read(cypher.EDGES_TOUCHING, uids=list(chunk)):
+            for row in self._read_within(WRITE_TIMEOUT, cypher.EDGES_TOUCHING,
+                                         {"uids": list(chunk)}):
                 out[row["p"]["uid"]] = dict(row["p"])
         return out
 
@@ -231,9 +240,9 @@ class Neo4jStore(GraphStore):
 
     def _stream(self, query: str, batch_size: int, **params: Any) -> Iterator[list[Record]]:
         """Stream a one-column (``p``) result in batches without holding it whole."""
-        with _translated(), self._driver.session(database=self._db,
-                                                 default_access_mode=neo4j.READ_ACCESS,
-                                                 fetch_size=batch_size) as session:
+        with _translated(STREAM_TIMEOUT), self._driver.session(
+                database=self._db, default_access_mode=neo4j.READ_ACCESS,
+                fetch_size=batch_size) as session:
             result = session.run(neo4j.Query(query, timeout=STREAM_TIMEOUT),
                                  params)
             batch: list[Record] = []
