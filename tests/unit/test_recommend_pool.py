@@ -16,18 +16,15 @@ from graph.backends.embedded import EmbeddedStore
 
 
 @pytest.fixture(scope="module")
-def city() -> nx.MultiDiGraph:
-    import tempfile
-    from pathlib import Path
-
+def city(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
     from ingest.generate.core import GenerateConfig, generate
     from ingest.pipeline import run_ingest
 
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(Path(tmp), GenerateConfig(actors=1200, seed=17))
-        store = EmbeddedStore(None)
-        store.open()
-        run_ingest(store, [Path(tmp)])
+    folder = tmp_path_factory.mktemp("city")
+    generate(folder, GenerateConfig(actors=1200, seed=17))
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [folder])
     return project(store)
 
 

@@ -51,11 +51,13 @@ if TYPE_CHECKING:
 
 CHUNK = 5000
 READ_TIMEOUT = 30.0
-"""Seconds a request's read transaction may run before Neo4j ends it (→ 422, not a hang)."""
+"""Seconds a request's read transaction may run before Neo4j ends it (→ 422, not a hang);
+reads of records by uid run under WRITE_TIMEOUT instead."""
 WRITE_TIMEOUT = 600.0
-"""Seconds one write batch may run, and the reads of uids a write batch makes first (an
-ingest's read of 5,000 relationships by uid once ran past the request limit on a busy
-machine, and failed the whole run)."""
+"""Seconds one write batch may run, and every read of records by uid (``read_nodes``,
+``read_edges``): a write batch makes them first, and an ingest's read of 5,000
+relationships by uid once ran past the request limit on a busy machine and failed the
+whole run. A request's look-up of a few uids is an index seek, far from either limit."""
 STREAM_TIMEOUT = 3600.0
 """Seconds a whole-graph read (the analytics projection, exports) may run."""
 PATH_TIES = 500
