@@ -12,9 +12,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -195,16 +195,19 @@ def neo4j_status() -> None:
 
 def main() -> None:
     """Entry point of the ``innograph`` script."""
-    from pydantic import ValidationError
-
     from api import cli_commands  # noqa: F401  (registers the other commands)
 
     try:
         app()
-    except ValidationError as exc:  # a setting from the environment is not allowed
+    except Exception as exc:
+        # a setting from the environment is not allowed: pydantic's error, caught without
+        # importing pydantic where no command did (``--help`` stays light)
+        pydantic = sys.modules.get("pydantic")
+        if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+            raise
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '?'}: {e['msg']}"
                              for e in exc.errors())
-        typer.echo(f"error: 设置无效({problems})。INNOGRAPH_ROLE 可选 analyst、"
+        typer.echo(f"错误:设置无效({problems})。INNOGRAPH_ROLE 可选 analyst、"
                    "talent_office、admin;INNOGRAPH_STORE 可选 embedded、neo4j", err=True)
         raise SystemExit(2) from None
 
@@ -245,12 +248,17 @@ def serve(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
                 h11_max_incomplete_event_size=URL_READ)
 
 
-def terms(convert: Callable[..., list[str] | None], values: list[str] | None,
+def terms(kind: Literal["label", "rel_type"], values: list[str] | None,
           option: str) -> list[str] | None:
-    """Kinds or relationship types given on the command line (codes or Chinese names)
-    as codes; an unknown one exits 2 with the allowed values."""
+    """Kinds (``kind="label"``) or relationship types given on the command line (codes
+    or Chinese names) as codes; an unknown one exits 2 with the allowed values. The
+    ontology (pydantic models) is imported only when a value is given."""
+    if values is None:
+        return None
     from schemas.errors import SchemaError
+    from schemas.ontology import label_codes, rel_type_codes
 
+    convert = label_codes if kind == "label" else rel_type_codes
     try:
         return convert(values, param=option)
     except SchemaError as exc:

@@ -23,7 +23,6 @@ from api.cli import (
     terms,
 )
 from api.output import Format, busy, emit
-from schemas.ontology import label_codes, rel_type_codes
 
 Kinds = Annotated[list[str] | None, typer.Option(
     "--kind", "-k", help="推荐的主体类别,代码或中文名(可重复),如 高校、Team")]
@@ -38,7 +37,7 @@ def search(text: str, label: Annotated[list[str] | None, typer.Option(
                                               help="最多列出多少个")] = 20,
            year: YearOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
     """检索:按名称、别名或关键词的片段查找主体。"""
-    label = terms(label_codes, label, "--kind")
+    label = terms("label", label, "--kind")
     with store_quick(year) as store:
         hits = store.search(text=text, labels=label, limit=limit)
     emit([{"uid": h.node.uid, "label": h.node.label, "name": h.node.name, "score": h.score,
@@ -90,8 +89,8 @@ def neighbors(actor: str, depth: Annotated[int, typer.Option(min=1, max=6)] = 1,
                                                     help="每种关系最多展开多少个")] = 20,
               year: YearOpt = None, fmt: FormatOpt = Format.table) -> None:
     """邻居:一个主体各类关系的数量,以及按关系展开的邻居(每类有上限)。"""
-    rel_type = terms(rel_type_codes, rel_type, "--type")
-    label = terms(label_codes, label, "--kind")
+    rel_type = terms("rel_type", rel_type, "--type")
+    label = terms("label", label, "--kind")
     with store_at(year) as store:
         uid = resolve_actor(store, actor)
         hood = store.neighbors(uid=uid, depth=depth, rel_types=rel_type, labels=label,
@@ -126,7 +125,7 @@ def path(source: str, target: str,
         shared_partners,
     )
 
-    rel_type = terms(rel_type_codes, rel_type, "--type")
+    rel_type = terms("rel_type", rel_type, "--type")
     years = None
     if year_from is not None or year_to is not None:
         years = (year_from or 1900, year_to or 2100)
@@ -161,7 +160,7 @@ def recommend(actors: Annotated[list[str], typer.Argument(help="主体的标识�
     from api.tables import write_table
     from graph.analytics.recommend import recommend_many
 
-    kind = terms(label_codes, kind, "--kind")
+    kind = terms("label", kind, "--kind")
     with store_at(year) as store:
         uids = [resolve_actor(store, a) for a in actors]
         names = {u: store.get_node(uid=u).name for u in uids}

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from api.cli import YearOpt, app, fail, resolve_actor, store_at, terms, years_of
-from schemas.ontology import label_codes
 
 if TYPE_CHECKING:
     from graph.viz.views import View
@@ -183,7 +182,7 @@ def viz_community(platform: Annotated[str | None, typer.Argument(
     with store_at(year) as store:
         uid = resolve_actor(store, platform) if platform else None
         g = store.subgraph()
-    view = community_view(g, platform=uid, labels=terms(label_codes, label, "--kind"),
+    view = community_view(g, platform=uid, labels=terms("label", label, "--kind"),
                           detect=detect)
     if uid is None and (expand or view.size[0] > OVERVIEW_MAX_NODES):
         view = aggregate(view, by=group_by, expand=expand or ())

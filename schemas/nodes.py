@@ -61,7 +61,7 @@ class PlatformType(StrEnum):
 class Node(BaseModel):
     """Fields every node has. Not instantiated itself: use a kind below."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     label: ClassVar[str] = "Node"
 
     uid: Uid
@@ -239,7 +239,7 @@ def sensitive_fields(label: str) -> frozenset[str]:
 class NodeRef(BaseModel):
     """A node as other results mention it: uid, label, name."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     uid: str
     label: str
     name: str

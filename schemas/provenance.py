@@ -26,7 +26,7 @@ class Provenance(BaseModel):
             for facts about real entities.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     source: str = ""
     method: str = "manual"

@@ -61,7 +61,7 @@ class Relationship(BaseModel):
     Optional properties are shared by all types; each type uses the ones it needs.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     type: RelType
     source: Uid

@@ -14,7 +14,7 @@ from schemas.relationships import Relationship
 class WriteSummary(BaseModel):
     """What a batch write did."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -28,7 +28,7 @@ class WriteSummary(BaseModel):
 class Stats(BaseModel):
     """Counts of nodes per label and relationships per type (zero counts omitted)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     nodes: dict[str, int] = Field(default_factory=dict)
     relationships: dict[str, int] = Field(default_factory=dict)
 
@@ -46,7 +46,7 @@ class Stats(BaseModel):
 class SearchHit(BaseModel):
     """One search result: the node and why it matched."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     node: NodeRef
     score: float
     matched: str = Field(description="name, alias, tag or keyword")
@@ -57,7 +57,7 @@ class PartnerCandidate(BaseModel):
     """A partner of a partner of a source actor: a candidate new partner and the
     shared partners that join the two (each with its partner degree)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     uid: str
     via: list[tuple[int, str]] = Field(
         description="(degree, uid) of each shared partner, fewest ties first")
@@ -71,7 +71,7 @@ class PartnerCandidate(BaseModel):
 class PartnerNeighbourhood(BaseModel):
     """Who an actor works with today and who its partners work with."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     partners: list[str] = Field(description="current partners, by uid")
     candidates: list[PartnerCandidate] = Field(
         description="partners of partners, most shared weight first (resource allocation), "
@@ -81,7 +81,7 @@ class PartnerNeighbourhood(BaseModel):
 class Neighborhood(BaseModel):
     """An actor's neighbourhood: counts per type first, then the capped expansion."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     center: NodeRef
     counts: dict[str, int] = Field(description="relationships of the centre by type, "
                                                "before any cap")
@@ -93,7 +93,7 @@ class Neighborhood(BaseModel):
 class PathStep(BaseModel):
     """One hop of a path: the relationship and whether it was walked forwards."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     type: str
     forward: bool
     relationship_uid: str
@@ -102,7 +102,7 @@ class PathStep(BaseModel):
 class Path(BaseModel):
     """A path between two nodes."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     nodes: list[NodeRef]
     steps: list[PathStep]
 
@@ -115,7 +115,7 @@ class Path(BaseModel):
 class MergeRecord(BaseModel):
     """What a merge did, enough to undo it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     merge_id: str
     kept: str
     merged: list[str]

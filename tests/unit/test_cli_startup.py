@@ -75,6 +75,17 @@ def test_help_lists_the_commands_without_heavy_libraries(tmp_path: Path) -> None
     for command in ("ingest", "generate", "search", "match", "gaps", "viz", "extract"):
         assert command in proc.stdout, command
     assert _loaded(modules, HEAVY) == []
+    # the ontology's pydantic models and pydantic itself are for commands that run
+    assert _loaded(modules, ("pydantic", "schemas")) == []
+
+
+def test_a_setting_not_allowed_exits_2_naming_it_in_chinese(tmp_path: Path) -> None:
+    env = {"INNOGRAPH_HOME": str(tmp_path / "home"), "INNOGRAPH_ROLE": "superuser"}
+    _modules, proc = _modules_after("from api.cli import main\nmain()", tmp_path, "stats",
+                                    env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("错误:设置无效"), proc.stderr
+    assert "INNOGRAPH_ROLE" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("args", [("stats",), ("search", "泰山"), ("node", "nobody-here")])
