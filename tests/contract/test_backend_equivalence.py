@@ -62,3 +62,29 @@ def test_stats_and_subgraph_are_identical(pair: tuple[GraphStore, GraphStore]) -
     ge, gn = emb.subgraph(), neo.subgraph()
     assert sorted(ge.nodes) == sorted(gn.nodes)
     assert sorted(k for *_, k in ge.edges(keys=True)) == sorted(k for *_, k in gn.edges(keys=True))
+
+
+def _operators(plan: dict) -> set[str]:
+    """Every operator of a profiled plan, without the ``@database`` suffix."""
+    found = {plan["operatorType"].split("@")[0]}
+    for child in plan.get("children", []):
+        found |= _operators(child)
+    return found
+
+
+def test_stats_reads_neo4j_count_store_not_the_graph(pair: tuple[GraphStore, GraphStore]
+                                                     ) -> None:
+    # the counts of `innograph stats` and /stats must not scan every node or relationship
+    # of a label or type (at a million relationships that is a second per call)
+    from graph.backends.neo4j import cypher
+    from graph.backends.neo4j.store import make_driver
+    from tests.conftest import neo4j_settings
+
+    with make_driver(neo4j_settings()) as driver:
+        nodes = driver.execute_query("PROFILE " + cypher.COUNT_NODES).summary.profile
+        edges = driver.execute_query("PROFILE " + cypher.COUNT_EDGES).summary.profile
+    assert "NodeCountFromCountStore" in _operators(nodes)
+    assert "RelationshipCountFromCountStore" in _operators(edges)
+    scans = {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan",
+             "UndirectedRelationshipTypeScan", "EagerAggregation"}
+    assert not (_operators(nodes) | _operators(edges)) & scans

@@ -220,11 +220,13 @@ query's length, tested on the index's own value, at most ``$scan`` of them."""
 MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
 # one count per label and per relationship type: each is read from Neo4j's count store,
 # where grouping every node by its label property scanned the whole graph (1 s at 100,000
-# actors, on every `innograph stats`); labels and types with no count are left out after
+# actors, on every `innograph stats`). The count comes first and the key after it: with
+# the key beside count() the key is a grouping key, and the planner scans the label or
+# type instead of reading the count store. Labels and types with no count are left out after
 COUNT_NODES = " UNION ALL ".join(
-    f"MATCH (n:{_label(label)}) RETURN '{label}' AS k, count(n) AS c" for label in LABELS)
+    f"MATCH (n:{_label(label)}) WITH count(n) AS c RETURN '{label}' AS k, c" for label in LABELS)
 COUNT_EDGES = " UNION ALL ".join(
-    f"MATCH ()-[r:{_rtype(t)}]->() RETURN '{t}' AS k, count(r) AS c" for t in REL_TYPES)
+    f"MATCH ()-[r:{_rtype(t)}]->() WITH count(r) AS c RETURN '{t}' AS k, c" for t in REL_TYPES)
 
 _ARROWS = {"out": ("-", "->"), "in": ("<-", "-"), "both": ("-", "-")}
 
