@@ -88,3 +88,36 @@ def test_stats_reads_neo4j_count_store_not_the_graph(pair: tuple[GraphStore, Gra
     scans = {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan",
              "UndirectedRelationshipTypeScan", "EagerAggregation"}
     assert not (_operators(nodes) | _operators(edges)) & scans
+
+
+@pytest.mark.parametrize("dense", [1, 5, 10_000])
+def test_search_of_long_query_same_page_whichever_plan_the_count_chooses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dense: int) -> None:
+    # a query of three or more characters finds the names starting with it either by
+    # sorting its own range or by walking its first two characters' range, as the count
+    # of names starting with it decides: the page must not depend on which
+    from graph.backends.neo4j import store as neo4j_store
+
+    monkeypatch.setattr(neo4j_store, "SEARCH_DENSE_PREFIX", dense)
+    nodes = [{"uid": f"ent:k{i:02d}", "label": "Enterprise",
+              "name": f"泰安开{'发区' * (i % 3)}{i:02d}号医疗器械有限公司"} for i in range(12)]
+    nodes += [{"uid": f"ent:o{i:02d}", "label": "Enterprise", "name": f"泰安{i:02d}商贸有限公司"}
+              for i in range(40)]
+    nodes += [{"uid": "ent:exact", "label": "Enterprise", "name": "泰安开发区"},
+              {"uid": "tal:x", "label": "Talent", "name": "泰安开", "aliases": ["泰安开发"]}]
+    emb = EmbeddedStore(tmp_path / "e")
+    emb.open()
+    neo = open_neo4j()
+    neo.clear()
+    try:
+        for s in (emb, neo):
+            s.upsert_nodes(nodes=nodes)
+        for query in ("泰安开", "泰安开发", "泰安开发区", "安开发", "泰安开发区区"):
+            for limit in (3, 8, 50):
+                for labels in (None, ["Enterprise"]):
+                    want = emb.search(text=query, labels=labels, limit=limit)
+                    assert neo.search(text=query, labels=labels, limit=limit) == want, (
+                        query, limit, labels)
+    finally:
+        neo.close()
+        emb.close()

@@ -77,6 +77,10 @@ SEARCH_SCAN = 40_000
 """Names the walk of the contains tier reads at most before ranking every holder."""
 SEARCH_MARGIN = 10
 """Rows read beyond the page from each ordered walk."""
+SEARCH_DENSE_PREFIX = 1_000
+"""From this many names starting with a query of three or more characters, its names are
+found by walking its first two characters' range in ranking order, not by sorting its own
+range (cypher.SEARCH_HEAD_LONG)."""
 
 
 def make_driver(settings: Settings) -> Driver:
@@ -374,7 +378,7 @@ class Neo4jStore(GraphStore):
         keyed = KEYS_SEP + key + KEYS_SEP
         rows = self._read(cypher.SEARCH_HEAD if len(key) == 2 else cypher.SEARCH_HEAD_LONG,
                           keyed=keyed, first=key[:2] + RANK_SEP, key=key, labels=labels,
-                          need=limit + SEARCH_MARGIN)
+                          need=limit + SEARCH_MARGIN, dense=SEARCH_DENSE_PREFIX)
         chosen = [dict(r["p"]) for r in rows]
         if len(chosen) >= limit:
             return rank_hits(chosen, key, limit)
