@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors, routes_auth, routes_explorer, routes_gaps, routes_match, routes_query
+from api.answer import JSONAnswer
 from api.auth import AuditLog, AuditMiddleware, UserStore, current_user, role_of
 from api.deps import HEAVY, StoreDep
 from api.graphcache import GraphCache
@@ -124,25 +125,25 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         return {"status": "ok"}
 
     @app.get("/stats", response_model=Stats, dependencies=AUTH)
-    def stats(store: StoreDep) -> Stats:
+    def stats(store: StoreDep) -> JSONAnswer:
         """各类节点与关系的数量。"""
-        return store.stats()
+        return JSONAnswer(store.stats())
 
     @app.get("/search", response_model=list[SearchHit], dependencies=AUTH)
     def search(store: StoreDep,
                q: Annotated[str, Query(min_length=1, max_length=100,
                                        description="名称、别名或关键词", examples=["泰山创新谷"])],
                label: Annotated[list[str] | None, Query(description="限定节点类型")] = None,
-               limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[SearchHit]:
+               limit: Annotated[int, Query(ge=1, le=200)] = 20) -> JSONAnswer:
         """按名称、别名、关键词检索(支持中文子串)。"""
-        return store.search(text=q, labels=label_codes(label), limit=limit)
+        return JSONAnswer(store.search(text=q, labels=label_codes(label), limit=limit))
 
-    @app.get("/nodes/{uid}", dependencies=AUTH)
-    def node(uid: str, store: StoreDep, request: Request) -> dict[str, Any]:
+    @app.get("/nodes/{uid}", response_model=dict[str, Any], dependencies=AUTH)
+    def node(uid: str, store: StoreDep, request: Request) -> JSONAnswer:
         """节点详情及其来源(个人敏感信息仅对授权角色可见)。"""
         n = store.get_node(uid=uid)
-        return redact(n.label, {"label": n.label, **n.model_dump(mode="json")},
-                      role_of(request))
+        return JSONAnswer(redact(n.label, {"label": n.label, **n.model_dump(mode="json")},
+                                 role_of(request)))
 
     @app.get("/nodes/{uid}/neighbors", response_model=Neighborhood, dependencies=AUTH)
     def neighbors(uid: str, store: StoreDep,
@@ -150,11 +151,12 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                   rel_type: Annotated[list[str] | None, Query()] = None,
                   label: Annotated[list[str] | None, Query()] = None,
                   per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
-                  limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> Neighborhood:
+                  limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> JSONAnswer:
         """邻居:先按关系类型计数,再按上限展开。"""
-        return store.neighbors(uid=uid, depth=depth, rel_types=rel_type_codes(rel_type),
-                               labels=label_codes(label),
-                               per_type_limit=per_type_limit, limit=limit)
+        return JSONAnswer(store.neighbors(uid=uid, depth=depth,
+                                          rel_types=rel_type_codes(rel_type),
+                                          labels=label_codes(label),
+                                          per_type_limit=per_type_limit, limit=limit))
 
     @app.get("/paths", response_model=list[Path], dependencies=AUTH)
     def paths(store: StoreDep, source: str, target: str,
@@ -163,13 +165,13 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
               rel_type: Annotated[list[str] | None, Query()] = None,
               via_hubs: Annotated[bool, Query(description="也经过地区、领域、文件、计划等"
                                                           "共同背景(默认不经过)")] = False,
-              ) -> list[Path]:
+              ) -> JSONAnswer:
         """两个主体之间的最短关系路径(查关系;默认只经主体之间的关联)。"""
         from graph.analytics.paths import path_types
 
-        return store.shortest_paths(source=source, target=target, k=k, max_hops=max_hops,
-                                    rel_types=path_types(rel_type_codes(rel_type),
-                                                         via_hubs=via_hubs))
+        return JSONAnswer(store.shortest_paths(
+            source=source, target=target, k=k, max_hops=max_hops,
+            rel_types=path_types(rel_type_codes(rel_type), via_hubs=via_hubs)))
 
     _group_routes(app)
     return app

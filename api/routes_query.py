@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
+from api.answer import JSONAnswer
 from api.deps import HEAVY, ComputedDep, StoreDep
 from api.tables import xlsx_bytes
 from graph.analytics.computed import Computed
@@ -29,7 +30,7 @@ REC_COLUMNS = ["uid", "label", "name", "score", "structure", "content", "shared_
                "shared_fields", "reason"]
 
 
-@router.get("/paths/explained")
+@router.get("/paths/explained", response_model=list[dict[str, Any]])
 def paths_explained(store: StoreDep, source: str, target: str,
                     k: Annotated[int, Query(ge=1, le=20)] = 3,
                     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
@@ -37,7 +38,7 @@ def paths_explained(store: StoreDep, source: str, target: str,
                     year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
                     year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
                     via_hubs: Annotated[bool, Query(description=VIA_HUBS)] = False,
-                    ) -> list[dict[str, Any]]:
+                    ) -> JSONAnswer:
     """查关系:最短路径及其中文表述(默认只经主体之间的关联;可限定关系类型与年份区间)。"""
     years = None
     if year_from is not None or year_to is not None:
@@ -47,17 +48,18 @@ def paths_explained(store: StoreDep, source: str, target: str,
                                                       via_hubs=via_hubs),
                                  years=years)
     edges, projects = path_facts(store, paths)
-    return [{"hops": p.hops, "story": path_story(p, edges, projects),
-             "sentence": path_sentence(p), **p.model_dump()} for p in paths]
+    return JSONAnswer([{"hops": p.hops, "story": path_story(p, edges, projects),
+                        "sentence": path_sentence(p), **p.model_dump()} for p in paths])
 
 
-@router.get("/paths/shared")
+@router.get("/paths/shared", response_model=list[dict[str, Any]])
 def paths_shared(store: StoreDep, a: str, b: str,
                  rel_type: Annotated[list[str] | None, Query()] = None,
                  via_hubs: Annotated[bool, Query(description=VIA_HUBS)] = False,
-                 ) -> list[dict[str, Any]]:
+                 ) -> JSONAnswer:
     """两个主体的共同伙伴(默认只计主体之间的关联:合作、成员、任职、依托、共同项目等)。"""
-    return shared_partners(store, a, b, rel_types=rel_type_codes(rel_type), via_hubs=via_hubs)
+    return JSONAnswer(shared_partners(store, a, b, rel_types=rel_type_codes(rel_type),
+                                      via_hubs=via_hubs))
 
 
 def recommend_for(store: GraphStore, comp: Computed, uid: str, kind: list[str] | None,
@@ -83,9 +85,9 @@ def recommendations_xlsx(uid: str, store: StoreDep, g: ComputedDep,
                     headers={"Content-Disposition": 'attachment; filename="recommendations.xlsx"'})
 
 
-@router.get("/recommendations/{uid}", dependencies=HEAVY)
+@router.get("/recommendations/{uid}", response_model=list[dict[str, Any]], dependencies=HEAVY)
 def recommendations(uid: str, store: StoreDep, g: ComputedDep,
                     kind: Annotated[list[str] | None, Query(description="推荐的主体类型")] = None,
-                    k: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
+                    k: Annotated[int, Query(ge=1, le=500)] = 20) -> JSONAnswer:
     """为一个主体推荐新的合作伙伴,并说明理由(共同伙伴、同属领域)。"""
-    return recommend_for(store, g, uid, kind, k)
+    return JSONAnswer(recommend_for(store, g, uid, kind, k))

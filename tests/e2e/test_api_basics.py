@@ -104,3 +104,40 @@ def test_openapi_groups_every_operation_in_chinese() -> None:
             assert re.search(r"[\u4e00-\u9fff]", op["summary"]), (path, op["summary"])
             assert not re.search(r"\b[a-z]{3,}\b", op["summary"]), (path, op["summary"])
     assert used == set(groups)
+
+
+def test_hot_routes_answer_the_store_models_as_fastapi_documents_them(
+        client: TestClient, store: GraphStore) -> None:
+    # the read routes serialise the store's models once (api.answer): the body must be the
+    # models' own JSON, UTF-8 as written, and /openapi.json must still name the models
+    from pydantic import TypeAdapter
+
+    from schemas.results import Neighborhood, Path, SearchHit, Stats
+
+    r = client.get("/nodes/ent:a/neighbors", params={"per_type_limit": 1})
+    assert r.headers["content-type"] == "application/json"
+    want = store.neighbors(uid="ent:a", per_type_limit=1)
+    assert r.content == want.model_dump_json().encode()
+    assert Neighborhood.model_validate_json(r.content) == want
+    r = client.get("/search", params={"q": "智慧康养"})
+    hits = TypeAdapter(list[SearchHit]).validate_json(r.content)
+    assert hits == store.search(text="智慧康养") and "智慧康养".encode() in r.content
+    r = client.get("/paths", params={"source": "uni:4137010434", "target": "team:r"})
+    from graph.analytics.paths import path_types
+
+    paths = store.shortest_paths(source="uni:4137010434", target="team:r", k=3, max_hops=4,
+                                 rel_types=path_types(None, via_hubs=False))
+    assert paths
+    assert TypeAdapter(list[Path]).validate_json(r.content) == paths
+    assert Stats.model_validate_json(client.get("/stats").content) == store.stats()
+    doc = client.get("/openapi.json").json()
+
+    def answer_ref(path: str) -> str:
+        schema = doc["paths"][path]["get"]["responses"]["200"]["content"][
+            "application/json"]["schema"]
+        return str(schema.get("$ref") or schema.get("items", {}).get("$ref"))
+
+    assert answer_ref("/nodes/{uid}/neighbors").endswith("/Neighborhood")
+    assert answer_ref("/search").endswith("/SearchHit")
+    assert answer_ref("/paths").endswith("/Path")
+    assert answer_ref("/stats").endswith("/Stats")
