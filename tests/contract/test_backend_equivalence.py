@@ -121,3 +121,54 @@ def test_search_of_long_query_same_page_whichever_plan_the_count_chooses(
     finally:
         neo.close()
         emb.close()
+
+
+def test_neo4j_read_the_driver_would_retry_runs_again_as_a_managed_transaction(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # reads go first as auto-commit queries (one round trip); an error the driver calls
+    # retryable hands the query to execute_query, whose managed transaction retries it;
+    # any other error is final and the query is not sent again
+    from neo4j.exceptions import SessionExpired
+
+    from graph.errors import GraphError
+
+    neo = open_neo4j()
+    neo.clear()
+    neo.upsert_nodes(nodes=NODES)
+    driver = neo._driver  # type: ignore[attr-defined]
+    real_session, real_execute = driver.session, driver.execute_query
+    attempts: list[str] = []
+
+    class ExpiringSession:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __enter__(self) -> ExpiringSession:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.inner.close()  # type: ignore[attr-defined]
+
+        def run(self, *args: object, **kwargs: object) -> None:
+            attempts.append("auto-commit")
+            raise SessionExpired("the routing table changed")
+
+    def managed(*args: object, **kwargs: object) -> object:
+        attempts.append("managed")
+        return real_execute(*args, **kwargs)
+
+    try:
+        monkeypatch.setattr(driver, "session", lambda **kw: ExpiringSession(real_session(**kw)))
+        monkeypatch.setattr(driver, "execute_query", managed)
+        want = next(n for n in NODES if n["uid"] == "ent:a")["name"]
+        assert neo.get_node(uid="ent:a").name == want
+        assert attempts == ["auto-commit", "managed"]
+        monkeypatch.setattr(driver, "session", real_session)
+        attempts.clear()
+        with pytest.raises(GraphError):
+            neo._read("RETURN nothing_such(")  # type: ignore[attr-defined]
+        assert attempts == []  # a syntax error is not retried
+        assert neo.get_node(uid="ent:a").name == want and attempts == []
+    finally:
+        monkeypatch.undo()
+        neo.close()
