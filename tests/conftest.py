@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,7 +20,24 @@ from graph.errors import StoreUnavailable
 from graph.settings import Settings
 from graph.store import GraphStore
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 BACKENDS = ["embedded", "neo4j"]
+
+
+def generated_city(folder: Path, *, actors: int, seed: int) -> nx.MultiDiGraph:
+    """The analysis projection of a city ``innograph generate`` writes into ``folder``,
+    ingested into an in-memory embedded store."""
+    from graph.analytics.computed import project
+    from ingest.generate.core import GenerateConfig, generate
+    from ingest.pipeline import run_ingest
+
+    generate(folder, GenerateConfig(actors=actors, seed=seed))
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [folder])
+    return project(store)
 
 
 def neo4j_settings() -> Settings:

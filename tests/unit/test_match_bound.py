@@ -12,22 +12,13 @@ import numpy as np
 import pytest
 
 from graph.analytics import match as match_mod
-from graph.analytics.computed import project
 from graph.analytics.match import COMPONENTS, KINDS, match, prepare
-from graph.backends.embedded import EmbeddedStore
+from tests.conftest import generated_city
 
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
-    from ingest.generate.core import GenerateConfig, generate
-    from ingest.pipeline import run_ingest
-
-    folder = tmp_path_factory.mktemp("city")
-    generate(folder, GenerateConfig(actors=1500, seed=11))
-    store = EmbeddedStore(None)
-    store.open()
-    run_ingest(store, [folder])
-    return project(store)
+    return generated_city(tmp_path_factory.mktemp("city"), actors=1500, seed=11)
 
 
 def _needs(G: nx.MultiDiGraph, n: int) -> list[dict[str, Any]]:

@@ -11,21 +11,12 @@ import numpy as np
 import pytest
 
 from graph.analytics import recommend as rec
-from graph.analytics.computed import project
-from graph.backends.embedded import EmbeddedStore
+from tests.conftest import generated_city
 
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
-    from ingest.generate.core import GenerateConfig, generate
-    from ingest.pipeline import run_ingest
-
-    folder = tmp_path_factory.mktemp("city")
-    generate(folder, GenerateConfig(actors=1200, seed=17))
-    store = EmbeddedStore(None)
-    store.open()
-    run_ingest(store, [folder])
-    return project(store)
+    return generated_city(tmp_path_factory.mktemp("city"), actors=1200, seed=17)
 
 
 def _reference(ix: rec.RecommendIndex, g: nx.MultiDiGraph, fields: set[str],
