@@ -160,3 +160,66 @@ def test_neo4j_search_pages_equal_ranking_every_holder(
     monkeypatch.setattr(neo4j_store, "SEARCH_PROBE", 1)
     store._searches.clear()  # type: ignore[attr-defined]
     check("after the properties were written back")
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("kept", [3, 512])
+def test_neo4j_search_from_common_bigram_heads_equals_ranking_every_holder(
+        monkeypatch: pytest.MonkeyPatch, _neo4j_session: GraphStore, kept: int) -> None:
+    """Common bigrams' heads (computed once per version by prepare_search) answer the
+    contains tier: the pages are those of ranking every holder, whether a head fills the
+    page (512 kept) or runs out and the walks in the database take over (3 kept); a head
+    of another version is never used, and a write is seen by the next search."""
+    from graph.backends.neo4j import store as neo4j_store
+    from graph.backends.neo4j.store import Neo4jStore
+
+    monkeypatch.setattr(neo4j_store, "HEAD_HOLDERS", 20)
+    monkeypatch.setattr(neo4j_store, "HEAD_KEPT", kept)
+    used: list[str] = []
+    real = Neo4jStore._from_heads
+
+    def counted(self: Neo4jStore, heads: Any, key: str, *args: Any) -> Any:
+        got = real(self, heads, key, *args)
+        if got is not None:
+            used.append(key)
+        return got
+
+    monkeypatch.setattr(Neo4jStore, "_from_heads", counted)
+    store = _neo4j_session
+    store.clear()
+    store.upsert_nodes(nodes=_nodes(2500, seed=7))
+    store.prepare_search()
+    records = _records(store)
+    queries = _queries(store, n=60)
+
+    def check() -> None:
+        for q in queries:
+            for labels in (None, ["Enterprise", "University"]):
+                for limit in (1, 20):
+                    got = store.search(text=q, labels=labels, limit=limit)
+                    assert got == _reference(store, q, labels, limit, records), (q, labels, limit)
+
+    check()
+    if kept == 512:
+        assert len(used) > 20
+    store._searches.clear()  # type: ignore[attr-defined]
+    # a newcomer shorter than any name holding a query: the heads (of the last
+    # version) must not hide it
+    def ahead(key: str) -> int:  # names of the exact and prefix tiers
+        return sum(r["name_norm"].startswith(key) or key in r["name_keys"] for r in records)
+
+    q = min((k for k in set(used) | {"有限"} if len(k) == 2), key=ahead)
+    assert ahead(q) < 19
+    store.upsert_nodes(nodes=[{"label": "Team", "uid": "x:new", "name": f"甲{q}"}])
+    used.clear()
+    records = _records(store)
+    got = store.search(text=q, limit=20)
+    assert got == _reference(store, q, None, 20, records)
+    assert "x:new" in [h.node.uid for h in got]
+    assert not used
+    check()
+    assert not used
+    store.prepare_search()
+    store._searches.clear()  # type: ignore[attr-defined]  (remembered pages of this version)
+    check()
+    assert len(used) > 20 or kept == 3

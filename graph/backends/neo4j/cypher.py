@@ -229,6 +229,10 @@ SEARCH_CONTAINS = (f"MATCH (n:{BASE}) WHERE n.rank_name >= $shortest "
                    f"RETURN n {_RANKED} AS p LIMIT $need")
 """Names holding the query elsewhere, shortest first: every name in index order from the
 query's length, tested on the index's own value, at most ``$scan`` of them."""
+SEARCH_NAMES = f"MATCH (n:{BASE}) RETURN n {{.uid, .name, .name_norm, .label}} AS p"
+"""Every name, for the heads of the common bigrams (Neo4jStore.prepare_search)."""
+SEARCH_BY_UIDS = f"UNWIND $uids AS u MATCH (n:{BASE} {{uid: u}}) RETURN n {_RANKED} AS p"
+"""What search ranking reads of the records chosen from a bigram's head."""
 MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_id"
 # one count per label and per relationship type: each is read from Neo4j's count store,
 # where grouping every node by its label property scanned the whole graph (1 s at 100,000

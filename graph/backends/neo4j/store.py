@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import neo4j
@@ -81,6 +83,59 @@ SEARCH_DENSE_PREFIX = 1_000
 """From this many names starting with a query of three or more characters, its names are
 found by walking its first two characters' range in ranking order, not by sorting its own
 range (cypher.SEARCH_HEAD_LONG)."""
+HEAD_HOLDERS = SEARCH_PROBE
+"""A bigram held by this many names or more gets a head (Neo4jStore.prepare_search)."""
+HEAD_KEPT = 512
+"""Names a bigram's head keeps: the first in ranking order (a page is at most 200)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Heads:
+    """The first names of every common bigram in the search ranking's order, computed
+    once per store version (:meth:`Neo4jStore.prepare_search`).
+
+    A two-character query held only inside long names (股份, 技有) is the costly one for
+    the database: no index orders the names containing a string by length, so the walk
+    in ranking order reads every shorter name first. Its head answers the query's
+    contains tier instead; the records themselves are still read from the database.
+    """
+
+    version: int
+    """The store version the heads were computed at: other versions do not use them."""
+    norms: list[str]
+    """Normalised names held by some head, in ranking order (shorter, name, uid)."""
+    uids: list[str]
+    labels: list[str]
+    holders: dict[str, int]
+    """Bigram -> how many names hold it, for every bigram of every name."""
+    heads: dict[str, array[int]]
+    """Common bigram -> positions in :attr:`norms` of the first :data:`HEAD_KEPT`
+    names holding it, ascending."""
+
+
+def _compute_heads(version: int, names: Sequence[Mapping[str, Any]]) -> _Heads:
+    """The :class:`_Heads` of ``names`` (records with uid, name, name_norm, label)."""
+    ordered = sorted(names, key=lambda r: (len(r["name_norm"]), r["name"], r["uid"]))
+    holders: dict[str, int] = {}
+    grams_of: list[set[str]] = []
+    for rec in ordered:
+        norm = rec["name_norm"]
+        grams = {norm[i:i + 2] for i in range(len(norm) - 1)}
+        grams_of.append(grams)
+        for gram in grams:
+            holders[gram] = holders.get(gram, 0) + 1
+    common = {g for g, n in holders.items() if n >= HEAD_HOLDERS}
+    kept: dict[str, list[int]] = {g: [] for g in common}
+    used: dict[int, int] = {}  # position in ordered -> position in the heads' names
+    for i, grams in enumerate(grams_of):
+        for gram in grams & common:
+            got = kept[gram]
+            if len(got) < HEAD_KEPT:
+                got.append(used.setdefault(i, len(used)))
+    chosen = [ordered[i] for i in used]  # used keeps insertion (= ranking) order
+    return _Heads(version=version, norms=[r["name_norm"] for r in chosen],
+                  uids=[r["uid"] for r in chosen], labels=[r["label"] for r in chosen],
+                  holders=holders, heads={g: array("i", got) for g, got in kept.items()})
 
 
 def make_driver(settings: Settings) -> Driver:
@@ -136,6 +191,8 @@ class Neo4jStore(GraphStore):
         self._searched_at: int | None = None
         """The store version the remembered searches belong to."""
         self._search_lock = threading.Lock()
+        self._heads: _Heads | None = None
+        """The common bigrams' heads of the last version prepared (prepare_search)."""
 
     # plumbing ---------------------------------------------------------------
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
@@ -364,7 +421,7 @@ class Neo4jStore(GraphStore):
                 self._searched_at = version
             hits = self._searches.get(remembered)
         if hits is None:
-            hits = self._by_names(key, wanted, limit)
+            hits = self._by_names(key, wanted, limit, version)
             if hits is None:
                 # the text index finds the candidates; the database orders them by the
                 # ranking's tiers and sends the first few, which Python scores exactly
@@ -378,8 +435,17 @@ class Neo4jStore(GraphStore):
                     self._searches[remembered] = hits
         return list(hits)
 
+    def prepare_search(self) -> None:
+        """Compute the heads of the common bigrams (:class:`_Heads`) for the current
+        version: one read of every name (about a second at 100,000 actors). A server
+        calls it when it warms a new version; until it has, and at any other version,
+        search walks the database's indexes alone."""
+        version = self.version()
+        names = [rec for batch in self._stream(cypher.SEARCH_NAMES, 20_000) for rec in batch]
+        self._heads = _compute_heads(version, names)
+
     def _by_names(self, key: str, labels: list[str] | None,
-                  limit: int) -> list[SearchHit] | None:
+                  limit: int, version: int) -> list[SearchHit] | None:
         """The page from the name tiers alone (as the embedded store's ``_by_names``),
         or None when the query is rare or the names do not fill the page.
 
@@ -400,6 +466,15 @@ class Neo4jStore(GraphStore):
         chosen = [dict(r["p"]) for r in rows]
         if len(chosen) >= limit:
             return rank_hits(chosen, key, limit)
+        heads = self._heads
+        if heads is not None and heads.version == version:
+            grams = [key[i:i + 2] for i in range(len(key) - 1)]
+            rarest = min(grams, key=lambda g: heads.holders.get(g, 0))
+            if heads.holders.get(rarest, 0) < HEAD_HOLDERS:
+                return None  # few names hold it: rank every holder (no probe needed)
+            hits = self._from_heads(heads, key, heads.heads[rarest], labels, chosen, limit)
+            if hits is not None:
+                return hits
         probe = self._read(cypher.SEARCH_PROBE, key=key, probe=SEARCH_PROBE)
         if probe[0]["c"] < SEARCH_PROBE:
             return None
@@ -409,6 +484,29 @@ class Neo4jStore(GraphStore):
                           labels=labels, need=need)
         if len(rows) < need:
             return None  # too few in the walk's reach: rank every holder
+        return rank_hits(chosen + [dict(r["p"]) for r in rows], key, limit)
+
+    def _from_heads(self, heads: _Heads, key: str, positions: array[int],
+                    labels: list[str] | None, chosen: list[Record],
+                    limit: int) -> list[SearchHit] | None:
+        """The page from the exact and prefix names already read (``chosen``, every one
+        of them: fewer than the page) and the contains tier walked in the head of one
+        bigram of the query (``positions``: the rarest, where the query's holders are
+        densest), or None when the head runs out before the page is full."""
+        seen = {rec["uid"] for rec in chosen}
+        need = limit - len(chosen)
+        found: list[str] = []
+        norms, uids, kinds = heads.norms, heads.uids, heads.labels
+        for p in positions:
+            norm = norms[p]
+            if (key in norm and not norm.startswith(key) and uids[p] not in seen
+                    and (labels is None or kinds[p] in labels)):
+                found.append(uids[p])
+                if len(found) == need:
+                    break
+        else:
+            return None
+        rows = self._read(cypher.SEARCH_BY_UIDS, uids=found)
         return rank_hits(chosen + [dict(r["p"]) for r in rows], key, limit)
 
     def get_edges(self, *, source: str | None = None, target: str | None = None,
