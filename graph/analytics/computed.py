@@ -66,12 +66,11 @@ def _tables() -> dict[str, Callable[..., list[dict[str, Any]]]]:
         isolated_actors,
         structural_holes,
     )
-    from graph.analytics.systems import alliance_table, platform_kinds, tier_table
-    from graph.analytics.targets import plan_targets
+    from graph.analytics.systems import alliance_table, platform_kinds, target_rows, tier_table
 
     return {"fields": field_gaps, "isolated": isolated_actors,
             "communities": cooperation_communities, "holes": structural_holes,
-            "targets": plan_targets, "platforms": platform_kinds, "tiers": tier_table,
+            "targets": target_rows, "platforms": platform_kinds, "tiers": tier_table,
             "alliances": alliance_table}
 
 

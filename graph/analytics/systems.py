@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -23,6 +23,9 @@ from schemas.vocabularies import (
     enterprise_tier,
     plan_kind,
 )
+
+if TYPE_CHECKING:
+    from graph.analytics.targets import TargetRules
 
 PLATFORM_COLUMNS: dict[str, str] = {
     "kind": "类别代码", "kind_name": "平台类别", "count": "平台数", "recent": "最近一年批准数",
@@ -96,6 +99,17 @@ def _targets(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
     if rows is None:
         rows = _TARGETS[g] = plan_targets(g)
     return rows
+
+
+def target_rows(g: nx.MultiDiGraph, *, rules: TargetRules | None = None,
+                ) -> list[dict[str, Any]]:
+    """:func:`graph.analytics.targets.plan_targets`, counted once per graph object with
+    the bundled rules (the targets table and the platform and tier tables share it)."""
+    if rules is None:
+        return _targets(g)
+    from graph.analytics.targets import plan_targets
+
+    return plan_targets(g, rules=rules)
 
 
 def platform_kinds(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
