@@ -176,9 +176,11 @@ def test_neo4j_search_from_common_bigram_heads_equals_ranking_every_holder(
     monkeypatch.setattr(neo4j_store, "HEAD_HOLDERS", 20)
     monkeypatch.setattr(neo4j_store, "HEAD_KEPT", kept)
     used: list[str] = []
+    versions: set[int] = set()  # of the heads read
     real = Neo4jStore._from_heads
 
     def counted(self: Neo4jStore, heads: Any, key: str, *args: Any) -> Any:
+        versions.add(heads.version)
         got = real(self, heads, key, *args)
         if got is not None:
             used.append(key)
@@ -212,14 +214,23 @@ def test_neo4j_search_from_common_bigram_heads_equals_ranking_every_holder(
     assert ahead(q) < 19
     store.upsert_nodes(nodes=[{"label": "Team", "uid": "x:new", "name": f"甲{q}"}])
     used.clear()
+    versions.clear()
     records = _records(store)
+    old_heads = store._heads  # type: ignore[attr-defined]
+    job_before = store._heads_job  # type: ignore[attr-defined]
     got = store.search(text=q, limit=20)
     assert got == _reference(store, q, None, 20, records)
     assert "x:new" in [h.node.uid for h in got]
-    assert not used
-    check()
-    assert not used
-    store.prepare_search()
+    # the heads of the version before the write are never read (those of the new one
+    # may be, if their computation below was quicker than this search)
+    assert versions <= {store.version()}
+    # that search saw a newer version than the heads': it started their recomputation
+    job = store._heads_job  # type: ignore[attr-defined]
+    assert job is not None and job is not job_before
+    job.join(timeout=60)
+    heads = store._heads  # type: ignore[attr-defined]
+    assert heads is not old_heads and heads.version == store.version()
+    assert "x:new" in heads.uids or kept == 3
     store._searches.clear()  # type: ignore[attr-defined]  (remembered pages of this version)
     check()
     assert len(used) > 20 or kept == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -51,6 +52,7 @@ from schemas.results import (
 if TYPE_CHECKING:
     import networkx as nx
 
+log = logging.getLogger("innograph.neo4j")
 CHUNK = 5000
 READ_TIMEOUT = 30.0
 """Seconds a request's read transaction may run before Neo4j ends it (→ 422, not a hang);
@@ -193,6 +195,8 @@ class Neo4jStore(GraphStore):
         self._search_lock = threading.Lock()
         self._heads: _Heads | None = None
         """The common bigrams' heads of the last version prepared (prepare_search)."""
+        self._heads_job: threading.Thread | None = None
+        """The thread computing the heads of a newer version, once a search saw one."""
 
     # plumbing ---------------------------------------------------------------
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
@@ -420,6 +424,14 @@ class Neo4jStore(GraphStore):
                 self._searches.clear()
                 self._searched_at = version
             hits = self._searches.get(remembered)
+            heads = self._heads
+            if (heads is not None and heads.version != version
+                    and (self._heads_job is None or not self._heads_job.is_alive())):
+                # a server prepared the heads of an earlier version: compute the new
+                # version's meanwhile (one at a time), searches walk the indexes till then
+                self._heads_job = threading.Thread(target=self._prepare_quietly, daemon=True,
+                                                   name=f"innograph-search-heads-v{version}")
+                self._heads_job.start()
         if hits is None:
             hits = self._by_names(key, wanted, limit, version)
             if hits is None:
@@ -443,6 +455,12 @@ class Neo4jStore(GraphStore):
         version = self.version()
         names = [rec for batch in self._stream(cypher.SEARCH_NAMES, 20_000) for rec in batch]
         self._heads = _compute_heads(version, names)
+
+    def _prepare_quietly(self) -> None:
+        try:
+            self.prepare_search()
+        except GraphError as exc:  # the store went away: searches keep walking the indexes
+            log.warning("search heads not computed: %s", exc)
 
     def _by_names(self, key: str, labels: list[str] | None,
                   limit: int, version: int) -> list[SearchHit] | None:
