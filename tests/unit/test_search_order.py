@@ -234,3 +234,28 @@ def test_neo4j_search_from_common_bigram_heads_equals_ranking_every_holder(
     store._searches.clear()  # type: ignore[attr-defined]  (remembered pages of this version)
     check()
     assert len(used) > 20 or kept == 3
+
+
+def test_bigram_heads_keep_the_first_names_in_ranking_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The heads hold, for each bigram enough names hold, the first of them by (length,
+    name, uid), the search ranking's order within a name tier; a record without a
+    name is left out."""
+    from graph.backends.neo4j import store as neo4j_store
+
+    monkeypatch.setattr(neo4j_store, "HEAD_HOLDERS", 3)
+    monkeypatch.setattr(neo4j_store, "HEAD_KEPT", 2)
+    names = [("e5", "山东股份有限公司"), ("e1", "甲股份"), ("e4", "乙股份公司"),
+             ("e3", "丙股份"), ("e2", "股份"), ("e6", "有限公司")]
+    recs: list[dict[str, Any]] = [{"uid": u, "name": n, "name_norm": normalize_name(n),
+                                   "label": "Enterprise"} for u, n in names]
+    recs.append({"uid": "doc:1", "name": None, "name_norm": None, "label": "Document"})
+    heads = neo4j_store._compute_heads(7, recs)
+    assert heads.version == 7
+    assert heads.holders["股份"] == 5 and heads.holders["公司"] == 3
+    assert heads.holders["有限"] == 2 and "有限" not in heads.heads  # too few holders
+    # 股份 first (shortest), then 丙股份 before 甲股份 (same length: by name)
+    assert [heads.uids[p] for p in heads.heads["股份"]] == ["e2", "e3"]
+    assert [heads.uids[p] for p in heads.heads["公司"]] == ["e6", "e4"]
+    assert set(heads.uids) == {"e2", "e3", "e6", "e4"}
+    assert [heads.norms[p] for p in heads.heads["公司"]] == ["有限公司", "乙股份公司"]

@@ -117,7 +117,8 @@ class _Heads:
 
 def _compute_heads(version: int, names: Sequence[Mapping[str, Any]]) -> _Heads:
     """The :class:`_Heads` of ``names`` (records with uid, name, name_norm, label)."""
-    ordered = sorted(names, key=lambda r: (len(r["name_norm"]), r["name"], r["uid"]))
+    ordered = sorted((r for r in names if r.get("name_norm") and r.get("name")),
+                     key=lambda r: (len(r["name_norm"]), r["name"], r["uid"]))
     holders: dict[str, int] = {}
     grams_of: list[set[str]] = []
     for rec in ordered:
