@@ -105,6 +105,12 @@ def order_key(rec: Mapping[str, Any]) -> tuple[str, str]:
     return (rec["name"], rec["uid"])
 
 
+def name_order(rec: Mapping[str, Any]) -> tuple[int, str, str]:
+    """Within one name tier of the search ranking (:func:`search_rank`): shorter names
+    first, then name, uid."""
+    return len(rec["name_norm"]), rec["name"], rec["uid"]
+
+
 def search_rank(rec: Record, query_norm: str) -> tuple[float, str, str] | None:
     """Score a node record against a normalised query (None: no match).
 

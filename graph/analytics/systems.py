@@ -92,7 +92,8 @@ _TARGETS: weakref.WeakKeyDictionary[nx.MultiDiGraph, list[dict[str, Any]]] = (
 
 
 def _targets(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
-    """The plan-target rows of ``g``, counted once per graph object for both tables."""
+    """The plan-target rows of ``g``, counted once per graph object for the targets,
+    platform and tier tables."""
     from graph.analytics.targets import plan_targets
 
     rows = _TARGETS.get(g)

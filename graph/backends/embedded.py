@@ -37,6 +37,7 @@ from graph.store import (
     check_limit,
     edge_in_years,
     filter_records,
+    name_order,
     rank_candidates,
     rank_hits,
     ref,
@@ -64,11 +65,6 @@ PREFIX_SORT_MAX = 2_000
 """Up to this many names starting with a query are sorted; more are walked in order."""
 
 
-def _name_order(rec: Record) -> tuple[int, str, str]:
-    """Within one name tier of the search ranking: shorter names first, then name, uid."""
-    return len(rec["name_norm"]), rec["name"], rec["uid"]
-
-
 @dataclass(frozen=True, slots=True)
 class _NameOrder:
     """The names of one store state, arranged for the search ranking's name tiers."""
@@ -78,9 +74,9 @@ class _NameOrder:
     norm_uids: list[str]
     """The uid of each entry of ``norms``."""
     grams: dict[str, list[str]]
-    """Character bigram of normalised names -> uids, in :func:`_name_order`."""
+    """Character bigram of normalised names -> uids, in :func:`graph.store.name_order`."""
     firsts: dict[str, list[str]]
-    """First bigram of normalised names -> uids, in :func:`_name_order`."""
+    """First bigram of normalised names -> uids, in :func:`graph.store.name_order`."""
 
 
 def _check_derived_name(name: str) -> None:
@@ -501,7 +497,7 @@ class EmbeddedStore(GraphStore):
                     lambda i: norms[i].startswith(q), range(lo, len(norms))))
                 chosen += heapq.nsmallest(
                     need, (r for r in prefixed if r["uid"] not in seen and ok(r)),
-                    key=_name_order)
+                    key=name_order)
             else:  # many names start so: walk those of its first bigram in ranking order
                 walk = (nodes[u] for u in order.firsts.get(q[:GRAM], ()))
                 chosen += itertools.islice(
@@ -532,7 +528,7 @@ class EmbeddedStore(GraphStore):
         """Build :class:`_NameOrder` over the current nodes."""
         nodes = list(self._nodes.values())
         by_norm = sorted(nodes, key=lambda r: (r["name_norm"], r["uid"]))
-        ranked = sorted(nodes, key=_name_order)
+        ranked = sorted(nodes, key=name_order)
         grams: dict[str, list[str]] = {}
         firsts: dict[str, list[str]] = {}
         for rec in ranked:

@@ -30,6 +30,7 @@ from graph.store import (
     check_filters,
     check_limit,
     filter_records,
+    name_order,
     order_key,
     rank_candidates,
     rank_hits,
@@ -118,7 +119,7 @@ class _Heads:
 def _compute_heads(version: int, names: Sequence[Mapping[str, Any]]) -> _Heads:
     """The :class:`_Heads` of ``names`` (records with uid, name, name_norm, label)."""
     ordered = sorted((r for r in names if r.get("name_norm") and r.get("name")),
-                     key=lambda r: (len(r["name_norm"]), r["name"], r["uid"]))
+                     key=name_order)
     holders: dict[str, int] = {}
     grams_of: list[set[str]] = []
     for rec in ordered:
