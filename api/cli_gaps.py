@@ -123,7 +123,7 @@ def _when(year: str | None, compare: str | None) -> str:
 
 @app.command("analyse")
 def analyse_cmd() -> None:
-    """计算并保存缺口分析结果(领域缺口、孤立主体、合作社区、结构洞、规划目标)。
+    """计算并保存缺口分析结果(领域缺口、孤立主体、合作社区、结构洞、规划目标)和伙伴推荐模型。
 
     Runs after every ingest that changed the graph; run it by hand after other
     writes (merges, review decisions) so that requests read tables of the
@@ -134,7 +134,7 @@ def analyse_cmd() -> None:
     from graph.analytics.computed import analyse, summary
 
     started = time.perf_counter()
-    with store_from_env() as store, busy("正在计算并保存缺口分析结果…"):
+    with store_from_env() as store, busy("正在计算并保存缺口分析结果和推荐模型…"):
         counts = analyse(store)
     typer.echo(f"已保存分析结果：{summary(counts)}；用时 {time.perf_counter() - started:.1f} 秒")
 

@@ -70,7 +70,7 @@ def ingest(
         "--strict", help="有任何一行被拒绝时以退出码 2 结束")] = False,
     analyse: Annotated[bool, typer.Option(
         "--analyse/--no-analyse",
-        help="图谱有变化时,装载后计算并保存缺口表"
+        help="图谱有变化时,装载后计算并保存缺口表和推荐模型"
              "(即 innograph analyse)")] = True,
 ) -> None:
     """装载名录文件(CSV、XLSX、JSON、JSONL),按数据旁的映射文件解读。

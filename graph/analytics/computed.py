@@ -5,10 +5,10 @@ whole graph — gap tables, communities, structural holes, the recommender's
 co-participation model, the matcher's text index — is computed from a streamed
 projection of the store (:func:`project`) once per store version:
 
-* :func:`analyse` computes the default gap tables after an ingest (or by
-  ``innograph analyse``) and saves them in the store (``save_derived``: a file
-  beside the embedded snapshot, a meta node in Neo4j), so that a server started
-  later answers them without computing anything;
+* :func:`analyse` computes the default gap tables and fits the recommender's model
+  after an ingest (or by ``innograph analyse``) and saves them in the store
+  (``save_derived``: a file beside the embedded snapshot, a meta node in Neo4j), so
+  that a server started later answers them without computing them;
 * :class:`ComputedCache` gives every request the :class:`Computed` of the
   store's current version: the saved tables if their version matches, else
   tables computed on first use and remembered, plus any derived object a caller
@@ -276,8 +276,9 @@ def _warm_quietly(comp: Computed) -> bool:
 
 
 def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
-    """Compute the default gap tables of the store's current version and save them, and
-    write each actor's community id onto its node (see ``GraphStore.write_analysis``).
+    """Compute the default gap tables of the store's current version and save them,
+    write each actor's community id onto its node (see ``GraphStore.write_analysis``),
+    and fit the recommender's model and save it (``recommend.prepare_model``).
 
     Returns:
         Rows per table.
@@ -303,6 +304,11 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
                  if index.doc_terms[i]}
         store.write_analysis(name=MATCH_TERMS, values=terms)
         store.save_derived(name=MATCH_TERMS, version=comp.version, data=b"")
+    # the recommender's model: fitted once per change of the data (or reused while it
+    # grew little) and saved, so that a server started later loads it instead
+    from graph.analytics.recommend import prepare_model
+
+    prepare_model(comp)
     with comp._saved_lock:
         comp._tables = tables
     return {name: len(rows) for name, rows in tables.items()}

@@ -19,7 +19,9 @@ Nobody is listed for being active alone, so a list may be shorter than asked for
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from graph.store import GraphStore
 from schemas.vocabularies import ACTOR_LABELS, RESEARCH_SIDE
 
 RESEARCH = RESEARCH_SIDE
+log = logging.getLogger("innograph.recommend")
 
 W_STRUCTURE, W_CONTENT = 0.7, 0.3
 
@@ -116,11 +119,120 @@ share since that fit: fitting takes seconds at scale (most of a version's build)
 few more rows do not change what the model learnt. More growth or a new year: refitted."""
 
 
+MODEL_NAME = "recommend-model"
+"""The fitted recommender's name among the store's derived results (``save_derived``)."""
+MODEL_FORMAT = 1
+_MODEL_TYPES = frozenset({"sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
+"""The types a saved model may hold beyond those skops trusts by default: the
+classifier's trees. Anything else in a saved model (planted in the database or the
+store's folder) is refused instead of loaded."""
+
+Fitted = tuple[Recommender, tuple[int, int]]
+"""A fitted recommender and (latest year, participation rows) of the data it learnt from."""
+
+
+def _reusable(fitted_on: tuple[int, int], until: int, rows: int) -> bool:
+    """Whether a model fitted on ``fitted_on`` serves data of ``rows`` rows up to
+    ``until`` (:data:`REFIT_GROWTH`)."""
+    return fitted_on[0] == until and fitted_on[1] <= rows <= fitted_on[1] * (1 + REFIT_GROWTH)
+
+
+def model_bytes(model: Recommender, fitted_on: tuple[int, int]) -> bytes:
+    """A fitted recommender as bytes (skops: no pickle, types checked on loading)."""
+    import sklearn
+    import skops.io as sio
+
+    params = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
+              if f.name not in ("model", "stage")}
+    params["validation"] = {k: float(v) for k, v in model.validation.items()}
+    out: bytes = sio.dumps({"format": MODEL_FORMAT, "sklearn": sklearn.__version__,
+                            "fitted_on": [int(fitted_on[0]), int(fitted_on[1])],
+                            "params": params, "stage": model.stage, "model": model.model})
+    return out
+
+
+def model_from_bytes(data: bytes) -> Fitted:
+    """The recommender :func:`model_bytes` wrote.
+
+    Raises:
+        ValueError: another format or scikit-learn version, or types that a model does
+            not hold (the bytes are not loaded then).
+    """
+    import sklearn
+    import skops.io as sio
+
+    unknown = set(sio.get_untrusted_types(data=data)) - _MODEL_TYPES
+    if unknown:
+        raise ValueError(f"types a recommender does not hold: {', '.join(sorted(unknown))}")
+    d = sio.loads(data, trusted=sorted(_MODEL_TYPES))
+    if not isinstance(d, dict) or d.get("format") != MODEL_FORMAT:
+        raise ValueError("not a saved recommender of this version of innograph")
+    if d.get("sklearn") != sklearn.__version__:
+        raise ValueError(f"fitted with scikit-learn {d.get('sklearn')}, "
+                         f"this is {sklearn.__version__}")
+    model = Recommender(**d["params"])
+    model.stage, model.model = d["stage"], d["model"]
+    return model, (int(d["fitted_on"][0]), int(d["fitted_on"][1]))
+
+
+def saved_model(store: GraphStore) -> Fitted | None:
+    """The recommender saved in ``store`` (by :func:`model_for`), or None; a saved model
+    that cannot be used (see :func:`model_from_bytes`) is logged and passed over."""
+    got = store.load_derived(name=MODEL_NAME)
+    if got is None:
+        return None
+    try:
+        return model_from_bytes(got[1])
+    except Exception as exc:  # any unusable file means: fit again
+        log.warning("the saved recommender model is not used (%s); fitting it again", exc)
+        return None
+
+
+def model_for(rows: Sequence[Participation], until: int, *, previous: Fitted | None = None,
+              store: GraphStore | None = None, version: int = 0) -> Fitted:
+    """The recommender for participations ``rows`` up to year ``until``: ``previous``
+    (a model this process fitted for an earlier version) or the model saved in
+    ``store`` when the data grew little since its fit (:data:`REFIT_GROWTH`), else a
+    new fit, saved in ``store`` for the processes that open it later. Fitting is most
+    of a version's whole-graph work at scale (tens of seconds at 100,000 actors), so
+    an ingest's analysis fits once and a server that starts later loads the result."""
+    n = len(rows)
+    if previous is not None and _reusable(previous[1], until, n):
+        return previous
+    if store is not None:
+        saved = saved_model(store)
+        if saved is not None and _reusable(saved[1], until, n):
+            return saved
+    model = Recommender().fit(rows, train_until=until) if rows else Recommender()
+    fitted: Fitted = (model, (until, n))
+    if store is not None:
+        try:
+            store.save_derived(name=MODEL_NAME, version=version, data=model_bytes(*fitted))
+        except Exception as exc:  # a cache: the next process fits again
+            log.warning("the fitted recommender model was not saved: %s", exc)
+    return fitted
+
+
+def prepare_model(computed: Computed) -> Fitted:
+    """Fit (or reuse) the recommender of ``computed``'s version and save it in its store,
+    as an ingest's analysis does (see :func:`model_for`)."""
+    with computed.lock:
+        got = computed.extras.get("recommend-model")
+        if got is None:
+            rows = participations(computed.graph)
+            got = computed.extras["recommend-model"] = model_for(
+                rows, max((r.year for r in rows), default=0), store=computed.store,
+                version=computed.version)
+    assert isinstance(got, tuple)
+    return got
+
+
 def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
-                previous: RecommendIndex | None = None) -> RecommendIndex:
+                previous: RecommendIndex | Fitted | None = None,
+                store: GraphStore | None = None, version: int = 0) -> RecommendIndex:
     """The shared part of :func:`recommend_partners` for graph ``g``; ``previous``: the
-    index of an earlier version of the same store, whose model may be reused (see
-    :data:`REFIT_GROWTH`)."""
+    index (or the fitted model) of an earlier version of the same store, whose model may
+    be reused, as may the one saved in ``store`` (see :func:`model_for`)."""
     actors = sorted(n for n, d in g.nodes(data=True) if d.get("label") in ACTOR_LABELS)
     rows = participations(g)
     until = max((r.year for r in rows), default=0)
@@ -129,12 +241,13 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
     for a in actors:  # types from labels, also for actors without projects
         types[cg.index[a]] = str(g.nodes[a].get("label"))
     cg.types = tuple(types)  # final: the scorer may keep their codes
-    fitted_on = (until, len(rows))
-    if (model is None and previous is not None and previous.fitted_on[0] == until
-            and previous.fitted_on[1] <= len(rows) <= previous.fitted_on[1] * (1 + REFIT_GROWTH)):
-        model, fitted_on = previous.model, previous.fitted_on
-    if model is None:
-        model = Recommender().fit(rows, train_until=until) if rows else Recommender()
+    if model is not None:
+        fitted_on = (until, len(rows))
+    else:
+        before = ((previous.model, previous.fitted_on) if isinstance(previous, RecommendIndex)
+                  else previous)
+        model, fitted_on = model_for(rows, until, previous=before, store=store,
+                                     version=version)
     profiles = {a: _profile(g, a) for a in actors}
     members: dict[tuple[str, str], list[int]] = defaultdict(list)
     for a in actors:  # ascending uids, so ascending indexes
@@ -159,14 +272,19 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
 
 
 def recommend_index(computed: Computed) -> RecommendIndex:
-    """The :class:`RecommendIndex` of a store version, built once and kept with it; the
-    model of the previous version's index (``extras["previous-recommend"]``, set by a
-    server) is reused when the data grew little (:data:`REFIT_GROWTH`)."""
+    """The :class:`RecommendIndex` of a store version, built once and kept with it. Its
+    model: the previous version's (``extras["previous-recommend"]``, set by a server),
+    the one this process fitted in :func:`prepare_model`, or the one saved in the store,
+    while the data grew little (:data:`REFIT_GROWTH`); else a new fit."""
     with computed.lock:
         ix = computed.extras.get("recommend")
         if ix is None:
+            previous = computed.extras.pop("previous-recommend", None)
+            if previous is None:
+                previous = computed.extras.get("recommend-model")
             ix = computed.extras["recommend"] = build_index(
-                computed.graph, previous=computed.extras.pop("previous-recommend", None))
+                computed.graph, previous=previous, store=computed.store,
+                version=computed.version)
     assert isinstance(ix, RecommendIndex)
     return ix
 

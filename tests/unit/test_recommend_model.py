@@ -1,0 +1,153 @@
+"""The recommender's model: fitted by an ingest's analysis, saved in the store, loaded by
+the processes that open the store later instead of fitted again (both backends)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+from graph.analytics import recommend
+from graph.analytics.computed import Computed, analyse
+from graph.analytics.linkpred import Recommender
+from graph.analytics.recommend import (
+    MODEL_NAME,
+    model_bytes,
+    model_from_bytes,
+    recommend_index,
+    recommend_partners,
+    saved_model,
+)
+from graph.store import GraphStore
+from tests.conftest import reopen_store
+
+
+class Planted:
+    """A type no saved recommender holds."""
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingest.generate.core import GenerateConfig, generate
+
+    folder = tmp_path_factory.mktemp("city")
+    generate(folder, GenerateConfig(actors=300, seed=3))
+    return folder
+
+
+def _no_fit(*_: object, **__: object) -> Recommender:
+    raise AssertionError("fitted again instead of loading the saved model")
+
+
+def _sources(comp: Computed, n: int = 12) -> list[str]:
+    g = comp.graph
+    return sorted(u for u, d in g.nodes(data=True)
+                  if d.get("label") == "Enterprise" and g.degree(u) > 2)[:n]
+
+
+def test_a_later_process_loads_the_model_the_analysis_fitted(
+        store: GraphStore, backend: str, city: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.pipeline import run_ingest
+
+    run_ingest(store, [city])
+    first = Computed(store, store.version())
+    analyse(store, computed=first)
+    fitted, fitted_on = first.extras["recommend-model"]
+    assert fitted.model is not None and fitted_on[1] > 100  # a classifier was trained
+    sources = _sources(first)
+    assert sources
+    expected = {s: recommend_partners(store, s, computed=first) for s in sources}
+    assert any(expected.values())
+
+    later = reopen_store(backend, store, tmp_path)
+    try:
+        monkeypatch.setattr(Recommender, "fit", _no_fit)
+        comp = Computed(later, later.version())
+        ix = recommend_index(comp)
+        assert ix.fitted_on == fitted_on and ix.model.mode == fitted.mode
+        assert ix.model is not fitted  # read from the store, not this process's object
+        got = {s: recommend_partners(later, s, computed=comp) for s in sources}
+        assert got == expected
+    finally:
+        if later is not store:
+            later.close()
+
+
+def test_analysis_refits_only_when_the_data_grew(store: GraphStore, city: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.pipeline import run_ingest
+
+    run_ingest(store, [city])
+    analyse(store)
+    saved = saved_model(store)
+    assert saved is not None
+    calls: list[int] = []
+    real_fit = Recommender.fit
+
+    def counted(self: Recommender, rows: object, **kw: object) -> Recommender:
+        calls.append(1)
+        return real_fit(self, rows, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Recommender, "fit", counted)
+    # a property-only change: a new version, the same participations: the saved model
+    some = next(iter(store.find_records(label="Enterprise", limit=1)))
+    store.upsert_nodes(nodes=[{**{k: some[k] for k in ("uid", "label", "name")},
+                               "keywords": ["新关键词"]}])
+    analyse(store)
+    assert calls == []
+    # a new year of cooperation: fitted again, and the new fit replaces the saved one
+    enterprises = [r["uid"] for r in store.find_records(label="Enterprise", limit=2)]
+    store.upsert_edges(edges=[{"type": "COOPERATES_WITH", "source": enterprises[0],
+                               "target": enterprises[1], "first_year": 2031,
+                               "last_year": 2031}])
+    analyse(store)
+    assert calls == [1]
+    again = saved_model(store)
+    assert again is not None and again[1][0] == 2031
+
+
+def test_the_model_round_trips_and_scores_the_same() -> None:
+    from graph.analytics.linkpred import CoopGraph
+    from tests.unit.test_linkpred import simulate
+
+    rows = simulate(300, seed=5)
+    rec = Recommender().fit(rows, train_until=2019)
+    assert rec.model is not None and rec.stage is not None
+    back, fitted_on = model_from_bytes(model_bytes(rec, (2019, len(rows))))
+    assert fitted_on == (2019, len(rows))
+    assert (back.mode, back.validation, back.pool_size) == (rec.mode, rec.validation,
+                                                           rec.pool_size)
+    g = CoopGraph.build(rows, until=2019)
+    for s in range(0, 60, 7):
+        assert np.array_equal(back.score(g, s), rec.score(g, s))
+
+
+def _dump(**over: object) -> bytes:
+    import sklearn
+
+    data = {"format": recommend.MODEL_FORMAT, "sklearn": sklearn.__version__,
+            "fitted_on": [2020, 10], "params": {}, "stage": None, "model": None}
+    data.update(over)
+    return sio.dumps(data)
+
+
+def test_a_saved_model_with_foreign_types_is_refused_unloaded() -> None:
+    with pytest.raises(ValueError, match="Planted"):
+        model_from_bytes(_dump(model=Planted()))
+
+
+def test_a_model_of_another_scikit_learn_is_refitted(store: GraphStore,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ValueError, match=r"scikit-learn 0\.1,"):
+        model_from_bytes(_dump(sklearn="0.1"))
+    assert model_from_bytes(_dump())[1] == (2020, 10)
+    store.save_derived(name=MODEL_NAME, version=store.version(), data=_dump(sklearn="0.1"))
+    with caplog.at_level(logging.WARNING, logger="innograph.recommend"):
+        assert saved_model(store) is None
+    assert "fitting it again" in caplog.text
+    store.save_derived(name=MODEL_NAME, version=store.version(), data=b"not a model")
+    assert saved_model(store) is None
