@@ -284,31 +284,36 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
         Rows per table.
     """
     from graph.analytics.gaps import community_of
+    from graph.analytics.recommend import start_model
 
     comp = computed or Computed(store, store.version())
-    tables = {name: comp.table(name) for name in TABLE_NAMES}
-    data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
-    store.save_derived(name=TABLES_NAME, version=comp.version, data=data)
-    # each actor's community onto its node (Neo4j: analysis_community, for Cypher users
-    # and Neo4j's own tools; the embedded store keeps the tables beside its snapshot)
-    store.write_analysis(name="community", values=community_of(comp.graph))
-    if store.writes_analysis:
-        # matchmaking's candidate retrieval runs in the database: each candidate's terms
-        # (the words the matcher's index holds for it) onto its node, for the full-text
-        # index over them; the saved marker says for which store version they hold
-        from graph.analytics.match import prepare
-        from graph.store import MATCH_TERMS
-
-        _, index = prepare(comp.graph)
-        terms = {uid: " ".join(sorted(index.doc_terms[i])) for i, uid in enumerate(index.uids)
-                 if index.doc_terms[i]}
-        store.write_analysis(name=MATCH_TERMS, values=terms)
-        store.save_derived(name=MATCH_TERMS, version=comp.version, data=b"")
     # the recommender's model: fitted once per change of the data (or reused while it
-    # grew little) and saved, so that a server started later loads it instead
-    from graph.analytics.recommend import prepare_model
+    # grew little) and saved, so that a server started later loads it instead; a large
+    # fit runs in a child process meanwhile
+    model = start_model(comp)
+    try:
+        tables = {name: comp.table(name) for name in TABLE_NAMES}
+        data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
+        store.save_derived(name=TABLES_NAME, version=comp.version, data=data)
+        # each actor's community onto its node (Neo4j: analysis_community, for Cypher users
+        # and Neo4j's own tools; the embedded store keeps the tables beside its snapshot)
+        store.write_analysis(name="community", values=community_of(comp.graph))
+        if store.writes_analysis:
+            # matchmaking's candidate retrieval runs in the database: each candidate's terms
+            # (the words the matcher's index holds for it) onto its node, for the full-text
+            # index over them; the saved marker says for which store version they hold
+            from graph.analytics.match import prepare
+            from graph.store import MATCH_TERMS
 
-    prepare_model(comp)
+            _, index = prepare(comp.graph)
+            terms = {uid: " ".join(sorted(index.doc_terms[i]))
+                     for i, uid in enumerate(index.uids) if index.doc_terms[i]}
+            store.write_analysis(name=MATCH_TERMS, values=terms)
+            store.save_derived(name=MATCH_TERMS, version=comp.version, data=b"")
+    except BaseException:
+        model.cancel()
+        raise
+    model.finish()
     with comp._saved_lock:
         comp._tables = tables
     return {name: len(rows) for name, rows in tables.items()}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -188,6 +189,31 @@ def saved_model(store: GraphStore) -> Fitted | None:
         return None
 
 
+def _reused(rows: int, until: int, previous: Fitted | None,
+            store: GraphStore | None) -> Fitted | None:
+    if previous is not None and _reusable(previous[1], until, rows):
+        return previous
+    if store is not None:
+        saved = saved_model(store)
+        if saved is not None and _reusable(saved[1], until, rows):
+            return saved
+    return None
+
+
+def _fit(rows: Sequence[Participation], until: int) -> Fitted:
+    return (Recommender().fit(rows, train_until=until) if rows else Recommender(),
+            (until, len(rows)))
+
+
+def _save(store: GraphStore | None, version: int, fitted: Fitted) -> None:
+    if store is None:
+        return
+    try:
+        store.save_derived(name=MODEL_NAME, version=version, data=model_bytes(*fitted))
+    except Exception as exc:  # a cache: the next process fits again
+        log.warning("the fitted recommender model was not saved: %s", exc)
+
+
 def model_for(rows: Sequence[Participation], until: int, *, previous: Fitted | None = None,
               store: GraphStore | None = None, version: int = 0) -> Fitted:
     """The recommender for participations ``rows`` up to year ``until``: ``previous``
@@ -196,33 +222,138 @@ def model_for(rows: Sequence[Participation], until: int, *, previous: Fitted | N
     new fit, saved in ``store`` for the processes that open it later. Fitting is most
     of a version's whole-graph work at scale (tens of seconds at 100,000 actors), so
     an ingest's analysis fits once and a server that starts later loads the result."""
-    n = len(rows)
-    if previous is not None and _reusable(previous[1], until, n):
-        return previous
-    if store is not None:
-        saved = saved_model(store)
-        if saved is not None and _reusable(saved[1], until, n):
-            return saved
-    model = Recommender().fit(rows, train_until=until) if rows else Recommender()
-    fitted: Fitted = (model, (until, n))
-    if store is not None:
+    got = _reused(len(rows), until, previous, store)
+    if got is None:
+        got = _fit(rows, until)
+        _save(store, version, got)
+    return got
+
+
+FIT_APART_ROWS = 50_000
+"""Participation rows from which the analysis fits the recommender in a child process,
+on another core, while it computes the gap tables (at 100,000 actors the two take
+about as long); fewer rows fit in process, where the child's start would cost more
+than it saves."""
+
+
+class _FitApart:
+    """A fit running in a child process (a new interpreter, ``python -m
+    graph.analytics.recommend``: nothing of the parent's threads, native thread pools or
+    main module is inherited); the participations go to it on its standard input, the
+    fitted model (:func:`model_bytes`) comes back on its standard output.
+    :meth:`result` waits for it, :meth:`cancel` stops it."""
+
+    def __init__(self, rows: list[Participation], until: int) -> None:
+        import pickle
+        import subprocess
+        import sys
+        import threading
+
+        self._proc = subprocess.Popen([sys.executable, "-m", "graph.analytics.recommend"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+        payload = pickle.dumps((rows, until), protocol=pickle.HIGHEST_PROTOCOL)
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        # the pipes are drained by threads, so that neither side waits on a full one
+        self._threads = [threading.Thread(target=self._feed, args=(payload,), daemon=True),
+                         threading.Thread(target=self._drain, args=(self._proc.stdout,
+                                                                   self._out), daemon=True),
+                         threading.Thread(target=self._drain, args=(self._proc.stderr,
+                                                                   self._err), daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _feed(self, payload: bytes) -> None:
+        assert self._proc.stdin is not None
         try:
-            store.save_derived(name=MODEL_NAME, version=version, data=model_bytes(*fitted))
-        except Exception as exc:  # a cache: the next process fits again
-            log.warning("the fitted recommender model was not saved: %s", exc)
-    return fitted
+            self._proc.stdin.write(payload)
+            self._proc.stdin.close()
+        except OSError:
+            pass  # the child ended early: its exit status says why
+
+    @staticmethod
+    def _drain(pipe: Any, into: list[bytes]) -> None:
+        into.append(pipe.read())
+        pipe.close()
+
+    def result(self) -> Fitted | None:
+        """The fitted model, or None (logged) when the child failed."""
+        try:
+            code = self._proc.wait()
+            for t in self._threads:
+                t.join()
+            if code != 0:
+                err = b"".join(self._err).decode("utf-8", "replace").strip().splitlines()
+                raise RuntimeError(f"exit status {code}: {err[-1] if err else ''}")
+            return model_from_bytes(b"".join(self._out))
+        except Exception as exc:  # the caller fits in process instead
+            log.warning("fitting the recommender in a child process failed (%s); "
+                        "fitting it in this one", exc)
+            return None
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the child (if it still runs) and release it."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        for t in self._threads:
+            t.join()
+
+
+class ModelJob:
+    """The recommender's model of one version being prepared (:func:`start_model`)."""
+
+    def __init__(self, computed: Computed) -> None:
+        self.computed = computed
+        self.rows = participations(computed.graph)
+        self.until = max((r.year for r in self.rows), default=0)
+        self.reused = _reused(len(self.rows), self.until, None, computed.store)
+        self.apart: _FitApart | None = None
+        if (self.reused is None and len(self.rows) >= FIT_APART_ROWS
+                and (os.cpu_count() or 1) > 1):
+            try:
+                self.apart = _FitApart(self.rows, self.until)
+            except Exception as exc:  # no child processes here: fit in process
+                log.warning("cannot start a child process for the recommender's fit: %s",
+                            exc)
+
+    def finish(self) -> Fitted:
+        """Wait for the fit (or fit now), save the model, keep it with the version."""
+        with self.computed.lock:
+            got = self.reused or (self.apart.result() if self.apart is not None else None)
+            self.apart = None
+            if got is None:
+                got = _fit(self.rows, self.until)
+            if self.reused is None:
+                _save(self.computed.store, self.computed.version, got)
+            self.computed.extras["recommend-model"] = got
+        return got
+
+    def cancel(self) -> None:
+        """Give the fit up (the caller failed before :meth:`finish`)."""
+        if self.apart is not None:
+            self.apart.cancel()
+            self.apart = None
+
+
+def start_model(computed: Computed) -> ModelJob:
+    """Begin :func:`prepare_model`: the model saved in the store is taken when the data
+    grew little since its fit; else a fit of at least :data:`FIT_APART_ROWS`
+    participations starts in a child process, while the caller does its own work
+    (the gap tables) before :meth:`ModelJob.finish`."""
+    return ModelJob(computed)
 
 
 def prepare_model(computed: Computed) -> Fitted:
     """Fit (or reuse) the recommender of ``computed``'s version and save it in its store,
-    as an ingest's analysis does (see :func:`model_for`)."""
+    as an ingest's analysis does (see :func:`model_for` and :func:`start_model`)."""
     with computed.lock:
         got = computed.extras.get("recommend-model")
         if got is None:
-            rows = participations(computed.graph)
-            got = computed.extras["recommend-model"] = model_for(
-                rows, max((r.year for r in rows), default=0), store=computed.store,
-                version=computed.version)
+            got = start_model(computed).finish()
     assert isinstance(got, tuple)
     return got
 
@@ -420,3 +551,18 @@ def recommend_many(store: GraphStore, uids: Sequence[str], *,
     comp = Computed(store, store.version())
     return {uid: recommend_partners(store, uid, kinds=kinds, k=k, computed=comp)
             for uid in uids}
+
+
+def _fit_apart_main() -> None:
+    """The child of :class:`_FitApart`: (participations, year) in on standard input as
+    a pickle from the parent, the fitted model out on standard output."""
+    import pickle
+    import sys
+
+    rows, until = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(model_bytes(*_fit(rows, until)))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _fit_apart_main()

@@ -151,3 +151,73 @@ def test_a_model_of_another_scikit_learn_is_refitted(store: GraphStore,
     assert "fitting it again" in caplog.text
     store.save_derived(name=MODEL_NAME, version=store.version(), data=b"not a model")
     assert saved_model(store) is None
+
+
+def test_a_large_fit_runs_in_a_child_process_and_gives_the_same_model(
+        city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph.backends.embedded import EmbeddedStore
+    from ingest.pipeline import run_ingest
+
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [city])
+    here = Computed(store, store.version())
+    in_process, fitted_on = recommend.start_model(here).finish()
+    store.save_derived(name=MODEL_NAME, version=0, data=b"")  # nothing to reuse
+
+    # every fit is "large", and this process may not fit: the child must
+    monkeypatch.setattr(recommend, "FIT_APART_ROWS", 0)
+    monkeypatch.setattr(recommend.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(Recommender, "fit", _no_fit)
+    comp = Computed(store, store.version())
+    job = recommend.start_model(comp)
+    assert job.apart is not None
+    got, got_on = job.finish()
+    assert got_on == fitted_on and got.mode == in_process.mode
+    assert got.validation == pytest.approx(in_process.validation)
+    ix = recommend_index(comp)
+    assert ix.model is got
+    for s in range(0, min(40, len(ix.cg.actors)), 5):
+        assert np.array_equal(got.score(ix.cg, s), in_process.score(ix.cg, s))
+    saved = saved_model(store)
+    assert saved is not None and saved[1] == fitted_on
+
+
+def test_a_cancelled_fit_stops_its_child(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph.backends.embedded import EmbeddedStore
+    from ingest.pipeline import run_ingest
+
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [city])
+    monkeypatch.setattr(recommend, "FIT_APART_ROWS", 0)
+    monkeypatch.setattr(recommend.os, "cpu_count", lambda: 2)
+    job = recommend.start_model(Computed(store, store.version()))
+    assert job.apart is not None
+    proc = job.apart._proc
+    job.cancel()
+    assert proc.poll() is not None and job.apart is None
+    assert saved_model(store) is None  # nothing half-saved
+
+
+def test_a_failed_child_leaves_the_fit_to_this_process(
+        city: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import sys
+
+    from graph.backends.embedded import EmbeddedStore
+    from ingest.pipeline import run_ingest
+
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [city])
+    monkeypatch.setattr(recommend, "FIT_APART_ROWS", 0)
+    monkeypatch.setattr(recommend.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # a child that fails at once
+    job = recommend.start_model(Computed(store, store.version()))
+    assert job.apart is not None
+    with caplog.at_level(logging.WARNING, logger="innograph.recommend"):
+        model, fitted_on = job.finish()
+    assert "child process failed (exit status 1" in caplog.text
+    assert model.mode in model.validation and fitted_on[1] > 100
+    saved = saved_model(store)
+    assert saved is not None and saved[1] == fitted_on
