@@ -278,7 +278,7 @@ def _warm_quietly(comp: Computed) -> bool:
 def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
     """Compute the default gap tables of the store's current version and save them,
     write each actor's community id onto its node (see ``GraphStore.write_analysis``),
-    and fit the recommender's model and save it (``recommend.prepare_model``).
+    and fit the recommender's model and save it (``recommend.start_model``).
 
     Returns:
         Rows per table.

@@ -222,11 +222,7 @@ def model_for(rows: Sequence[Participation], until: int, *, previous: Fitted | N
     new fit, saved in ``store`` for the processes that open it later. Fitting is most
     of a version's whole-graph work at scale (tens of seconds at 100,000 actors), so
     an ingest's analysis fits once and a server that starts later loads the result."""
-    got = _reused(len(rows), until, previous, store)
-    if got is None:
-        got = _fit(rows, until)
-        _save(store, version, got)
-    return got
+    return ModelJob(rows, until, previous=previous, store=store, version=version).finish()
 
 
 FIT_APART_ROWS = 50_000
@@ -304,32 +300,38 @@ class _FitApart:
 
 
 class ModelJob:
-    """The recommender's model of one version being prepared (:func:`start_model`)."""
+    """The recommender for participations ``rows`` up to year ``until`` being prepared
+    (see :func:`model_for`); with ``apart``, a fit of at least :data:`FIT_APART_ROWS`
+    rows starts in a child process at once, and :meth:`finish` waits for it. With
+    ``computed``, the result is kept with that version (``extras``)."""
 
-    def __init__(self, computed: Computed) -> None:
-        self.computed = computed
-        self.rows = participations(computed.graph)
-        self.until = max((r.year for r in self.rows), default=0)
-        self.reused = _reused(len(self.rows), self.until, None, computed.store)
+    def __init__(self, rows: Sequence[Participation], until: int, *,
+                 previous: Fitted | None = None, store: GraphStore | None = None,
+                 version: int = 0, apart: bool = False,
+                 computed: Computed | None = None) -> None:
+        self.rows, self.until = rows, until
+        self.store, self.version, self.computed = store, version, computed
+        self.reused = _reused(len(rows), until, previous, store)
         self.apart: _FitApart | None = None
-        if (self.reused is None and len(self.rows) >= FIT_APART_ROWS
+        if (apart and self.reused is None and len(rows) >= FIT_APART_ROWS
                 and (os.cpu_count() or 1) > 1):
             try:
-                self.apart = _FitApart(self.rows, self.until)
+                self.apart = _FitApart(list(rows), until)
             except Exception as exc:  # no child processes here: fit in process
                 log.warning("cannot start a child process for the recommender's fit: %s",
                             exc)
 
     def finish(self) -> Fitted:
         """Wait for the fit (or fit now), save the model, keep it with the version."""
-        with self.computed.lock:
-            got = self.reused or (self.apart.result() if self.apart is not None else None)
-            self.apart = None
-            if got is None:
-                got = _fit(self.rows, self.until)
-            if self.reused is None:
-                _save(self.computed.store, self.computed.version, got)
-            self.computed.extras["recommend-model"] = got
+        got = self.reused or (self.apart.result() if self.apart is not None else None)
+        self.apart = None
+        if got is None:
+            got = _fit(self.rows, self.until)
+        if self.reused is None:
+            _save(self.store, self.version, got)
+        if self.computed is not None:
+            with self.computed.lock:
+                self.computed.extras["recommend-model"] = got
         return got
 
     def cancel(self) -> None:
@@ -340,22 +342,13 @@ class ModelJob:
 
 
 def start_model(computed: Computed) -> ModelJob:
-    """Begin :func:`prepare_model`: the model saved in the store is taken when the data
-    grew little since its fit; else a fit of at least :data:`FIT_APART_ROWS`
-    participations starts in a child process, while the caller does its own work
-    (the gap tables) before :meth:`ModelJob.finish`."""
-    return ModelJob(computed)
-
-
-def prepare_model(computed: Computed) -> Fitted:
-    """Fit (or reuse) the recommender of ``computed``'s version and save it in its store,
-    as an ingest's analysis does (see :func:`model_for` and :func:`start_model`)."""
-    with computed.lock:
-        got = computed.extras.get("recommend-model")
-        if got is None:
-            got = start_model(computed).finish()
-    assert isinstance(got, tuple)
-    return got
+    """The recommender of ``computed``'s version, as an ingest's analysis prepares it:
+    the model saved in the store when the data grew little since its fit; else a fit of
+    at least :data:`FIT_APART_ROWS` participations starts in a child process, while the
+    caller does its own work (the gap tables) before :meth:`ModelJob.finish`."""
+    rows = participations(computed.graph)
+    return ModelJob(rows, max((r.year for r in rows), default=0), store=computed.store,
+                    version=computed.version, apart=True, computed=computed)
 
 
 def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
@@ -405,8 +398,8 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
 def recommend_index(computed: Computed) -> RecommendIndex:
     """The :class:`RecommendIndex` of a store version, built once and kept with it. Its
     model: the previous version's (``extras["previous-recommend"]``, set by a server),
-    the one this process fitted in :func:`prepare_model`, or the one saved in the store,
-    while the data grew little (:data:`REFIT_GROWTH`); else a new fit."""
+    the one this process's analysis fitted (:func:`start_model`), or the one saved in the
+    store, while the data grew little (:data:`REFIT_GROWTH`); else a new fit."""
     with computed.lock:
         ix = computed.extras.get("recommend")
         if ix is None:
