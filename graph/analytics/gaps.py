@@ -38,6 +38,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.analytics.computed import typed_edges
 from schemas.vocabularies import RESEARCH_SIDE
 
 DEMAND_LABEL = "Enterprise"
@@ -180,10 +181,7 @@ def _order(g: nx.MultiDiGraph, n: str) -> tuple[str, str]:
 
 
 def _typed_edges(g: nx.MultiDiGraph, *types: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    wanted = set(types)
-    for u, v, d in g.edges(data=True):
-        if d.get("type") in wanted:
-            yield u, v, d
+    return typed_edges(g, *types)
 
 
 def _nodes_of(g: nx.MultiDiGraph, *labels: str) -> list[str]:
@@ -463,7 +461,10 @@ def _louvain(h: nx.Graph, *, seed: int, resolution: float) -> list[list[str]]:
     # integers instead of uids: louvain then never iterates a set of strings, whose order
     # changes with the interpreter's hash seed
     names = list(h.nodes)
-    ih = nx.convert_node_labels_to_integers(h, ordering="default")
+    index = {n: i for i, n in enumerate(names)}
+    ih = nx.Graph()  # as nx.convert_node_labels_to_integers gives, without copying h
+    ih.add_nodes_from(range(len(names)))
+    ih.add_weighted_edges_from((index[a], index[b], d["weight"]) for a, b, d in h.edges(data=True))
     parts = nx.community.louvain_communities(ih, weight="weight", resolution=resolution,
                                              seed=seed)
     comms = [sorted(names[i] for i in part) for part in parts]

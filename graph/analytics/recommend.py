@@ -31,7 +31,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.analytics.computed import Computed
+from graph.analytics.computed import Computed, typed_edges
 from graph.analytics.linkpred import CoopGraph, Participation, Recommender
 from graph.store import GraphStore
 from schemas.vocabularies import ACTOR_LABELS, RESEARCH_SIDE
@@ -54,11 +54,11 @@ def default_kinds(label: str) -> tuple[str, ...]:
 def participations(g: nx.MultiDiGraph) -> list[Participation]:
     """Project participations of the graph, plus one pseudo-project per dated cooperation."""
     project_field: dict[str, str] = {}
-    for u, v, d in g.edges(data=True):
-        if d.get("type") == "IN_FIELD" and g.nodes[u].get("label") == "Project":
+    for u, v, _ in typed_edges(g, "IN_FIELD"):
+        if g.nodes[u].get("label") == "Project":
             project_field.setdefault(u, str(g.nodes[v].get("name", v)))
     rows: list[Participation] = []
-    for u, v, d in g.edges(data=True):
+    for u, v, d in typed_edges(g, "PARTICIPATES_IN", "UNDERTAKES", "COOPERATES_WITH"):
         t = d.get("type")
         if t in ("PARTICIPATES_IN", "UNDERTAKES") and u in g and v in g:
             year = d.get("year") or g.nodes[v].get("year")
@@ -379,9 +379,8 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
             members[f, str(g.nodes[a].get("label"))].append(cg.index[a])
     by_field = {key: np.array(ids, dtype=np.int64) for key, ids in members.items()}
     parent: dict[str, set[str]] = defaultdict(set)
-    for u, v, d in g.edges(data=True):
-        if d.get("type") == "SUBFIELD_OF":
-            parent[str(g.nodes[u].get("name", u))].add(str(g.nodes[v].get("name", v)))
+    for u, v, _ in typed_edges(g, "SUBFIELD_OF"):
+        parent[str(g.nodes[u].get("name", u))].add(str(g.nodes[v].get("name", v)))
     broader: dict[str, set[str]] = {}
     for f in parent:
         seen: set[str] = set()

@@ -507,3 +507,27 @@ def test_match_candidates_come_from_the_store_and_equal_the_in_process_pool(
     assert any(got for *_, got in asked) == store.writes_analysis
     store.upsert_nodes(nodes=[{**NODES[0], "keywords": ["新词"]}])
     assert store.match_candidates(terms=["外骨骼"], fields=[]) is None  # stale until analyse
+
+
+def test_projection_indexes_its_edges_by_type_in_scan_order(loaded: GraphStore) -> None:
+    """The gap tables and the recommender read a projection's edges by type through an
+    index built once; it must give exactly what a scan of the graph filtered by type
+    gives, in the same order, for one type or several, on every backend."""
+    from graph.analytics.computed import project, typed_edges
+
+    g = project(loaded)
+    types = sorted({d["type"] for *_, d in g.edges(data=True)})
+    assert len(types) >= 3
+    for wanted in [(t,) for t in types] + [tuple(types[:2]), tuple(reversed(types)),
+                                            (types[0], "NO_SUCH_TYPE"), ()]:
+        scanned = [(u, v, d["uid"]) for u, v, d in g.edges(data=True)
+                   if d.get("type") in wanted]
+        indexed = [(u, v, d["uid"]) for u, v, d in typed_edges(g, *wanted)]
+        assert indexed == scanned, wanted
+    # a graph that was not projected (and may change) is scanned, never indexed
+    h = g.copy()
+    h.remove_edges_from([(u, v, k) for u, v, k, d in g.edges(keys=True, data=True)
+                         if d["type"] == types[0]])
+    assert list(typed_edges(h, types[0])) == []
+    assert [d["uid"] for *_, d in typed_edges(h, types[1])] == \
+        [d["uid"] for *_, d in typed_edges(g, types[1])]

@@ -615,3 +615,67 @@ def test_resolve_many_matches_resolve(store: CountingStore) -> None:
     assert [(m.status, m.uid, m.rule, [c.uid for c in m.candidates]) for m in many] == [
         (s.status, s.uid, s.rule, [c.uid for c in s.candidates]) for s in single]
     assert many[0] == many[4]
+
+
+def test_fuzzy_block_ranks_as_counting_shared_bigrams_would(bare: Resolver) -> None:
+    """The block handed to rapidfuzz: entries sharing the most bigrams with the query
+    (read from the rarest postings until SCAN), ties in order of first appearance;
+    counted with numpy, it must be exactly the ranking Counter.most_common gives."""
+    import itertools
+    import random
+    from collections import Counter
+
+    from ingest.resolve.resolver import _Entry, _grams, _NameIndex
+
+    rng = random.Random(5)
+    chars = "泰安山东科技有限公司生物医药研究院新材料智能装备大学医院平台中心"
+    idx = _NameIndex()
+    idx.SCAN = 400
+    idx.BLOCK = 20
+    names = sorted({"".join(rng.choice(chars) for _ in range(rng.randint(3, 12)))
+                    for _ in range(3000)})
+    for k, name in enumerate(names):
+        idx.add(_Entry(f"x:{k}", name, rng.choice(["Team", "Platform"]),
+                       bare._parse(name), "store", False))
+
+    def counted(query: str, label: str | None) -> list[tuple[int, int]]:
+        index = idx.by_gram if label is None else idx.by_label_gram.get(label, {})
+        postings = sorted((p for g in _grams(query) if (p := index.get(g))), key=len)
+        counts: Counter[int] = Counter()
+        read = 0
+        for posting in postings:
+            if read and read + len(posting) > idx.SCAN:
+                break
+            read += len(posting)
+            counts.update(posting)
+        return counts.most_common(idx.BLOCK)
+
+    queries = [rng.choice(names)[:rng.randint(2, 9)] for _ in range(300)] + ["泰", "", "xy"]
+    ties = 0
+    for q in queries:
+        for label in (None, "Team", "Nothing"):
+            keys, ranked = idx.block(q, label)
+            expected = counted(q, label)
+            assert ranked == [i for i, _ in expected], (q, label)
+            assert keys == [idx.entries[i].parts.outer for i in ranked]
+            ties += any(a[1] == b[1] for a, b in itertools.pairwise(expected))
+    assert ties > 100  # most rankings had ties to order
+
+
+def test_whole_graph_work_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from graph.analytics.computed import without_cycle_search
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), without_cycle_search():
+        assert not gc.isenabled()
+        raise RuntimeError("failed halfway")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with without_cycle_search():
+            pass
+        assert not gc.isenabled()  # whoever turned it off keeps it off
+    finally:
+        gc.enable()
