@@ -111,7 +111,7 @@ def as_table(rows: Iterable[Participation] | ParticipationTable) -> Participatio
 def _members(project: np.ndarray, actor: np.ndarray, n_actors: int
              ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (project, actor) pairs, sorted by project then actor."""
-    key = np.unique(project * n_actors + actor)
+    key = sorted_unique(project * n_actors + actor)
     return key // n_actors, key % n_actors
 
 
@@ -179,7 +179,7 @@ class CoopGraph:
         m = t.year <= until
         act, proj, year = t.actor[m], t.project[m], t.year[m]
         n_all = len(t.actors)
-        seen = np.unique(act)
+        seen = sorted_unique(act)
         if actors is None:
             names = [t.actors[c] for c in seen.tolist()]
             to_graph = np.full(n_all, -1, np.int64)
@@ -223,7 +223,7 @@ def _field_shares(t: ParticipationTable, m: np.ndarray, to_graph: np.ndarray,
     """Share of each actor's rows (up to the split, with a field) per field."""
     blank = t.fields.index("") if "" in t.fields else -1
     keep = m & (t.field != blank)
-    used = np.unique(t.field[keep])
+    used = sorted_unique(t.field[keep])
     remap = np.full(len(t.fields), -1, np.int64)
     remap[used] = np.arange(len(used))
     a, f = to_graph[t.actor[keep]], remap[t.field[keep]]
@@ -336,6 +336,20 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
         cand = np.arange(len(values))
     order: np.ndarray = cand[np.lexsort((cand, -values[cand]))][:k]
     return order
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` of a 1-D array by sorting: numpy 2's hash-based ``unique`` is
+    3-5 times slower on the arrays of a few hundred to thousands of ids met per
+    source here (the recommender's fit calls it tens of thousands of times)."""
+    s = np.sort(a)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    out: np.ndarray = s[keep]
+    return out
 
 
 def classic_scores(g: CoopGraph, s: int) -> dict[str, np.ndarray]:
@@ -501,7 +515,7 @@ class _Context:
                         v = np.where(allowed & (score > 0), score, -np.inf)
                         t = _top(v, k)
                         parts.append(t[np.isfinite(v[t])])
-                pool = np.unique(np.concatenate(parts))
+                pool = sorted_unique(np.concatenate(parts))
                 b.pools.append(pool)
                 rows.append(choose(i, pool) if choose is not None else pool)
             chosen += rows
@@ -569,7 +583,8 @@ def candidate_pool(g: CoopGraph, s: int, allowed: np.ndarray, *, popular: np.nda
     ctx.type_ok = allowed.copy()
     b = ctx.batch([s])
     ctx.pools(b, stage=stage, size=size, popular=0, hop2=hop2, hop3=hop3)
-    pool: np.ndarray = np.union1d(b.pools[0], popular[allowed[popular]]).astype(np.int64)
+    pool: np.ndarray = sorted_unique(np.concatenate(
+        [b.pools[0], popular[allowed[popular]]])).astype(np.int64)
     return pool
 
 
@@ -668,8 +683,10 @@ def _top_ranked(ctx: _Context, r: _Ranked, k: int) -> list[tuple[int, float]]:
 def _sample(rng: np.random.Generator, cands: np.ndarray, positives: set[int],
             negatives: int) -> tuple[np.ndarray, np.ndarray]:
     """The positives among ``cands`` and at most ``negatives`` sampled others, labelled."""
-    pos = np.intersect1d(cands, np.array(sorted(positives), dtype=np.int64))
-    neg = np.setdiff1d(cands, pos)
+    cands = sorted_unique(cands)
+    pos = cands[np.isin(cands, np.array(sorted(positives), dtype=np.int64),
+                        assume_unique=True)]
+    neg = cands[~np.isin(cands, pos, assume_unique=True)]
     if len(neg) > negatives:
         neg = rng.choice(neg, size=negatives, replace=False)
     return (np.concatenate([pos, neg]).astype(np.int64),
@@ -819,9 +836,9 @@ class Recommender:
                     near = np.flatnonzero(allowed & ((blk.cn[r] > 0) | (blk.p3[r] > 0)))
                     anywhere = np.flatnonzero(allowed)
                     half = self.negatives // 2
-                    neg = np.union1d(
+                    neg = sorted_unique(np.concatenate([
                         rng.choice(near, size=min(half, len(near)), replace=False),
-                        rng.choice(anywhere, size=min(half, len(anywhere)), replace=False))
+                        rng.choice(anywhere, size=min(half, len(anywhere)), replace=False)]))
                     rows.append(np.concatenate([pos, neg]).astype(np.int64))
                     ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
                 xs.append(ctx._features(b, blk, rows)[:, _STAGE_COLS])

@@ -32,7 +32,7 @@ import networkx as nx
 import numpy as np
 
 from graph.analytics.computed import Computed, typed_edges
-from graph.analytics.linkpred import CoopGraph, Participation, Recommender
+from graph.analytics.linkpred import CoopGraph, Participation, Recommender, sorted_unique
 from graph.store import GraphStore
 from schemas.vocabularies import ACTOR_LABELS, RESEARCH_SIDE
 
@@ -434,7 +434,7 @@ def field_pool(ix: RecommendIndex, fields: set[str], labels: Sequence[str],
     parts = [ix.by_field[f, lab] for f in fields for lab in labels if (f, lab) in ix.by_field]
     if not parts:
         return set()
-    cand = np.unique(np.concatenate(parts))
+    cand = sorted_unique(np.concatenate(parts))
     skip = np.fromiter((cg.index[c] for c in taken if c in cg.index), dtype=np.int64)
     cand = cand[~np.isin(cand, skip)]
     s = structure[cand]

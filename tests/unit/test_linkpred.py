@@ -345,3 +345,21 @@ def test_synthetic_table_is_reproducible_and_heavy_tailed() -> None:
     assert {r[3] for r in rows} == set(range(2010, 2021))
     first = rows[0]
     assert first[0].startswith("P2010") and first[1].startswith("A") and first[2]
+
+
+def test_sorted_unique_is_numpy_unique_by_sorting() -> None:
+    """The recommender's pools and samples deduplicate with a sort (numpy 2's hash-based
+    unique is slower there); it must give exactly np.unique: values, order and dtype."""
+    from graph.analytics.linkpred import sorted_unique
+
+    rng = np.random.default_rng(3)
+    cases = [np.empty(0, np.int64), np.array([7]), np.array([5, 5, 5]),
+             np.array([-3, 2, -3, 0], dtype=np.int32)]
+    cases += [rng.integers(-50, 10**6 if i % 2 else 40, size=rng.integers(2, 3000))
+              for i in range(40)]
+    for a in cases:
+        got, want = sorted_unique(a), np.unique(a)
+        assert got.dtype == want.dtype and np.array_equal(got, want), a[:10]
+    a = np.array([3, 1, 3])
+    sorted_unique(a)
+    assert a.tolist() == [3, 1, 3]  # the input is left as it was
