@@ -55,27 +55,28 @@ def project(store: GraphStore) -> nx.MultiDiGraph:
     """
     import networkx as nx
 
-    with without_cycle_search():
+    with without_full_collections():
         return _project(store, nx)
 
 
 @contextmanager
-def without_cycle_search() -> Iterator[None]:
-    """Python's cyclic collector off for a bounded piece of whole-graph work.
+def without_full_collections() -> Iterator[None]:
+    """No full (oldest-generation) collections of Python's cyclic collector for a
+    bounded piece of whole-graph work; the young generations are collected as before.
 
-    Such work makes millions of containers, which set off a full collection every time
-    their number grows by a quarter, and each walks the whole heap (a loaded store is
-    millions of objects: half the projection's time at 100,000 actors). What the work
-    makes is freed by reference counting as before; the few cycles it leaves are found
-    by the first collection after it.
+    Such work makes millions of long-lived containers, and every time they grow by a
+    quarter of what lives a full collection walks the whole heap (a loaded store is
+    millions of objects: half the projection's time at 100,000 actors). Young
+    collections go on, so the short-lived cycles the work leaves (a database driver's
+    result objects) are still freed while it runs: turning the collector off instead
+    kept 1.1 GB more alive during a Neo4j projection.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000_000)
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        gc.set_threshold(young, middle, old)
 
 
 def _project(store: GraphStore, nx: Any) -> nx.MultiDiGraph:
@@ -353,7 +354,7 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
     from graph.analytics.recommend import start_model
 
     comp = computed or Computed(store, store.version())
-    with without_cycle_search():
+    with without_full_collections():
         return _analyse(store, comp, community_of, start_model)
 
 

@@ -662,20 +662,29 @@ def test_fuzzy_block_ranks_as_counting_shared_bigrams_would(bare: Resolver) -> N
     assert ties > 100  # most rankings had ties to order
 
 
-def test_whole_graph_work_leaves_the_collector_as_it_found_it() -> None:
+def test_whole_graph_work_skips_full_collections_only() -> None:
+    """During the analysis the cyclic collector makes no full collections (they walk the
+    whole loaded store) but still frees young cycles (a driver's result objects), and
+    its thresholds are as they were afterwards, on error too."""
     import gc
+    import weakref
 
-    from graph.analytics.computed import without_cycle_search
+    from graph.analytics.computed import without_full_collections
 
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), without_cycle_search():
-        assert not gc.isenabled()
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), without_full_collections():
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**8
+        stats0 = gc.get_stats()[2]["collections"]
+        cycle = Node()
+        dead = weakref.ref(cycle)
+        del cycle
+        keep = [[i] for i in range(200_000)]  # allocations that set off young collections
+        assert dead() is None  # the cycle was found by a young collection
+        assert gc.get_stats()[2]["collections"] == stats0  # and no full one ran
+        del keep
         raise RuntimeError("failed halfway")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with without_cycle_search():
-            pass
-        assert not gc.isenabled()  # whoever turned it off keeps it off
-    finally:
-        gc.enable()
+    assert gc.get_threshold() == before
