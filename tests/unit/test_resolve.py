@@ -676,7 +676,13 @@ def test_whole_graph_work_skips_full_collections_only() -> None:
             self.me = self
 
     before = gc.get_threshold()
+    left = Node()  # garbage from before the work (an ingest's pipeline)
+    left_ref = weakref.ref(left)
+    del left
     with pytest.raises(RuntimeError), without_full_collections():
+        assert left_ref() is None  # freed by the one collection at the start
+        with without_full_collections():  # nested: no second collection
+            assert gc.get_threshold()[2] > 10**8
         assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**8
         stats0 = gc.get_stats()[2]["collections"]
         cycle = Node()
