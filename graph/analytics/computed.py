@@ -44,19 +44,7 @@ AS_OF_KEPT = 4
 """The name the default gap tables are saved under (``save_derived``)."""
 
 
-def project(store: GraphStore) -> nx.MultiDiGraph:
-    """The store as a networkx graph, read with the streaming scans.
-
-    Same shape as ``store.subgraph()``: nodes keyed by uid carrying their
-    records, edges keyed by relationship uid carrying theirs, in uid order so
-    that everything computed on it is reproducible. The graph belongs to one store
-    version and is not changed afterwards, so its edges are also indexed by type
-    (:func:`typed_edges`).
-    """
-    import networkx as nx
-
-    with without_full_collections():
-        return _project(store, nx)
+_NO_FULL = 1_000_000_000
 
 
 @contextmanager
@@ -86,10 +74,18 @@ def without_full_collections() -> Iterator[None]:
         gc.set_threshold(young, middle, old)
 
 
-_NO_FULL = 1_000_000_000
+@without_full_collections()
+def project(store: GraphStore) -> nx.MultiDiGraph:
+    """The store as a networkx graph, read with the streaming scans.
 
+    Same shape as ``store.subgraph()``: nodes keyed by uid carrying their
+    records, edges keyed by relationship uid carrying theirs, in uid order so
+    that everything computed on it is reproducible. The graph belongs to one store
+    version and is not changed afterwards, so its edges are also indexed by type
+    (:func:`typed_edges`).
+    """
+    import networkx as nx
 
-def _project(store: GraphStore, nx: Any) -> nx.MultiDiGraph:
     nodes = sorted((r for batch in store.scan_nodes() for r in batch), key=lambda r: r["uid"])
     edges = sorted((r for batch in store.scan_edges() for r in batch), key=lambda r: r["uid"])
     g = nx.MultiDiGraph()
@@ -352,6 +348,7 @@ def _warm_quietly(comp: Computed) -> bool:
         return False
 
 
+@without_full_collections()
 def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
     """Compute the default gap tables of the store's current version and save them,
     write each actor's community id onto its node (see ``GraphStore.write_analysis``),
@@ -364,12 +361,6 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
     from graph.analytics.recommend import start_model
 
     comp = computed or Computed(store, store.version())
-    with without_full_collections():
-        return _analyse(store, comp, community_of, start_model)
-
-
-def _analyse(store: GraphStore, comp: Computed, community_of: Callable[..., dict[str, str]],
-             start_model: Callable[[Computed], Any]) -> dict[str, int]:
     # the recommender's model: fitted once per change of the data (or reused while it
     # grew little) and saved, so that a server started later loads it instead; a large
     # fit runs in a child process meanwhile

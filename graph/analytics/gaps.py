@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from itertools import product
 from typing import Any
@@ -180,10 +180,6 @@ def _order(g: nx.MultiDiGraph, n: str) -> tuple[str, str]:
     return (_name(g, n), n)
 
 
-def _typed_edges(g: nx.MultiDiGraph, *types: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    return typed_edges(g, *types)
-
-
 def _nodes_of(g: nx.MultiDiGraph, *labels: str) -> list[str]:
     wanted = set(labels)
     return sorted(n for n, d in g.nodes(data=True) if d.get("label") in wanted)
@@ -192,7 +188,7 @@ def _nodes_of(g: nx.MultiDiGraph, *labels: str) -> list[str]:
 def _coop_neighbors(g: nx.MultiDiGraph) -> dict[str, set[str]]:
     """Partners of every actor through COOPERATES_WITH (stored one way, read both ways)."""
     nbrs: dict[str, set[str]] = defaultdict(set)
-    for u, v, _ in _typed_edges(g, "COOPERATES_WITH"):
+    for u, v, _ in typed_edges(g, "COOPERATES_WITH"):
         if u != v:
             nbrs[u].add(v)
             nbrs[v].add(u)
@@ -214,7 +210,7 @@ def _ratio(num: float, den: float) -> float | None:
 def _field_parents(g: nx.MultiDiGraph) -> dict[str, set[str]]:
     """Direct parents of each field along SUBFIELD_OF."""
     parents: dict[str, set[str]] = defaultdict(set)
-    for u, v, _ in _typed_edges(g, "SUBFIELD_OF"):
+    for u, v, _ in typed_edges(g, "SUBFIELD_OF"):
         if u != v and _label(g, v) == "Field":
             parents[u].add(v)
     return parents
@@ -290,7 +286,7 @@ def field_gaps(g: nx.MultiDiGraph, *, rollup: bool = False, via_projects: bool =
     demand: dict[str, set[str]] = defaultdict(set)
     supply: dict[str, set[str]] = defaultdict(set)
     needs: Counter[str] = Counter()
-    for u, v, d in _typed_edges(g, "IN_FIELD", "NEEDS", "OFFERS"):
+    for u, v, d in typed_edges(g, "IN_FIELD", "NEEDS", "OFFERS"):
         if v not in roots:
             continue
         lu, t = _label(g, u), d["type"]
@@ -308,11 +304,11 @@ def field_gaps(g: nx.MultiDiGraph, *, rollup: bool = False, via_projects: bool =
             links[f].update((a, s) for s in coop.get(a, set()) & supply[f])
     if via_projects:
         project_fields: dict[str, set[str]] = defaultdict(set)
-        for u, v, _ in _typed_edges(g, "IN_FIELD"):
+        for u, v, _ in typed_edges(g, "IN_FIELD"):
             if _label(g, u) == "Project" and v in roots:
                 project_fields[u] |= roots[v]
         members: dict[str, set[str]] = defaultdict(set)
-        for u, v, _ in _typed_edges(g, *PARTICIPATION_TYPES):
+        for u, v, _ in typed_edges(g, *PARTICIPATION_TYPES):
             if v in project_fields:
                 members[v].add(u)
         for p, fs in project_fields.items():
@@ -388,16 +384,16 @@ def isolated_actors(g: nx.MultiDiGraph, *,
     supply_labels = set(SUPPLY_LABELS)
     needs: dict[str, list[str]] = defaultdict(list)
     fields: dict[str, set[str]] = defaultdict(set)
-    for u, v, d in _typed_edges(g, "NEEDS", "IN_FIELD", "OFFERS"):
+    for u, v, d in typed_edges(g, "NEEDS", "IN_FIELD", "OFFERS"):
         if _label(g, v) == "Field":
             fields[u].add(_name(g, v))
             if d["type"] == "NEEDS":
                 needs[u].append(_name(g, v))
     users: dict[str, set[str]] = defaultdict(set)  # platform -> enterprises using it
-    for u, v, _ in _typed_edges(g, "MEMBER_OF"):
+    for u, v, _ in typed_edges(g, "MEMBER_OF"):
         if _label(g, u) == DEMAND_LABEL:
             users[v].add(u)
-    for u, v, _ in _typed_edges(g, "HOSTED_BY"):
+    for u, v, _ in typed_edges(g, "HOSTED_BY"):
         if _label(g, v) == DEMAND_LABEL:
             users[u].add(v)
 
@@ -444,7 +440,7 @@ def _coop_graph(g: nx.MultiDiGraph) -> nx.Graph:
     """The undirected cooperation graph: one edge per pair, weights summed, built in uid order
     so that everything computed on it is reproducible."""
     pairs: dict[tuple[str, str], float] = defaultdict(float)
-    for u, v, d in _typed_edges(g, "COOPERATES_WITH"):
+    for u, v, d in typed_edges(g, "COOPERATES_WITH"):
         if u != v:
             a, b = sorted((u, v))
             pairs[a, b] += _weight(d)
@@ -497,7 +493,7 @@ class _Communities:
                       + f"{_name(g, a)}等{len(c)}家"
                       for fs, a, c in zip(self.fields, self.anchor, self.members, strict=True)]
         self.of = {n: i for i, c in enumerate(self.members) for n in c}
-        needy = {u for u, _, _ in _typed_edges(g, "NEEDS")}
+        needy = {u for u, _, _ in typed_edges(g, "NEEDS")}
         supply_labels = set(SUPPLY_LABELS)
         self.demand = [sum(1 for n in c if n in needy and _label(g, n) == DEMAND_LABEL)
                        for c in self.members]
