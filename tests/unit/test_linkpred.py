@@ -363,3 +363,20 @@ def test_sorted_unique_is_numpy_unique_by_sorting() -> None:
     a = np.array([3, 1, 3])
     sorted_unique(a)
     assert a.tolist() == [3, 1, 3]  # the input is left as it was
+
+
+def test_top_positions_are_the_k_best_ties_to_the_lower_position() -> None:
+    """The pools' selection (a partition for the k-th value, then a sort of what is at
+    or above it) gives the order a full sort by (-value, position) gives, -inf and
+    heavy ties included, for k below, at and above the length."""
+    from graph.analytics.linkpred import _top
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        n = int(rng.integers(1, 400))
+        v = rng.integers(0, 1 + trial % 7, n).astype(float)
+        v[rng.random(n) < 0.3] = -np.inf
+        order = sorted(range(n), key=lambda i: (-v[i], i))
+        for k in (1, 2, n // 3, n - 1, n, n + 5):
+            assert _top(v, k).tolist() == order[:max(k, 0)], (trial, k)
+    assert _top(np.array([1.0, 2.0]), 0).tolist() == []
