@@ -301,6 +301,8 @@ class _EdgeAcc:
     data: dict[str, Any]
     sources: list[str]
     synthetic: bool
+    model: Relationship | None = None
+    """The row's validated relationship while nothing was merged into ``data``."""
 
 
 def _union(a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
@@ -669,8 +671,9 @@ class IngestRun:
             for e in p.edges:
                 eacc = edges.get(e.uid)
                 if eacc is None:
-                    edges[e.uid] = _EdgeAcc(dict(e.data), [e.source], p.synthetic)
+                    edges[e.uid] = _EdgeAcc(dict(e.data), [e.source], p.synthetic, e.model)
                 else:
+                    eacc.model = None
                     eacc.data = _merge_edge(eacc.data, e.data)
                     eacc.sources.append(e.source)
                     eacc.synthetic = eacc.synthetic and p.synthetic
@@ -727,7 +730,10 @@ class IngestRun:
             prov = Provenance(source=join_sources(sources),
                               method=mapping.method, confidence=mapping.confidence,
                               synthetic=synthetic)
-            rels.append(Relationship.model_validate({**data, "provenance": prov}))
+            if old is None and eacc.model is not None:  # validated when planned
+                rels.append(eacc.model.model_copy(update={"provenance": prov}))
+            else:
+                rels.append(Relationship.model_validate({**data, "provenance": prov}))
         self.write_edges(rels, describe=str(table.path))
 
     def _supersede(self, supersedes: dict[str, dict[str, str]]) -> dict[str, str]:

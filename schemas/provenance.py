@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+_clock: tuple[int, datetime] = (0, datetime.fromtimestamp(0, UTC))
+
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """The current UTC time to the second. An ingest stamps every node and relationship
+    (a million at province scale): the datetime of the current second is made once and
+    shared (datetimes are immutable)."""
+    global _clock
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock = (second, datetime.fromtimestamp(second, UTC))
+    return _clock[1]
 
 
 class Provenance(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -35,9 +36,21 @@ def _flatten(data: dict[str, Any], prov: Provenance, attrs: Mapping[str, Any]) -
     if attrs:
         rec["attrs_json"] = json.dumps(dict(attrs), ensure_ascii=False, sort_keys=True)
     rec.update(prov_source=prov.source, prov_method=prov.method,
-               prov_confidence=prov.confidence, prov_ingested_at=prov.ingested_at.isoformat(),
+               prov_confidence=prov.confidence, prov_ingested_at=_iso(prov.ingested_at),
                prov_synthetic=prov.synthetic)
     return rec
+
+
+_last_iso: tuple[datetime | None, str] = (None, "")
+
+
+def _iso(when: datetime) -> str:
+    """``when.isoformat()``, remembered for the last time seen: a batch's records share
+    the second they were stamped in."""
+    global _last_iso
+    if _last_iso[0] != when or _last_iso[0].tzinfo != when.tzinfo:
+        _last_iso = (when, when.isoformat())
+    return _last_iso[1]
 
 
 def _unflatten(rec: Mapping[str, Any], skip: frozenset[str]) -> dict[str, Any]:

@@ -122,6 +122,9 @@ class EdgePart:
     uid: str
     data: dict[str, Any]
     source: str
+    model: Relationship | None = None
+    """The validated relationship of ``data``, written as it is when no other row or
+    stored relationship is merged into it."""
 
 
 @dataclass(slots=True)
@@ -373,7 +376,8 @@ def plan_edges(mapping: TableMapping, plan: RowPlan, identity: Identity,
                     err = exc.errors()[0]
                     pname = str(err["loc"][0]) if err["loc"] else ""
                     raise _reject(row, f"{err['msg']}", prop_cols.get(pname, column)) from exc
-                plan.edges.append(EdgePart(uid=model.uid, data=data, source=row.locator))
+                plan.edges.append(EdgePart(uid=model.uid, data=data, source=row.locator,
+                                           model=model))
 
 
 def _endpoint(ep: EndpointSpec, plan: RowPlan, identity: Identity, local: NameIndex,

@@ -73,6 +73,27 @@ def test_saved_gap_tables_are_served_until_the_store_changes(
         Computed(store, store.version()).table("fields")  # a newer version: computed
 
 
+def test_saved_gap_tables_are_compressed_and_older_plain_saves_still_load(
+        store: GraphStore) -> None:
+    import json
+    import zlib
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    analyse(store)
+    version, data = store.load_derived(name=computed_mod.TABLES_NAME) or (0, b"")
+    assert version == store.version()
+    tables = json.loads(zlib.decompress(data))  # a zlib stream, not the JSON itself
+    assert set(tables) == set(computed_mod.TABLE_NAMES) and tables["fields"]
+    assert len(data) < len(json.dumps(tables, ensure_ascii=False).encode())
+    assert Computed(store, version).saved_tables() == tables
+    # a store analysed before the compression holds the JSON as it was: still served
+    plain = {**tables, "fields": tables["fields"][:1]}
+    store.save_derived(name=computed_mod.TABLES_NAME, version=version,
+                       data=json.dumps(plain, ensure_ascii=False).encode("utf-8"))
+    assert Computed(store, version).table("fields") == plain["fields"]
+
+
 def test_the_served_tables_equal_freshly_computed_ones(client: TestClient,
                                                        store: GraphStore) -> None:
     analyse(store)
