@@ -86,7 +86,9 @@ def ingest(
     _check_folders(paths)
     settings = Settings()
     queue = review_queue(settings)
-    with store_from_env() as store:
+    # the embedded store's snapshot is saved once, while the analysis waits for the
+    # recommender's fit (store.checkpoint below), or at the end of this bulk context
+    with store_from_env() as store, store.bulk():
         try:
             if quiet or as_json:
                 rep = _run(store, paths, mapping, queue, batch_size, None, report,
@@ -111,8 +113,14 @@ def ingest(
                         or store.load_derived(name="gap-tables") is None):
             from graph.analytics.computed import analyse as run_analysis
 
+            def save_data() -> None:
+                try:
+                    store.checkpoint()
+                except GraphError as exc:  # the data, not the analysis, is what failed
+                    raise fail(str(exc)) from exc
+
             try:
-                run_analysis(store)
+                run_analysis(store, meanwhile=save_data)
             except GraphError as exc:
                 raise fail(f"导入已完成，但分析结果未能保存：{exc}") from exc
     if as_json:

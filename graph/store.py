@@ -422,6 +422,12 @@ class GraphStore(abc.ABC):
         at the end for the embedded store). A failure inside still leaves every
         completed batch intact or, at worst, the state before the context."""
 
+    def checkpoint(self) -> None:
+        """Make durable now what a :meth:`bulk` context deferred; the context goes on,
+        and its end has only what was committed after this to make durable. Nothing to
+        do for a backend whose every commit is durable (the default)."""
+        return None
+
     # writes ---------------------------------------------------------------
     def upsert_nodes(self, *, nodes: Sequence[NodeInput]) -> WriteSummary:
         """Create or update nodes by uid, all-or-nothing.

@@ -350,10 +350,15 @@ def _warm_quietly(comp: Computed) -> bool:
 
 
 @without_full_collections()
-def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str, int]:
+def analyse(store: GraphStore, *, computed: Computed | None = None,
+            meanwhile: Callable[[], None] | None = None) -> dict[str, int]:
     """Compute the default gap tables of the store's current version and save them,
     write each actor's community id onto its node (see ``GraphStore.write_analysis``),
     and fit the recommender's model and save it (``recommend.start_model``).
+
+    ``meanwhile`` runs once the model's fit has started (in a child process when it is
+    large), before the tables: work of the caller that may overlap the fit (an ingest
+    saves the embedded store's snapshot there).
 
     Returns:
         Rows per table.
@@ -367,6 +372,8 @@ def analyse(store: GraphStore, *, computed: Computed | None = None) -> dict[str,
     # fit runs in a child process meanwhile
     model = start_model(comp)
     try:
+        if meanwhile is not None:
+            meanwhile()
         tables = {name: comp.table(name) for name in TABLE_NAMES}
         data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
         store.save_derived(name=TABLES_NAME, version=comp.version, data=_packed(data))

@@ -315,6 +315,18 @@ class EmbeddedStore(GraphStore):
             if not self._deferred and self._dirty:
                 self._save()
 
+    def checkpoint(self) -> None:
+        """Save now, inside a bulk context, what it deferred (an ingest saves its data
+        while the analysis after it waits for the recommender's fit in a child process,
+        instead of before the analysis starts)."""
+        if not self._dirty:
+            return
+        deferred, self._deferred = self._deferred, 0
+        try:
+            self._save()
+        finally:
+            self._deferred = deferred
+
     # primitives -----------------------------------------------------------
     def _name_keys(self, rec: Record) -> set[str]:
         return set(rec["name_keys"])

@@ -166,3 +166,51 @@ def test_a_read_only_store_folder_is_a_clear_error(
     assert reader.stats().node_total == len(NODES)
     monkeypatch.setattr(os, "open", real_open)
     assert (home / "graph.pickle").read_bytes() == snapshot
+
+
+def test_a_checkpoint_saves_inside_a_bulk_context_and_its_end_saves_only_what_followed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "store"
+    store = EmbeddedStore(home)
+    store.open()
+    saves: list[int] = []
+    real_save = store._save
+
+    def counted() -> None:
+        if not store._deferred:
+            saves.append(sum(store.stats().nodes.values()))
+        real_save()
+
+    monkeypatch.setattr(store, "_save", counted)
+    with store.bulk():
+        store.upsert_nodes(nodes=NODES)
+        assert saves == []  # deferred
+        store.checkpoint()
+        assert saves == [len(NODES)]
+        on_disk = EmbeddedStore(home, read_only=True)
+        on_disk.open()  # another process sees the data while the context goes on
+        assert sum(on_disk.stats().nodes.values()) == len(NODES)
+    assert saves == [len(NODES)]  # nothing committed after the checkpoint: no second save
+    with store.bulk():
+        store.checkpoint()  # nothing deferred: nothing to save
+        store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
+    assert saves == [len(NODES), len(NODES) + 1]  # the end saves what followed
+    store.close()
+
+
+def test_a_failed_checkpoint_is_a_clear_error_and_the_last_snapshot_survives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "store"
+    store = EmbeddedStore(home)
+    store.open()
+    store.upsert_nodes(nodes=NODES)
+    before = store.stats()
+    with store.bulk():
+        store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
+        with pytest.raises(StoreUnavailable, match="磁盘已满"), disk_full(monkeypatch):
+            store.checkpoint()
+        assert store.stats() == before  # the process holds what is on disk
+    store.close()
+    again = EmbeddedStore(home, read_only=True)
+    again.open()
+    assert again.stats() == before and not again.find_records(uids=["ent:late"], limit=1)

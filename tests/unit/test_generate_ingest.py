@@ -155,3 +155,64 @@ def test_one_empty_folder_among_good_ones_stops_the_run(tmp_path: Path, home: Pa
     assert code != 0
     assert str(bad) in stderr and "x.csv" in stderr
     assert not (home / "store" / SNAPSHOT).exists()
+
+
+def test_ingest_saves_its_data_while_the_analysis_waits_for_the_fit(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot is saved once, after the recommender's fit started and before the
+    gap tables; a failure of that save says the data was not saved (not that only the
+    analysis failed) and leaves no data half-written."""
+    import pickle
+
+    import graph.analytics.recommend as recommend
+    from graph.analytics.computed import Computed
+
+    order: list[str] = []
+    start_model, table = recommend.start_model, Computed.table
+
+    def started(comp: Computed) -> object:
+        order.append("model")
+        return start_model(comp)
+
+    def tabled(self: Computed, name: str, **params: object) -> object:
+        if not order or order[-1] != "table":
+            order.append("table")
+        return table(self, name, **params)
+
+    real_dump = pickle.dump
+
+    def dump(obj: object, fh: object, protocol: int | None = None) -> None:
+        if getattr(fh, "name", "").startswith(str(home)):
+            order.append("save")
+        real_dump(obj, fh, protocol)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recommend, "start_model", started)
+    monkeypatch.setattr(Computed, "table", tabled)
+    monkeypatch.setattr(pickle, "dump", dump)
+    out = tmp_path / "city"
+    assert run("generate", str(out), "--actors", "200", "--seed", "5")[0] == 0
+    code, _, stderr = run("ingest", str(out), "--quiet")
+    assert code == 0, stderr
+    assert order == ["model", "save", "table"]
+    store = EmbeddedStore(home / "store", read_only=True)
+    store.open()
+    assert sum(store.stats().nodes.values()) > 200
+
+    # the same save failing: exit 1 with the store's own message, nothing half-written
+    import errno
+
+    def full(obj: object, fh: object, protocol: int | None = None) -> None:
+        fh.write(b"partial")  # type: ignore[attr-defined]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    before = store.stats()
+    other = tmp_path / "other"
+    assert run("generate", str(other), "--actors", "150", "--seed", "9")[0] == 0
+    monkeypatch.setattr(pickle, "dump", full)
+    code, _, stderr = run("ingest", str(other), "--quiet")
+    assert code == 1
+    assert "磁盘已满" in stderr and "导入已完成" not in stderr
+    assert not list((home / "store").glob("*.tmp*"))
+    again = EmbeddedStore(home / "store", read_only=True)
+    again.open()
+    assert again.stats() == before
