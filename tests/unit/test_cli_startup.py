@@ -115,3 +115,42 @@ def test_isolated_kinds_mirror_the_gap_analytics() -> None:
     from graph.analytics import gaps
 
     assert [k.value for k in IsolatedKind] == [k.value for k in gaps.IsolatedKind]
+
+
+_TEARDOWN = """
+import atexit, os, sys, threading, time
+class Witness:
+    def __del__(self, _open=open, _mark=os.environ["TEARDOWN_MARK"]):
+        with _open(_mark, "w") as fh:  # bound early: the teardown clears builtins
+            fh.write("torn down")
+witness = Witness()  # freed by the interpreter's teardown, if it runs
+atexit.register(lambda: open(os.environ["ATEXIT_MARK"], "w").write("ran"))
+if os.environ.get("KEEP_THREAD"):
+    threading.Thread(target=time.sleep, args=(0.5,)).start()
+sys.argv = ["innograph", *sys.argv[1:]]
+from api.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("keep_thread", [False, True])
+def test_the_cli_exits_without_the_teardown_only_when_nothing_else_runs(
+        tmp_path: Path, keep_thread: bool) -> None:
+    """``innograph`` ends at once after its command (the teardown of a loaded store takes
+    seconds): the exit status and all output as the command left them, exit functions
+    run; with another thread still running, the normal exit waits for it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {**os.environ, "INNOGRAPH_HOME": str(tmp_path / "home"),
+           "INNOGRAPH_STORE": "embedded", "TEARDOWN_MARK": str(tmp_path / "teardown"),
+           "ATEXIT_MARK": str(tmp_path / "atexit"), "KEEP_THREAD": "1" if keep_thread else ""}
+    proc = subprocess.run([sys.executable, "-c", _TEARDOWN, "ingest", str(empty)], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1
+    assert "没有可导入的表" in proc.stderr
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert (tmp_path / "teardown").exists() == keep_thread
+    ok = subprocess.run([sys.executable, "-c", _TEARDOWN, "stats"], cwd=REPO, env=env,
+                        capture_output=True, text=True, timeout=120, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip()  # the command's output, flushed before the exit
