@@ -104,15 +104,26 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+@pytest.mark.parametrize("saved_by", ["commit", "checkpoint"])
 def test_a_full_disk_is_a_clear_error_and_the_last_snapshot_survives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved_by: str) -> None:
+    """A save that fails, after a commit or at a checkpoint inside a bulk context (an
+    ingest saving while the analysis runs), leaves the snapshot of before."""
     home = tmp_path / "store"
     store = EmbeddedStore(home)
     store.open()
     store.upsert_nodes(nodes=NODES)
     before = store.stats()
-    with pytest.raises(StoreUnavailable, match="磁盘已满"), disk_full(monkeypatch):
-        store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
+    late = [{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}]
+    if saved_by == "commit":
+        with pytest.raises(StoreUnavailable, match="磁盘已满"), disk_full(monkeypatch):
+            store.upsert_nodes(nodes=late)
+    else:
+        with store.bulk():
+            store.upsert_nodes(nodes=late)
+            with pytest.raises(StoreUnavailable, match="磁盘已满"), disk_full(monkeypatch):
+                store.checkpoint()
+            assert store.stats() == before  # the process holds what is on disk
     store.close()
     assert not list(home.glob("*.tmp*"))  # no half-written file left behind
     again = EmbeddedStore(home, read_only=True)
@@ -196,21 +207,3 @@ def test_a_checkpoint_saves_inside_a_bulk_context_and_its_end_saves_only_what_fo
         store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
     assert saves == [len(NODES), len(NODES) + 1]  # the end saves what followed
     store.close()
-
-
-def test_a_failed_checkpoint_is_a_clear_error_and_the_last_snapshot_survives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "store"
-    store = EmbeddedStore(home)
-    store.open()
-    store.upsert_nodes(nodes=NODES)
-    before = store.stats()
-    with store.bulk():
-        store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
-        with pytest.raises(StoreUnavailable, match="磁盘已满"), disk_full(monkeypatch):
-            store.checkpoint()
-        assert store.stats() == before  # the process holds what is on disk
-    store.close()
-    again = EmbeddedStore(home, read_only=True)
-    again.open()
-    assert again.stats() == before and not again.find_records(uids=["ent:late"], limit=1)
