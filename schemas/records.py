@@ -45,10 +45,10 @@ _last_iso: tuple[datetime | None, str] = (None, "")
 
 
 def _iso(when: datetime) -> str:
-    """``when.isoformat()``, remembered for the last time seen: a batch's records share
-    the second they were stamped in."""
+    """``when.isoformat()``, remembered for the last datetime seen: the provenance clock
+    hands every record stamped in one second the same object."""
     global _last_iso
-    if _last_iso[0] != when or _last_iso[0].tzinfo != when.tzinfo:
+    if _last_iso[0] is not when:
         _last_iso = (when, when.isoformat())
     return _last_iso[1]
 

@@ -199,17 +199,13 @@ def test_ingest_saves_its_data_while_the_analysis_waits_for_the_fit(
     assert sum(store.stats().nodes.values()) > 200
 
     # the same save failing: exit 1 with the store's own message, nothing half-written
-    import errno
-
-    def full(obj: object, fh: object, protocol: int | None = None) -> None:
-        fh.write(b"partial")  # type: ignore[attr-defined]
-        raise OSError(errno.ENOSPC, "No space left on device")
+    from tests.unit.test_embedded_durability import disk_full
 
     before = store.stats()
     other = tmp_path / "other"
     assert run("generate", str(other), "--actors", "150", "--seed", "9")[0] == 0
-    monkeypatch.setattr(pickle, "dump", full)
-    code, _, stderr = run("ingest", str(other), "--quiet")
+    with disk_full(monkeypatch):
+        code, _, stderr = run("ingest", str(other), "--quiet")
     assert code == 1
     assert "磁盘已满" in stderr and "导入已完成" not in stderr
     assert not list((home / "store").glob("*.tmp*"))
