@@ -125,8 +125,11 @@ class Witness:
             fh.write("torn down")
 witness = Witness()  # freed by the interpreter's teardown, if it runs
 atexit.register(lambda: open(os.environ["ATEXIT_MARK"], "w").write("ran"))
+def outlive_main():  # alive until the interpreter's shutdown has begun
+    while threading.main_thread().is_alive():
+        time.sleep(0.01)
 if os.environ.get("KEEP_THREAD"):
-    threading.Thread(target=time.sleep, args=(0.5,)).start()
+    threading.Thread(target=outlive_main).start()
 sys.argv = ["innograph", *sys.argv[1:]]
 from api.cli import main
 main()
