@@ -5,13 +5,14 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors, routes_auth, routes_explorer, routes_gaps, routes_match, routes_query
@@ -113,11 +114,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     app.add_middleware(UrlLimit)
 
     errors.install(app)
-    app.include_router(routes_query.router, dependencies=AUTH)
-    app.include_router(routes_match.router, dependencies=AUTH + HEAVY)
-    app.include_router(routes_gaps.router, dependencies=AUTH + HEAVY)
-    app.include_router(routes_explorer.router)
-    app.include_router(routes_auth.router)
+    # the routes of every click first: a request is matched against the routes in order
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -139,24 +136,24 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         return JSONAnswer(store.search(text=q, labels=label_codes(label), limit=limit))
 
     @app.get("/nodes/{uid}", response_model=dict[str, Any], dependencies=AUTH)
-    def node(uid: str, store: StoreDep, request: Request) -> JSONAnswer:
+    async def node(uid: str, store: StoreDep, request: Request) -> JSONAnswer:
         """节点详情及其来源(个人敏感信息仅对授权角色可见)。"""
-        n = store.get_node(uid=uid)
+        n = await _read(store, lambda: store.get_node(uid=uid))
         return JSONAnswer(redact(n.label, {"label": n.label, **n.model_dump(mode="json")},
                                  role_of(request)))
 
     @app.get("/nodes/{uid}/neighbors", response_model=Neighborhood, dependencies=AUTH)
-    def neighbors(uid: str, store: StoreDep,
-                  depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
-                  rel_type: Annotated[list[str] | None, Query()] = None,
-                  label: Annotated[list[str] | None, Query()] = None,
-                  per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
-                  limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> JSONAnswer:
+    async def neighbors(uid: str, store: StoreDep,
+                        depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
+                        rel_type: Annotated[list[str] | None, Query()] = None,
+                        label: Annotated[list[str] | None, Query()] = None,
+                        per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
+                        limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> JSONAnswer:
         """邻居:先按关系类型计数,再按上限展开。"""
-        return JSONAnswer(store.neighbors(uid=uid, depth=depth,
-                                          rel_types=rel_type_codes(rel_type),
-                                          labels=label_codes(label),
-                                          per_type_limit=per_type_limit, limit=limit))
+        rel_types, labels = rel_type_codes(rel_type), label_codes(label)
+        return JSONAnswer(await _read(store, lambda: store.neighbors(
+            uid=uid, depth=depth, rel_types=rel_types, labels=labels,
+            per_type_limit=per_type_limit, limit=limit), light=depth == 1))
 
     @app.get("/paths", response_model=list[Path], dependencies=AUTH)
     def paths(store: StoreDep, source: str, target: str,
@@ -173,8 +170,23 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
             source=source, target=target, k=k, max_hops=max_hops,
             rel_types=path_types(rel_type_codes(rel_type), via_hubs=via_hubs)))
 
+    app.include_router(routes_query.router, dependencies=AUTH)
+    app.include_router(routes_match.router, dependencies=AUTH + HEAVY)
+    app.include_router(routes_gaps.router, dependencies=AUTH + HEAVY)
+    app.include_router(routes_explorer.router)
+    app.include_router(routes_auth.router)
     _group_routes(app)
     return app
+
+
+async def _read(store: GraphStore, call: Callable[[], Any], *, light: bool = True) -> Any:
+    """``call()``, a point read of ``store``: on the event loop when the store reads from
+    memory and the read is ``light`` (one record, one hop: microseconds to a millisecond),
+    else in a worker thread (I/O to a database, or a traversal that may take longer).
+    Under load, the hop to a thread and back cost more than the read itself."""
+    if light and store.reads_in_memory:
+        return call()
+    return await run_in_threadpool(call)
 
 
 TAGS: list[tuple[str, str, str]] = [

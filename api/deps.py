@@ -8,6 +8,7 @@ from typing import Annotated
 
 import networkx as nx
 from fastapi import Depends, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.graphcache import GraphCache
 from graph.analytics.asof import Years, parse_years
@@ -33,14 +34,19 @@ async def get_years(year: Annotated[str | None, Query(
 YearsDep = Annotated[Years | None, Depends(get_years)]
 
 
-def get_store(request: Request, years: YearsDep) -> GraphStore:
+async def get_store(request: Request, years: YearsDep) -> GraphStore:
     """The store of the request: the current one, or with ``?year=`` the graph as it
-    stood then (an in-memory store, see :mod:`graph.analytics.asof`)."""
-    store = current_store(request)
+    stood then (an in-memory store, see :mod:`graph.analytics.asof`).
+
+    Async: on most requests this is an attribute read and a ``stat``; only opening the
+    store, reloading its snapshot and building a year's graph go to a worker thread."""
+    store: GraphStore | None = request.app.state.store
+    if store is None or store.refresh_due():
+        store = await run_in_threadpool(current_store, request)
     if years is None:
         return store
     cache: GraphCache = request.app.state.graphs
-    return cache.computed(store).at(years).store
+    return await run_in_threadpool(lambda: cache.computed(store).at(years).store)
 
 
 def current_store(request: Request) -> GraphStore:

@@ -305,6 +305,10 @@ class GraphStore(abc.ABC):
     """
 
     backend: str = "abstract"
+    reads_in_memory: bool = False
+    """True where a node's record and its neighbours are read from this process's memory,
+    with no I/O: the server then answers those reads on its event loop instead of handing
+    each to a worker thread and back."""
 
     def __enter__(self) -> GraphStore:
         self.open()
@@ -321,6 +325,11 @@ class GraphStore(abc.ABC):
     def refresh(self) -> None:
         """Pick up what other processes wrote since :meth:`open` (a no-op where every
         read goes to the database anyway)."""
+
+    def refresh_due(self) -> bool:
+        """Whether :meth:`refresh` has something to pick up (cheap: the server asks on
+        every request, and runs :meth:`refresh` in a worker thread only when so)."""
+        return False
 
     @abc.abstractmethod
     def close(self) -> None:

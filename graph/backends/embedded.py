@@ -98,6 +98,7 @@ class EmbeddedStore(GraphStore):
     """
 
     backend = "embedded"
+    reads_in_memory = True
 
     def __init__(self, home: str | os.PathLike[str] | None, *, read_only: bool = False) -> None:
         self.home = FsPath(home) if home is not None else None
@@ -174,18 +175,20 @@ class EmbeddedStore(GraphStore):
             self._load(data)
         self._stamp = stamp
 
+    def refresh_due(self) -> bool:
+        """A read-only store whose snapshot a writer has replaced since it was read."""
+        if not self.read_only or self.home is None:
+            return False
+        try:
+            return os.stat(self.home / SNAPSHOT).st_mtime_ns != self._stamp
+        except FileNotFoundError:
+            return False
+
     def refresh(self) -> None:
         """A read-only store reloads the snapshot when a writer has saved a newer one."""
-        if not self.read_only or self.home is None:
-            return
-        path = self.home / SNAPSHOT
-        try:
-            stamp = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return
-        if stamp != self._stamp:
+        if self.refresh_due():
             with self._reload:  # one reload for all the requests that noticed the change
-                if path.stat().st_mtime_ns != self._stamp:
+                if self.refresh_due():
                     self._read_snapshot()
 
     def close(self) -> None:

@@ -67,11 +67,62 @@ def test_served_embedded_store_sees_later_ingests(tmp_path: object) -> None:
     writer.open()
     writer.upsert_nodes(nodes=NODES[:3])
     settings = Settings(INNOGRAPH_AUTH=False, INNOGRAPH_HOME=str(home), INNOGRAPH_STORE="embedded")
-    with TestClient(create_app(settings)) as c:
+    app = create_app(settings)
+    with TestClient(app) as c:
         assert c.get("/stats").json()["nodes"] == {"University": 3}
+        served = app.state.store
+        reloads: list[bool] = []
+        read_snapshot = served._read_snapshot
+
+        def recorded() -> None:
+            reloads.append(_on_event_loop())
+            read_snapshot()
+
+        served._read_snapshot = recorded
         writer.upsert_nodes(nodes=NODES[3:5])
+        new = NODES[4]["uid"]
+        # a point read served on the event loop still sees the new snapshot first
+        assert c.get(f"/nodes/{new}/neighbors").json()["center"]["uid"] == new
         assert sum(c.get("/stats").json()["nodes"].values()) == 5
+        # one reload, in a worker thread: loading a snapshot takes seconds at scale
+        assert reloads == [False]
     writer.close()
+
+
+def _on_event_loop() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_point_reads_block_the_event_loop_only_when_read_from_memory(
+        client: TestClient, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the served store answers one-hop reads on the event loop when it holds the graph in
+    # memory (a thread hop costs more than the read); a database store, and traversals
+    # deeper than one hop, run in worker threads so no request waits behind their I/O
+    seen: list[tuple[str, bool]] = []
+    for name in ("get_node", "neighbors"):
+        method = getattr(store, name)
+
+        def recorded(*args: object, _name: str = name, _method: object = method,
+                     **kwargs: object) -> object:
+            seen.append((_name, _on_event_loop()))
+            return _method(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(store, name, recorded)
+    assert client.get("/nodes/ent:a").json()["uid"] == "ent:a"
+    one = client.get("/nodes/ent:a/neighbors").json()
+    two = client.get("/nodes/ent:a/neighbors", params={"depth": 2}).json()
+    assert {n["uid"] for n in one["nodes"]} < {n["uid"] for n in two["nodes"]}
+    assert client.get("/nodes/nope:x/neighbors").status_code == 404
+    inline = store.reads_in_memory
+    assert store.reads_in_memory is (store.backend == "embedded")
+    assert seen == [("get_node", inline), ("neighbors", inline), ("neighbors", False),
+                    ("neighbors", inline)]
 
 
 def test_openapi_pages_need_no_cdn(client: TestClient) -> None:
