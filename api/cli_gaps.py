@@ -254,9 +254,9 @@ def isolated_cmd(
 
 @gaps_app.command("holes")
 def holes_cmd(
-    seed: Annotated[int, typer.Option(help="社区发现(Louvain)的随机种子")] = 42,
+    seed: Annotated[int, typer.Option(help="社区发现(Leiden)的随机种子")] = 42,
     resolution: Annotated[float, typer.Option(min=0.01, max=100.0,
-                                              help="社区发现(Louvain)的分辨率")] = 1.0,
+                                              help="社区发现(Leiden)的分辨率")] = 1.0,
     threshold: Annotated[float, typer.Option(
         min=0.0, max=0.99, help="供需倾向超过此值的社区才算需求型或供给型")
     ] = 0.0,

@@ -128,8 +128,8 @@ def gaps_isolated(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                   fmt=fmt)
 
 
-Seed = Annotated[int, Query(ge=0, le=2**31 - 1, description="Louvain 随机种子")]
-Resolution = Annotated[float, Query(gt=0, le=100, description="Louvain 分辨率")]
+Seed = Annotated[int, Query(ge=0, le=2**31 - 1, description="社区发现(Leiden)的随机种子")]
+Resolution = Annotated[float, Query(ge=0.01, le=100, description="社区发现(Leiden)的分辨率")]
 Threshold = Annotated[float, Query(ge=0, lt=1, description="判定需求型/供给型的供需倾向阈值")]
 
 
@@ -150,7 +150,7 @@ def gaps_holes(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
 def gaps_communities(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                      fmt: FormatQ = TableFormat.json, seed: Seed = 42,
                      resolution: Resolution = 1.0, threshold: Threshold = 0.0) -> Response:
-    """合作社区:合作网络的 Louvain 社区及其需求/供给倾向。"""
+    """合作社区:合作网络的 Leiden 社区及其需求/供给倾向。"""
     rows = g.table("communities", seed=seed, resolution=resolution, threshold=threshold)
     return _table(rows, COMMUNITY_COLUMNS, name="communities", offset=offset, limit=limit,
                   fmt=fmt)

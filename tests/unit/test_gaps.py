@@ -238,6 +238,24 @@ def test_structural_hole_with_a_direct_bridge() -> None:
     assert structural_holes(g, threshold=1.0) == []  # nothing is heavier than ±1
 
 
+def test_communities_under_extreme_weights_are_those_of_the_weights_scaled() -> None:
+    # Leiden refuses weights near the float range: they are scaled down together, which
+    # leaves modularity, and so the communities, as they are
+    plain = cooperation_communities(hole_graph())
+    g = hole_graph()
+    for _, _, d in g.edges(data=True):
+        if d.get("type") == "COOPERATES_WITH":
+            d["weight"] = (d.get("weight") or 1) * 1e200
+    assert [(r["community"], r["size"], r["kind"]) for r in cooperation_communities(g)] == [
+        (r["community"], r["size"], r["kind"]) for r in plain]
+    # an infinite weight (the schema admits it) counts as the largest weight allowed
+    # instead of failing the table: its two ends stay together
+    g = hole_graph()
+    g.add_edge("ent:4", "tal:1", type="COOPERATES_WITH", weight=float("inf"))
+    of = gaps.community_of(g)
+    assert of["ent:4"] == of["tal:1"] and len(set(of.values())) >= 2
+
+
 _DETERMINISM = """
 import json, sys
 import networkx as nx
