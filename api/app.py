@@ -94,8 +94,11 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         try:
             yield
         finally:
-            if owned and app.state.store is not None:
-                app.state.store.close()
+            if app.state.store is not None:
+                # the asynchronous reads' connections belong to this app's event loop
+                await app.state.store.close_async()
+                if owned:
+                    app.state.store.close()
 
     # FastAPIOffline serves the /docs and /redoc assets itself: the intranet has no CDN
     app = FastAPIOffline(title="innograph", version="0.1.0", lifespan=lifespan,
@@ -151,6 +154,10 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                         limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> JSONAnswer:
         """邻居:先按关系类型计数,再按上限展开。"""
         rel_types, labels = rel_type_codes(rel_type), label_codes(label)
+        if depth == 1 and store.reads_async:
+            return JSONAnswer(await store.neighbors_async(
+                uid=uid, rel_types=rel_types, labels=labels, per_type_limit=per_type_limit,
+                limit=limit))
         return JSONAnswer(await _read(store, lambda: store.neighbors(
             uid=uid, depth=depth, rel_types=rel_types, labels=labels,
             per_type_limit=per_type_limit, limit=limit), light=depth == 1))

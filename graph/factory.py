@@ -21,13 +21,14 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
     # Each backend (and with it networkx or the neo4j driver) is imported only when
     # chosen, so that importing this module costs nothing at start-up.
     if settings.store == "neo4j":
-        from graph.backends.neo4j.store import Neo4jStore, make_driver
+        from graph.backends.neo4j.store import Neo4jStore, make_async_driver, make_driver
 
         settings = settings.with_local_neo4j()
         if not settings.neo4j_uri:
             raise StoreUnavailable("INNOGRAPH_STORE=neo4j,但未设置 NEO4J_URI,本机也没有运行中的 "
                                    "Neo4j(可用 innograph neo4j start 启动)")
-        store: GraphStore = Neo4jStore(make_driver(settings), database=settings.neo4j_database)
+        store: GraphStore = Neo4jStore(make_driver(settings), database=settings.neo4j_database,
+                                       async_driver=lambda: make_async_driver(settings))
     else:
         from graph.backends.embedded import EmbeddedStore
 

@@ -335,6 +335,11 @@ class GraphStore(abc.ABC):
     def close(self) -> None:
         """Release connections and files; pending writes are already durable."""
 
+    async def close_async(self) -> None:
+        """Release what the asynchronous reads opened on the running event loop (called
+        by the server as it stops, before :meth:`close`); nothing for a store without."""
+        return None
+
     # primitives each backend provides ------------------------------------
     @abc.abstractmethod
     def read_nodes(self, *, uids: Sequence[str]) -> dict[str, Record]:
@@ -571,6 +576,42 @@ class GraphStore(abc.ABC):
         check_filters(labels, rel_types)
         found = self.first_hop(uid=uid, rel_types=rel_types, labels=labels,
                                direction=direction)
+        return self._neighbourhood(uid, found, depth=depth, rel_types=rel_types,
+                                   labels=labels, direction=direction,
+                                   per_type_limit=per_type_limit, limit=limit)
+
+    async def neighbors_async(self, *, uid: str, rel_types: Sequence[str] | None = None,
+                              labels: Sequence[str] | None = None,
+                              direction: Direction = "both", per_type_limit: int | None = None,
+                              limit: int = 500) -> Neighborhood:
+        """:meth:`neighbors` at one hop, read without blocking the event loop it runs on
+        (stores with :attr:`reads_async` only: see :meth:`first_hop_async`)."""
+        check_limit("limit", limit)
+        check_limit("per_type_limit", per_type_limit)
+        check_filters(labels, rel_types)
+        found = await self.first_hop_async(uid=uid, rel_types=rel_types, labels=labels,
+                                           direction=direction)
+        return self._neighbourhood(uid, found, depth=1, rel_types=rel_types, labels=labels,
+                                   direction=direction, per_type_limit=per_type_limit,
+                                   limit=limit)
+
+    reads_async: bool = False
+    """True where :meth:`first_hop_async` reads without blocking (a database's
+    asynchronous driver): the server then answers one-hop neighbourhoods on its event
+    loop, with no worker thread per request."""
+
+    async def first_hop_async(self, *, uid: str, rel_types: Sequence[str] | None,
+                              labels: Sequence[str] | None, direction: Direction
+                              ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
+        """:meth:`first_hop` for stores with :attr:`reads_async`."""
+        raise NotImplementedError(f"{self.backend}: no asynchronous reads")
+
+    def _neighbourhood(self, uid: str,
+                       found: tuple[Record, list[tuple[str, Record, Record]]] | None, *,
+                       depth: int, rel_types: Sequence[str] | None,
+                       labels: Sequence[str] | None, direction: Direction,
+                       per_type_limit: int | None, limit: int) -> Neighborhood:
+        """The neighbourhood from :meth:`first_hop`'s answer (further hops: :meth:`expand`)."""
         if found is None:
             raise NotFound("node", uid)
         center, first = found

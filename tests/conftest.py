@@ -54,10 +54,11 @@ def neo4j_settings() -> Settings:
 
 def open_neo4j() -> GraphStore:
     """Open a Neo4jStore on the test server; fail loudly if it is configured but down."""
-    from graph.backends.neo4j.store import Neo4jStore, make_driver
+    from graph.backends.neo4j.store import Neo4jStore, make_async_driver, make_driver
 
     settings = neo4j_settings()
-    store = Neo4jStore(make_driver(settings), database=settings.neo4j_database)
+    store = Neo4jStore(make_driver(settings), database=settings.neo4j_database,
+                       async_driver=lambda: make_async_driver(settings))
     try:
         store.open()
     except StoreUnavailable as exc:

@@ -102,11 +102,20 @@ def _on_event_loop() -> bool:
 def test_point_reads_block_the_event_loop_only_when_read_from_memory(
         client: TestClient, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     # the served store answers one-hop reads on the event loop when it holds the graph in
-    # memory (a thread hop costs more than the read); a database store, and traversals
-    # deeper than one hop, run in worker threads so no request waits behind their I/O
+    # memory (a thread hop costs more than the read); a database store reads one-hop
+    # neighbourhoods through its asynchronous driver on the loop, and everything else in
+    # worker threads, as do traversals deeper than one hop: no request waits behind I/O
     seen: list[tuple[str, bool]] = []
-    for name in ("get_node", "neighbors"):
+    for name in ("get_node", "neighbors", "neighbors_async"):
         method = getattr(store, name)
+        if name == "neighbors_async":
+            async def recorded_async(*args: object, _method: object = method,
+                                     **kwargs: object) -> object:
+                seen.append(("neighbors_async", _on_event_loop()))
+                return await _method(*args, **kwargs)  # type: ignore[operator]
+
+            monkeypatch.setattr(store, name, recorded_async)
+            continue
 
         def recorded(*args: object, _name: str = name, _method: object = method,
                      **kwargs: object) -> object:
@@ -119,10 +128,33 @@ def test_point_reads_block_the_event_loop_only_when_read_from_memory(
     two = client.get("/nodes/ent:a/neighbors", params={"depth": 2}).json()
     assert {n["uid"] for n in one["nodes"]} < {n["uid"] for n in two["nodes"]}
     assert client.get("/nodes/nope:x/neighbors").status_code == 404
-    inline = store.reads_in_memory
-    assert store.reads_in_memory is (store.backend == "embedded")
-    assert seen == [("get_node", inline), ("neighbors", inline), ("neighbors", False),
-                    ("neighbors", inline)]
+    if store.backend == "embedded":
+        assert store.reads_in_memory and not store.reads_async
+        assert seen == [("get_node", True), ("neighbors", True), ("neighbors", False),
+                        ("neighbors", True)]
+    else:
+        assert store.reads_async and not store.reads_in_memory
+        assert seen == [("get_node", False), ("neighbors_async", True), ("neighbors", False),
+                        ("neighbors_async", True)]
+
+
+def test_one_hop_neighbourhoods_read_asynchronously_equal_the_store_answer(
+        client: TestClient, store: GraphStore) -> None:
+    # every filter and cap of the route, through whichever path the store reads by
+    for params in ({}, {"per_type_limit": 1}, {"limit": 2}, {"rel_type": "COOPERATES_WITH"},
+                   {"label": ["University", "Team"]}, {"rel_type": "合作", "limit": 1}):
+        r = client.get("/nodes/ent:a/neighbors", params=params)
+        assert r.status_code == 200, (params, r.text)
+        from schemas.ontology import label_codes, rel_type_codes
+        from schemas.results import Neighborhood
+
+        types = params.get("rel_type")
+        labels = params.get("label")
+        want = store.neighbors(uid="ent:a", rel_types=rel_type_codes([types] if isinstance(
+            types, str) else types), labels=label_codes(labels),  # type: ignore[arg-type]
+            per_type_limit=params.get("per_type_limit", 20),  # type: ignore[arg-type]
+            limit=params.get("limit", 200))  # type: ignore[arg-type]
+        assert Neighborhood.model_validate_json(r.content) == want, params
 
 
 def test_openapi_pages_need_no_cdn(client: TestClient) -> None:
