@@ -24,7 +24,7 @@ from api.quiet import quiet_libraries
 from graph.errors import StoreUnavailable
 from graph.factory import open_store
 from graph.settings import Settings
-from graph.store import MAX_HOPS, GraphStore
+from graph.store import INLINE_ROWS, MAX_HOPS, GraphStore
 from schemas.ontology import label_codes, rel_type_codes
 from schemas.privacy import redact
 from schemas.results import Neighborhood, Path, SearchHit, Stats
@@ -160,7 +160,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                 limit=limit))
         return JSONAnswer(await _read(store, lambda: store.neighbors(
             uid=uid, depth=depth, rel_types=rel_types, labels=labels,
-            per_type_limit=per_type_limit, limit=limit), light=depth == 1))
+            per_type_limit=per_type_limit, limit=limit),
+            light=depth == 1 and (store.degree_hint(uid) or 0) <= INLINE_ROWS))
 
     @app.get("/paths", response_model=list[Path], dependencies=AUTH)
     def paths(store: StoreDep, source: str, target: str,
@@ -188,9 +189,9 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
 
 async def _read(store: GraphStore, call: Callable[[], Any], *, light: bool = True) -> Any:
     """``call()``, a point read of ``store``: on the event loop when the store reads from
-    memory and the read is ``light`` (one record, one hop: microseconds to a millisecond),
-    else in a worker thread (I/O to a database, or a traversal that may take longer).
-    Under load, the hop to a thread and back cost more than the read itself."""
+    memory and the read is ``light`` (one record; one hop from a node that is no hub: up to
+    a few milliseconds), else in a worker thread (I/O to a database, or a traversal that
+    may take longer). Under load, the hop to a thread and back cost more than the read."""
     if light and store.reads_in_memory:
         return call()
     return await run_in_threadpool(call)

@@ -14,6 +14,7 @@ Semantics every backend shares (checked by ``tests/contract``):
 from __future__ import annotations
 
 import abc
+import asyncio
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -295,6 +296,11 @@ def path_sort_key(p: Path) -> tuple[int, list[str], list[str]]:
 
 MATCH_TERMS = "match_terms"
 """The analysis name of the match terms written back for candidate retrieval."""
+
+
+INLINE_ROWS = 500
+"""Relationships of a node up to which its one-hop neighbourhood is assembled on a
+server's event loop (a few milliseconds); more go to a worker thread."""
 
 
 class GraphStore(abc.ABC):
@@ -591,9 +597,21 @@ class GraphStore(abc.ABC):
         check_filters(labels, rel_types)
         found = await self.first_hop_async(uid=uid, rel_types=rel_types, labels=labels,
                                            direction=direction)
+        if found is not None and len(found[1]) > INLINE_ROWS:
+            # a hub (a field, a programme: tens of thousands of relationships) takes tens
+            # of milliseconds to count and sort: in a thread, not on the event loop
+            return await asyncio.to_thread(
+                self._neighbourhood, uid, found, depth=1, rel_types=rel_types,
+                labels=labels, direction=direction, per_type_limit=per_type_limit,
+                limit=limit)
         return self._neighbourhood(uid, found, depth=1, rel_types=rel_types, labels=labels,
                                    direction=direction, per_type_limit=per_type_limit,
                                    limit=limit)
+
+    def degree_hint(self, uid: str) -> int | None:
+        """How many relationships ``uid`` has, where the store knows it without I/O (a
+        store with :attr:`reads_in_memory`); None where it does not."""
+        return None
 
     reads_async: bool = False
     """True where :meth:`first_hop_async` reads without blocking (a database's

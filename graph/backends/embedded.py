@@ -594,6 +594,10 @@ class EmbeddedStore(GraphStore):
                 and (not types or e["type"] in types)]
         return [edge_from_record(e) for e in sorted(pool, key=lambda e: e["uid"])[:limit]]
 
+    def degree_hint(self, uid: str) -> int:
+        """Relationships of ``uid``, both directions (0 for an unknown node)."""
+        return len(self._out.get(uid, ())) + len(self._in.get(uid, ()))
+
     def _incident(self, uid: str, direction: Direction) -> Iterator[tuple[Record, str]]:
         if direction in ("out", "both"):
             for euid in self._out.get(uid, ()):
