@@ -130,13 +130,19 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
         return JSONAnswer(store.stats())
 
     @app.get("/search", response_model=list[SearchHit], dependencies=AUTH)
-    def search(store: StoreDep,
-               q: Annotated[str, Query(min_length=1, max_length=100,
-                                       description="名称、别名或关键词", examples=["泰山创新谷"])],
-               label: Annotated[list[str] | None, Query(description="限定节点类型")] = None,
-               limit: Annotated[int, Query(ge=1, le=200)] = 20) -> JSONAnswer:
+    async def search(store: StoreDep,
+                     q: Annotated[str, Query(min_length=1, max_length=100,
+                                             description="名称、别名或关键词",
+                                             examples=["泰山创新谷"])],
+                     label: Annotated[list[str] | None, Query(description="限定节点类型")] = None,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 20) -> JSONAnswer:
         """按名称、别名、关键词检索(支持中文子串)。"""
-        return JSONAnswer(store.search(text=q, labels=label_codes(label), limit=limit))
+        labels = label_codes(label)
+        if store.reads_async:
+            return JSONAnswer(await store.search_async(text=q, labels=labels, limit=limit))
+        # the embedded store's first search builds its index (seconds at scale): a thread
+        return JSONAnswer(await run_in_threadpool(store.search, text=q, labels=labels,
+                                                  limit=limit))
 
     @app.get("/nodes/{uid}", response_model=dict[str, Any], dependencies=AUTH)
     async def node(uid: str, store: StoreDep, request: Request) -> JSONAnswer:

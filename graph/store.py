@@ -624,6 +624,12 @@ class GraphStore(abc.ABC):
         """:meth:`first_hop` for stores with :attr:`reads_async`."""
         raise NotImplementedError(f"{self.backend}: no asynchronous reads")
 
+    async def search_async(self, *, text: str, labels: Sequence[str] | None = None,
+                           limit: int = 20) -> list[SearchHit]:
+        """:meth:`search` for stores with :attr:`reads_async`, without blocking the event
+        loop it runs on."""
+        raise NotImplementedError(f"{self.backend}: no asynchronous reads")
+
     def _neighbourhood(self, uid: str,
                        found: tuple[Record, list[tuple[str, Record, Record]]] | None, *,
                        depth: int, rel_types: Sequence[str] | None,

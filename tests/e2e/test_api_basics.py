@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from graph.settings import Settings
 from graph.store import GraphStore
-from schemas.results import Neighborhood
+from schemas.results import Neighborhood, SearchHit
 from tests.contract.fixture import EDGES, NODES
 
 
@@ -159,6 +159,26 @@ def test_hub_neighbourhoods_are_assembled_off_the_event_loop(
     monkeypatch.setattr("api.app.INLINE_ROWS", 1)
     assert Neighborhood.model_validate_json(client.get("/nodes/ent:a/neighbors").content) == want
     assert seen == [True, False]
+
+
+def test_search_through_either_path_equals_the_store_and_sees_new_versions(
+        client: TestClient, store: GraphStore) -> None:
+    # a database store answers searches on the event loop when the page was asked at the
+    # current store version, else in a thread; the embedded store always in a thread
+    from pydantic import TypeAdapter
+
+    hits = TypeAdapter(list[SearchHit])
+    for params in ({"q": "智慧康养"}, {"q": "大学", "limit": 2}, {"q": "大学", "limit": 2},
+                   {"q": "大学", "label": ["高校"]}, {"q": "ent"}, {"q": "没有这个"}):
+        r = client.get("/search", params=params)
+        assert r.status_code == 200, (params, r.text)
+        want = store.search(text=str(params["q"]), limit=int(params.get("limit", 20)),
+                            labels=["University"] if "label" in params else None)
+        assert hits.validate_json(r.content) == want, params
+    assert client.get("/search", params={"q": "新建的研究院"}).json() == []
+    store.upsert_nodes(nodes=[{"uid": "ins:new", "label": "Institute", "name": "新建的研究院"}])
+    found = client.get("/search", params={"q": "新建的研究院"}).json()
+    assert [h["node"]["uid"] for h in found] == ["ins:new"]
 
 
 def test_one_hop_neighbourhoods_read_asynchronously_equal_the_store_answer(

@@ -446,19 +446,7 @@ class Neo4jStore(GraphStore):
         wanted = sorted(labels) if labels else None
         remembered = (key, tuple(wanted or ()), limit)
         version = self.version()
-        with self._search_lock:
-            if self._searched_at != version:
-                self._searches.clear()
-                self._searched_at = version
-            hits = self._searches.get(remembered)
-            heads = self._heads
-            if (heads is not None and heads.version != version
-                    and (self._heads_job is None or not self._heads_job.is_alive())):
-                # a server prepared the heads of an earlier version: compute the new
-                # version's meanwhile (one at a time), searches walk the indexes till then
-                self._heads_job = threading.Thread(target=self._prepare_quietly, daemon=True,
-                                                   name=f"innograph-search-heads-v{version}")
-                self._heads_job.start()
+        hits = self._remembered(remembered, version)
         if hits is None:
             hits = self._by_names(key, wanted, limit, version)
             if hits is None:
@@ -473,6 +461,42 @@ class Neo4jStore(GraphStore):
                         self._searches.clear()
                     self._searches[remembered] = hits
         return list(hits)
+
+    def _remembered(self, remembered: tuple[str, tuple[str, ...], int],
+                    version: int) -> list[SearchHit] | None:
+        """The page remembered for this search at ``version`` (None: not yet asked)."""
+        with self._search_lock:
+            if self._searched_at != version:
+                self._searches.clear()
+                self._searched_at = version
+            hits = self._searches.get(remembered)
+            heads = self._heads
+            if (heads is not None and heads.version != version
+                    and (self._heads_job is None or not self._heads_job.is_alive())):
+                # a server prepared the heads of an earlier version: compute the new
+                # version's meanwhile (one at a time), searches walk the indexes till then
+                self._heads_job = threading.Thread(target=self._prepare_quietly, daemon=True,
+                                                   name=f"innograph-search-heads-v{version}")
+                self._heads_job.start()
+        return None if hits is None else list(hits)
+
+    async def search_async(self, *, text: str, labels: Sequence[str] | None = None,
+                           limit: int = 20) -> list[SearchHit]:
+        """:meth:`search` for a server's event loop: the store version is read through
+        the asynchronous driver and a page already asked at that version is answered at
+        once; a new search runs :meth:`search` in a worker thread."""
+        check_limit("limit", limit)
+        check_filters(labels, None)
+        key = normalize_name(text)
+        if not key:
+            return []
+        wanted = sorted(labels) if labels else None
+        rows = await self._read_async(cypher.VERSION, {})
+        version = int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
+        hits = self._remembered((key, tuple(wanted or ()), limit), version)
+        if hits is not None:
+            return hits
+        return await asyncio.to_thread(self.search, text=text, labels=labels, limit=limit)
 
     def prepare_search(self) -> None:
         """Compute the heads of the common bigrams (:class:`_Heads`) for the current
@@ -606,33 +630,37 @@ class Neo4jStore(GraphStore):
             return None
         return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
 
-    async def first_hop_async(self, *, uid: str, rel_types: Sequence[str] | None,
-                              labels: Sequence[str] | None, direction: Direction
-                              ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
-        """:meth:`first_hop` through the asynchronous driver: the server's event loop
-        waits for the answer without a worker thread (under load, handing each request
-        to a thread and back cost more CPU than the driver itself). As :meth:`_read`: an
+    async def _read_async(self, cypher_text: str, params: dict[str, Any]) -> list[neo4j.Record]:
+        """:meth:`_read` through the asynchronous driver of the running event loop: the
+        server's loop waits for the answer without a worker thread (under load, handing
+        each request to a thread and back cost more CPU than the driver itself). An
         auto-commit query first, a managed transaction when the error is retryable."""
-        check_filters(labels, rel_types)
         if self._make_async is None:
             raise NotImplementedError("no asynchronous driver")
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             self._async = (loop, self._make_async())
         driver = self._async[1]
-        query = neo4j.Query(cypher.first_hop(direction), timeout=READ_TIMEOUT)
-        params = {"uid": uid, "types": list(rel_types) if rel_types else None,
-                  "labels": list(labels) if labels else None}
+        query = neo4j.Query(cypher_text, timeout=READ_TIMEOUT)
         with _translated(READ_TIMEOUT):
             try:
                 async with driver.session(database=self._db,
                                           default_access_mode=neo4j.READ_ACCESS) as session:
-                    rows = [r async for r in await session.run(query, params)]
+                    return [r async for r in await session.run(query, params)]
             except (nx4j.Neo4jError, nx4j.DriverError) as exc:
                 if not exc.is_retryable():
                     raise
-                rows = (await driver.execute_query(query, params, routing_=RoutingControl.READ,
-                                                   database_=self._db)).records
+                return list((await driver.execute_query(
+                    query, params, routing_=RoutingControl.READ, database_=self._db)).records)
+
+    async def first_hop_async(self, *, uid: str, rel_types: Sequence[str] | None,
+                              labels: Sequence[str] | None, direction: Direction
+                              ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
+        """:meth:`first_hop` through the asynchronous driver (:meth:`_read_async`)."""
+        check_filters(labels, rel_types)
+        rows = await self._read_async(cypher.first_hop(direction), {
+            "uid": uid, "types": list(rel_types) if rel_types else None,
+            "labels": list(labels) if labels else None})
         if not rows:
             return None
         return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
