@@ -447,19 +447,25 @@ class Neo4jStore(GraphStore):
         remembered = (key, tuple(wanted or ()), limit)
         version = self.version()
         hits = self._remembered(remembered, version)
+        return self._searched(remembered, version) if hits is None else hits
+
+    def _searched(self, remembered: tuple[str, tuple[str, ...], int],
+                  version: int) -> list[SearchHit]:
+        """A search not remembered at ``version``: asked of the database, then remembered."""
+        key, labels, limit = remembered
+        wanted = list(labels) or None
+        hits = self._by_names(key, wanted, limit, version)
         if hits is None:
-            hits = self._by_names(key, wanted, limit, version)
-            if hits is None:
-                # the text index finds the candidates; the database orders them by the
-                # ranking's tiers and sends the first few, which Python scores exactly
-                rows = self._read(cypher.SEARCH_RANKED, key=key, labels=wanted,
-                                  cap=4 * limit + 50)
-                hits = rank_hits((dict(r["p"]) for r in rows), key, limit)
-            with self._search_lock:
-                if self._searched_at == version:
-                    if len(self._searches) >= SEARCH_CACHE:
-                        self._searches.clear()
-                    self._searches[remembered] = hits
+            # the text index finds the candidates; the database orders them by the
+            # ranking's tiers and sends the first few, which Python scores exactly
+            rows = self._read(cypher.SEARCH_RANKED, key=key, labels=wanted,
+                              cap=4 * limit + 50)
+            hits = rank_hits((dict(r["p"]) for r in rows), key, limit)
+        with self._search_lock:
+            if self._searched_at == version:
+                if len(self._searches) >= SEARCH_CACHE:
+                    self._searches.clear()
+                self._searches[remembered] = hits
         return list(hits)
 
     def _remembered(self, remembered: tuple[str, tuple[str, ...], int],
@@ -484,7 +490,7 @@ class Neo4jStore(GraphStore):
                            limit: int = 20) -> list[SearchHit]:
         """:meth:`search` for a server's event loop: the store version is read through
         the asynchronous driver and a page already asked at that version is answered at
-        once; a new search runs :meth:`search` in a worker thread."""
+        once; a new search asks the database in a worker thread (at that version)."""
         check_limit("limit", limit)
         check_filters(labels, None)
         key = normalize_name(text)
@@ -493,10 +499,11 @@ class Neo4jStore(GraphStore):
         wanted = sorted(labels) if labels else None
         rows = await self._read_async(cypher.VERSION, {})
         version = int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
-        hits = self._remembered((key, tuple(wanted or ()), limit), version)
+        remembered = (key, tuple(wanted or ()), limit)
+        hits = self._remembered(remembered, version)
         if hits is not None:
             return hits
-        return await asyncio.to_thread(self.search, text=text, labels=labels, limit=limit)
+        return await asyncio.to_thread(self._searched, remembered, version)
 
     def prepare_search(self) -> None:
         """Compute the heads of the common bigrams (:class:`_Heads`) for the current
