@@ -196,6 +196,16 @@ def _chunks(rows: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield rows[i:i + size]
 
 
+def _search_key(text: str, labels: Sequence[str] | None,
+                limit: int) -> tuple[str, tuple[str, ...], int] | None:
+    """What a search's page is remembered by (normalised text, sorted labels, limit),
+    after the checks of its arguments; None when the text has nothing to search."""
+    check_limit("limit", limit)
+    check_filters(labels, None)
+    key = normalize_name(text)
+    return (key, tuple(sorted(labels or ())), limit) if key else None
+
+
 class Neo4jStore(GraphStore):
     """A GraphStore on a Neo4j 5 database.
 
@@ -438,13 +448,9 @@ class Neo4jStore(GraphStore):
     def search(self, *, text: str, labels: Sequence[str] | None = None,
                limit: int = 20) -> list[SearchHit]:
         """Substring search, ranked like every backend (graph.store.search_rank)."""
-        check_limit("limit", limit)
-        check_filters(labels, None)
-        key = normalize_name(text)
-        if not key:
+        remembered = _search_key(text, labels, limit)
+        if remembered is None:
             return []
-        wanted = sorted(labels) if labels else None
-        remembered = (key, tuple(wanted or ()), limit)
         version = self.version()
         hits = self._remembered(remembered, version)
         return self._searched(remembered, version) if hits is None else hits
@@ -491,15 +497,11 @@ class Neo4jStore(GraphStore):
         """:meth:`search` for a server's event loop: the store version is read through
         the asynchronous driver and a page already asked at that version is answered at
         once; a new search asks the database in a worker thread (at that version)."""
-        check_limit("limit", limit)
-        check_filters(labels, None)
-        key = normalize_name(text)
-        if not key:
+        remembered = _search_key(text, labels, limit)
+        if remembered is None:
             return []
-        wanted = sorted(labels) if labels else None
         rows = await self._read_async(cypher.VERSION, {})
         version = int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
-        remembered = (key, tuple(wanted or ()), limit)
         hits = self._remembered(remembered, version)
         if hits is not None:
             return hits
