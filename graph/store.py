@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -315,6 +316,10 @@ class GraphStore(abc.ABC):
     """True where a node's record and its neighbours are read from this process's memory,
     with no I/O: the server then answers those reads on its event loop instead of handing
     each to a worker thread and back."""
+    reads_async: bool = False
+    """True where :meth:`first_hop_async` and :meth:`search_async` read without blocking
+    (a database's asynchronous driver): the server then answers one-hop neighbourhoods
+    and remembered searches on its event loop, with no worker thread per request."""
 
     def __enter__(self) -> GraphStore:
         self.open()
@@ -597,26 +602,19 @@ class GraphStore(abc.ABC):
         check_filters(labels, rel_types)
         found = await self.first_hop_async(uid=uid, rel_types=rel_types, labels=labels,
                                            direction=direction)
+        assemble = functools.partial(self._neighbourhood, uid, found, depth=1,
+                                     rel_types=rel_types, labels=labels, direction=direction,
+                                     per_type_limit=per_type_limit, limit=limit)
         if found is not None and len(found[1]) > INLINE_ROWS:
             # a hub (a field, a programme: tens of thousands of relationships) takes tens
             # of milliseconds to count and sort: in a thread, not on the event loop
-            return await asyncio.to_thread(
-                self._neighbourhood, uid, found, depth=1, rel_types=rel_types,
-                labels=labels, direction=direction, per_type_limit=per_type_limit,
-                limit=limit)
-        return self._neighbourhood(uid, found, depth=1, rel_types=rel_types, labels=labels,
-                                   direction=direction, per_type_limit=per_type_limit,
-                                   limit=limit)
+            return await asyncio.to_thread(assemble)
+        return assemble()
 
     def degree_hint(self, uid: str) -> int | None:
         """How many relationships ``uid`` has, where the store knows it without I/O (a
         store with :attr:`reads_in_memory`); None where it does not."""
         return None
-
-    reads_async: bool = False
-    """True where :meth:`first_hop_async` reads without blocking (a database's
-    asynchronous driver): the server then answers one-hop neighbourhoods on its event
-    loop, with no worker thread per request."""
 
     async def first_hop_async(self, *, uid: str, rel_types: Sequence[str] | None,
                               labels: Sequence[str] | None, direction: Direction

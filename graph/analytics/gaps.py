@@ -472,9 +472,8 @@ def _leiden(h: nx.Graph, *, seed: int, resolution: float) -> list[list[str]]:
     if top > MAX_WEIGHT or len(finite) < len(edges):
         # Leiden refuses weights near the float range (modularity does not change when
         # every weight is scaled alike); an infinite weight counts as the largest allowed
-        top = max(top, MAX_WEIGHT)
-        edges = [(a, b, (w if math.isfinite(w) else top) / top * MAX_WEIGHT)
-                 for a, b, w in edges]
+        scale = min(1.0, MAX_WEIGHT / top)
+        edges = [(a, b, w * scale if math.isfinite(w) else MAX_WEIGHT) for a, b, w in edges]
     _, part = leiden(edges=edges, seed=seed, resolution=resolution)
     groups: dict[int, list[str]] = defaultdict(list)
     for uid, community in part.items():

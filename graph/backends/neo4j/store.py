@@ -206,6 +206,27 @@ def _search_key(text: str, labels: Sequence[str] | None,
     return (key, tuple(sorted(labels or ())), limit) if key else None
 
 
+def _version_of(rows: Sequence[neo4j.Record]) -> int:
+    """The store version of cypher.VERSION's answer (0 before the first write)."""
+    return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
+
+
+def _first_hop_params(uid: str, rel_types: Sequence[str] | None,
+                      labels: Sequence[str] | None) -> dict[str, Any]:
+    """The parameters of cypher.first_hop, after the check of the filters."""
+    check_filters(labels, rel_types)
+    return {"uid": uid, "types": list(rel_types) if rel_types else None,
+            "labels": list(labels) if labels else None}
+
+
+def _first_hop_of(uid: str, rows: Sequence[neo4j.Record]
+                  ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
+    """GraphStore.first_hop's answer from cypher.first_hop's rows (None: no such node)."""
+    if not rows:
+        return None
+    return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
+
+
 class Neo4jStore(GraphStore):
     """A GraphStore on a Neo4j 5 database.
 
@@ -357,8 +378,7 @@ class Neo4jStore(GraphStore):
 
     def version(self) -> int:
         """The store version (a counter node bumped in every write transaction)."""
-        rows = self._read(cypher.VERSION)
-        return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
+        return _version_of(self._read(cypher.VERSION))
 
     def _stream(self, query: str, batch_size: int, **params: Any) -> Iterator[list[Record]]:
         """Stream a one-column (``p``) result in batches without holding it whole."""
@@ -500,8 +520,7 @@ class Neo4jStore(GraphStore):
         remembered = _search_key(text, labels, limit)
         if remembered is None:
             return []
-        rows = await self._read_async(cypher.VERSION, {})
-        version = int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
+        version = _version_of(await self._read_async(cypher.VERSION, {}))
         hits = self._remembered(remembered, version)
         if hits is not None:
             return hits
@@ -631,13 +650,8 @@ class Neo4jStore(GraphStore):
                   labels: Sequence[str] | None, direction: Direction
                   ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
         """The node and its filtered relationships in one query (cypher.first_hop)."""
-        check_filters(labels, rel_types)
-        rows = self._read(cypher.first_hop(direction), uid=uid,
-                          types=list(rel_types) if rel_types else None,
-                          labels=list(labels) if labels else None)
-        if not rows:
-            return None
-        return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
+        return _first_hop_of(uid, self._read(cypher.first_hop(direction),
+                                             **_first_hop_params(uid, rel_types, labels)))
 
     async def _read_async(self, cypher_text: str, params: dict[str, Any]) -> list[neo4j.Record]:
         """:meth:`_read` through the asynchronous driver of the running event loop: the
@@ -666,13 +680,8 @@ class Neo4jStore(GraphStore):
                               labels: Sequence[str] | None, direction: Direction
                               ) -> tuple[Record, list[tuple[str, Record, Record]]] | None:
         """:meth:`first_hop` through the asynchronous driver (:meth:`_read_async`)."""
-        check_filters(labels, rel_types)
-        rows = await self._read_async(cypher.first_hop(direction), {
-            "uid": uid, "types": list(rel_types) if rel_types else None,
-            "labels": list(labels) if labels else None})
-        if not rows:
-            return None
-        return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
+        return _first_hop_of(uid, await self._read_async(
+            cypher.first_hop(direction), _first_hop_params(uid, rel_types, labels)))
 
     async def close_async(self) -> None:
         """Close the asynchronous driver opened on the running event loop, if any."""
