@@ -20,11 +20,12 @@ from api.answer import JSONAnswer
 from api.auth import AuditLog, AuditMiddleware, UserStore, current_user, role_of
 from api.deps import HEAVY, StoreDep
 from api.graphcache import GraphCache
+from api.hot import NEIGHBOURS_LIMIT, PER_TYPE_LIMIT, HotReads, one_hop
 from api.quiet import quiet_libraries
 from graph.errors import StoreUnavailable
 from graph.factory import open_store
 from graph.settings import Settings
-from graph.store import INLINE_ROWS, MAX_HOPS, GraphStore
+from graph.store import MAX_HOPS, GraphStore
 from schemas.ontology import label_codes, rel_type_codes
 from schemas.privacy import redact
 from schemas.results import Neighborhood, Path, SearchHit, Stats
@@ -112,6 +113,8 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     if not settings.auth:
         log.warning("authentication is off (INNOGRAPH_AUTH=off): every request is %s",
                     settings.demo_role)
+    # innermost first: the audit and the URL limit see what the fast path answers too
+    app.add_middleware(HotReads, state=app.state)
     if settings.auth:
         app.add_middleware(AuditMiddleware, audit=app.state.audit)
     app.add_middleware(UrlLimit)
@@ -156,18 +159,21 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                         depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
                         rel_type: Annotated[list[str] | None, Query()] = None,
                         label: Annotated[list[str] | None, Query()] = None,
-                        per_type_limit: Annotated[int | None, Query(ge=1, le=1000)] = 20,
-                        limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> JSONAnswer:
+                        per_type_limit: Annotated[int | None,
+                                                  Query(ge=1, le=PER_TYPE_LIMIT)] = 20,
+                        limit: Annotated[int, Query(ge=1, le=NEIGHBOURS_LIMIT)] = 200,
+                        ) -> JSONAnswer:
         """邻居:先按关系类型计数,再按上限展开。"""
+        # the plain case is answered by HotReads before it gets here; this is the rest
         rel_types, labels = rel_type_codes(rel_type), label_codes(label)
-        if depth == 1 and store.reads_async:
-            return JSONAnswer(await store.neighbors_async(
-                uid=uid, rel_types=rel_types, labels=labels, per_type_limit=per_type_limit,
-                limit=limit))
-        return JSONAnswer(await _read(store, lambda: store.neighbors(
-            uid=uid, depth=depth, rel_types=rel_types, labels=labels,
-            per_type_limit=per_type_limit, limit=limit),
-            light=depth == 1 and (store.degree_hint(uid) or 0) <= INLINE_ROWS))
+        if depth == 1:
+            hood = await one_hop(store, uid=uid, rel_types=rel_types, labels=labels,
+                                 per_type_limit=per_type_limit, limit=limit)
+            if hood is not None:
+                return JSONAnswer(hood)
+        return JSONAnswer(await run_in_threadpool(
+            store.neighbors, uid=uid, depth=depth, rel_types=rel_types, labels=labels,
+            per_type_limit=per_type_limit, limit=limit))
 
     @app.get("/paths", response_model=list[Path], dependencies=AUTH)
     def paths(store: StoreDep, source: str, target: str,

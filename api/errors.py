@@ -87,6 +87,16 @@ def body(status: int, message: str, param: str | None = None) -> JSONResponse:
                         status_code=status)
 
 
+def library_answer(exc: Exception) -> JSONResponse:
+    """The answer to one of the library's errors (:data:`STATUS`): its status, its message
+    (500 without details)."""
+    for cls, code in STATUS:
+        if isinstance(exc, cls):
+            param = getattr(exc, "field", None) or None
+            return body(code, str(exc) if code != 500 else "服务器内部错误", param)
+    return body(500, "服务器内部错误")
+
+
 def _validation_message(err: dict[str, Any]) -> tuple[str, str | None]:
     loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body", "header",
                                                            "cookie")]
@@ -107,11 +117,7 @@ def install(app: FastAPI) -> None:
     become an :class:`ErrorBody` with their status."""
 
     def library(_: Request, exc: Exception) -> JSONResponse:
-        for cls, code in STATUS:
-            if isinstance(exc, cls):
-                param = getattr(exc, "field", None) or None
-                return body(code, str(exc) if code != 500 else "服务器内部错误", param)
-        return body(500, "服务器内部错误")
+        return library_answer(exc)
 
     def validation(_: Request, exc: Exception) -> JSONResponse:
         errors = exc.errors() if isinstance(exc, RequestValidationError) else []

@@ -156,7 +156,7 @@ def test_hub_neighbourhoods_are_assembled_off_the_event_loop(
     seen.clear()
     assert Neighborhood.model_validate_json(client.get("/nodes/ent:a/neighbors").content) == want
     monkeypatch.setattr("graph.store.INLINE_ROWS", 1)
-    monkeypatch.setattr("api.app.INLINE_ROWS", 1)
+    monkeypatch.setattr("api.hot.INLINE_ROWS", 1)
     assert Neighborhood.model_validate_json(client.get("/nodes/ent:a/neighbors").content) == want
     assert seen == [True, False]
 
@@ -266,3 +266,81 @@ def test_hot_routes_answer_the_store_models_as_fastapi_documents_them(
     assert answer_ref("/search").endswith("/SearchHit")
     assert answer_ref("/paths").endswith("/Path")
     assert answer_ref("/stats").endswith("/Stats")
+
+
+def test_plain_neighbourhood_requests_are_answered_before_the_router_alike(
+        client: TestClient, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # api.hot.HotReads answers the plain one-hop request itself; the route answers the
+    # rest. A parameter the route ignores (``_``) sends the same request to the route:
+    # both answers must be the same bytes, errors included
+    plain = [{}, {"per_type_limit": 1}, {"limit": 2}, {"rel_type": "COOPERATES_WITH"},
+             {"rel_type": ["合作", "任职于"], "label": "高校"}, {"depth": 1, "limit": 2000},
+             {"label": ["University", "Team"], "per_type_limit": 1000}]
+    from api.hot import HotReads
+
+    answered: list[bool] = []
+    answer = HotReads._answer
+
+    async def recorded(self: HotReads, *args: object) -> object:
+        out = await answer(self, *args)  # type: ignore[arg-type]
+        answered.append(out is not None)
+        return out
+
+    monkeypatch.setattr(HotReads, "_answer", recorded)
+    for uid in ("ent:a", "tal:张三@泰山学院", "nope:x"):
+        for params in plain:
+            fast = client.get(f"/nodes/{uid}/neighbors", params=params)
+            slow = client.get(f"/nodes/{uid}/neighbors", params={**params, "_": "1"})
+            assert answered == [True, False], (uid, params)
+            answered.clear()
+            assert (fast.status_code, fast.content) == (slow.status_code, slow.content), params
+            assert fast.headers["content-type"] == slow.headers["content-type"]
+            assert fast.status_code == (404 if uid == "nope:x" else 200), (uid, params)
+    assert client.get("/nodes/nope:x/neighbors").json()["code"] == "not_found"
+    answered.clear()
+    # everything else goes to the route, which answers it as it always has
+    for params, status in (({"depth": 2}, 200), ({"year": "2019"}, 200),
+                           ({"limit": 0}, 422), ({"limit": 2001}, 422),
+                           ({"per_type_limit": "x"}, 422), ({"depth": 9}, 422),
+                           ({"rel_type": "不存在的关系"}, 422), ({"limit": " 5"}, 200)):
+        r = client.get("/nodes/ent:a/neighbors", params=params)
+        assert r.status_code == status, (params, r.text)
+        assert answered == [False], params
+        answered.clear()
+    r = client.get("/nodes/ent:a/neighbors", params={"limit": 2001})
+    assert r.json()["param"] == "limit" and "2000" in r.json()["message"]
+
+
+def test_plain_neighbourhood_requests_keep_authentication_and_audit(
+        store: GraphStore, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from api.auth import COOKIE, UserStore
+
+    store.upsert_nodes(nodes=NODES)
+    store.upsert_edges(edges=EDGES)
+    home = Path(str(tmp_path)) / "home"
+    users = UserStore(home)
+    key = users.add("analyst_1", "analyst")
+    revoked = users.add("gone_1", "analyst")
+    users.revoke("gone_1")
+    app = create_app(Settings(INNOGRAPH_HOME=str(home), INNOGRAPH_AUTH=True), store=store)
+    path = "/nodes/ent:a/neighbors"
+    with TestClient(app) as c:
+        want = store.neighbors(uid="ent:a", per_type_limit=20, limit=200)
+        for headers in ({"Authorization": f"Bearer {key}"}, {"authorization": f"bearer  {key}"},
+                        {"X-API-Key": key}, {"Cookie": f"{COOKIE}={key}"}):
+            r = c.get(path, headers=headers)
+            assert r.status_code == 200, headers
+            assert Neighborhood.model_validate_json(r.content) == want
+        for headers in ({}, {"Authorization": f"Bearer {revoked}"},
+                        {"Authorization": "Bearer igk_not-a-key", "X-API-Key": key},
+                        {"Authorization": f"Basic {key}"}, {"X-API-Key": ""}):
+            r = c.get(path, headers=headers)
+            assert r.status_code == 401, headers
+            assert r.headers.get("www-authenticate") == "Bearer"
+        assert c.get("/nodes/nope:x/neighbors", headers={"X-API-Key": key}).status_code == 404
+        entries = app.state.audit.read(limit=100)
+    mine = [e for e in entries if e["path"].startswith("/nodes/")]
+    assert [(e["user"], e["status"]) for e in mine] == (
+        [("analyst_1", 200)] * 4 + [(None, 401)] * 5 + [("analyst_1", 404)])
