@@ -162,8 +162,15 @@ EDGES_BY_UID = (f"UNWIND $uids AS u MATCH (:{BASE})-[r {{uid: u}}]->(:{BASE}) "
 """Fallback for uids whose type cannot be read from the uid (a scan: avoid)."""
 SCAN_NODES = (f"MATCH (n:{BASE}) WHERE $labels IS NULL OR n.label IN $labels "
               "RETURN properties(n) AS p")
-SCAN_EDGES = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
-              "RETURN properties(r) AS p")
+# one row per source node, its relationships in a list: the Python driver spends about
+# 14 µs on every row it receives whatever the row holds, and a map inside a list costs
+# it about 1 µs; one row per relationship made the stream of 690,000 relationships
+# 12 s, where the database's own walk takes 1.5 s (4.5 s this way)
+SCAN_EDGES = (f"MATCH (a:{BASE}) CALL (a) {{ MATCH (a)-[r]->(:{BASE}) "
+              "WHERE $types IS NULL OR type(r) IN $types "
+              "RETURN collect(properties(r)) AS rs } "
+              "WITH rs WHERE size(rs) > 0 RETURN rs AS p")
+"""Every relationship, grouped by its source node (``p``: a list of records)."""
 EDGES_TOUCHING = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]-(:{BASE}) "
                   "RETURN DISTINCT properties(r) AS p")
 EDGES_FROM = (f"MATCH (:{BASE} {{uid: $uid}})-[r]->(b:{BASE}) "

@@ -380,8 +380,10 @@ class Neo4jStore(GraphStore):
         """The store version (a counter node bumped in every write transaction)."""
         return _version_of(self._read(cypher.VERSION))
 
-    def _stream(self, query: str, batch_size: int, **params: Any) -> Iterator[list[Record]]:
-        """Stream a one-column (``p``) result in batches without holding it whole."""
+    def _stream(self, query: str, batch_size: int, *, grouped: bool = False,
+                **params: Any) -> Iterator[list[Record]]:
+        """Stream a one-column (``p``) result in batches without holding it whole;
+        ``grouped``: each row's ``p`` is a list of records."""
         with _translated(STREAM_TIMEOUT), self._driver.session(
                 database=self._db, default_access_mode=neo4j.READ_ACCESS,
                 fetch_size=batch_size) as session:
@@ -389,10 +391,13 @@ class Neo4jStore(GraphStore):
                                  params)
             batch: list[Record] = []
             for row in result:
-                batch.append(without_analysis(row["p"]))
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+                if grouped:
+                    batch.extend(without_analysis(p) for p in row["p"])
+                else:
+                    batch.append(without_analysis(row["p"]))
+                while len(batch) >= batch_size:
+                    yield batch[:batch_size]
+                    batch = batch[batch_size:]
             if batch:
                 yield batch
 
@@ -407,7 +412,7 @@ class Neo4jStore(GraphStore):
                    batch_size: int = 10_000) -> Iterator[list[Record]]:
         """Every relationship record of ``rel_types`` (all if None), streamed in batches."""
         check_filters(None, rel_types)
-        yield from self._stream(cypher.SCAN_EDGES, batch_size,
+        yield from self._stream(cypher.SCAN_EDGES, batch_size, grouped=True,
                                 types=list(rel_types) if rel_types else None)
 
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
