@@ -260,6 +260,12 @@ class Neo4jStore(GraphStore):
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
         return self._read_within(READ_TIMEOUT, cypher_text, params)
 
+    def _collect(self, timeout: float, cypher_text: str, params: dict[str, Any], *,
+                 row: str = "p") -> list[Any]:
+        """The rows of a bounded read, received as one (cypher.collected)."""
+        rows = self._read_within(timeout, cypher.collected(cypher_text, row), params)
+        return list(rows[0]["ps"]) if rows else []
+
     def _read_within(self, timeout: float, cypher_text: str,
                      params: dict[str, Any]) -> list[neo4j.Record]:
         """One read query, routed to a reader, in the causal chain of ``execute_query``.
@@ -368,12 +374,11 @@ class Neo4jStore(GraphStore):
         for rel_type, group in by_type.items():
             query = cypher.edges_by_uid(rel_type) if rel_type else cypher.EDGES_BY_UID
             for chunk in _chunks(group):
-                for row in self._read_within(WRITE_TIMEOUT, query, {"uids": list(chunk)}):
-                    out[row["p"]["uid"]] = dict(row["p"])
+                for p in self._collect(WRITE_TIMEOUT, query, {"uids": list(chunk)}):
+                    out[p["uid"]] = dict(p)
         for chunk in _chunks(list(dict.fromkeys(node_uids))):
-            for row in self._read_within(WRITE_TIMEOUT, cypher.EDGES_TOUCHING,
-                                         {"uids": list(chunk)}):
-                out[row["p"]["uid"]] = dict(row["p"])
+            for p in self._collect(WRITE_TIMEOUT, cypher.EDGES_TOUCHING, {"uids": list(chunk)}):
+                out[p["uid"]] = dict(p)
         return out
 
     def version(self) -> int:
@@ -618,12 +623,13 @@ class Neo4jStore(GraphStore):
         check_filters(None, rel_types)
         types = list(rel_types) if rel_types else None
         if source is not None:
-            rows = self._read(cypher.EDGES_FROM, uid=source, types=types)
+            recs = [dict(p) for p in self._collect(READ_TIMEOUT, cypher.EDGES_FROM,
+                                                   {"uid": source, "types": types})]
         elif target is not None:
-            rows = self._read(cypher.EDGES_TO, uid=target, types=types)
+            recs = [dict(p) for p in self._collect(READ_TIMEOUT, cypher.EDGES_TO,
+                                                   {"uid": target, "types": types})]
         else:
-            rows = self._read(cypher.EDGES_ALL, types=types)
-        recs = [dict(r["p"]) for r in rows]
+            recs = [dict(r["p"]) for r in self._read(cypher.EDGES_ALL, types=types)]
         recs = [e for e in recs if target is None or e["target"] == target]
         return [edge_from_record(e) for e in sorted(recs, key=lambda e: e["uid"])[:limit]]
 
@@ -645,10 +651,11 @@ class Neo4jStore(GraphStore):
         """One breadth-first step from ``uids``."""
         out: list[tuple[str, Record, Record]] = []
         for chunk in _chunks(list(uids)):
-            for row in self._read(cypher.expand(direction), uids=list(chunk),
-                                  types=list(rel_types) if rel_types else None,
-                                  labels=list(labels) if labels else None):
-                out.append((row["origin"], dict(row["r"]), without_analysis(row["b"])))
+            for origin, r, b in self._collect(
+                    READ_TIMEOUT, cypher.expand(direction),
+                    {"uids": list(chunk), "types": list(rel_types) if rel_types else None,
+                     "labels": list(labels) if labels else None}, row="[origin, r, b]"):
+                out.append((origin, dict(r), without_analysis(b)))
         return out
 
     def first_hop(self, *, uid: str, rel_types: Sequence[str] | None,
@@ -728,7 +735,7 @@ class Neo4jStore(GraphStore):
                               fields=list(fields))
         else:
             rows = self._read(cypher.MATCH_FIELD_CANDIDATES, fields=list(fields))
-        return {str(r["u"]) for r in rows}
+        return {str(u) for r in rows for u in r["us"]}
 
     def write_analysis(self, *, name: str, values: Mapping[str, Any]) -> int:
         """``analysis_<name>`` onto the nodes of ``values``, off every other node."""
@@ -781,8 +788,8 @@ class Neo4jStore(GraphStore):
         types = list(rel_types) if rel_types else None
         edges: list[Record] = []
         for chunk in _chunks(sorted(keep)):
-            edges += [dict(r["p"]) for r in self._read(cypher.SUBGRAPH_EDGES, uids=list(chunk),
-                                                        types=types)]
+            edges += [dict(p) for p in self._collect(READ_TIMEOUT, cypher.SUBGRAPH_EDGES,
+                                                     {"uids": list(chunk), "types": types})]
         for e in sorted(edges, key=lambda e: e["uid"]):
             if e["target"] in keep:
                 g.add_edge(e["source"], e["target"], key=e["uid"])
