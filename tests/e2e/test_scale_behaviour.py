@@ -114,6 +114,9 @@ class _Counting(EmbeddedStore):
         self.name_finds = 0
         self.commits = 0
         self.fail_on_commit = fail_on_commit
+        self.edge_uids_asked: list[str] = []
+        self.edge_uids_put: set[str] = set()
+        self.asked_before_put: list[str] = []
 
     def search(self, **kw: object) -> list:  # type: ignore[override]
         self.searches += 1
@@ -124,7 +127,14 @@ class _Counting(EmbeddedStore):
             self.name_finds += 1
         return super().find_records(**kw)  # type: ignore[arg-type]
 
+    def read_edges(self, **kw: object) -> dict[str, Record]:  # type: ignore[override]
+        asked = list(kw.get("uids") or ())  # type: ignore[call-overload]
+        self.edge_uids_asked.extend(asked)
+        self.asked_before_put.extend(u for u in asked if u not in self.edge_uids_put)
+        return super().read_edges(**kw)  # type: ignore[arg-type]
+
     def commit(self, **kw: object) -> None:  # type: ignore[override]
+        self.edge_uids_put.update(e["uid"] for e in kw.get("put_edges") or ())  # type: ignore[union-attr]
         self.commits += 1
         if self.fail_on_commit is not None and self.commits >= self.fail_on_commit:
             raise GraphError("the database refused the write")
@@ -156,6 +166,36 @@ def test_the_mirror_resolves_in_memory_and_writes_the_same_graph(tmp_path: Path)
     assert _graph_of(real) == _graph_of(plain)
     again = run_ingest(mirror, [reg], batch_size=3)
     assert (again.created, again.updated) == (0, 0)
+
+
+@pytest.mark.parametrize("cache", [MirroredStore.EDGE_CACHE, 2])
+def test_a_first_load_asks_only_for_relationships_it_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: int) -> None:
+    # begun on a store without relationships, the run knows every relationship stored is
+    # one it wrote: it asks the database for none other (with a tiny cache, for the ones
+    # it wrote and forgot); begun on a filled store, it asks for what it does not hold
+    monkeypatch.setattr(MirroredStore, "EDGE_CACHE", cache)
+    reg = registry_copy(tmp_path)
+    plain = EmbeddedStore(None)
+    plain.open()
+    rep_plain = run_ingest(plain, [reg], batch_size=3)
+    real = _Counting()
+    real.open()
+    mirror = MirroredStore(real)
+    mirror.open()
+    rep = run_ingest(mirror, [reg], batch_size=3)
+    assert real.edge_uids_put and real.asked_before_put == []
+    if cache == 2:
+        assert real.edge_uids_asked  # forgotten by the cache: read back, not assumed new
+    assert (rep.created, rep.updated, len(rep.merged)) == (
+        rep_plain.created, rep_plain.updated, len(rep_plain.merged))
+    assert _graph_of(real) == _graph_of(plain)
+    real.edge_uids_asked.clear()
+    again = MirroredStore(real)
+    again.open()
+    rerun = run_ingest(again, [reg], batch_size=3)
+    assert (rerun.created, rerun.updated) == (0, 0)
+    assert set(real.edge_uids_asked) == real.edge_uids_put  # a filled store: asked
 
 
 def test_a_failed_background_write_fails_the_run(tmp_path: Path) -> None:
