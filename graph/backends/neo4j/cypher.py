@@ -145,13 +145,15 @@ CLEAR = (
 
 
 # reads ----------------------------------------------------------------------
-def collected(query: str, row: str = "p") -> str:
-    """``query`` answered in one row: its rows (the expression ``row`` of its columns)
-    collected into ``ps``. The Python driver spends about 14 µs on every row it receives
-    and about 1 µs on a map inside a list: for reads of thousands of rows (a chunk of
-    uids, a hub's relationships, a broad candidate pool) that is most of their time. For
-    bounded reads only: the list is built in the database's transaction memory."""
-    return f"CALL () {{ {query} }} RETURN collect({row}) AS ps"
+def collected(query: str) -> str:
+    """``query`` answered in one row: the ``p`` of its rows collected into ``ps``. The
+    Python driver spends about 14 µs on every row it receives and about 1 µs on a map
+    inside a list: for reads of thousands of rows (a chunk of relationship uids, one
+    node's relationships, a broad candidate pool) that is most of their time. For reads
+    bounded by a chunk or by one node only: the list is built in the database's
+    transaction memory (reads from many nodes are grouped per node instead, as
+    EDGES_TOUCHING)."""
+    return f"CALL () {{ {query} }} RETURN collect(p) AS ps"
 
 
 NODES_BY_UID = f"UNWIND $uids AS u MATCH (n:{BASE} {{uid: u}}) RETURN properties(n) AS p"
@@ -180,8 +182,12 @@ SCAN_EDGES = (f"MATCH (a:{BASE}) CALL (a) {{ MATCH (a)-[r]->(:{BASE}) "
               "RETURN collect(properties(r)) AS rs } "
               "WITH rs WHERE size(rs) > 0 RETURN rs AS p")
 """Every relationship, grouped by its source node (``p``: a list of records)."""
-EDGES_TOUCHING = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]-(:{BASE}) "
-                  "RETURN DISTINCT properties(r) AS p")
+EDGES_TOUCHING = (f"UNWIND $uids AS u MATCH (a:{BASE} {{uid: u}}) "
+                  f"CALL (a) {{ MATCH (a)-[r]-(:{BASE}) RETURN collect(properties(r)) AS rs }} "
+                  "RETURN rs AS p")
+"""Relationships touching ``$uids``, one row per node (``p``: its relationships; one
+between two of the nodes comes twice). Rows per node rather than per relationship, as
+in SCAN_EDGES; the database holds one node's relationships at a time."""
 EDGES_FROM = (f"MATCH (:{BASE} {{uid: $uid}})-[r]->(b:{BASE}) "
               "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
 EDGES_TO = (f"MATCH (:{BASE})-[r]->(:{BASE} {{uid: $uid}}) "
@@ -272,9 +278,11 @@ def _neighbour_match(anchor: str, direction: str) -> str:
 
 
 def expand(direction: str) -> str:
-    """One breadth-first step from ``$uids`` with type and label filters."""
-    return ("UNWIND $uids AS u " + _neighbour_match("u", direction)
-            + "RETURN u AS origin, properties(r) AS r, properties(b) AS b")
+    """One breadth-first step from ``$uids`` with type and label filters: one row per
+    origin, its relationships and the nodes at their other ends in ``rows``."""
+    return ("UNWIND $uids AS u CALL (u) { " + _neighbour_match("u", direction)
+            + "RETURN collect([properties(r), properties(b)]) AS rows } "
+            "RETURN u AS origin, rows")
 
 
 def first_hop(direction: str) -> str:
@@ -322,9 +330,12 @@ def subgraph_nodes(by_uid: bool) -> str:
             "RETURN properties(n) AS p")
 
 
-SUBGRAPH_EDGES = (f"UNWIND $uids AS u MATCH (:{BASE} {{uid: u}})-[r]->(:{BASE}) "
-                  "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
-"""Relationships leaving ``$uids``; the caller keeps those whose target is in the set."""
+SUBGRAPH_EDGES = (f"UNWIND $uids AS u MATCH (a:{BASE} {{uid: u}}) "
+                  f"CALL (a) {{ MATCH (a)-[r]->(:{BASE}) "
+                  "WHERE $types IS NULL OR type(r) IN $types "
+                  "RETURN collect(properties(r)) AS rs } RETURN rs AS p")
+"""Relationships leaving ``$uids``, one row per node (``p``: a list, as EDGES_TOUCHING);
+the caller keeps those whose target is in the set."""
 
 
 def fill_empty_lists(*, nodes: bool, names: Sequence[str], prop: str, batch: int) -> str:

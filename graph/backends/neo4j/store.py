@@ -260,10 +260,9 @@ class Neo4jStore(GraphStore):
     def _read(self, cypher_text: str, **params: Any) -> list[neo4j.Record]:
         return self._read_within(READ_TIMEOUT, cypher_text, params)
 
-    def _collect(self, timeout: float, cypher_text: str, params: dict[str, Any], *,
-                 row: str = "p") -> list[Any]:
-        """The rows of a bounded read, received as one (cypher.collected)."""
-        rows = self._read_within(timeout, cypher.collected(cypher_text, row), params)
+    def _collect(self, timeout: float, cypher_text: str, params: dict[str, Any]) -> list[Any]:
+        """The ``p`` of each row of a bounded read, received as one row (cypher.collected)."""
+        rows = self._read_within(timeout, cypher.collected(cypher_text), params)
         return list(rows[0]["ps"]) if rows else []
 
     def _read_within(self, timeout: float, cypher_text: str,
@@ -377,8 +376,10 @@ class Neo4jStore(GraphStore):
                 for p in self._collect(WRITE_TIMEOUT, query, {"uids": list(chunk)}):
                     out[p["uid"]] = dict(p)
         for chunk in _chunks(list(dict.fromkeys(node_uids))):
-            for p in self._collect(WRITE_TIMEOUT, cypher.EDGES_TOUCHING, {"uids": list(chunk)}):
-                out[p["uid"]] = dict(p)
+            for row in self._read_within(WRITE_TIMEOUT, cypher.EDGES_TOUCHING,
+                                         {"uids": list(chunk)}):
+                for p in row["p"]:
+                    out[p["uid"]] = dict(p)
         return out
 
     def version(self) -> int:
@@ -651,11 +652,11 @@ class Neo4jStore(GraphStore):
         """One breadth-first step from ``uids``."""
         out: list[tuple[str, Record, Record]] = []
         for chunk in _chunks(list(uids)):
-            for origin, r, b in self._collect(
-                    READ_TIMEOUT, cypher.expand(direction),
-                    {"uids": list(chunk), "types": list(rel_types) if rel_types else None,
-                     "labels": list(labels) if labels else None}, row="[origin, r, b]"):
-                out.append((origin, dict(r), without_analysis(b)))
+            for row in self._read(cypher.expand(direction), uids=list(chunk),
+                                  types=list(rel_types) if rel_types else None,
+                                  labels=list(labels) if labels else None):
+                origin = row["origin"]
+                out.extend((origin, dict(r), without_analysis(b)) for r, b in row["rows"])
         return out
 
     def first_hop(self, *, uid: str, rel_types: Sequence[str] | None,
@@ -788,8 +789,8 @@ class Neo4jStore(GraphStore):
         types = list(rel_types) if rel_types else None
         edges: list[Record] = []
         for chunk in _chunks(sorted(keep)):
-            edges += [dict(p) for p in self._collect(READ_TIMEOUT, cypher.SUBGRAPH_EDGES,
-                                                     {"uids": list(chunk), "types": types})]
+            edges += [dict(p) for row in self._read(cypher.SUBGRAPH_EDGES, uids=list(chunk),
+                                                    types=types) for p in row["p"]]
         for e in sorted(edges, key=lambda e: e["uid"]):
             if e["target"] in keep:
                 g.add_edge(e["source"], e["target"], key=e["uid"])
