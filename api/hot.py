@@ -24,10 +24,10 @@ audit and URL-length middleware, so both still see every request.
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -64,28 +64,26 @@ async def one_hop(store: GraphStore, *, uid: str, rel_types: list[str] | None,
 
 
 def _key(headers: list[tuple[bytes, bytes]], cookie_name: str) -> str | None:
-    """The API key as current_user reads it: a bearer token, else X-API-Key, else the
-    login cookie."""
-    auth = api_key = cookie = None
+    """The API key as current_user reads it through Starlette: a bearer token (the first
+    Authorization header), else the first X-API-Key header, else the login cookie (every
+    Cookie header parsed in turn, a later one overriding)."""
+    auth = api_key = None
+    cookies: dict[str, str] = {}
     for name, value in headers:
         if name == b"authorization":
-            auth = value.decode("latin-1")
+            if auth is None:
+                auth = value.decode("latin-1")
         elif name == b"x-api-key":
-            api_key = value.decode("latin-1")
+            if api_key is None:
+                api_key = value.decode("latin-1")
         elif name == b"cookie":
-            cookie = value.decode("latin-1")
+            cookies.update(cookie_parser(value.decode("latin-1")))
     if auth:
         scheme, _, credentials = auth.partition(" ")
         credentials = credentials.strip()
         if scheme.lower() == "bearer" and credentials:
             return credentials
-    if api_key:
-        return api_key
-    if cookie:
-        morsel = SimpleCookie(cookie).get(cookie_name)
-        if morsel is not None and morsel.value:
-            return morsel.value
-    return None
+    return api_key or cookies.get(cookie_name) or None
 
 
 def _params(query: bytes) -> dict[str, Any] | None:
