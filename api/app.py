@@ -20,7 +20,14 @@ from api.answer import JSONAnswer
 from api.auth import AuditLog, AuditMiddleware, UserStore, current_user, role_of
 from api.deps import HEAVY, StoreDep
 from api.graphcache import GraphCache
-from api.hot import NEIGHBOURS_LIMIT, PER_TYPE_LIMIT, HotReads, one_hop
+from api.hot import (
+    NEIGHBOURS_DEFAULT,
+    NEIGHBOURS_LIMIT,
+    PER_TYPE_DEFAULT,
+    PER_TYPE_LIMIT,
+    HotReads,
+    one_hop,
+)
 from api.quiet import quiet_libraries
 from graph.errors import StoreUnavailable
 from graph.factory import open_store
@@ -159,9 +166,10 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                         depth: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 1,
                         rel_type: Annotated[list[str] | None, Query()] = None,
                         label: Annotated[list[str] | None, Query()] = None,
-                        per_type_limit: Annotated[int | None,
-                                                  Query(ge=1, le=PER_TYPE_LIMIT)] = 20,
-                        limit: Annotated[int, Query(ge=1, le=NEIGHBOURS_LIMIT)] = 200,
+                        per_type_limit: Annotated[int | None, Query(
+                            ge=1, le=PER_TYPE_LIMIT)] = PER_TYPE_DEFAULT,
+                        limit: Annotated[int, Query(
+                            ge=1, le=NEIGHBOURS_LIMIT)] = NEIGHBOURS_DEFAULT,
                         ) -> JSONAnswer:
         """邻居:先按关系类型计数,再按上限展开。"""
         # the plain case is answered by HotReads before it gets here; this is the rest
@@ -199,12 +207,11 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     return app
 
 
-async def _read(store: GraphStore, call: Callable[[], Any], *, light: bool = True) -> Any:
-    """``call()``, a point read of ``store``: on the event loop when the store reads from
-    memory and the read is ``light`` (one record; one hop from a node that is no hub: up to
-    a few milliseconds), else in a worker thread (I/O to a database, or a traversal that
-    may take longer). Under load, the hop to a thread and back cost more than the read."""
-    if light and store.reads_in_memory:
+async def _read(store: GraphStore, call: Callable[[], Any]) -> Any:
+    """``call()``, a point read of one record of ``store``: on the event loop when the
+    store reads from memory, else in a worker thread (I/O to a database). Under load, the
+    hop to a thread and back cost more than the read."""
+    if store.reads_in_memory:
         return call()
     return await run_in_threadpool(call)
 

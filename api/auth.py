@@ -35,6 +35,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import QueryParams
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.privacy import ROLE_NAMES, ROLES, Role, role_code
@@ -170,6 +171,24 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _cookie = APIKeyCookie(name=COOKIE, auto_error=False)
 
 
+def _chosen(bearer: HTTPAuthorizationCredentials | None, header: str | None,
+            cookie: str | None) -> str | None:
+    """The key a request carries: a bearer token, else X-API-Key, else the login cookie."""
+    return (bearer.credentials if bearer else None) or header or cookie
+
+
+async def request_key(connection: HTTPConnection) -> str | None:
+    """The key :func:`current_user` reads, by the same security schemes, for code that
+    answers a request before FastAPI's dependencies (api.hot)."""
+    return _chosen(await _bearer(connection), await _header(connection),
+                   await _cookie(connection))
+
+
+def demo_user(settings: Any) -> User:
+    """The caller of every request when authentication is off."""
+    return User("本地演示", settings.demo_role)
+
+
 async def current_user(
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -179,9 +198,9 @@ async def current_user(
     a stat and a dict look-up, not worth a hop to the thread pool on every request."""
     settings = request.app.state.settings
     if not settings.auth:
-        user = User("本地演示", settings.demo_role)
+        user = demo_user(settings)
     else:
-        key = (bearer.credentials if bearer else None) or header or cookie
+        key = _chosen(bearer, header, cookie)
         if not key:
             raise HTTPException(401, "需要登录:请提供 API 密钥(Authorization: Bearer …)",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -286,4 +305,4 @@ class AuditMiddleware:
 
 
 __all__ = ["ROLES", "AuditLog", "AuthError", "User", "UserDep", "UserStore", "current_user",
-           "require", "role_of"]
+           "demo_user", "request_key", "require", "role_of"]

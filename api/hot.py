@@ -7,9 +7,9 @@ middleware cost as much CPU per request as the database driver. :class:`HotReads
 answers the plain case of that route itself, after the same checks, and hands every
 other request to the app untouched:
 
-- the caller's key is read from the same places in the same order as
-  :func:`api.auth.current_user` and must name an active user (else the route answers,
-  with its 401);
+- the caller's key is read by the security schemes :func:`api.auth.current_user`
+  depends on (:func:`api.auth.request_key`) and must name an active user (else the
+  route answers, with its 401);
 - only ``depth``, ``rel_type``, ``label``, ``per_type_limit`` and ``limit`` may be given,
   each a plain value inside the route's bounds, ``depth`` 1 (else the route answers,
   with its 422 or its ``?year=`` graph);
@@ -27,12 +27,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import cookie_parser
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.answer import JSONAnswer
-from api.auth import COOKIE, User
+from api.auth import demo_user, request_key
 from api.errors import STATUS, library_answer
 from graph.store import INLINE_ROWS, GraphStore
 from schemas.ontology import UnknownTerm, label_codes, rel_type_codes
@@ -40,8 +40,12 @@ from schemas.results import Neighborhood
 
 NEIGHBOURS_LIMIT = 2000
 """Largest ``limit`` of the neighbours route (its Query bound)."""
+NEIGHBOURS_DEFAULT = 200
+"""The neighbours route's ``limit`` when none is given."""
 PER_TYPE_LIMIT = 1000
 """Largest ``per_type_limit`` of the neighbours route."""
+PER_TYPE_DEFAULT = 20
+"""The neighbours route's ``per_type_limit`` when none is given."""
 _INTS = {"depth": (1, 1), "per_type_limit": (1, PER_TYPE_LIMIT),
          "limit": (1, NEIGHBOURS_LIMIT)}
 """The integer parameters the fast path takes, with the bounds it takes them within."""
@@ -63,34 +67,11 @@ async def one_hop(store: GraphStore, *, uid: str, rel_types: list[str] | None,
     return None
 
 
-def _key(headers: list[tuple[bytes, bytes]], cookie_name: str) -> str | None:
-    """The API key as current_user reads it through Starlette: a bearer token (the first
-    Authorization header), else the first X-API-Key header, else the login cookie (every
-    Cookie header parsed in turn, a later one overriding)."""
-    auth = api_key = None
-    cookies: dict[str, str] = {}
-    for name, value in headers:
-        if name == b"authorization":
-            if auth is None:
-                auth = value.decode("latin-1")
-        elif name == b"x-api-key":
-            if api_key is None:
-                api_key = value.decode("latin-1")
-        elif name == b"cookie":
-            cookies.update(cookie_parser(value.decode("latin-1")))
-    if auth:
-        scheme, _, credentials = auth.partition(" ")
-        credentials = credentials.strip()
-        if scheme.lower() == "bearer" and credentials:
-            return credentials
-    return api_key or cookies.get(cookie_name) or None
-
-
 def _params(query: bytes) -> dict[str, Any] | None:
     """The route's parameters from a query string, or None unless every one is a plain
     value the route would take as it is."""
-    out: dict[str, Any] = {"per_type_limit": 20, "limit": 200, "rel_type": None,
-                           "label": None}
+    out: dict[str, Any] = {"per_type_limit": PER_TYPE_DEFAULT, "limit": NEIGHBOURS_DEFAULT,
+                           "rel_type": None, "label": None}
     try:
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     except ValueError:
@@ -119,11 +100,6 @@ LIBRARY_ERRORS = tuple(cls for cls, _ in STATUS)
 """The errors the app's handlers answer (:data:`api.errors.STATUS`)."""
 
 
-def _demo(settings: Any) -> User:
-    """The caller when authentication is off (as current_user names it)."""
-    return User("本地演示", settings.demo_role)
-
-
 class HotReads:
     """ASGI middleware answering the plain one-hop neighbourhood request (see the module's
     text); every other request goes to ``app`` unchanged."""
@@ -147,16 +123,19 @@ class HotReads:
     async def _answer(self, scope: Scope, uid: str) -> Response | None:
         state = self.state
         settings = state.settings
-        user = None
         if settings.auth:
-            key = _key(scope["headers"], COOKIE)
+            key = await request_key(HTTPConnection(scope))
             user = state.users.find(key) if key else None
             if user is None:
                 return None
+        else:
+            user = demo_user(settings)
         params = _params(scope.get("query_string") or b"")
         store: GraphStore | None = state.store
         if params is None or store is None or store.refresh_due():
             return None
+        # what current_user would have set: the audit entry names the caller
+        scope.setdefault("state", {})["user"] = user
         try:
             hood = await one_hop(store, uid=uid, rel_types=params["rel_type"],
                                  labels=params["label"],
@@ -165,13 +144,8 @@ class HotReads:
         except LIBRARY_ERRORS as exc:
             # an unknown node (404), a database out of reach (503): the route's answer,
             # without asking the store a second time
-            scope.setdefault("state", {})["user"] = user or _demo(settings)
             return library_answer(exc)
-        if hood is None:
-            return None
-        # what current_user would have set: the audit entry names the caller
-        scope.setdefault("state", {})["user"] = user or _demo(settings)
-        return JSONAnswer(hood)
+        return None if hood is None else JSONAnswer(hood)
 
 
 __all__ = ["HotReads", "one_hop"]
