@@ -14,9 +14,13 @@ Because resolution then runs on the same in-memory indexes whatever the
 backend, an ingest resolves names identically on the embedded store and on Neo4j.
 
 Writes are pipelined: a commit of new nodes and relationships goes to one writer
-thread, so the database writes batch N while the run plans batch N+1 (two cores:
-one for Neo4j, one for Python). Each commit is still one transaction, applied in
-order; a read that could see a pending write (a relationship uid still in flight,
+thread, so the database writes earlier batches while the run plans the next ones (two
+cores: one for Neo4j, one for Python). The queue is deep, bounded by the records in it
+rather than by commits: some tables keep the database busy (tens of thousands of
+relationships, few names to resolve), others the run (names to resolve, few writes),
+and a deep queue lets the run go on planning through the first kind while the
+database catches up during the second. Each commit is still one transaction, applied
+in order; a read that could see a pending write (a relationship uid still in flight,
 anything that deletes or merges) waits for the writer first, and the first failed
 commit is raised by the next call and at the end of the run.
 """
@@ -48,8 +52,9 @@ class MirroredStore(GraphStore):
         store: The real, open store (every write goes to it first).
     """
 
-    IN_FLIGHT = 2
-    """Commits queued for the writer before the run waits for the oldest."""
+    IN_FLIGHT = 250_000
+    """Records (nodes and relationships) queued for the writer before the run waits
+    for the oldest commits; a quarter of a million records is a few hundred MB."""
     EDGE_CACHE = 500_000
     """Relationship records (or their absence) remembered from reads and writes: a
     batch is read twice (to merge provenance, then to diff), the database once."""
@@ -59,7 +64,9 @@ class MirroredStore(GraphStore):
         self.backend = store.backend
         self._nodes = EmbeddedStore(None)
         self._writer: ThreadPoolExecutor | None = None
-        self._pending: deque[tuple[Future[None], frozenset[str]]] = deque()
+        self._pending: deque[tuple[Future[None], frozenset[str], int]] = deque()
+        self._queued = 0
+        """Records in the commits of :attr:`_pending`."""
         self._failed = False
         self._edges: dict[str, Record | None] = {}
         self._written: set[int] | None = None
@@ -109,7 +116,8 @@ class MirroredStore(GraphStore):
         (later commits of a failed run are still awaited, never left running)."""
         error: BaseException | None = None
         while self._pending:
-            future, _ = self._pending.popleft()
+            future, _, size = self._pending.popleft()
+            self._queued -= size
             exc = future.exception()
             if exc is not None and error is None:
                 error = exc
@@ -119,7 +127,7 @@ class MirroredStore(GraphStore):
     def _wait_for(self, edge_uids: Sequence[str]) -> None:
         """Flush if a queued commit writes one of ``edge_uids``."""
         if self._pending and any(not in_flight.isdisjoint(edge_uids)
-                                 for _, in_flight in self._pending):
+                                 for _, in_flight, _ in self._pending):
             self.flush()
 
     # nodes from the mirror -------------------------------------------------------
@@ -162,19 +170,22 @@ class MirroredStore(GraphStore):
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1,
                                               thread_name_prefix="innograph-writer")
-        while len(self._pending) >= self.IN_FLIGHT:
-            future, _ = self._pending[0]
+        nodes, edges = list(put_nodes), list(put_edges)
+        size = len(nodes) + len(edges)
+        while self._pending and self._queued + size > self.IN_FLIGHT:
+            future, _, oldest = self._pending[0]
             if future.exception() is not None:
                 self.flush()  # raises the failure
             self._pending.popleft()
-        nodes, edges = list(put_nodes), list(put_edges)
+            self._queued -= oldest
         self._wrote(edges)
         future = self._writer.submit(self._write, nodes, edges)
         if len(self._edges) + len(edges) > self.EDGE_CACHE:
             self._edges.clear()
         for e in edges:
             self._edges[e["uid"]] = e
-        self._pending.append((future, frozenset(e["uid"] for e in edges)))
+        self._pending.append((future, frozenset(e["uid"] for e in edges), size))
+        self._queued += size
         if nodes:
             self._nodes.commit(put_nodes=nodes)
 

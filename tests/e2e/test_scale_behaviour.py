@@ -5,6 +5,7 @@ names. (Speed itself is measured in bench/, never asserted here.)"""
 from __future__ import annotations
 
 import inspect
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from ingest.errors import IngestError
 from ingest.mirror import MirroredStore
 from ingest.pipeline import run_ingest
 from ingest.resolve import Resolver
-from schemas.records import Record
+from schemas.nodes import Enterprise
+from schemas.records import Record, node_to_record
 from tests.e2e import test_match_api
 from tests.e2e.test_match_api import EDGES, NODES
 from tests.unit.test_ingest_support import registry_copy
@@ -203,6 +205,51 @@ def test_a_failed_background_write_fails_the_run(tmp_path: Path) -> None:
     with pytest.raises((IngestError, GraphError), match="refused"):
         run_ingest(mirror, [reg], batch_size=3)
     assert real.commits == 4  # nothing after the failure was sent
+
+
+class _Held(EmbeddedStore):
+    """A store whose commits wait until the test lets them through."""
+
+    backend = "held"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.gate = threading.Event()
+        self.started = threading.Event()
+
+    def commit(self, **kw: object) -> None:  # type: ignore[override]
+        self.started.set()
+        assert self.gate.wait(30), "the test never opened the gate"
+        super().commit(**kw)  # type: ignore[arg-type]
+
+
+def test_the_writer_queue_is_bounded_by_the_records_in_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # commits queue up to IN_FLIGHT records while the database is busy (the run goes on
+    # planning); the one that would pass the bound waits for the oldest to be written
+    monkeypatch.setattr(MirroredStore, "IN_FLIGHT", 100)
+    real = _Held()
+    real.open()
+    mirror = MirroredStore(real)
+    mirror.open()
+    batches = [[node_to_record(Enterprise(uid=f"n:{b}:{i}", name=f"企业{b}-{i}"))
+                for i in range(30)] for b in range(4)]
+    for batch in batches[:3]:  # 90 records: queued, none written yet
+        mirror.commit(put_nodes=batch)
+    assert real.started.wait(10)
+    assert mirror.read_nodes(uids=["n:2:0"])  # the mirror sees them at once
+    assert real.stats().nodes == {}
+    done = threading.Event()
+    fourth = threading.Thread(target=lambda: (mirror.commit(put_nodes=batches[3]),
+                                              done.set()))
+    fourth.start()
+    assert not done.wait(0.3)  # 120 records would be queued: it waits
+    real.gate.set()
+    fourth.join(10)
+    assert done.is_set()
+    mirror.flush()
+    assert sum(real.stats().nodes.values()) == 120
+    mirror.close()
 
 
 def test_fuzzy_candidates_are_found_among_many_names() -> None:
