@@ -65,8 +65,7 @@ class MirroredStore(GraphStore):
         self._nodes = EmbeddedStore(None)
         self._writer: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future[None], frozenset[str], int]] = deque()
-        self._queued = 0
-        """Records in the commits of :attr:`_pending`."""
+        """Queued commits: the writer's future, the relationship uids, the records."""
         self._failed = False
         self._edges: dict[str, Record | None] = {}
         self._written: set[int] | None = None
@@ -116,8 +115,7 @@ class MirroredStore(GraphStore):
         (later commits of a failed run are still awaited, never left running)."""
         error: BaseException | None = None
         while self._pending:
-            future, _, size = self._pending.popleft()
-            self._queued -= size
+            future, _, _ = self._pending.popleft()
             exc = future.exception()
             if exc is not None and error is None:
                 error = exc
@@ -172,12 +170,11 @@ class MirroredStore(GraphStore):
                                               thread_name_prefix="innograph-writer")
         nodes, edges = list(put_nodes), list(put_edges)
         size = len(nodes) + len(edges)
-        while self._pending and self._queued + size > self.IN_FLIGHT:
-            future, _, oldest = self._pending[0]
+        while self._pending and size + sum(n for *_, n in self._pending) > self.IN_FLIGHT:
+            future, _, _ = self._pending[0]
             if future.exception() is not None:
                 self.flush()  # raises the failure
             self._pending.popleft()
-            self._queued -= oldest
         self._wrote(edges)
         future = self._writer.submit(self._write, nodes, edges)
         if len(self._edges) + len(edges) > self.EDGE_CACHE:
@@ -185,7 +182,6 @@ class MirroredStore(GraphStore):
         for e in edges:
             self._edges[e["uid"]] = e
         self._pending.append((future, frozenset(e["uid"] for e in edges), size))
-        self._queued += size
         if nodes:
             self._nodes.commit(put_nodes=nodes)
 
