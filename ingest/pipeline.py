@@ -16,8 +16,9 @@ back. A run killed half-way and run again ends in the same graph as one clean
 run, because every batch it wrote is what the re-run would write.
 
 Test hook: when ``INNOGRAPH_TEST_DIE_AFTER_BATCHES=N`` is set, the process
-exits abruptly (``os._exit``) right after its N-th store batch, to let tests
-kill a run at a deterministic point. Never set it outside tests.
+exits abruptly (``os._exit``) right after its N-th store batch is in the store
+(a mirrored store's queued commits written first), to let tests kill a run at a
+deterministic point. Never set it outside tests.
 """
 
 from __future__ import annotations
@@ -787,6 +788,9 @@ class IngestRun:
         gc.freeze()  # see _collector_spares_the_written
         self.progress.advance(size)
         if self._die_after is not None and self.report.batches >= self._die_after:
+            if isinstance(self.store, MirroredStore):
+                # the N-th batch is in the database, whatever the writer's queue holds
+                self.store.flush()
             os._exit(75)  # test hook: die abruptly, as a killed process would
 
 
