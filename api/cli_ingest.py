@@ -89,10 +89,11 @@ def ingest(
     # the embedded store's snapshot is saved once, while the analysis waits for the
     # recommender's fit (store.checkpoint below), or at the end of this bulk context
     with store_from_env() as store, store.bulk():
+        early = _EarlyAnalysis(store) if analyse else None
         try:
             if quiet or as_json:
                 rep = _run(store, paths, mapping, queue, batch_size, None, report,
-                           settings.home / REPORTS_DIR)
+                           settings.home / REPORTS_DIR, early)
             else:
                 from rich.progress import (
                     BarColumn,
@@ -105,12 +106,23 @@ def ingest(
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                            TimeElapsedColumn())
                 with Progress(*columns, transient=True) as progress:
-                    rep = _run(store, paths, mapping, queue, batch_size, _Bar(progress), report,
-                               settings.home / REPORTS_DIR)
-        except (IngestError, GraphError) as exc:
-            raise fail(str(exc)) from exc
-        if analyse and (rep.created or rep.updated or rep.merged
-                        or store.load_derived(name="gap-tables") is None):
+                    bar = _Bar(progress)
+                    if early is not None:
+                        early.bar = bar
+                    rep = _run(store, paths, mapping, queue, batch_size, bar, report,
+                               settings.home / REPORTS_DIR, early)
+        except BaseException as exc:
+            if early is not None:
+                early.cancel()  # a fit started while the writes failed
+            if isinstance(exc, IngestError | GraphError):
+                raise fail(str(exc)) from exc
+            raise
+        if early is not None and early.job is not None:
+            try:
+                early.job.save()
+            except GraphError as exc:
+                raise fail(f"导入已完成，但分析结果未能保存：{exc}") from exc
+        elif analyse and _wants_analysis(store, rep):
             from graph.analytics.computed import analyse as run_analysis
 
             def save_data() -> None:
@@ -178,13 +190,52 @@ def _check_folders(paths: Sequence[Path]) -> None:
             raise typer.Exit(1)
 
 
+def _wants_analysis(store: GraphStore, rep: IngestReport) -> bool:
+    """An ingest analyses when it changed the graph, or when nothing was analysed yet."""
+    return bool(rep.created or rep.updated or rep.merged
+                or store.load_derived(name="gap-tables") is None)
+
+
+class _EarlyAnalysis:
+    """The analysis of a first load through a writer thread (Neo4j), computed while the
+    database writes the last batches (the run's ``landing``) and saved after."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.bar: _Bar | None = None
+        self.job: Any = None
+
+    def __call__(self, rep: IngestReport, graph: Any) -> None:
+        import logging
+
+        from graph.analytics.computed import Analysis
+
+        if not _wants_analysis(self.store, rep):
+            return
+        if self.bar is not None:
+            self.bar.start("分析:缺口表、合作社区、推荐模型", None)
+        job = Analysis(self.store, graph=graph)
+        try:
+            job.compute()
+        except Exception as exc:  # the data goes on; the analysis runs again after it
+            logging.getLogger("innograph.ingest").warning(
+                "分析未能在写入的同时完成，将在写入后重新计算：%s", exc)
+            return
+        self.job = job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+
+
 def _run(store: GraphStore, paths: list[Path], mapping: Path | None, queue: ReviewQueue,
          batch_size: int, bar: _Bar | None, report: Path | None,
-         report_dir: Path) -> IngestReport:
+         report_dir: Path, early: _EarlyAnalysis | None = None) -> IngestReport:
     from ingest.pipeline import run_ingest
 
     return run_ingest(store, paths, mapping=mapping, review=queue, batch_size=batch_size,
-                      progress=bar, report_path=report, report_dir=report_dir)
+                      progress=bar, report_path=report, report_dir=report_dir, landing=early)
 
 
 def _one_line(rep: IngestReport) -> str:

@@ -75,6 +75,14 @@ class MirroredStore(GraphStore):
         province asks for hundreds of thousands of new uids: about a fifth of its
         pipeline's time). Hashes, not uids: a tenth of the memory, and two uids that
         share one only cost a read."""
+        self._replica: dict[str, tuple[int, Record]] | None = None
+        """In the same case, every relationship written, by uid, with the number of the
+        commit that wrote it: with the mirrored nodes, the whole store (:meth:`projection`)."""
+        self._gone: dict[str, int] = {}
+        """Deleted node uids and the number of the commit that deleted them (a
+        relationship written before it went with the node)."""
+        self._commits = 0
+        self._depth = 0
 
     def open(self) -> None:
         """Load every node record of the real store into the mirror."""
@@ -83,11 +91,41 @@ class MirroredStore(GraphStore):
             self._nodes.commit(put_nodes=batch)
         # the run is the only writer the mirror follows: from an empty start, the
         # relationships stored are the ones it writes
-        self._written = set() if not any(self.real.stats().relationships.values()) else None
+        first_load = not any(self.real.stats().relationships.values())
+        self._written = set() if first_load else None
+        self._replica = {} if first_load else None
 
-    def _wrote(self, edges: Sequence[Record]) -> None:
+    def _wrote(self, edges: Sequence[Record], del_nodes: Sequence[str] = (),
+               del_edges: Sequence[Record] = ()) -> None:
+        """Note a commit's relationship changes (in the order the store applies them:
+        deletions, then writes)."""
         if self._written is not None:
             self._written.update(hash(e["uid"]) for e in edges)
+        if self._replica is not None:
+            self._commits += 1
+            n, replica = self._commits, self._replica
+            for e in del_edges:
+                replica.pop(e["uid"], None)
+            for uid in del_nodes:
+                self._gone[uid] = n
+            for e in edges:
+                replica[e["uid"]] = (n, e)
+
+    def projection(self) -> nx.MultiDiGraph | None:
+        """The store as it will be once the queued commits are written, projected as
+        :func:`graph.analytics.computed.project` reads it from the store, without waiting
+        for them and without reading the store: known only when the run began on a
+        store without relationships (a first load; else None). An ingest computes its
+        analysis on it while the database writes its last batches."""
+        if self._replica is None:
+            return None
+        from graph.analytics.computed import project_records
+
+        gone = self._gone
+        edges = (rec for n, rec in self._replica.values()
+                 if gone.get(rec["source"], 0) <= n and gone.get(rec["target"], 0) <= n)
+        return project_records((r for batch in self._nodes.scan_nodes(batch_size=50_000)
+                                for r in batch), edges)
 
     def refresh(self) -> None:
         """Nothing: the run is the only writer the mirror follows."""
@@ -159,7 +197,7 @@ class MirroredStore(GraphStore):
         if del_nodes or del_edges or merge is not None:
             self.flush()
             self._edges.clear()  # deleted nodes take relationships the cache cannot name
-            self._wrote(put_edges)
+            self._wrote(put_edges, del_nodes, del_edges)
             self.real.commit(put_nodes=put_nodes, put_edges=put_edges, del_nodes=del_nodes,
                              del_edges=del_edges, merge=merge)
             if put_nodes or del_nodes:
@@ -204,18 +242,26 @@ class MirroredStore(GraphStore):
         self._nodes.clear()
         self._edges.clear()
         self._written = set()
+        self._replica, self._gone = {}, {}
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """The real store's bulk context; every queued commit is done when it ends."""
+        """The real store's bulk context; every queued commit is done when the outermost
+        one ends (a table's own bulk context inside a run's does not wait for the
+        writer: the run goes on with its next table, or its analysis, meanwhile)."""
         with self.real.bulk():
+            self._depth += 1
             try:
                 yield
             except BaseException:
-                with contextlib.suppress(Exception):
-                    self.flush()  # the first error is the one to report
+                if self._depth == 1:
+                    with contextlib.suppress(Exception):
+                        self.flush()  # the first error is the one to report
                 raise
-            self.flush()
+            finally:
+                self._depth -= 1
+            if self._depth == 0:
+                self.flush()
 
     # everything else from the real store --------------------------------------------
     def version(self) -> int:

@@ -27,12 +27,12 @@ import gc
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -66,6 +66,9 @@ from schemas.records import node_from_record
 from schemas.relationships import Relationship
 from schemas.results import WriteSummary
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 DIE_ENV = "INNOGRAPH_TEST_DIE_AFTER_BATCHES"
 FREEZE_ROWS = 5000
 """Rows planned between two ``gc.freeze`` calls (see _collector_spares_the_written)."""
@@ -92,6 +95,11 @@ def _collector_spares_the_written() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+Landing = Callable[[IngestReport, "nx.MultiDiGraph"], None]
+"""What a run calls while its last writes are sent: the report so far and the graph the
+store will hold (see :meth:`IngestRun.run`)."""
 
 
 class Progress(Protocol):
@@ -409,8 +417,15 @@ class IngestRun:
                                    store=store.backend)
 
     # public ---------------------------------------------------------------
-    def run(self, paths: Sequence[Path], *, mapping: Path | None = None) -> IngestReport:
+    def run(self, paths: Sequence[Path], *, mapping: Path | None = None,
+            landing: Landing | None = None) -> IngestReport:
         """Ingest every table under ``paths`` (see :func:`discover`).
+
+        ``landing``, when the store's writes are sent by a writer thread (a
+        :class:`MirroredStore`) and the run began on a store without relationships, is
+        called once every table is planned, while the last batches are still being
+        written, with the report so far and the graph the store will hold (an ingest
+        computes its analysis meanwhile); the run ends when the writes are in.
 
         Raises:
             IngestError: a file or mapping cannot be used (missing required
@@ -430,6 +445,10 @@ class IngestRun:
                     for table in read_tables(job.path, sheet=m.sheet, encoding=m.encoding,
                                              delimiter=m.delimiter):
                         self.ingest_table(table, m)
+                if landing is not None and isinstance(self.store, MirroredStore):
+                    graph = self.store.projection()
+                    if graph is not None:
+                        landing(self.report, graph)
         finally:
             if isinstance(self.store, MirroredStore):
                 self.store.stop_writer()
@@ -846,7 +865,8 @@ def save_report(report: IngestReport, path: Path) -> Path:
 def run_ingest(store: GraphStore, paths: Sequence[Path], *, mapping: Path | None = None,
                resolver: Any = None, review: ReviewQueue | None = None,
                batch_size: int = 5000, progress: Progress | None = None,
-               report_path: Path | None = None, report_dir: Path | None = None) -> IngestReport:
+               report_path: Path | None = None, report_dir: Path | None = None,
+               landing: Landing | None = None) -> IngestReport:
     """Ingest files or directories into ``store`` and save the report.
 
     Args:
@@ -859,6 +879,7 @@ def run_ingest(store: GraphStore, paths: Sequence[Path], *, mapping: Path | None
         progress: Progress sink.
         report_path: Where to save the report JSON; else ``report_dir`` /
             ``ingest-<time>-<run id>.json`` when ``report_dir`` is given.
+        landing: Called while the last writes are sent (see :meth:`IngestRun.run`).
 
     Returns:
         The report (with ``report_path`` set when it was saved).
@@ -875,7 +896,7 @@ def run_ingest(store: GraphStore, paths: Sequence[Path], *, mapping: Path | None
     """
     ingest_run = IngestRun(store, resolver=resolver, review=review, batch_size=batch_size,
                            progress=progress)
-    report = ingest_run.run(list(paths), mapping=mapping)
+    report = ingest_run.run(list(paths), mapping=mapping, landing=landing)
     target = report_path
     if target is None and report_dir is not None:
         stamp = report.started_at.strftime("%Y%m%dT%H%M%SZ")

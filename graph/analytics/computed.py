@@ -29,7 +29,7 @@ import threading
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,6 @@ def without_full_collections() -> Iterator[None]:
         gc.set_threshold(young, middle, old)
 
 
-@without_full_collections()
 def project(store: GraphStore) -> nx.MultiDiGraph:
     """The store as a networkx graph, read with the streaming scans.
 
@@ -85,10 +84,19 @@ def project(store: GraphStore) -> nx.MultiDiGraph:
     version and is not changed afterwards, so its edges are also indexed by type
     (:func:`typed_edges`).
     """
+    return project_records((r for batch in store.scan_nodes() for r in batch),
+                           (r for batch in store.scan_edges() for r in batch))
+
+
+@without_full_collections()
+def project_records(nodes: Iterable[Mapping[str, Any]],
+                    edges: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
+    """The projection (see :func:`project`) of these node and relationship records, in
+    any order; a relationship whose endpoint is not among the nodes is left out."""
     import networkx as nx
 
-    nodes = sorted((r for batch in store.scan_nodes() for r in batch), key=lambda r: r["uid"])
-    edges = sorted((r for batch in store.scan_edges() for r in batch), key=lambda r: r["uid"])
+    nodes = sorted(nodes, key=lambda r: r["uid"])
+    edges = sorted(edges, key=lambda r: r["uid"])
     g = nx.MultiDiGraph()
     g.add_nodes_from((r["uid"], r) for r in nodes)
     # add_edges_from looks every new edge up again through three layers of views (half
@@ -363,42 +371,108 @@ def analyse(store: GraphStore, *, computed: Computed | None = None,
     Returns:
         Rows per table.
     """
-    from graph.analytics.gaps import community_of
-    from graph.analytics.recommend import start_model
+    job = Analysis(store, computed=computed)
+    job.compute(meanwhile=meanwhile)
+    return job.save()
 
-    comp = computed or Computed(store, store.version())
-    # the recommender's model: fitted once per change of the data (or reused while it
-    # grew little) and saved, so that a server started later loads it instead; a large
-    # fit runs in a child process meanwhile
-    model = start_model(comp)
-    try:
-        if meanwhile is not None:
-            meanwhile()
-        tables = {name: comp.table(name) for name in TABLE_NAMES}
-        data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
-        store.save_derived(name=TABLES_NAME, version=comp.version, data=_packed(data))
-        # each actor's community onto its node (Neo4j: analysis_community, for Cypher users
-        # and Neo4j's own tools; the embedded store keeps the tables beside its snapshot)
-        store.write_analysis(name="community", values=community_of(comp.graph))
-        if store.writes_analysis:
-            # matchmaking's candidate retrieval runs in the database: each candidate's terms
-            # (the words the matcher's index holds for it) onto its node, for the full-text
-            # index over them; the saved marker says for which store version they hold
-            from graph.analytics.match import prepare
-            from graph.store import MATCH_TERMS
 
-            _, index = prepare(comp.graph)
-            terms = {uid: " ".join(sorted(index.doc_terms[i]))
-                     for i, uid in enumerate(index.uids) if index.doc_terms[i]}
-            store.write_analysis(name=MATCH_TERMS, values=terms)
-            store.save_derived(name=MATCH_TERMS, version=comp.version, data=b"")
-    except BaseException:
-        model.cancel()
-        raise
-    model.finish()
-    with comp._saved_lock:
-        comp._tables = tables
-    return {name: len(rows) for name, rows in tables.items()}
+UNSAVED = -1
+"""The version of a :class:`Computed` whose graph is given before the store holds it."""
+
+
+class Analysis:
+    """:func:`analyse` in two halves: :meth:`compute` works on the graph alone (the
+    tables, each actor's community, the matcher's terms; the recommender's fit started),
+    :meth:`save` writes the results under the store version they belong to.
+
+    Given ``graph``, the graph the store will hold once the writes under way are in
+    (``MirroredStore.projection``): an ingest on Neo4j computes while the database
+    writes its last batches, and saves once they are written; the store is then
+    neither read for the graph nor for its version until :meth:`save`.
+
+    Args:
+        store: The store the results are saved in (the real one, not a run's mirror).
+        computed: The results of the store's current version to fill (a new one if
+            None).
+        graph: The projection to compute on, if the store does not hold it yet.
+    """
+
+    def __init__(self, store: GraphStore, *, computed: Computed | None = None,
+                 graph: nx.MultiDiGraph | None = None) -> None:
+        if computed is None:
+            computed = Computed(store, UNSAVED if graph is not None else store.version())
+        if graph is not None:
+            computed._graph = graph
+        self.store, self.comp = store, computed
+        self._model: Any = None
+        self._tables: dict[str, list[dict[str, Any]]] = {}
+        self._community: dict[str, Any] = {}
+        self._terms: dict[str, str] | None = None
+
+    def compute(self, *, meanwhile: Callable[[], None] | None = None) -> None:
+        """Start the recommender's fit, run ``meanwhile``, compute the rest (nothing
+        is written)."""
+        from graph.analytics.gaps import community_of
+        from graph.analytics.recommend import start_model
+
+        comp = self.comp
+        with without_full_collections():
+            # the recommender's model: fitted once per change of the data (or reused while
+            # it grew little) and saved, so that a server started later loads it instead;
+            # a large fit runs in a child process meanwhile
+            self._model = start_model(comp)
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+                self._tables = {name: comp.table(name) for name in TABLE_NAMES}
+                self._community = community_of(comp.graph)
+                if self.store.writes_analysis:
+                    # matchmaking's candidate retrieval runs in the database: each
+                    # candidate's terms (the words the matcher's index holds for it) onto
+                    # its node, for the full-text index over them
+                    from graph.analytics.match import prepare
+
+                    _, index = prepare(comp.graph)
+                    self._terms = {uid: " ".join(sorted(index.doc_terms[i]))
+                                   for i, uid in enumerate(index.uids) if index.doc_terms[i]}
+            except BaseException:
+                self.cancel()
+                raise
+
+    def save(self) -> dict[str, int]:
+        """Save what :meth:`compute` computed (waiting for the recommender's fit).
+
+        Returns:
+            Rows per table.
+        """
+        from graph.store import MATCH_TERMS
+
+        store, comp, tables = self.store, self.comp, self._tables
+        try:
+            if comp.version == UNSAVED:
+                comp.version = self._model.version = store.version()
+            data = json.dumps(tables, ensure_ascii=False, default=str).encode("utf-8")
+            store.save_derived(name=TABLES_NAME, version=comp.version, data=_packed(data))
+            # each actor's community onto its node (Neo4j: analysis_community, for Cypher
+            # users and Neo4j's own tools; the embedded store keeps the tables beside its
+            # snapshot)
+            store.write_analysis(name="community", values=self._community)
+            if self._terms is not None:
+                store.write_analysis(name=MATCH_TERMS, values=self._terms)
+                # the saved marker says for which store version the terms hold
+                store.save_derived(name=MATCH_TERMS, version=comp.version, data=b"")
+        except BaseException:
+            self.cancel()
+            raise
+        self._model.finish()
+        with comp._saved_lock:
+            comp._tables = tables
+        return {name: len(rows) for name, rows in tables.items()}
+
+    def cancel(self) -> None:
+        """Give the recommender's fit up (compute or save failed, or the writes did)."""
+        if self._model is not None:
+            self._model.cancel()
 
 
 def _packed(data: bytes) -> bytes:

@@ -222,6 +222,56 @@ def test_neo4j_ingest_killed_half_way_leaves_whole_batches_and_reruns_clean(
 
 
 @pytest.mark.neo4j
+def test_neo4j_first_load_saves_the_analysis_of_the_graph_it_wrote(
+        _neo4j_session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first load on Neo4j computes its analysis on the graph the run kept, while the
+    database writes the last batches; what it saves is the analysis of the graph stored,
+    under the version the store has once every write is in."""
+    from graph.analytics import computed as C
+    from graph.analytics.recommend import MODEL_NAME
+    from graph.store import MATCH_TERMS
+    from tests.conftest import neo4j_settings
+
+    settings = neo4j_settings()
+    store = _neo4j_session
+    store.clear()
+    monkeypatch.setenv("INNOGRAPH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("INNOGRAPH_STORE", "neo4j")
+    monkeypatch.setenv("NEO4J_URI", str(settings.neo4j_uri))
+    monkeypatch.setenv("NEO4J_USER", settings.neo4j_user)
+    monkeypatch.setenv("NEO4J_PASSWORD", settings.neo4j_password.get_secret_value()
+                       if settings.neo4j_password else "")
+    monkeypatch.setenv("NEO4J_DATABASE", settings.neo4j_database)
+    monkeypatch.delenv(DIE_ENV, raising=False)
+    given: list[bool] = []
+    init = C.Analysis.__init__
+
+    def spy(self: Any, st: Any, *, computed: Any = None, graph: Any = None) -> None:
+        given.append(graph is not None)
+        init(self, st, computed=computed, graph=graph)
+
+    monkeypatch.setattr(C.Analysis, "__init__", spy)
+    reg = registry_copy(tmp_path)
+    code, _, err = run("ingest", str(reg), "--quiet")
+    assert code == 0, err
+    assert given == [True]  # computed on the run's graph, not read back
+    version = store.version()
+    saved = store.load_derived(name=C.TABLES_NAME)
+    assert saved is not None and saved[0] == version
+    stored = C.project(store)
+    assert json.loads(C._unpacked(saved[1])) == {
+        name: C._plain(C._tables()[name](stored)) for name in C.TABLE_NAMES}
+    terms = store.load_derived(name=MATCH_TERMS)
+    assert terms is not None and terms[0] == version
+    assert store.load_derived(name=MODEL_NAME) is not None  # fitted, or reused if it fits
+    # the same files again: the store has relationships, so the run keeps no graph (the
+    # merges it reports again are analysed the usual way, from the store)
+    code, _, err = run("ingest", str(reg), "--quiet")
+    assert code == 0, err
+    assert given[0] and not any(given[1:])
+
+
+@pytest.mark.neo4j
 def test_neo4j_server_killed_mid_ingest_then_restarted_reruns_to_the_clean_graph(
         _neo4j_session: Any, tmp_path: Path) -> None:
     """The database itself dies (SIGKILL of the Neo4j process) while an ingest writes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -194,6 +195,36 @@ def test_a_first_load_asks_only_for_relationships_it_wrote(
     rerun = run_ingest(again, [reg], batch_size=3)
     assert (rerun.created, rerun.updated) == (0, 0)
     assert set(real.edge_uids_asked) == real.edge_uids_put  # a filled store: asked
+
+
+def test_a_first_load_hands_its_landing_the_graph_the_store_then_holds(
+        store: GraphStore, tmp_path: Path) -> None:
+    # while the last batches are still queued, the run hands its landing the graph it
+    # kept (the mirrored nodes, the relationships it wrote, those of merged-away nodes
+    # gone); once the run has ended, the store's own projection is that graph: the
+    # same nodes and relationships, the same records, in the same order
+    reg = registry_copy(tmp_path)
+    seen: list[tuple[int, Any]] = []
+
+    def landing(rep: Any, g: Any) -> None:
+        seen.append((rep.created, g))
+
+    mirror = MirroredStore(store)
+    mirror.open()
+    rep = run_ingest(mirror, [reg], batch_size=3, landing=landing)
+    assert rep.merged, "the registry merges names: deletions are part of the check"
+    assert len(seen) == 1
+    created, g = seen[0]
+    assert created == rep.created  # the counts are final when it is called
+    p = computed_mod.project(store)
+    assert g.number_of_edges() > 50
+    assert list(g.nodes(data=True)) == list(p.nodes(data=True))
+    assert list(g.edges(keys=True, data=True)) == list(p.edges(keys=True, data=True))
+    # a run that begins on a store with relationships has no such graph: no landing
+    again = MirroredStore(store)
+    again.open()
+    run_ingest(again, [reg], batch_size=3, landing=landing)
+    assert len(seen) == 1
 
 
 def test_a_failed_background_write_fails_the_run(tmp_path: Path) -> None:
