@@ -30,49 +30,21 @@ import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from graph.collector import without_full_collections
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from graph.store import GraphStore
 
+
 log = logging.getLogger("innograph.computed")
 TABLES_NAME = "gap-tables"
 AS_OF_KEPT = 4
 """Graphs of past years a version keeps (each is a copy of part of the store)."""
 """The name the default gap tables are saved under (``save_derived``)."""
-
-
-_NO_FULL = 1_000_000_000
-
-
-@contextmanager
-def without_full_collections() -> Iterator[None]:
-    """No full (oldest-generation) collections of Python's cyclic collector for a
-    bounded piece of whole-graph work; the young generations are collected as before.
-
-    Such work makes millions of long-lived containers, and every time they grow by a
-    quarter of what lives a full collection walks the whole heap (a loaded store is
-    millions of objects: half the projection's time at 100,000 actors). One full
-    collection runs first: without it, the cyclic garbage an ingest's pipeline left
-    (1.1 GB at 100,000 actors on Neo4j) stayed alive under the projection. Young
-    collections go on meanwhile, for the short-lived cycles the work itself makes.
-    Nested uses collect once.
-    """
-    young, middle, old = gc.get_threshold()
-    if old >= _NO_FULL:
-        yield  # inside an outer one
-        return
-    # garbage already made (by an ingest's pipeline: a gigabyte at 100,000 actors) is
-    # freed first, by one full collection, instead of being kept for the whole work
-    gc.collect()
-    gc.set_threshold(young, middle, _NO_FULL)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, old)
 
 
 def project(store: GraphStore) -> nx.MultiDiGraph:
