@@ -68,16 +68,13 @@ class MirroredStore(GraphStore):
         """Queued commits: the writer's future, the relationship uids, the records."""
         self._failed = False
         self._edges: dict[str, Record | None] = {}
-        self._written: set[int] | None = None
-        """When the run began on a store without relationships: the hashes of the uids
-        of every relationship it wrote since (None otherwise). A uid whose hash is not
-        here names no stored relationship, and is not asked for (a first load of a
-        province asks for hundreds of thousands of new uids: about a fifth of its
-        pipeline's time). Hashes, not uids: a tenth of the memory, and two uids that
-        share one only cost a read."""
         self._replica: dict[str, tuple[int, Record]] | None = None
-        """In the same case, every relationship written, by uid, with the number of the
-        commit that wrote it: with the mirrored nodes, the whole store (:meth:`projection`)."""
+        """When the run began on a store without relationships (None otherwise): every
+        relationship it wrote since, by uid, with the number of the commit that wrote
+        it. With the mirrored nodes that is the whole store (:meth:`projection`); and a
+        uid not here names no stored relationship, so it is not asked for (a first load
+        of a province asks for hundreds of thousands of new uids: about a fifth of its
+        pipeline's time)."""
         self._gone: dict[str, int] = {}
         """Deleted node uids and the number of the commit that deleted them (a
         relationship written before it went with the node)."""
@@ -91,16 +88,12 @@ class MirroredStore(GraphStore):
             self._nodes.commit(put_nodes=batch)
         # the run is the only writer the mirror follows: from an empty start, the
         # relationships stored are the ones it writes
-        first_load = not any(self.real.stats().relationships.values())
-        self._written = set() if first_load else None
-        self._replica = {} if first_load else None
+        self._replica = {} if not any(self.real.stats().relationships.values()) else None
 
     def _wrote(self, edges: Sequence[Record], del_nodes: Sequence[str] = (),
                del_edges: Sequence[Record] = ()) -> None:
         """Note a commit's relationship changes (in the order the store applies them:
         deletions, then writes)."""
-        if self._written is not None:
-            self._written.update(hash(e["uid"]) for e in edges)
         if self._replica is not None:
             self._commits += 1
             n, replica = self._commits, self._replica
@@ -241,7 +234,6 @@ class MirroredStore(GraphStore):
         self.real.clear()
         self._nodes.clear()
         self._edges.clear()
-        self._written = set()
         self._replica, self._gone = {}, {}
 
     @contextmanager
@@ -287,13 +279,13 @@ class MirroredStore(GraphStore):
             return self.real.read_edges(uids=uids, node_uids=node_uids)
         out: dict[str, Record] = {}
         todo: list[str] = []
-        written = self._written
+        written = self._replica
         for u in uids:
             if u in self._edges:
                 rec = self._edges[u]
                 if rec is not None:
                     out[u] = rec
-            elif written is None or hash(u) in written:
+            elif written is None or u in written:
                 todo.append(u)
         if todo:
             self._wait_for(todo)
