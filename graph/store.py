@@ -736,6 +736,11 @@ class GraphStore(abc.ABC):
     def stats(self) -> Stats:
         """Counts per label and per relationship type."""
 
+    def count_nodes(self, label: str) -> int:
+        """Nodes of ``label`` (name resolution asks it before searching a label's names)."""
+        check_filters([label], None)
+        return self.stats().nodes.get(label, 0)
+
     # merges ---------------------------------------------------------------
     def merge_nodes(self, *, keep: str, merge: Sequence[str], reason: str,
                     rule: str) -> MergeRecord:

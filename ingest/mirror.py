@@ -349,6 +349,10 @@ class MirroredStore(GraphStore):
         self.flush()
         return self.real.subgraph(uids=uids, labels=labels, rel_types=rel_types)
 
+    def count_nodes(self, label: str) -> int:
+        """From the mirror (every write of the run is applied to it when queued)."""
+        return self._nodes.count_nodes(label)
+
     def stats(self) -> Stats:
         """From the real store."""
         self.flush()

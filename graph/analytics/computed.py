@@ -60,6 +60,37 @@ def project(store: GraphStore) -> nx.MultiDiGraph:
                            (r for batch in store.scan_edges() for r in batch))
 
 
+def sorted_records(store: GraphStore) -> tuple[list[Mapping[str, Any]],
+                                               list[Mapping[str, Any]]]:
+    """The store's node and relationship records, each in uid order (what
+    :func:`project_records` sorts them into: given them so, it sorts in linear time)."""
+    nodes: list[Mapping[str, Any]] = sorted(
+        (r for batch in store.scan_nodes() for r in batch), key=lambda r: r["uid"])
+    edges: list[Mapping[str, Any]] = sorted(
+        (r for batch in store.scan_edges() for r in batch), key=lambda r: r["uid"])
+    return nodes, edges
+
+
+def in_edge_order(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]]
+                  ) -> list[Mapping[str, Any]]:
+    """The relationship records of the projection of these records (both in uid order), in
+    the order its ``edges()`` lists them: by source in uid order; from one source, by
+    target in the order of the first relationship to it, then in uid order. Those with an
+    endpoint not among the nodes are left out, as the projection leaves them out. What is
+    computed by walking the projection's edges can so be computed before it is built."""
+    present = {r["uid"] for r in nodes}
+    by_source: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
+    for e in edges:
+        u, v = e["source"], e["target"]
+        if u in present and v in present:
+            by_source.setdefault(u, {}).setdefault(v, []).append(e)
+    out: list[Mapping[str, Any]] = []
+    for uid in sorted(by_source):
+        for group in by_source[uid].values():
+            out.extend(group)
+    return out
+
+
 @without_full_collections()
 def project_records(nodes: Iterable[Mapping[str, Any]],
                     edges: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
@@ -391,8 +422,16 @@ class Analysis:
         with without_full_collections():
             # the recommender's model: fitted once per change of the data (or reused while
             # it grew little) and saved, so that a server started later loads it instead;
-            # a large fit runs in a child process meanwhile
-            self._model = start_model(comp)
+            # a large fit runs in a child process meanwhile, started before the projection
+            # is built when the store is read for it (the fit is the longest part)
+            with comp._lock:
+                if comp._graph is None:
+                    nodes, edges = sorted_records(self.store)
+                    self._model = start_model(comp, records=(nodes, edges))
+                    comp._graph = project_records(nodes, edges)
+                    del nodes, edges
+                else:
+                    self._model = start_model(comp)
             try:
                 if meanwhile is not None:
                     meanwhile()

@@ -24,7 +24,7 @@ import heapq
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,26 +51,53 @@ def default_kinds(label: str) -> tuple[str, ...]:
     return tuple(sorted(ACTOR_LABELS))
 
 
+TAKING_PART = ("PARTICIPATES_IN", "UNDERTAKES", "COOPERATES_WITH")
+"""The relationships the recommender learns from (with IN_FIELD for a project's field)."""
+
+
 def participations(g: nx.MultiDiGraph) -> list[Participation]:
     """Project participations of the graph, plus one pseudo-project per dated cooperation."""
+    return _participation_rows(g.nodes, typed_edges(g, "IN_FIELD"),
+                               typed_edges(g, *TAKING_PART))
+
+
+def participations_of_records(nodes: Sequence[Mapping[str, Any]],
+                              edges: Sequence[Mapping[str, Any]]) -> list[Participation]:
+    """:func:`participations` of the projection of these records (both in uid order, as
+    ``computed.sorted_records`` gives them), in the same order, without building it: the
+    analysis of an ingest starts the recommender's fit on them first."""
+    from graph.analytics.computed import in_edge_order
+
+    ordered = in_edge_order(nodes, edges)
+    return _participation_rows({r["uid"]: r for r in nodes},
+                               ((e["source"], e["target"], e) for e in ordered
+                                if e.get("type") == "IN_FIELD"),
+                               ((e["source"], e["target"], e) for e in ordered
+                                if e.get("type") in TAKING_PART))
+
+
+def _participation_rows(node: Mapping[str, Mapping[str, Any]],
+                        in_field: Iterable[tuple[str, str, Mapping[str, Any]]],
+                        taking_part: Iterable[tuple[str, str, Mapping[str, Any]]]
+                        ) -> list[Participation]:
     project_field: dict[str, str] = {}
-    for u, v, _ in typed_edges(g, "IN_FIELD"):
-        if g.nodes[u].get("label") == "Project":
-            project_field.setdefault(u, str(g.nodes[v].get("name", v)))
+    for u, v, _ in in_field:
+        if node[u].get("label") == "Project":
+            project_field.setdefault(u, str(node[v].get("name", v)))
     rows: list[Participation] = []
-    for u, v, d in typed_edges(g, "PARTICIPATES_IN", "UNDERTAKES", "COOPERATES_WITH"):
+    for u, v, d in taking_part:
         t = d.get("type")
-        if t in ("PARTICIPATES_IN", "UNDERTAKES") and u in g and v in g:
-            year = d.get("year") or g.nodes[v].get("year")
+        if t in ("PARTICIPATES_IN", "UNDERTAKES") and u in node and v in node:
+            year = d.get("year") or node[v].get("year")
             if year is not None:
-                rows.append(Participation(v, u, str(g.nodes[u].get("label")), int(year),
+                rows.append(Participation(v, u, str(node[u].get("label")), int(year),
                                           project_field.get(v, "")))
         elif t == "COOPERATES_WITH":
             year = d.get("last_year") or d.get("year") or d.get("first_year")
             if year is not None:
                 pid = f"coop:{d.get('uid')}"
                 for a in (u, v):
-                    rows.append(Participation(pid, a, str(g.nodes[a].get("label")), int(year)))
+                    rows.append(Participation(pid, a, str(node[a].get("label")), int(year)))
     return rows
 
 
@@ -341,12 +368,17 @@ class ModelJob:
             self.apart = None
 
 
-def start_model(computed: Computed) -> ModelJob:
+def start_model(computed: Computed, *, records: tuple[Sequence[Mapping[str, Any]],
+                                                     Sequence[Mapping[str, Any]]] | None = None
+                ) -> ModelJob:
     """The recommender of ``computed``'s version, as an ingest's analysis prepares it:
     the model saved in the store when the data grew little since its fit; else a fit of
     at least :data:`FIT_APART_ROWS` participations starts in a child process, while the
-    caller does its own work (the gap tables) before :meth:`ModelJob.finish`."""
-    rows = participations(computed.graph)
+    caller does its own work (the gap tables) before :meth:`ModelJob.finish`. Given the
+    version's node and relationship ``records`` (in uid order), the participations are
+    read from them, before the graph is projected."""
+    rows = participations(computed.graph) if records is None else \
+        participations_of_records(*records)
     return ModelJob(rows, max((r.year for r in rows), default=0), store=computed.store,
                     version=computed.version, apart=True, computed=computed)
 

@@ -85,7 +85,7 @@ def _check_derived_name(name: str) -> None:
 
 
 _STATE = ("_nodes", "_edges", "_out", "_in", "_names", "_merges", "_version", "_searches",
-          "_ids", "_id_uids", "_grams", "_graph_cache", "_by_name")
+          "_ids", "_id_uids", "_grams", "_graph_cache", "_by_name", "_per_label")
 """What a snapshot load replaces."""
 
 
@@ -104,6 +104,7 @@ class EmbeddedStore(GraphStore):
         self.home = FsPath(home) if home is not None else None
         self.read_only = read_only
         self._nodes: dict[str, Record] = {}
+        self._per_label: dict[str, int] = {}
         self._edges: dict[str, Record] = {}
         self._out: dict[str, set[str]] = {}
         self._in: dict[str, set[str]] = {}
@@ -200,6 +201,7 @@ class EmbeddedStore(GraphStore):
 
     def _load(self, data: Mapping[str, Any]) -> None:
         self._nodes, self._edges, self._out, self._in, self._names = {}, {}, {}, {}, {}
+        self._per_label = {}
         self._ids, self._id_uids, self._grams, self._by_name = {}, [], None, None
         self._searches.clear()
         self._graph_cache.clear()
@@ -340,6 +342,11 @@ class EmbeddedStore(GraphStore):
             for k in self._name_keys(old):
                 self._names.get(k, set()).discard(rec["uid"])
         self._nodes[rec["uid"]] = rec
+        if old is None or old["label"] != rec["label"]:
+            per_label = self._per_label
+            if old is not None:
+                per_label[old["label"]] -= 1
+            per_label[rec["label"]] = per_label.get(rec["label"], 0) + 1
         if old is None or old["name"] != rec["name"] or old["label"] != rec["label"]:
             self._by_name = None
         for k in self._name_keys(rec):
@@ -388,6 +395,7 @@ class EmbeddedStore(GraphStore):
         rec = self._nodes.pop(uid, None)
         if rec is None:
             return
+        self._per_label[rec["label"]] -= 1
         for euid in list(self._out.pop(uid, set()) | self._in.pop(uid, set())):
             self._del_edge(euid)
         for k in self._name_keys(rec):
@@ -758,6 +766,11 @@ class EmbeddedStore(GraphStore):
                 g.add_edge(e["source"], e["target"], key=euid)
                 g.edges[e["source"], e["target"], euid].update(e)
         return g
+
+    def count_nodes(self, label: str) -> int:
+        """Nodes of ``label`` (a count kept up to date by every write)."""
+        check_filters([label], None)
+        return self._per_label.get(label, 0)
 
     def stats(self) -> Stats:
         """Counts per label and relationship type."""

@@ -406,8 +406,8 @@ def _endpoint(ep: EndpointSpec, plan: RowPlan, identity: Identity, local: NameIn
         if ep.qualifier and create_label:
             out.append(_qualified_end(ep, name, create_label, plan, identity, local, created))
         else:
-            label = _guess(ep, name, labels, row) if create_label == "auto" else create_label
-            out.append(_resolve_end(ep, name, labels, label, plan, identity, local, created))
+            out.append(_resolve_end(ep, name, labels, create_label, plan, identity, local,
+                                    created))
     return out
 
 
@@ -467,6 +467,9 @@ def _resolve_end(ep: EndpointSpec, name: str, labels: frozenset[str], create_lab
             created[found.uid] = part
             plan.created.append(part)
         return found.uid, found.label
+    if create_label == "auto":
+        # the label a new entity gets, told from its name: only asked when one is made
+        create_label = _guess(ep, name, labels, row)
     if not ep.create_missing or create_label is None:
         if ep.create_missing and found.status != "ambiguous":
             raise _reject(row, f"'{name}' matches nothing and its kind cannot be told from "

@@ -492,7 +492,9 @@ class Resolver:
         rec = self._record(uid)
         conflicts: list[Candidate] = []
         supersedes: list[str] = []
-        if self.store is not None:
+        # both come from another stored Enterprise reached by the name: none when the store
+        # holds no other (a first load of the registry: no name to resolve for each row)
+        if self.store is not None and self.store.count_nodes("Enterprise") > (rec is not None):
             by_name = self._resolve_org(text, "Enterprise", None, loose=False)
             uids = [by_name.uid] if by_name.matched and by_name.uid else [
                 c.uid for c in by_name.candidates if c.in_store]

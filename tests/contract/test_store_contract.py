@@ -252,6 +252,40 @@ def test_subgraph_and_stats(loaded: GraphStore) -> None:
     assert stats.nodes["University"] == 3
 
 
+def test_count_nodes_follows_every_write(loaded: GraphStore, backend: str,
+                                         tmp_path: Path) -> None:
+    def counts(store: GraphStore) -> dict[str, int]:
+        return {label: n for label in ("Enterprise", "University", "Team", "Talent")
+                if (n := store.count_nodes(label))}
+
+    def stated(store: GraphStore) -> dict[str, int]:
+        return {k: v for k, v in store.stats().nodes.items()
+                if k in ("Enterprise", "University", "Team", "Talent")}
+
+    assert counts(loaded) == stated(loaded) and counts(loaded)["University"] == 3
+    loaded.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:dup",
+                                "name": "泰安康养医疗器械有限责任公司"}])
+    loaded.upsert_nodes(nodes=[{**NODES[6], "keywords": ["康复机器人"]}])  # an update
+    grown = counts(loaded)
+    assert grown == stated(loaded)
+    rec = loaded.merge_nodes(keep="ent:a", merge=["ent:dup"], reason="x", rule="test")
+    assert loaded.count_nodes("Enterprise") == grown["Enterprise"] - 1 == stated(
+        loaded)["Enterprise"]
+    loaded.unmerge(merge_id=rec.merge_id)
+    assert counts(loaded) == grown
+    loaded.delete(uids=["team:r"])
+    assert loaded.count_nodes("Team") == grown.get("Team", 0) - 1
+    assert counts(loaded) == stated(loaded)
+    fresh = reopen_store(backend, loaded, tmp_path)
+    try:
+        assert counts(fresh) == counts(loaded)
+    finally:
+        fresh.close()
+    assert loaded.count_nodes("Region") == stated(loaded).get("Region", 0)
+    with pytest.raises(QueryLimitError):
+        loaded.count_nodes("Nope")
+
+
 def test_get_edges(loaded: GraphStore) -> None:
     out = loaded.get_edges(source="team:r")
     assert [(e.type, e.target) for e in out] == [("HOSTED_BY", "ent:b"), ("OFFERS", "fld:rehab")]

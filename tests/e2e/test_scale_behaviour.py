@@ -173,6 +173,7 @@ def _mirrored_ingest(tmp_path: Path) -> tuple[Path, _Counting, MirroredStore]:
 def test_the_mirror_resolves_in_memory_and_writes_the_same_graph(tmp_path: Path) -> None:
     reg, real, mirror = _mirrored_ingest(tmp_path)
     assert real.searches == 0 and real.name_finds == 0  # every name question in memory
+    assert mirror.count_nodes("Enterprise") == real.count_nodes("Enterprise") > 0
     assert real.commits > 3  # written batch by batch through the writer thread
     again = run_ingest(mirror, [reg], batch_size=3)
     assert (again.created, again.updated) == (0, 0)

@@ -221,3 +221,75 @@ def test_a_failed_child_leaves_the_fit_to_this_process(
     assert model.mode in model.validation and fitted_on[1] > 100
     saved = saved_model(store)
     assert saved is not None and saved[1] == fitted_on
+
+
+def test_participations_read_from_records_are_those_of_the_projection(city: Path) -> None:
+    # the analysis starts the fit on participations read from the store's records before it
+    # builds the projection: the rows, and their order, must be the projection's
+    from graph.analytics.computed import in_edge_order, project, project_records, sorted_records
+    from graph.analytics.recommend import participations, participations_of_records
+    from graph.backends.embedded import EmbeddedStore
+    from ingest.pipeline import run_ingest
+
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [city])
+    nodes, edges = sorted_records(store)
+    g = project(store)
+    assert [e["uid"] for e in in_edge_order(nodes, edges)] == [
+        k for *_, k in g.edges(keys=True)]
+    rows = participations_of_records(nodes, edges)
+    assert len(rows) > 100 and rows == participations(g)
+
+    # from one source, a target comes where its first relationship (of any type) puts it,
+    # and a relationship to a node that is not there is left out
+    def node(uid: str, label: str, **kw: object) -> dict[str, object]:
+        return {"uid": uid, "label": label, "name": uid, **kw}
+
+    def rel(t: str, s: str, o: str, **kw: object) -> dict[str, object]:
+        return {"uid": f"{s}|{t}||{o}", "type": t, "source": s, "target": o, **kw}
+
+    nodes = sorted([node("ent:a", "Enterprise"), node("ent:b", "Enterprise"),
+                    node("prj:1", "Project", year=2019), node("prj:2", "Project"),
+                    node("fld:x", "Field"), node("fld:y", "Field")], key=lambda r: r["uid"])
+    edges = sorted([rel("PARTICIPATES_IN", "ent:a", "prj:2", year=2020),
+                    rel("PARTICIPATES_IN", "ent:a", "prj:1"),
+                    rel("LEADS", "ent:a", "prj:1"),  # sorts first: prj:1 comes before prj:2
+                    rel("COOPERATES_WITH", "ent:a", "ent:b", last_year=2021),
+                    rel("IN_FIELD", "prj:1", "fld:y"), rel("IN_FIELD", "prj:1", "fld:x"),
+                    rel("IN_FIELD", "prj:2", "fld:gone"),
+                    rel("PARTICIPATES_IN", "ent:gone", "prj:1", year=2018)],
+                   key=lambda r: r["uid"])
+    g = project_records(nodes, edges)
+    assert [e["uid"] for e in in_edge_order(nodes, edges)] == [
+        k for *_, k in g.edges(keys=True)]
+    assert participations_of_records(nodes, edges) == participations(g)
+    assert [(r.project, r.actor, r.year, r.field) for r in participations(g)][:3] == [
+        ("coop:ent:a|COOPERATES_WITH||ent:b", "ent:a", 2021, ""),
+        ("coop:ent:a|COOPERATES_WITH||ent:b", "ent:b", 2021, ""),
+        ("prj:1", "ent:a", 2019, "fld:x")]
+
+
+def test_the_analysis_fits_the_model_of_the_projection(city: Path) -> None:
+    # the analysis of a store fits on the participations of its records, read before the
+    # projection: the model it saves is the one a fit on the projection's gives
+    from graph.analytics.computed import project
+    from graph.analytics.recommend import participations
+    from graph.backends.embedded import EmbeddedStore
+    from ingest.pipeline import run_ingest
+
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [city])
+    comp = Computed(store, store.version())
+    analyse(store, computed=comp)
+    got, got_on = comp.extras["recommend-model"]
+    rows = participations(project(store))
+    until = max(r.year for r in rows)
+    want = Recommender().fit(rows, train_until=until)
+    assert got_on == (until, len(rows))
+    assert got.mode == want.mode and got.validation == pytest.approx(want.validation)
+    ix = recommend_index(comp)
+    assert ix.model is got
+    for s in range(0, min(60, len(ix.cg.actors)), 3):
+        assert np.array_equal(got.score(ix.cg, s), want.score(ix.cg, s))

@@ -694,3 +694,62 @@ def test_whole_graph_work_skips_full_collections_only() -> None:
         del keep
         raise RuntimeError("failed halfway")
     assert gc.get_threshold() == before
+
+
+class NameSearchCounting(EmbeddedStore):
+    """An in-memory store that counts substring searches (the name resolution of a
+    credit-code row asks one) and can claim more Enterprise nodes than it holds."""
+
+    def __init__(self, claimed: int | None = None) -> None:
+        super().__init__(None)
+        self.searches = 0
+        self.claimed = claimed
+
+    def search(self, *, text: str, labels: Sequence[str] | None = None,
+               limit: int = 20) -> list[Any]:
+        self.searches += 1
+        return super().search(text=text, labels=labels, limit=limit)
+
+    def count_nodes(self, label: str) -> int:
+        real = super().count_nodes(label)
+        return real if self.claimed is None else max(real, self.claimed)
+
+
+@pytest.mark.parametrize("stored", [
+    [],  # a first load: nothing stored
+    [Enterprise(uid=f"ent:{CODE_C}", name="泰安XX科技有限公司", credit_code=CODE_C)],  # itself
+    [University(uid="uni:4137010434", name="山东农业大学", moe_code="4137010434")]])
+def test_a_credit_code_row_searches_names_only_when_another_enterprise_is_stored(
+        stored: list[Any]) -> None:
+    # the name search of a credit-code row looks for another stored Enterprise to merge
+    # or flag: with none stored it is skipped, and the answer is the one the search gives
+    def resolve(claimed: int | None) -> tuple[Any, int]:
+        s = NameSearchCounting(claimed)
+        s.open()
+        if stored:
+            s.upsert_nodes(nodes=stored)
+        r = Resolver(s)
+        r.register(uid="ent:泰安xx科技有限公司", name="泰安XX科技有限公司", label="Enterprise")
+        before = s.searches
+        res = r.resolve("泰安XX科技有限责任公司", credit_code=CODE_C)
+        return res, s.searches - before
+
+    quick, searched = resolve(None)
+    full, searched_full = resolve(10)  # as if other Enterprise nodes were stored
+    assert searched == 0 and searched_full > 0
+    assert quick == full
+    assert quick.uid == f"ent:{CODE_C}" and quick.supersedes == [] and quick.candidates == []
+
+
+def test_the_name_search_still_finds_what_a_credit_code_supersedes_or_conflicts_with(
+        store: CountingStore) -> None:
+    # one more stored Enterprise than the row's own node: the search runs and finds it
+    r = Resolver(store)
+    assert store.count_nodes("Enterprise") == 2
+    res = r.resolve("泰安XX科技有限责任公司", credit_code=CODE_C)
+    assert res.supersedes == ["ent:泰安xx科技有限公司"]
+    store.delete(uids=["ent:泰安xx科技有限公司"])
+    assert store.count_nodes("Enterprise") == 1
+    res = r.resolve("泰安康复医疗器械有限公司", credit_code=CODE_B)
+    assert [(c.uid, c.rule) for c in res.candidates] == [(f"ent:{CODE_A}",
+                                                         "credit_code_conflict")]

@@ -263,6 +263,8 @@ MERGES = f"MATCH (m:{MERGE_LABEL}) RETURN m.json AS json ORDER BY m.at, m.merge_
 # type instead of reading the count store. Labels and types with no count are left out after
 COUNT_NODES = " UNION ALL ".join(
     f"MATCH (n:{_label(label)}) WITH count(n) AS c RETURN '{label}' AS k, c" for label in LABELS)
+COUNT_LABEL = {label: f"MATCH (n:{_label(label)}) RETURN count(n) AS c" for label in LABELS}
+"""One label's node count (from the database's count store)."""
 COUNT_EDGES = " UNION ALL ".join(
     f"MATCH ()-[r:{_rtype(t)}]->() WITH count(r) AS c RETURN '{t}' AS k, c" for t in REL_TYPES)
 

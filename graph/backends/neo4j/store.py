@@ -797,6 +797,11 @@ class Neo4jStore(GraphStore):
                 g.edges[e["source"], e["target"], e["uid"]].update(e)
         return g
 
+    def count_nodes(self, label: str) -> int:
+        """Nodes of ``label``."""
+        check_filters([label], None)
+        return int(self._read(cypher.COUNT_LABEL[label])[0]["c"])
+
     def stats(self) -> Stats:
         """Counts per label and relationship type."""
         nodes = {r["k"]: r["c"] for r in self._read(cypher.COUNT_NODES) if r["c"]}
