@@ -205,7 +205,7 @@ class _EarlyAnalysis:
         self.bar: _Bar | None = None
         self.job: Any = None
 
-    def __call__(self, rep: IngestReport, graph: Any) -> None:
+    def __call__(self, rep: IngestReport, records: Any) -> None:
         import logging
 
         from graph import collector
@@ -218,7 +218,7 @@ class _EarlyAnalysis:
         # the run's pause of full collections goes on until the results are saved: one
         # between would walk the whole projection for nothing (5 s at 100,000 actors)
         collector.hold()
-        job = Analysis(self.store, graph=graph)
+        job = Analysis(self.store, records=records)
         try:
             job.compute()
         except Exception as exc:  # the data goes on; the analysis runs again after it

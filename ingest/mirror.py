@@ -71,7 +71,7 @@ class MirroredStore(GraphStore):
         self._replica: dict[str, tuple[int, Record]] | None = None
         """When the run began on a store without relationships (None otherwise): every
         relationship it wrote since, by uid, with the number of the commit that wrote
-        it. With the mirrored nodes that is the whole store (:meth:`projection`); and a
+        it. With the mirrored nodes that is the whole store (:meth:`records`); and a
         uid not here names no stored relationship, so it is not asked for (a first load
         of a province asks for hundreds of thousands of new uids: about a fifth of its
         pipeline's time)."""
@@ -104,21 +104,21 @@ class MirroredStore(GraphStore):
             for e in edges:
                 replica[e["uid"]] = (n, e)
 
-    def projection(self) -> nx.MultiDiGraph | None:
-        """The store as it will be once the queued commits are written, projected as
-        :func:`graph.analytics.computed.project` reads it from the store, without waiting
-        for them and without reading the store: known only when the run began on a
-        store without relationships (a first load; else None). An ingest computes its
-        analysis on it while the database writes its last batches."""
+    def records(self) -> tuple[list[Record], list[Record]] | None:
+        """The node and relationship records of the store as it will be once the queued
+        commits are written, each in uid order, without waiting for them and without
+        reading the store: known only when the run began on a store without
+        relationships (a first load; else None). An ingest computes its analysis on them
+        while the database writes its last batches."""
         if self._replica is None:
             return None
-        from graph.analytics.computed import project_records
-
         gone = self._gone
-        edges = (rec for n, rec in self._replica.values()
-                 if gone.get(rec["source"], 0) <= n and gone.get(rec["target"], 0) <= n)
-        return project_records((r for batch in self._nodes.scan_nodes(batch_size=50_000)
-                                for r in batch), edges)
+        edges = sorted((rec for n, rec in self._replica.values()
+                        if gone.get(rec["source"], 0) <= n and gone.get(rec["target"], 0) <= n),
+                       key=lambda r: r["uid"])
+        nodes = sorted((r for batch in self._nodes.scan_nodes(batch_size=50_000)
+                        for r in batch), key=lambda r: r["uid"])
+        return nodes, edges
 
     def refresh(self) -> None:
         """Nothing: the run is the only writer the mirror follows."""

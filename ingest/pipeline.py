@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -63,12 +63,9 @@ from schemas.ingest_report import (
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS, Node
 from schemas.provenance import Provenance
-from schemas.records import node_from_record
+from schemas.records import Record, node_from_record
 from schemas.relationships import Relationship
 from schemas.results import WriteSummary
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 DIE_ENV = "INNOGRAPH_TEST_DIE_AFTER_BATCHES"
 FREEZE_ROWS = 5000
@@ -101,9 +98,9 @@ def _collector_spares_the_written() -> Iterator[None]:
         gc.unfreeze()
 
 
-Landing = Callable[[IngestReport, "nx.MultiDiGraph"], None]
-"""What a run calls while its last writes are sent: the report so far and the graph the
-store will hold (see :meth:`IngestRun.run`)."""
+Landing = Callable[[IngestReport, tuple[list[Record], list[Record]]], None]
+"""What a run calls while its last writes are sent: the report so far and the node and
+relationship records the store will hold, each in uid order (see :meth:`IngestRun.run`)."""
 
 
 class Progress(Protocol):
@@ -428,8 +425,8 @@ class IngestRun:
         ``landing``, when the store's writes are sent by a writer thread (a
         :class:`MirroredStore`) and the run began on a store without relationships, is
         called once every table is planned, while the last batches are still being
-        written, with the report so far and the graph the store will hold (an ingest
-        computes its analysis meanwhile); the run ends when the writes are in.
+        written, with the report so far and the records of the graph the store will hold
+        (an ingest computes its analysis meanwhile); the run ends when the writes are in.
 
         Raises:
             IngestError: a file or mapping cannot be used (missing required
@@ -450,9 +447,9 @@ class IngestRun:
                                              delimiter=m.delimiter):
                         self.ingest_table(table, m)
                 if landing is not None and isinstance(self.store, MirroredStore):
-                    graph = self.store.projection()
-                    if graph is not None:
-                        landing(self.report, graph)
+                    records = self.store.records()
+                    if records is not None:
+                        landing(self.report, records)
         finally:
             if isinstance(self.store, MirroredStore):
                 self.store.stop_writer()

@@ -200,15 +200,19 @@ def test_a_first_load_asks_only_for_relationships_it_wrote(
 
 def test_a_first_load_hands_its_landing_the_graph_the_store_then_holds(
         store: GraphStore, tmp_path: Path) -> None:
-    # while the last batches are still queued, the run hands its landing the graph it
-    # kept (the mirrored nodes, the relationships it wrote, those of merged-away nodes
-    # gone); once the run has ended, the store's own projection is that graph: the
-    # same nodes and relationships, the same records, in the same order
+    # while the last batches are still queued, the run hands its landing the records of
+    # the graph it kept (the mirrored nodes, the relationships it wrote, those of
+    # merged-away nodes gone), in uid order; once the run has ended, the store's own
+    # projection is their projection: the same nodes and relationships, the same
+    # records, in the same order
     reg = registry_copy(tmp_path)
     seen: list[tuple[int, Any]] = []
 
-    def landing(rep: Any, g: Any) -> None:
-        seen.append((rep.created, g))
+    def landing(rep: Any, records: Any) -> None:
+        nodes, edges = records
+        assert [r["uid"] for r in nodes] == sorted(r["uid"] for r in nodes)
+        assert [r["uid"] for r in edges] == sorted(r["uid"] for r in edges)
+        seen.append((rep.created, computed_mod.project_records(nodes, edges)))
 
     mirror = MirroredStore(store)
     mirror.open()
