@@ -170,9 +170,9 @@ def test_ingest_saves_its_data_while_the_analysis_waits_for_the_fit(
     order: list[str] = []
     start_model, table = recommend.start_model, Computed.table
 
-    def started(comp: Computed) -> object:
+    def started(comp: Computed, **kw: object) -> object:
         order.append("model")
-        return start_model(comp)
+        return start_model(comp, **kw)  # type: ignore[arg-type]
 
     def tabled(self: Computed, name: str, **params: object) -> object:
         if not order or order[-1] != "table":
