@@ -388,30 +388,25 @@ class Analysis:
     tables, each actor's community, the matcher's terms; the recommender's fit started),
     :meth:`save` writes the results under the store version they belong to.
 
-    Given ``graph``, the graph the store will hold once the writes under way are in, or
-    ``records``, its node and relationship records in uid order
-    (``MirroredStore.records``): an ingest on Neo4j computes while the database writes
-    its last batches, and saves once they are written; the store is then neither read
-    for the graph nor for its version until :meth:`save`.
+    Given ``records``, the node and relationship records (in uid order) the store will
+    hold once the writes under way are in (``MirroredStore.records``): an ingest on Neo4j
+    computes while the database writes its last batches, and saves once they are
+    written; the store is then neither read for the graph nor for its version until
+    :meth:`save`.
 
     Args:
         store: The store the results are saved in (the real one, not a run's mirror).
         computed: The results of the store's current version to fill (a new one if
             None).
-        graph: The projection to compute on, if the store does not hold it yet.
         records: The records to compute on (projected here), if the store does not hold
             them yet.
     """
 
     def __init__(self, store: GraphStore, *, computed: Computed | None = None,
-                 graph: nx.MultiDiGraph | None = None,
                  records: tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]] | None = None
                  ) -> None:
         if computed is None:
-            given = graph is not None or records is not None
-            computed = Computed(store, UNSAVED if given else store.version())
-        if graph is not None:
-            computed._graph = graph
+            computed = Computed(store, UNSAVED if records is not None else store.version())
         self.store, self.comp = store, computed
         self._records = records
         self._model: Any = None
