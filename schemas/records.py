@@ -108,3 +108,24 @@ def content(rec: Mapping[str, Any]) -> Record:
 def edge_props(rec: Mapping[str, Any]) -> Record:
     """A relationship record without its endpoint and identity keys."""
     return {k: v for k, v in rec.items() if k not in _EDGE_ENDPOINT_KEYS}
+
+
+def empty_fields(model: type[Node] | type[Relationship]) -> dict[str, str | list[str]]:
+    """The fields of ``model`` whose default is empty (``""`` or ``[]``) and that can
+    hold nothing else than a string or a list of strings: a record always carries them,
+    so a store may leave an empty one out and put it back when it reads the record
+    (:data:`EMPTY_NODE_FIELDS`, :data:`EMPTY_EDGE_FIELDS`)."""
+    out: dict[str, str | list[str]] = {}
+    for name, field in model.model_fields.items():
+        if field.annotation is str and field.default == "":
+            out[name] = ""
+        elif field.annotation == list[str] and field.default_factory is list:
+            out[name] = []
+    return out
+
+
+EMPTY_NODE_FIELDS: dict[str, dict[str, str | list[str]]] = {
+    label: empty_fields(model) for label, model in NODE_MODELS.items()}
+"""Per label: the record keys that hold an empty default, and that default."""
+EMPTY_EDGE_FIELDS: dict[str, str | list[str]] = empty_fields(Relationship)
+"""The relationship record keys that hold an empty default, and that default."""

@@ -112,11 +112,32 @@ RANK_SOURCE = f"MATCH (n:{BASE}) RETURN n {{.uid, .name, .name_norm, .name_keys}
 
 
 def put_edges(rel_type: str) -> str:
-    """Replace-or-create relationships of one type; returns how many endpoints matched."""
-    return (f"UNWIND $rows AS row MATCH (a:{BASE} {{uid: row.source}}) "
-            f"MATCH (b:{BASE} {{uid: row.target}}) "
-            f"MERGE (a)-[r:{_rtype(rel_type)} {{uid: row.uid}}]->(b) SET r = row "
+    """Replace-or-create relationships of one type from ``$rows`` (``s``, ``t``: the
+    endpoints' uids; ``p``: the properties, uid included); returns how many were written.
+
+    The record's type and endpoints are the relationship's own type and nodes: they are
+    not written as properties too, and reads give them back (:func:`rel_record`)."""
+    return (f"UNWIND $rows AS row MATCH (a:{BASE} {{uid: row.s}}) "
+            f"MATCH (b:{BASE} {{uid: row.t}}) "
+            f"MERGE (a)-[r:{_rtype(rel_type)} {{uid: row.p.uid}}]->(b) SET r = row.p "
             "RETURN count(r) AS written")
+
+
+def rel_record(r: str = "r", source: str | None = None, target: str | None = None) -> str:
+    """The record of relationship ``r`` in a read: its properties with its type and the
+    uids of its endpoints; ``source``/``target``: expressions of those uids where the
+    query has them at hand (else read from the relationship's start and end nodes)."""
+    return (f"{r} {{.*, type: type({r}), source: {source or f'startNode({r}).uid'}, "
+            f"target: {target or f'endNode({r}).uid'}}}")
+
+
+def _rel_from(direction: str) -> str:
+    """rel_record of ``r`` between ``a`` and ``b`` matched in ``direction``."""
+    if direction == "out":
+        return rel_record("r", "a.uid", "b.uid")
+    if direction == "in":
+        return rel_record("r", "b.uid", "a.uid")
+    return rel_record("r")
 
 
 def delete_edges(rel_type: str) -> str:
@@ -164,12 +185,12 @@ NODES_ALL = f"MATCH (n:{BASE}) WHERE $label IS NULL OR n.label = $label RETURN p
 
 def edges_by_uid(rel_type: str) -> str:
     """Relationships of one type by uid (``$uids``), through the type's uid index."""
-    return (f"UNWIND $uids AS u MATCH ()-[r:{_rtype(rel_type)} {{uid: u}}]->() "
-            "RETURN properties(r) AS p")
+    return (f"UNWIND $uids AS u MATCH (a)-[r:{_rtype(rel_type)} {{uid: u}}]->(b) "
+            f"RETURN {rel_record('r', 'a.uid', 'b.uid')} AS p")
 
 
-EDGES_BY_UID = (f"UNWIND $uids AS u MATCH (:{BASE})-[r {{uid: u}}]->(:{BASE}) "
-                "RETURN properties(r) AS p")
+EDGES_BY_UID = (f"UNWIND $uids AS u MATCH (a:{BASE})-[r {{uid: u}}]->(b:{BASE}) "
+                f"RETURN {rel_record('r', 'a.uid', 'b.uid')} AS p")
 """Fallback for uids whose type cannot be read from the uid (a scan: avoid)."""
 SCAN_NODES = (f"MATCH (n:{BASE}) WHERE $labels IS NULL OR n.label IN $labels "
               "RETURN properties(n) AS p")
@@ -177,23 +198,25 @@ SCAN_NODES = (f"MATCH (n:{BASE}) WHERE $labels IS NULL OR n.label IN $labels "
 # 14 µs on every row it receives whatever the row holds, and a map inside a list costs
 # it about 1 µs; one row per relationship made the stream of 690,000 relationships
 # 12 s, where the database's own walk takes 1.5 s (4.5 s this way)
-SCAN_EDGES = (f"MATCH (a:{BASE}) CALL (a) {{ MATCH (a)-[r]->(:{BASE}) "
+SCAN_EDGES = (f"MATCH (a:{BASE}) WITH a, a.uid AS s CALL (a, s) {{ MATCH (a)-[r]->(b:{BASE}) "
               "WHERE $types IS NULL OR type(r) IN $types "
-              "RETURN collect(properties(r)) AS rs } "
+              f"RETURN collect({rel_record('r', 's', 'b.uid')}) AS rs }} "
               "WITH rs WHERE size(rs) > 0 RETURN rs AS p")
 """Every relationship, grouped by its source node (``p``: a list of records)."""
 EDGES_TOUCHING = (f"UNWIND $uids AS u MATCH (a:{BASE} {{uid: u}}) "
-                  f"CALL (a) {{ MATCH (a)-[r]-(:{BASE}) RETURN collect(properties(r)) AS rs }} "
+                  f"CALL (a) {{ MATCH (a)-[r]-(:{BASE}) RETURN collect({rel_record()}) AS rs }} "
                   "RETURN rs AS p")
 """Relationships touching ``$uids``, one row per node (``p``: its relationships; one
 between two of the nodes comes twice). Rows per node rather than per relationship, as
 in SCAN_EDGES; the database holds one node's relationships at a time."""
 EDGES_FROM = (f"MATCH (:{BASE} {{uid: $uid}})-[r]->(b:{BASE}) "
-              "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
-EDGES_TO = (f"MATCH (:{BASE})-[r]->(:{BASE} {{uid: $uid}}) "
-            "WHERE $types IS NULL OR type(r) IN $types RETURN properties(r) AS p")
-EDGES_ALL = (f"MATCH (:{BASE})-[r]->(:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
-             "RETURN properties(r) AS p")
+              "WHERE $types IS NULL OR type(r) IN $types "
+              f"RETURN {rel_record('r', '$uid', 'b.uid')} AS p")
+EDGES_TO = (f"MATCH (a:{BASE})-[r]->(:{BASE} {{uid: $uid}}) "
+            "WHERE $types IS NULL OR type(r) IN $types "
+            f"RETURN {rel_record('r', 'a.uid', '$uid')} AS p")
+EDGES_ALL = (f"MATCH (a:{BASE})-[r]->(b:{BASE}) WHERE $types IS NULL OR type(r) IN $types "
+             f"RETURN {rel_record('r', 'a.uid', 'b.uid')} AS p")
 _RANKED = "{.uid, .label, .name, .name_norm, .name_keys, .aliases, .keywords, .tags}"
 """What search ranking reads of a node (graph.store.search_rank): not the whole record."""
 SEARCH_RANKED = (
@@ -283,21 +306,23 @@ def expand(direction: str) -> str:
     """One breadth-first step from ``$uids`` with type and label filters: one row per
     origin, its relationships and the nodes at their other ends in ``rows``."""
     return ("UNWIND $uids AS u CALL (u) { " + _neighbour_match("u", direction)
-            + "RETURN collect([properties(r), properties(b)]) AS rows } "
+            + f"RETURN collect([{_rel_from(direction)}, properties(b)]) AS rows }} "
             "RETURN u AS origin, rows")
 
 
 def first_hop(direction: str) -> str:
     """A node (``$uid``) and its relationships passing the filters, in one query: each
-    relationship whole, the node at its other end as a reference (uid, label, name)."""
+    relationship's properties and type, the node at its other end as a reference (uid,
+    label, name), and whether the relationship leaves the node (its endpoints' uids
+    follow from the two without reading them: the neighbours request is the hot one)."""
     left, right = _ARROWS[direction]
     return (f"MATCH (a:{BASE} {{uid: $uid}}) "
             f"OPTIONAL MATCH (a){left}[r]{right}(b:{BASE}) "
             "WHERE ($types IS NULL OR type(r) IN $types) "
             "AND ($labels IS NULL OR b.label IN $labels) "
             "RETURN a {.uid, .label, .name} AS a, "
-            "collect(CASE WHEN r IS NULL THEN NULL ELSE [properties(r), "
-            "b {.uid, .label, .name}] END) AS rows")
+            "collect(CASE WHEN r IS NULL THEN NULL ELSE [r {.*, type: type(r)}, "
+            "b {.uid, .label, .name}, startNode(r) = a] END) AS rows")
 
 
 def count_neighbors(direction: str) -> str:
@@ -321,7 +346,7 @@ def shortest_groups(groups: int, max_hops: int, rel_types: Sequence[str] | None)
             f"(a:{BASE} {{uid: $source}})-{rel}-{{1,{_int(max_hops, 1, 6)}}}"
             f"(b:{BASE} {{uid: $target}}) "
             "RETURN [n IN nodes(p) | n {.uid, .label, .name}] AS nodes, "
-            "[x IN relationships(p) | [type(x), x.uid, x.source]] AS rels LIMIT $cap")
+            "[x IN relationships(p) | [type(x), x.uid, startNode(x).uid]] AS rels LIMIT $cap")
 
 
 def subgraph_nodes(by_uid: bool) -> str:
@@ -333,9 +358,9 @@ def subgraph_nodes(by_uid: bool) -> str:
 
 
 SUBGRAPH_EDGES = (f"UNWIND $uids AS u MATCH (a:{BASE} {{uid: u}}) "
-                  f"CALL (a) {{ MATCH (a)-[r]->(:{BASE}) "
+                  f"CALL (a, u) {{ MATCH (a)-[r]->(b:{BASE}) "
                   "WHERE $types IS NULL OR type(r) IN $types "
-                  "RETURN collect(properties(r)) AS rs } RETURN rs AS p")
+                  f"RETURN collect({rel_record('r', 'u', 'b.uid')}) AS rs }} RETURN rs AS p")
 """Relationships leaving ``$uids``, one row per node (``p``: a list, as EDGES_TOUCHING);
 the caller keeps those whose target is in the set."""
 

@@ -47,7 +47,7 @@ from graph.store import (
     without_analysis,
 )
 from schemas.names import normalize_name
-from schemas.records import Record, edge_from_record
+from schemas.records import EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS, Record, edge_from_record
 from schemas.relationships import REL_TYPES, Relationship
 from schemas.results import (
     MergeRecord,
@@ -224,7 +224,58 @@ def _first_hop_of(uid: str, rows: Sequence[neo4j.Record]
     """GraphStore.first_hop's answer from cypher.first_hop's rows (None: no such node)."""
     if not rows:
         return None
-    return dict(rows[0]["a"]), [(uid, dict(r), dict(b)) for r, b in rows[0]["rows"]]
+    out = []
+    for r, b, leaves in rows[0]["rows"]:
+        rec = _edge_record(r)
+        rec["source"], rec["target"] = (uid, b["uid"]) if leaves else (b["uid"], uid)
+        out.append((uid, rec, dict(b)))
+    return dict(rows[0]["a"]), out
+
+
+# What a record's properties repeat is not written: its empty fields
+# (schemas.records.EMPTY_NODE_FIELDS, EMPTY_EDGE_FIELDS) and a relationship's type and
+# endpoint uids, which the relationship itself holds. Each property costs the database
+# work in its property store on every write: at 100,000 actors these were a quarter of
+# the database's CPU time in an ingest (76 -> 57 s). Reads put them back (cypher.rel_record
+# and the functions below), so a record reads as it was written, as from every store; a
+# database written with them (an earlier backend, neo4j-admin import) reads the same.
+def _written_node(rec: Record) -> Record:
+    """A node record as it is written: without its empty fields, with the ranking keys."""
+    empties = EMPTY_NODE_FIELDS.get(rec["label"], {})
+    out = {k: v for k, v in rec.items() if k not in empties or v != empties[k]}
+    out.update(rank_properties(rec))
+    return out
+
+
+_NOT_WRITTEN = frozenset({"type", "source", "target"})
+"""Record keys of a relationship that its type and endpoints hold (cypher.put_edges)."""
+
+
+def _written_edge(rec: Record) -> Record:
+    """A relationship record as cypher.put_edges writes it: the endpoints' uids, and
+    the properties without the type, the endpoints and the empty fields."""
+    return {"s": rec["source"], "t": rec["target"],
+            "p": {k: v for k, v in rec.items() if k not in _NOT_WRITTEN and (
+                k not in EMPTY_EDGE_FIELDS or v != EMPTY_EDGE_FIELDS[k])}}
+
+
+def _node_record(props: Mapping[str, Any]) -> Record:
+    """The record of a node read back: its properties without analysis and ranking
+    ones, the empty fields left unwritten put back."""
+    rec = without_analysis(props)
+    for key, empty in EMPTY_NODE_FIELDS.get(rec.get("label", ""), {}).items():
+        if key not in rec:
+            rec[key] = [] if isinstance(empty, list) else empty
+    return rec
+
+
+def _edge_record(props: Mapping[str, Any]) -> Record:
+    """The record of a relationship read back, the empty fields left unwritten put back."""
+    rec = dict(props)
+    for key, empty in EMPTY_EDGE_FIELDS.items():
+        if key not in rec:
+            rec[key] = [] if isinstance(empty, list) else empty
+    return rec
 
 
 class Neo4jStore(GraphStore):
@@ -320,7 +371,7 @@ class Neo4jStore(GraphStore):
             tx.run(cypher.RANK_BACKFILL, rows=rows).consume()
 
         with _translated(), self._driver.session(database=self._db) as session:
-            for batch in self._stream(cypher.RANK_SOURCE, CHUNK):
+            for batch in self._stream(cypher.RANK_SOURCE, CHUNK, dict):
                 session.execute_write(work, [{"uid": r["uid"], **rank_properties(r)}
                                              for r in batch])
 
@@ -356,7 +407,7 @@ class Neo4jStore(GraphStore):
         for chunk in _chunks(list(dict.fromkeys(uids))):
             for row in self._read_within(WRITE_TIMEOUT, cypher.NODES_BY_UID,
                                          {"uids": list(chunk)}):
-                out[row["p"]["uid"]] = without_analysis(row["p"])
+                out[row["p"]["uid"]] = _node_record(row["p"])
         return out
 
     def read_edges(self, *, uids: Sequence[str] = (),
@@ -374,22 +425,22 @@ class Neo4jStore(GraphStore):
             query = cypher.edges_by_uid(rel_type) if rel_type else cypher.EDGES_BY_UID
             for chunk in _chunks(group):
                 for p in self._collect(WRITE_TIMEOUT, query, {"uids": list(chunk)}):
-                    out[p["uid"]] = dict(p)
+                    out[p["uid"]] = _edge_record(p)
         for chunk in _chunks(list(dict.fromkeys(node_uids))):
             for row in self._read_within(WRITE_TIMEOUT, cypher.EDGES_TOUCHING,
                                          {"uids": list(chunk)}):
                 for p in row["p"]:
-                    out[p["uid"]] = dict(p)
+                    out[p["uid"]] = _edge_record(p)
         return out
 
     def version(self) -> int:
         """The store version (a counter node bumped in every write transaction)."""
         return _version_of(self._read(cypher.VERSION))
 
-    def _stream(self, query: str, batch_size: int, *, grouped: bool = False,
-                **params: Any) -> Iterator[list[Record]]:
-        """Stream a one-column (``p``) result in batches without holding it whole;
-        ``grouped``: each row's ``p`` is a list of records."""
+    def _stream(self, query: str, batch_size: int, record: Callable[[Any], Record], *,
+                grouped: bool = False, **params: Any) -> Iterator[list[Record]]:
+        """Stream a one-column (``p``) result in batches without holding it whole, each
+        ``p`` made a record by ``record``; ``grouped``: each row's ``p`` is a list."""
         with _translated(STREAM_TIMEOUT), self._driver.session(
                 database=self._db, default_access_mode=neo4j.READ_ACCESS,
                 fetch_size=batch_size) as session:
@@ -398,9 +449,9 @@ class Neo4jStore(GraphStore):
             batch: list[Record] = []
             for row in result:
                 if grouped:
-                    batch.extend(without_analysis(p) for p in row["p"])
+                    batch.extend(record(p) for p in row["p"])
                 else:
-                    batch.append(without_analysis(row["p"]))
+                    batch.append(record(row["p"]))
                 while len(batch) >= batch_size:
                     yield batch[:batch_size]
                     batch = batch[batch_size:]
@@ -411,14 +462,14 @@ class Neo4jStore(GraphStore):
                    batch_size: int = 10_000) -> Iterator[list[Record]]:
         """Every node record of ``labels`` (all if None), streamed in batches."""
         check_filters(labels, None)
-        yield from self._stream(cypher.SCAN_NODES, batch_size,
+        yield from self._stream(cypher.SCAN_NODES, batch_size, _node_record,
                                 labels=list(labels) if labels else None)
 
     def scan_edges(self, *, rel_types: Sequence[str] | None = None,
                    batch_size: int = 10_000) -> Iterator[list[Record]]:
         """Every relationship record of ``rel_types`` (all if None), streamed in batches."""
         check_filters(None, rel_types)
-        yield from self._stream(cypher.SCAN_EDGES, batch_size, grouped=True,
+        yield from self._stream(cypher.SCAN_EDGES, batch_size, _edge_record, grouped=True,
                                 types=list(rel_types) if rel_types else None)
 
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
@@ -435,10 +486,11 @@ class Neo4jStore(GraphStore):
             for label, rows in _group(put_nodes, "label").items():
                 for chunk in _chunks(rows):
                     tx.run(cypher.put_nodes(label),
-                           rows=[{**r, **rank_properties(r)} for r in chunk]).consume()
+                           rows=[_written_node(r) for r in chunk]).consume()
             for rel_type, rows in _group(put_edges, "type").items():
                 for chunk in _chunks(rows):
-                    written = tx.run(cypher.put_edges(rel_type), rows=list(chunk)).single()
+                    written = tx.run(cypher.put_edges(rel_type),
+                                     rows=[_written_edge(r) for r in chunk]).single()
                     if written is None or written["written"] != len(chunk):
                         raise GraphError(f"{rel_type}: an endpoint disappeared while writing; "
                                          "the transaction was rolled back")
@@ -470,10 +522,10 @@ class Neo4jStore(GraphStore):
                 pool = [r for r in pool if key in r["name_keys"]]
         elif name is not None:
             key = normalize_name(name)
-            pool = [without_analysis(r["p"])
+            pool = [_node_record(r["p"])
                     for r in self._read(cypher.NODES_BY_NAME_KEY, key=key)]
         else:
-            pool = [without_analysis(r["p"]) for r in self._read(cypher.NODES_ALL, label=label)]
+            pool = [_node_record(r["p"]) for r in self._read(cypher.NODES_ALL, label=label)]
         return filter_records(pool, label=label, where=where, limit=limit)
 
     def search(self, *, text: str, labels: Sequence[str] | None = None,
@@ -543,7 +595,7 @@ class Neo4jStore(GraphStore):
         calls it when it warms a new version; until it has, and at any other version,
         search walks the database's indexes alone."""
         version = self.version()
-        names = [rec for batch in self._stream(cypher.SEARCH_NAMES, 20_000) for rec in batch]
+        names = [rec for batch in self._stream(cypher.SEARCH_NAMES, 20_000, dict) for rec in batch]
         self._heads = _compute_heads(version, names)
 
     def _prepare_quietly(self) -> None:
@@ -624,13 +676,13 @@ class Neo4jStore(GraphStore):
         check_filters(None, rel_types)
         types = list(rel_types) if rel_types else None
         if source is not None:
-            recs = [dict(p) for p in self._collect(READ_TIMEOUT, cypher.EDGES_FROM,
+            recs = [_edge_record(p) for p in self._collect(READ_TIMEOUT, cypher.EDGES_FROM,
                                                    {"uid": source, "types": types})]
         elif target is not None:
-            recs = [dict(p) for p in self._collect(READ_TIMEOUT, cypher.EDGES_TO,
+            recs = [_edge_record(p) for p in self._collect(READ_TIMEOUT, cypher.EDGES_TO,
                                                    {"uid": target, "types": types})]
         else:
-            recs = [dict(r["p"]) for r in self._read(cypher.EDGES_ALL, types=types)]
+            recs = [_edge_record(r["p"]) for r in self._read(cypher.EDGES_ALL, types=types)]
         recs = [e for e in recs if target is None or e["target"] == target]
         return [edge_from_record(e) for e in sorted(recs, key=lambda e: e["uid"])[:limit]]
 
@@ -656,7 +708,7 @@ class Neo4jStore(GraphStore):
                                   types=list(rel_types) if rel_types else None,
                                   labels=list(labels) if labels else None):
                 origin = row["origin"]
-                out.extend((origin, dict(r), without_analysis(b)) for r, b in row["rows"])
+                out.extend((origin, _edge_record(r), _node_record(b)) for r, b in row["rows"])
         return out
 
     def first_hop(self, *, uid: str, rel_types: Sequence[str] | None,
@@ -778,7 +830,7 @@ class Neo4jStore(GraphStore):
         if uids is not None:
             recs = list(self.read_nodes(uids=uids).values())
         else:
-            recs = [without_analysis(r["p"]) for r in self._read(cypher.subgraph_nodes(False),
+            recs = [_node_record(r["p"]) for r in self._read(cypher.subgraph_nodes(False),
                                                       labels=list(labels) if labels else None)]
         keep = {r["uid"] for r in recs}
         import networkx as nx  # heavy: not imported at a command's start
@@ -789,7 +841,7 @@ class Neo4jStore(GraphStore):
         types = list(rel_types) if rel_types else None
         edges: list[Record] = []
         for chunk in _chunks(sorted(keep)):
-            edges += [dict(p) for row in self._read(cypher.SUBGRAPH_EDGES, uids=list(chunk),
+            edges += [_edge_record(p) for row in self._read(cypher.SUBGRAPH_EDGES, uids=list(chunk),
                                                     types=types) for p in row["p"]]
         for e in sorted(edges, key=lambda e: e["uid"]):
             if e["target"] in keep:
