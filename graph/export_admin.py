@@ -10,7 +10,8 @@ one to two orders of magnitude faster, but only into a new, empty database.
   property with its type (``aliases:string[]``, ``founded_year:long``,
   ``registered_capital:double``, ``prov_synthetic:boolean``…);
 * ``rels_<TYPE>.csv`` per relationship type: ``:START_ID``, ``:END_ID``,
-  ``:TYPE`` and the relationship record (``uid``, ``type``, ``source``…);
+  ``:TYPE`` and the relationship record but its type and endpoints, which the
+  relationship itself holds (``uid``, ``role``, ``keywords``…);
 * ``merges.csv``: the merge history as the backend keeps it (``_Merge`` nodes);
 * ``import.sh`` with the exact ``neo4j-admin`` command line, ``manifest.json``
   (files, rows, counts per label and type), and ``after-import.cypher`` when
@@ -18,17 +19,20 @@ one to two orders of magnitude faster, but only into a new, empty database.
 
 Properties are the flat records of :mod:`schemas.records`, typed as the Neo4j
 driver would store them (``int`` → long, ``float`` → double), so the imported
-database holds what the Neo4j backend would have written. Two differences of
+database holds what the Neo4j backend would have written: as the backend, the
+export leaves out a record's empty fields (``schemas.records.EMPTY_NODE_FIELDS``,
+``EMPTY_EDGE_FIELDS``), which the backend's reads put back. Two differences of
 the importer are bridged:
 
 * A present empty string and a missing value differ: strings are always quoted
   (``""`` is an empty string) and missing values are empty and unquoted.
   Python 3.11's ``csv`` module cannot write both in one row (``QUOTE_NOTNULL``
   arrived in 3.12), so rows are formatted here (RFC 4180 quoting).
-* The importer never writes an empty array, while the backend stores ``[]``.
-  Every (label or type, list property) that had an empty list gets a statement
-  in ``after-import.cypher`` that sets the missing ones to ``[]``; list
-  properties are never absent from a record, so that is exact.
+* The importer never writes an empty array. An empty list of a field whose
+  default it is is left out anyway (above); any other list property that was
+  empty somewhere gets a statement in ``after-import.cypher`` that sets the
+  missing ones to ``[]`` (no field of today's models needs it, so no such file
+  is written).
 
 Array elements (and the two labels) are separated by U+001F, a control
 character no record holds; a value that does contain it stops the export.
@@ -54,7 +58,7 @@ from graph.store import GraphStore
 from schemas.nodes import NODE_MODELS
 from schemas.privacy import personal_fields
 from schemas.provenance import Provenance
-from schemas.records import Record
+from schemas.records import EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS, Record
 from schemas.relationships import REL_TYPES, Relationship
 
 BASE_LABEL = "Node"
@@ -187,9 +191,14 @@ def node_columns(label: str, *, include_sensitive: bool = True) -> dict[str, str
     return cols
 
 
+_EDGE_HELD = frozenset({"type", "source", "target"})
+"""Record keys of a relationship that its type and endpoints hold (no columns)."""
+
+
 def edge_columns() -> dict[str, str]:
     """Property columns of every relationship file, by type."""
-    return {**_model_columns(Relationship), **_EDGE_EXTRA}
+    cols = {**_model_columns(Relationship), **_EDGE_EXTRA}
+    return {k: v for k, v in cols.items() if k not in _EDGE_HELD}
 
 
 def _quote(text: str) -> str:
@@ -206,8 +215,11 @@ class _Writer:
     """One CSV file: a fixed header, then rows as records arrive."""
 
     def __init__(self, path: Path, info: ExportFile, id_columns: Sequence[str],
-                 columns: Mapping[str, str]) -> None:
+                 columns: Mapping[str, str],
+                 empties: Mapping[str, str | list[str]] | None = None) -> None:
         self.info = info
+        self.empties = dict(empties or {})
+        """Fields left out when they hold their empty default (as the backend does)."""
         self.columns = list(columns.items())
         self.known = frozenset(columns)
         self.largest = 0
@@ -224,6 +236,8 @@ class _Writer:
 
     def _cell(self, value: Any, name: str, kind: str, where: str) -> str:
         if value is None:
+            return ""
+        if name in self.empties and value == self.empties[name]:
             return ""
         if kind == "string" and isinstance(value, str):
             text = value
@@ -339,7 +353,8 @@ def _write_node(out: Path, writers: dict[tuple[str, str], _Writer], rec: Record,
         name = f"nodes_{label}.csv"
         w = writers[("node", label)] = _Writer(
             out / name, ExportFile(name, "nodes", label), ["uid:ID", ":LABEL"],
-            node_columns(label, include_sensitive=include_sensitive))
+            node_columns(label, include_sensitive=include_sensitive),
+            EMPTY_NODE_FIELDS[label])
     where = f"节点 {rec['uid']!r}"
     extra = rec.keys() - w.known - {"uid"}
     if not include_sensitive:
@@ -359,9 +374,9 @@ def _write_edge(out: Path, writers: dict[tuple[str, str], _Writer], rec: Record,
         name = f"rels_{rel_type}.csv"
         w = writers[("edge", rel_type)] = _Writer(
             out / name, ExportFile(name, "relationships", rel_type),
-            [":START_ID", ":END_ID", ":TYPE"], columns)
+            [":START_ID", ":END_ID", ":TYPE"], columns, EMPTY_EDGE_FIELDS)
     where = f"关系 {rec['uid']!r}"
-    extra = rec.keys() - w.known
+    extra = rec.keys() - w.known - _EDGE_HELD
     if extra:
         raise ExportError(f"{where}：属性 {sorted(extra)} 不在关系的模式中")
     w.write([rec["source"], rec["target"], rel_type], rec, where)
