@@ -124,6 +124,23 @@ def empty_fields(model: type[Node] | type[Relationship]) -> dict[str, str | list
     return out
 
 
+def without_empty(rec: Mapping[str, Any], empties: Mapping[str, str | list[str]],
+                  drop: frozenset[str] = frozenset()) -> Record:
+    """``rec`` without the fields of ``empties`` that hold their empty default (and
+    without the keys ``drop``): what a store that leaves them out writes."""
+    return {k: v for k, v in rec.items()
+            if k not in drop and (k not in empties or v != empties[k])}
+
+
+def with_empty(rec: Record, empties: Mapping[str, str | list[str]]) -> Record:
+    """Put back into ``rec`` (in place, and return it) every field of ``empties`` it
+    lacks, with its empty default (a new list each): the inverse of :func:`without_empty`."""
+    for key, empty in empties.items():
+        if key not in rec:
+            rec[key] = [] if isinstance(empty, list) else empty
+    return rec
+
+
 EMPTY_NODE_FIELDS: dict[str, dict[str, str | list[str]]] = {
     label: empty_fields(model) for label, model in NODE_MODELS.items()}
 """Per label: the record keys that hold an empty default, and that default."""

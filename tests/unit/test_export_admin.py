@@ -23,7 +23,7 @@ from api.cli import app
 from graph.backends.embedded import EmbeddedStore
 from graph.export_admin import ARRAY_DELIMITER, ExportError, export_admin_import
 from graph.store import GraphStore
-from schemas.records import EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS
+from schemas.records import EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS, with_empty
 from tests.contract.fixture import EDGES, NODES
 
 TRICKY_NODES: list[dict[str, Any]] = [
@@ -120,8 +120,7 @@ def imported(out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, 
                 props.setdefault(prop, [])
             empties = EMPTY_EDGE_FIELDS if f["kind"] == "relationships" else \
                 EMPTY_NODE_FIELDS.get(f["entity"], {})
-            for prop, empty in empties.items():  # what the backend's reads do
-                props.setdefault(prop, [] if isinstance(empty, list) else empty)
+            with_empty(props, empties)  # what the backend's reads do
             if f["entity"] == "_Merge":
                 assert meta == {"LABEL": "_Merge"}
                 merges.append(props)

@@ -47,7 +47,14 @@ from graph.store import (
     without_analysis,
 )
 from schemas.names import normalize_name
-from schemas.records import EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS, Record, edge_from_record
+from schemas.records import (
+    EMPTY_EDGE_FIELDS,
+    EMPTY_NODE_FIELDS,
+    Record,
+    edge_from_record,
+    with_empty,
+    without_empty,
+)
 from schemas.relationships import REL_TYPES, Relationship
 from schemas.results import (
     MergeRecord,
@@ -241,8 +248,7 @@ def _first_hop_of(uid: str, rows: Sequence[neo4j.Record]
 # database written with them (an earlier backend, neo4j-admin import) reads the same.
 def _written_node(rec: Record) -> Record:
     """A node record as it is written: without its empty fields, with the ranking keys."""
-    empties = EMPTY_NODE_FIELDS.get(rec["label"], {})
-    out = {k: v for k, v in rec.items() if k not in empties or v != empties[k]}
+    out = without_empty(rec, EMPTY_NODE_FIELDS.get(rec["label"], {}))
     out.update(rank_properties(rec))
     return out
 
@@ -255,27 +261,19 @@ def _written_edge(rec: Record) -> Record:
     """A relationship record as cypher.put_edges writes it: the endpoints' uids, and
     the properties without the type, the endpoints and the empty fields."""
     return {"s": rec["source"], "t": rec["target"],
-            "p": {k: v for k, v in rec.items() if k not in _NOT_WRITTEN and (
-                k not in EMPTY_EDGE_FIELDS or v != EMPTY_EDGE_FIELDS[k])}}
+            "p": without_empty(rec, EMPTY_EDGE_FIELDS, _NOT_WRITTEN)}
 
 
 def _node_record(props: Mapping[str, Any]) -> Record:
     """The record of a node read back: its properties without analysis and ranking
     ones, the empty fields left unwritten put back."""
     rec = without_analysis(props)
-    for key, empty in EMPTY_NODE_FIELDS.get(rec.get("label", ""), {}).items():
-        if key not in rec:
-            rec[key] = [] if isinstance(empty, list) else empty
-    return rec
+    return with_empty(rec, EMPTY_NODE_FIELDS.get(rec.get("label", ""), {}))
 
 
 def _edge_record(props: Mapping[str, Any]) -> Record:
     """The record of a relationship read back, the empty fields left unwritten put back."""
-    rec = dict(props)
-    for key, empty in EMPTY_EDGE_FIELDS.items():
-        if key not in rec:
-            rec[key] = [] if isinstance(empty, list) else empty
-    return rec
+    return with_empty(dict(props), EMPTY_EDGE_FIELDS)
 
 
 class Neo4jStore(GraphStore):
