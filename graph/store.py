@@ -17,7 +17,7 @@ import abc
 import asyncio
 import functools
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -180,6 +180,11 @@ def diff_records(existing: Mapping[str, Record],
             summary.updated += 1
         to_put.append(rec)
     return summary, to_put
+
+
+def _absent(to_put: Sequence[Record], existing: Mapping[str, Record]) -> frozenset[str]:
+    """The uids of ``to_put`` that ``existing`` (just read) does not hold."""
+    return frozenset(u for r in to_put if (u := r["uid"]) not in existing)
 
 
 def filter_records(pool: Iterable[Record], *, label: str | None,
@@ -364,10 +369,16 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
                del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
-               merge: MergeRecord | None = None) -> None:
+               merge: MergeRecord | None = None,
+               absent: Collection[str] = frozenset()) -> None:
         """Apply a change atomically: delete relationships, delete nodes (with their
         relationships), put nodes, put relationships (records replace stored ones),
-        record a merge. Either all of it is durable afterwards or none of it."""
+        record a merge. Either all of it is durable afterwards or none of it.
+
+        ``absent``: uids of put records the caller has just read as not stored (an
+        upsert's diff). A backend may create those without looking for a stored one
+        first; the outcome must be the same should one exist after all (another writer
+        came first): it is replaced like any other put record."""
 
     @abc.abstractmethod
     def version(self) -> int:
@@ -473,7 +484,7 @@ class GraphStore(abc.ABC):
                                     f"{node.label}", index=i, record=node.uid, field="label")
         summary, to_put = diff_records(existing, records)
         if to_put:
-            self.commit(put_nodes=to_put)
+            self.commit(put_nodes=to_put, absent=_absent(to_put, existing))
         return summary
 
     def upsert_edges(self, *, edges: Sequence[EdgeInput]) -> WriteSummary:
@@ -495,9 +506,10 @@ class GraphStore(abc.ABC):
             if why:
                 raise BatchRejected(why, index=i, record=rel.uid, field="type")
             records[rel.uid] = edge_to_record(rel)
-        summary, to_put = diff_records(self.read_edges(uids=list(records)), records)
+        existing = self.read_edges(uids=list(records))
+        summary, to_put = diff_records(existing, records)
         if to_put:
-            self.commit(put_edges=to_put)
+            self.commit(put_edges=to_put, absent=_absent(to_put, existing))
         return summary
 
     def delete(self, *, uids: Sequence[str] = (), edge_uids: Sequence[str] = ()) -> int:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -184,15 +184,17 @@ class MirroredStore(GraphStore):
     # writes: the real store first, then the mirror --------------------------------
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
                del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
-               merge: MergeRecord | None = None) -> None:
+               merge: MergeRecord | None = None,
+               absent: Collection[str] = frozenset()) -> None:
         """Queue a commit of new content for the writer (nodes visible here at once); a
-        commit that deletes or merges waits for the queue and runs at once."""
+        commit that deletes or merges waits for the queue and runs at once. ``absent``
+        goes with the records to the real store (see :meth:`GraphStore.commit`)."""
         if del_nodes or del_edges or merge is not None:
             self.flush()
             self._edges.clear()  # deleted nodes take relationships the cache cannot name
             self._wrote(put_edges, del_nodes, del_edges)
             self.real.commit(put_nodes=put_nodes, put_edges=put_edges, del_nodes=del_nodes,
-                             del_edges=del_edges, merge=merge)
+                             del_edges=del_edges, merge=merge, absent=absent)
             if put_nodes or del_nodes:
                 self._nodes.commit(put_nodes=put_nodes, del_nodes=del_nodes)
             return
@@ -207,7 +209,7 @@ class MirroredStore(GraphStore):
                 self.flush()  # raises the failure
             self._pending.popleft()
         self._wrote(edges)
-        future = self._writer.submit(self._write, nodes, edges)
+        future = self._writer.submit(self._write, nodes, edges, absent)
         if len(self._edges) + len(edges) > self.EDGE_CACHE:
             self._edges.clear()
         for e in edges:
@@ -216,14 +218,14 @@ class MirroredStore(GraphStore):
         if nodes:
             self._nodes.commit(put_nodes=nodes)
 
-    def _write(self, nodes: list[Record], edges: list[Record]) -> None:
+    def _write(self, nodes: list[Record], edges: list[Record], absent: Collection[str]) -> None:
         """The writer thread's task: one commit, unless an earlier one failed (then the
         commits queued behind it are not sent, so the store never holds a batch whose
         predecessor is missing)."""
         if self._failed:
             raise GraphError("not written: an earlier batch of this run failed")
         try:
-            self.real.commit(put_nodes=nodes, put_edges=edges)
+            self.real.commit(put_nodes=nodes, put_edges=edges, absent=absent)
         except BaseException:
             self._failed = True
             raise

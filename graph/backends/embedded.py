@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -421,8 +421,10 @@ class EmbeddedStore(GraphStore):
 
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
                del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
-               merge: MergeRecord | None = None) -> None:
-        """Apply a change in memory, then save the snapshot (atomic on disk)."""
+               merge: MergeRecord | None = None,
+               absent: Collection[str] = frozenset()) -> None:
+        """Apply a change in memory, then save the snapshot (atomic on disk). ``absent``
+        changes nothing here: every put replaces by uid in a dict."""
         self._check_writable()
         for erec in del_edges:
             self._del_edge(erec["uid"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from graph.errors import BatchRejected, GraphError, NotFound, QueryLimitError
 from graph.store import GraphStore
 from schemas import Enterprise, Talent
+from schemas.records import node_to_record
 from tests.conftest import reopen_store
 from tests.contract.fixture import EDGES, NODES
 
@@ -362,6 +364,33 @@ def test_every_commit_bumps_the_version_a_property_update_included(store: GraphS
     assert v2 > v1
     store.clear()
     assert store.version() > v2
+
+
+def test_a_record_read_as_absent_but_stored_meanwhile_is_replaced_not_doubled(
+        loaded: GraphStore, backend: str, caplog: pytest.LogCaptureFixture) -> None:
+    # commit(absent=...) names records the writer read as not stored: a backend may
+    # create them without a look-up. Another writer may have stored them in between;
+    # the outcome must still be a replacement by uid, never a second copy or an error.
+    caplog.set_level(logging.INFO, logger="innograph.neo4j")
+    node = loaded.read_nodes(uids=["ent:a"])["ent:a"]
+    edge_uid = sorted(loaded.read_edges(node_uids=["ent:a"]))[0]
+    edge = loaded.read_edges(uids=[edge_uid])[edge_uid]
+    new = node_to_record(Enterprise(uid="ent:zz", name="新建的公司"))
+    before = _stats(loaded)
+    version = loaded.version()
+    loaded.commit(put_nodes=[{**node, "employees": 7}, new],
+                  put_edges=[{**edge, "keywords": ["争用"]}],
+                  absent={"ent:a", edge_uid, "ent:zz"})
+    nodes, rels = _stats(loaded)
+    assert rels == before[1]
+    assert sum(nodes.values()) == sum(before[0].values()) + 1
+    assert loaded.read_nodes(uids=["ent:a"])["ent:a"]["employees"] == 7
+    assert loaded.read_nodes(uids=["ent:zz"])["ent:zz"]["name"] == new["name"]
+    assert loaded.read_edges(uids=[edge_uid])[edge_uid]["keywords"] == ["争用"]
+    assert loaded.version() > version
+    assert len(loaded.find_records(name="新建的公司")) == 1
+    if backend == "neo4j":  # the create was refused by the uid constraint, then replaced
+        assert "written again by uid" in caplog.text
 
 
 def test_scans_stream_every_record_in_batches(loaded: GraphStore) -> None:

@@ -105,6 +105,13 @@ def put_nodes(label: str) -> str:
             f"SET n = row, n:{_label(label)}")
 
 
+def create_nodes(label: str) -> str:
+    """Create nodes of one label from ``$rows`` (as :func:`put_nodes`) that the writer has
+    just read as absent: no look-up of a stored node first. Should one exist after all,
+    the uid constraint refuses the transaction (then written again with put_nodes)."""
+    return f"UNWIND $rows AS row CREATE (n:{BASE}:{_label(label)}) SET n = row"
+
+
 RANK_BACKFILL = (f"UNWIND $rows AS row MATCH (n:{BASE} {{uid: row.uid}}) "
                  "SET n.rank_name = row.rank_name, n.rank_first = row.rank_first, "
                  "n.rank_keys = row.rank_keys")
@@ -120,6 +127,17 @@ def put_edges(rel_type: str) -> str:
     return (f"UNWIND $rows AS row MATCH (a:{BASE} {{uid: row.s}}) "
             f"MATCH (b:{BASE} {{uid: row.t}}) "
             f"MERGE (a)-[r:{_rtype(rel_type)} {{uid: row.p.uid}}]->(b) SET r = row.p "
+            "RETURN count(r) AS written")
+
+
+def create_edges(rel_type: str) -> str:
+    """Create relationships of one type from ``$rows`` (as :func:`put_edges`) that the
+    writer has just read as absent: no look-up of a stored one first. Should one exist
+    after all, the type's uid constraint refuses the transaction (then written again with
+    put_edges)."""
+    return (f"UNWIND $rows AS row MATCH (a:{BASE} {{uid: row.s}}) "
+            f"MATCH (b:{BASE} {{uid: row.t}}) "
+            f"CREATE (a)-[r:{_rtype(rel_type)}]->(b) SET r = row.p "
             "RETURN count(r) AS written")
 
 

@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -472,8 +472,40 @@ class Neo4jStore(GraphStore):
 
     def commit(self, *, put_nodes: Sequence[Record] = (), put_edges: Sequence[Record] = (),
                del_nodes: Sequence[str] = (), del_edges: Sequence[Record] = (),
-               merge: MergeRecord | None = None) -> None:
-        """Apply the change in one write transaction."""
+               merge: MergeRecord | None = None,
+               absent: Collection[str] = frozenset()) -> None:
+        """Apply the change in one write transaction.
+
+        Records of ``absent`` are created without a look-up (``cypher.create_nodes``,
+        ``create_edges``): a quarter less of the database's work in a first load. Should
+        one exist after all (another writer came first), a uid constraint refuses the
+        transaction and it is run again with every record replaced by uid."""
+        try:
+            self._write(self._commit_work(put_nodes, put_edges, del_nodes, del_edges, merge,
+                                          absent))
+        except GraphError as exc:
+            if not absent or not isinstance(exc.__cause__, nx4j.ConstraintError):
+                raise
+            log.info("a record read as absent was stored meanwhile; written again by uid")
+            self._write(self._commit_work(put_nodes, put_edges, del_nodes, del_edges, merge,
+                                          frozenset()))
+
+    @staticmethod
+    def _commit_work(put_nodes: Sequence[Record], put_edges: Sequence[Record],
+                     del_nodes: Sequence[str], del_edges: Sequence[Record],
+                     merge: MergeRecord | None, absent: Collection[str]
+                     ) -> Callable[[ManagedTransaction], None]:
+        """The transaction function of :meth:`commit`."""
+
+        def put(rows: Sequence[Record], group: str, create: Callable[[str], str],
+                replace: Callable[[str], str]) -> Iterator[tuple[str, list[Record]]]:
+            """(statement, chunk) to write ``rows``: the absent ones created."""
+            for kind, grouped in _group(rows, group).items():
+                new = [r for r in grouped if r["uid"] in absent] if absent else []
+                old = [r for r in grouped if r["uid"] not in absent] if new else grouped
+                for stmt, part in ((create(kind), new), (replace(kind), old)):
+                    for chunk in _chunks(part):
+                        yield stmt, list(chunk)
 
         def work(tx: ManagedTransaction) -> None:
             for rel_type, rows in _group(del_edges, "type").items():
@@ -481,23 +513,19 @@ class Neo4jStore(GraphStore):
                     tx.run(cypher.delete_edges(rel_type), rows=list(chunk)).consume()
             for uid_chunk in _chunks(list(del_nodes)):
                 tx.run(cypher.DELETE_NODES, uids=list(uid_chunk)).consume()
-            for label, rows in _group(put_nodes, "label").items():
-                for chunk in _chunks(rows):
-                    tx.run(cypher.put_nodes(label),
-                           rows=[_written_node(r) for r in chunk]).consume()
-            for rel_type, rows in _group(put_edges, "type").items():
-                for chunk in _chunks(rows):
-                    written = tx.run(cypher.put_edges(rel_type),
-                                     rows=[_written_edge(r) for r in chunk]).single()
-                    if written is None or written["written"] != len(chunk):
-                        raise GraphError(f"{rel_type}: an endpoint disappeared while writing; "
-                                         "the transaction was rolled back")
+            for stmt, chunk in put(put_nodes, "label", cypher.create_nodes, cypher.put_nodes):
+                tx.run(stmt, rows=[_written_node(r) for r in chunk]).consume()
+            for stmt, chunk in put(put_edges, "type", cypher.create_edges, cypher.put_edges):
+                written = tx.run(stmt, rows=[_written_edge(r) for r in chunk]).single()
+                if written is None or written["written"] != len(chunk):
+                    raise GraphError(f"{chunk[0]['type']}: an endpoint disappeared while "
+                                     "writing; the transaction was rolled back")
             if merge is not None:
                 tx.run(cypher.PUT_MERGE, merge_id=merge.merge_id, at=merge.at.isoformat(),
                        json=merge.model_dump_json()).consume()
             tx.run(cypher.BUMP_VERSION).consume()
 
-        self._write(work)
+        return work
 
     def clear(self) -> None:
         """Delete everything, merge history included."""
