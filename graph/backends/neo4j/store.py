@@ -477,7 +477,7 @@ class Neo4jStore(GraphStore):
         """Apply the change in one write transaction.
 
         Records of ``absent`` are created without a look-up (``cypher.create_nodes``,
-        ``create_edges``): a quarter less of the database's work in a first load. Should
+        ``create_edges``): about a fifth less of the database's work in a first load. Should
         one exist after all (another writer came first), a uid constraint refuses the
         transaction and it is run again with every record replaced by uid."""
         try:
