@@ -58,7 +58,7 @@ from graph.store import GraphStore
 from schemas.nodes import NODE_MODELS
 from schemas.privacy import personal_fields
 from schemas.provenance import Provenance
-from schemas.records import EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS, Record
+from schemas.records import EDGE_HELD_KEYS, EMPTY_EDGE_FIELDS, EMPTY_NODE_FIELDS, Record
 from schemas.relationships import REL_TYPES, Relationship
 
 BASE_LABEL = "Node"
@@ -191,14 +191,10 @@ def node_columns(label: str, *, include_sensitive: bool = True) -> dict[str, str
     return cols
 
 
-_EDGE_HELD = frozenset({"type", "source", "target"})
-"""Record keys of a relationship that its type and endpoints hold (no columns)."""
-
-
 def edge_columns() -> dict[str, str]:
     """Property columns of every relationship file, by type."""
     cols = {**_model_columns(Relationship), **_EDGE_EXTRA}
-    return {k: v for k, v in cols.items() if k not in _EDGE_HELD}
+    return {k: v for k, v in cols.items() if k not in EDGE_HELD_KEYS}
 
 
 def _quote(text: str) -> str:
@@ -376,7 +372,7 @@ def _write_edge(out: Path, writers: dict[tuple[str, str], _Writer], rec: Record,
             out / name, ExportFile(name, "relationships", rel_type),
             [":START_ID", ":END_ID", ":TYPE"], columns, EMPTY_EDGE_FIELDS)
     where = f"关系 {rec['uid']!r}"
-    extra = rec.keys() - w.known - _EDGE_HELD
+    extra = rec.keys() - w.known - EDGE_HELD_KEYS
     if extra:
         raise ExportError(f"{where}：属性 {sorted(extra)} 不在关系的模式中")
     w.write([rec["source"], rec["target"], rel_type], rec, where)

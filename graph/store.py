@@ -164,27 +164,25 @@ def rank_hits(records: Iterable[Record], query: str, limit: int) -> list[SearchH
             for *_, r, rec in scored[:limit]]
 
 
-def diff_records(existing: Mapping[str, Record],
-                 records: Mapping[str, Record]) -> tuple[WriteSummary, list[Record]]:
-    """Counts of created/updated/unchanged and the records that need writing."""
+def diff_records(existing: Mapping[str, Record], records: Mapping[str, Record]
+                 ) -> tuple[WriteSummary, list[Record], frozenset[str]]:
+    """Counts of created/updated/unchanged, the records that need writing, and the uids
+    of those ``existing`` does not hold (the ``absent`` of :meth:`GraphStore.commit`)."""
     summary = WriteSummary()
     to_put: list[Record] = []
+    absent: list[str] = []
     for uid, rec in records.items():
         old = existing.get(uid)
         if old is None:
             summary.created += 1
+            absent.append(uid)
         elif content(old) == content(rec):
             summary.unchanged += 1
             continue
         else:
             summary.updated += 1
         to_put.append(rec)
-    return summary, to_put
-
-
-def _absent(to_put: Sequence[Record], existing: Mapping[str, Record]) -> frozenset[str]:
-    """The uids of ``to_put`` that ``existing`` (just read) does not hold."""
-    return frozenset(u for r in to_put if (u := r["uid"]) not in existing)
+    return summary, to_put, frozenset(absent)
 
 
 def filter_records(pool: Iterable[Record], *, label: str | None,
@@ -482,9 +480,9 @@ class GraphStore(abc.ABC):
             if old is not None and old["label"] != node.label:
                 raise BatchRejected(f"uid belongs to a {old['label']}, cannot become a "
                                     f"{node.label}", index=i, record=node.uid, field="label")
-        summary, to_put = diff_records(existing, records)
+        summary, to_put, absent = diff_records(existing, records)
         if to_put:
-            self.commit(put_nodes=to_put, absent=_absent(to_put, existing))
+            self.commit(put_nodes=to_put, absent=absent)
         return summary
 
     def upsert_edges(self, *, edges: Sequence[EdgeInput]) -> WriteSummary:
@@ -506,10 +504,9 @@ class GraphStore(abc.ABC):
             if why:
                 raise BatchRejected(why, index=i, record=rel.uid, field="type")
             records[rel.uid] = edge_to_record(rel)
-        existing = self.read_edges(uids=list(records))
-        summary, to_put = diff_records(existing, records)
+        summary, to_put, absent = diff_records(self.read_edges(uids=list(records)), records)
         if to_put:
-            self.commit(put_edges=to_put, absent=_absent(to_put, existing))
+            self.commit(put_edges=to_put, absent=absent)
         return summary
 
     def delete(self, *, uids: Sequence[str] = (), edge_uids: Sequence[str] = ()) -> int:

@@ -146,3 +146,6 @@ EMPTY_NODE_FIELDS: dict[str, dict[str, str | list[str]]] = {
 """Per label: the record keys that hold an empty default, and that default."""
 EMPTY_EDGE_FIELDS: dict[str, str | list[str]] = empty_fields(Relationship)
 """The relationship record keys that hold an empty default, and that default."""
+EDGE_HELD_KEYS = frozenset({"type", "source", "target"})
+"""Relationship record keys that a stored relationship's own type and endpoints hold: a
+store (or an admin-import file) need not keep them as properties."""

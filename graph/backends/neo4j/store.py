@@ -48,6 +48,7 @@ from graph.store import (
 )
 from schemas.names import normalize_name
 from schemas.records import (
+    EDGE_HELD_KEYS,
     EMPTY_EDGE_FIELDS,
     EMPTY_NODE_FIELDS,
     Record,
@@ -253,15 +254,11 @@ def _written_node(rec: Record) -> Record:
     return out
 
 
-_NOT_WRITTEN = frozenset({"type", "source", "target"})
-"""Record keys of a relationship that its type and endpoints hold (cypher.put_edges)."""
-
-
 def _written_edge(rec: Record) -> Record:
     """A relationship record as cypher.put_edges writes it: the endpoints' uids, and
     the properties without the type, the endpoints and the empty fields."""
     return {"s": rec["source"], "t": rec["target"],
-            "p": without_empty(rec, EMPTY_EDGE_FIELDS, _NOT_WRITTEN)}
+            "p": without_empty(rec, EMPTY_EDGE_FIELDS, EDGE_HELD_KEYS)}
 
 
 def _node_record(props: Mapping[str, Any]) -> Record:
