@@ -304,6 +304,8 @@ class _NodeAcc:
     """True only while every row that wrote the node is synthetic (a real fact wins)."""
     rows: list[Row] = field(default_factory=list)
     spellings: list[tuple[str, str, str]] = field(default_factory=list)  # name, source, rule
+    model: Node | None = None
+    """The one row's validated node while nothing was merged into ``data``."""
 
 
 @dataclass(slots=True)
@@ -679,7 +681,9 @@ class IngestRun:
                     flag = p.synthetic if acc is None else acc.synthetic and p.synthetic
                     nodes[part.uid] = acc = _NodeAcc(part.label, data, [], False, part.method,
                                                      flag)
+                    acc.model = part.model if data is part.data else None
                 else:
+                    acc.model = None
                     acc.synthetic = acc.synthetic and p.synthetic
                     same = normalize_name(acc.data["name"]) == normalize_name(part.data["name"])
                     self.report.merged.append(MergedName(
@@ -726,6 +730,9 @@ class IngestRun:
             prov = Provenance(source=join_sources(sources),
                               method=acc.method or mapping.method,
                               confidence=mapping.confidence, synthetic=synthetic)
+            if old is None and acc.model is not None:  # validated when planned
+                final.append(acc.model.model_copy(update={"provenance": prov}))
+                continue
             try:
                 final.append(NODE_MODELS[acc.label].model_validate(
                     {**data, "uid": uid, "provenance": prov}))

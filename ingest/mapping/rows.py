@@ -22,7 +22,7 @@ from ingest.mapping.spec import ColumnSpec, EndpointSpec, TableMapping, create_l
 from ingest.sources.base import Row
 from schemas.ingest_report import ReviewCandidate, ReviewItem
 from schemas.names import normalize_name
-from schemas.nodes import NODE_MODELS, ORGANISATIONS
+from schemas.nodes import NODE_MODELS, ORGANISATIONS, Node
 from schemas.relationships import REL_TYPES, Relationship
 
 Status = Literal["matched", "ambiguous", "none"]
@@ -113,6 +113,9 @@ class NodePart:
     source: str
     minimal: bool = False
     method: str | None = None
+    model: Node | None = None
+    """The row's node as validated (without provenance) while ``data`` is what was
+    validated; None once anything changed it."""
 
 
 @dataclass(slots=True)
@@ -256,7 +259,7 @@ def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
     if label == "University" and re.fullmatch(r"uni:\d{10}", uid):
         data["moe_code"] = uid[4:]
     try:
-        model.model_validate({**data, "uid": uid})
+        validated: Node | None = model.model_validate({**data, "uid": uid})
     except ValidationError as exc:
         err = exc.errors()[0]
         fname = str(err["loc"][0]) if err["loc"] else ""
@@ -266,7 +269,8 @@ def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
         # a gazetteer entity not yet in the graph: its official name leads
         data["aliases"] = [name, *data.get("aliases", [])]
         data["name"] = canonical
-    plan.node = NodePart(uid=uid, label=label, data=data, source=row.locator)
+        validated = None
+    plan.node = NodePart(uid=uid, label=label, data=data, source=row.locator, model=validated)
     plan.rule = rule
     plan.supersedes = supersedes
     if candidates:

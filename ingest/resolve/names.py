@@ -291,7 +291,10 @@ class NameParts:
 
 def _strip_invisible(text: str) -> str:
     # Zero-width spaces, BOMs and control characters survive NFKC and would make two
-    # identical-looking names (and uids) differ.
+    # identical-looking names (and uids) differ. A printable text holds none of them
+    # (str.isprintable is false for every Cf and Cc character): most names, at no cost.
+    if text.isprintable():
+        return text
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc"))
 
 
@@ -307,8 +310,12 @@ def comparison_key(name: str, rules: NameRules | None = None, *, expand: bool = 
     >>> comparison_key("《泰安市“十四五”科技创新发展规划》")
     '泰安市十四五科技创新发展规划'
     """
-    text = normalize_name(_strip_invisible(name)).translate(_SQUARE)
-    text = _PUNCT.sub("", text)
+    return _key_of(normalize_name(_strip_invisible(name)), rules, expand)
+
+
+def _key_of(norm: str, rules: NameRules | None, expand: bool) -> str:
+    """:func:`comparison_key` of a name already normalised (``norm``)."""
+    text = _PUNCT.sub("", norm.translate(_SQUARE))
     if expand:
         text = (rules or default_rules()).expand_terms(text)
     return text
@@ -332,7 +339,7 @@ def parse_name(name: str, rules: NameRules | None = None, *, expand: bool = True
     """
     rules = rules or default_rules()
     norm = normalize_name(_strip_invisible(name))
-    key = comparison_key(name, rules, expand=expand)
+    key = _key_of(norm, rules, expand)
     regions: list[str] = []
     region_text: list[str] = []  # bracketed region forms
     prefix_forms: list[str] = []

@@ -44,6 +44,7 @@ from ingest.resolve.names import (
     abbreviation_score,
     compare_names,
     compare_parts,
+    comparison_key,
     default_rules,
     guess_label,
     parse_name,
@@ -392,7 +393,13 @@ class Resolver:
         if got is None:
             if len(self._parsed) >= PARSE_CACHE:
                 self._parsed.clear()
-            got = self._parsed[key] = parse_name(text, self.rules, expand=expand)
+            # the parts follow from the normalised name and the key alone: where expanding
+            # the generic terms leaves the key as it was (most names), the other reading's
+            # parts are these
+            other = self._parsed.get((text, not expand))
+            if other is None or other.key != comparison_key(text, self.rules, expand=expand):
+                other = parse_name(text, self.rules, expand=expand)
+            got = self._parsed[key] = other
         return got
 
     def _is_home(self, parts: NameParts) -> bool:

@@ -154,6 +154,20 @@ def test_parse_name_features() -> None:
     assert (p.parent, p.branch) == ("山东科技大学", "泰安校区")
 
 
+@pytest.mark.parametrize("name", ["泰安市科技局", "山东泰安康复医疗器械有限责任公司",
+                                  "泰安高新区管委会", "泰安市产业\u200b技术创新研究院"])
+def test_the_resolver_reads_a_name_with_and_without_expanded_terms_as_parse_name(
+        name: str) -> None:
+    # the resolver remembers each reading of a name, and reuses one for the other where
+    # expanding the generic terms (科技局 -> 科学技术局) leaves the key as it was: in
+    # either order, each reading is what parse_name gives
+    for first in (True, False):
+        resolver = Resolver(gazetteer=default_gazetteer())
+        for expand in (first, not first, first):
+            assert resolver._parse(name, expand=expand) == parse_name(name, expand=expand)
+    assert parse_name("泰安市科技局", expand=False).body != parse_name("泰安市科技局").body
+
+
 @pytest.mark.parametrize(("a", "b", "rule"), [
     ("泰安康复医疗器械有限责任公司", "泰安康复医疗器械有限公司", "suffix_variant"),
     ("泰安康复医疗器械股份有限公司", "泰安康复医疗器械有限公司", "suffix_variant"),
