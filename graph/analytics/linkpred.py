@@ -93,12 +93,21 @@ class ParticipationTable:
     def from_rows(cls, rows: Iterable[Participation]) -> ParticipationTable:
         """Columns of ``rows`` (any iterable of :class:`Participation`)."""
         rows = rows if isinstance(rows, list | tuple) else list(rows)
-        projects, project = _codes([r.project for r in rows])
-        actors, actor = _codes([r.actor for r in rows])
-        types, actor_type = _codes([r.actor_type for r in rows])
-        fields, fcode = _codes([r.field for r in rows])
-        year = np.fromiter((r.year for r in rows), dtype=np.int64, count=len(rows))
-        return cls(project, actor, actor_type, year, fcode, projects, actors, types, fields)
+        return cls.from_columns([r.project for r in rows], [r.actor for r in rows],
+                                [r.actor_type for r in rows], [r.year for r in rows],
+                                [r.field for r in rows])
+
+    @classmethod
+    def from_columns(cls, project: list[str], actor: list[str], actor_type: list[str],
+                     year: list[int], field: list[str]) -> ParticipationTable:
+        """The table of the rows whose values are the lists' items at one position (what
+        :meth:`from_rows` gives for those rows, without making them)."""
+        projects, pcode = _codes(project)
+        actors, acode = _codes(actor)
+        types, tcode = _codes(actor_type)
+        fields, fcode = _codes(field)
+        years = np.fromiter(year, dtype=np.int64, count=len(year))
+        return cls(pcode, acode, tcode, years, fcode, projects, actors, types, fields)
 
     def __len__(self) -> int:
         return len(self.year)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import skops.io as sio
 
 from graph.analytics import recommend
 from graph.analytics.computed import Computed, analyse
-from graph.analytics.linkpred import Recommender
+from graph.analytics.linkpred import Participation, Recommender
 from graph.analytics.recommend import (
     MODEL_NAME,
     model_bytes,
@@ -223,11 +224,24 @@ def test_a_failed_child_leaves_the_fit_to_this_process(
     assert saved is not None and saved[1] == fitted_on
 
 
+def _rows_of(table: Any) -> list[Participation]:
+    """The rows a participation table holds, in its order (decoded from its columns)."""
+    return [Participation(table.projects[p], table.actors[a], table.types[t], int(y),
+                          table.fields[f])
+            for p, a, t, y, f in zip(table.project.tolist(), table.actor.tolist(),
+                                     table.actor_type.tolist(), table.year.tolist(),
+                                     table.field.tolist(), strict=True)]
+
+
 def test_participations_read_from_records_are_those_of_the_projection(city: Path) -> None:
     # the analysis starts the fit on participations read from the store's records before it
     # builds the projection: the rows, and their order, must be the projection's
     from graph.analytics.computed import in_edge_order, project, project_records, sorted_records
-    from graph.analytics.recommend import participations, participations_of_records
+    from graph.analytics.recommend import (
+        participation_table,
+        participations,
+        participations_of_records,
+    )
     from graph.backends.embedded import EmbeddedStore
     from ingest.pipeline import run_ingest
 
@@ -238,8 +252,9 @@ def test_participations_read_from_records_are_those_of_the_projection(city: Path
     g = project(store)
     assert [e["uid"] for e in in_edge_order(nodes, edges)] == [
         k for *_, k in g.edges(keys=True)]
-    rows = participations_of_records(nodes, edges)
-    assert len(rows) > 100 and rows == participations(g)
+    table = participations_of_records(nodes, edges)
+    assert len(table) > 100 and _rows_of(table) == participations(g)
+    assert _rows_of(participation_table(g)) == participations(g)
 
     # from one source, a target comes where its first relationship (of any type) puts it,
     # and a relationship to a node that is not there is left out
@@ -263,7 +278,7 @@ def test_participations_read_from_records_are_those_of_the_projection(city: Path
     g = project_records(nodes, edges)
     assert [e["uid"] for e in in_edge_order(nodes, edges)] == [
         k for *_, k in g.edges(keys=True)]
-    assert participations_of_records(nodes, edges) == participations(g)
+    assert _rows_of(participations_of_records(nodes, edges)) == participations(g)
     assert [(r.project, r.actor, r.year, r.field) for r in participations(g)][:3] == [
         ("coop:ent:a|COOPERATES_WITH||ent:b", "ent:a", 2021, ""),
         ("coop:ent:a|COOPERATES_WITH||ent:b", "ent:b", 2021, ""),
