@@ -209,7 +209,9 @@ def _exit_without_teardown(done: SystemExit) -> None:
     teardown, when nothing is left to do: output flushed, no other thread alive. After an
     ingest at 100,000 actors the teardown frees the store's millions of records one by
     one: about 5 s in which the work is done and the user waits. Returns (and the normal
-    exit goes on) when the status is not a number or another thread still runs. The
+    exit goes on) when the status is not a number or another thread the normal exit would
+    wait for still runs; a daemon thread (a library's monitor, such as the one any tqdm
+    bar starts, which the matcher's BM25 index makes) is abandoned by either exit. The
     exit functions (``atexit``: logging's flush among them) still run."""
     import atexit
     import contextlib
@@ -217,7 +219,9 @@ def _exit_without_teardown(done: SystemExit) -> None:
     import threading
 
     code = 0 if done.code is None else done.code
-    if not isinstance(code, int) or threading.active_count() > 1:
+    main = threading.main_thread()
+    if not isinstance(code, int) or any(t is not main and not t.daemon
+                                        for t in threading.enumerate()):
         return
     try:
         sys.stdout.flush()

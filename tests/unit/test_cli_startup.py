@@ -157,3 +157,30 @@ def test_the_cli_exits_without_the_teardown_only_when_nothing_else_runs(
                         capture_output=True, text=True, timeout=120, check=False)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip()  # the command's output, flushed before the exit
+
+
+@pytest.mark.parametrize("daemon", [True, False])
+def test_a_daemon_thread_does_not_keep_the_teardown(monkeypatch: pytest.MonkeyPatch,
+                                                    daemon: bool) -> None:
+    # a library's monitor thread (tqdm starts one for any bar, the matcher's BM25 index
+    # makes bars) is a daemon: no exit waits for it, so the teardown is skipped all the
+    # same; a thread the normal exit would wait for keeps it
+    import atexit
+    import threading
+
+    from api import cli
+
+    ended: list[int] = []
+    monkeypatch.setattr(os, "_exit", ended.append)
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: None)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, daemon=daemon)
+    worker.start()
+    # the threads this test knows of (not those other tests may have left)
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.main_thread(), worker])
+    try:
+        cli._exit_without_teardown(SystemExit(0))
+    finally:
+        stop.set()
+        worker.join()
+    assert ended == ([0] if daemon else [])
