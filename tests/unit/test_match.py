@@ -411,6 +411,29 @@ def test_tokenizer_keeps_domain_terms_whole_and_is_private() -> None:
     assert "技术" in text_mod.load_stopwords()
 
 
+@pytest.mark.parametrize("text", [
+    "发展智慧养老与康复医疗装备,攻关外骨骼",
+    "AI 康復機器人、5G 远程看护; 外骨骼 外骨骼 and CRISPR-Cas9 (基因编辑)\n智慧养老平台",
+    "泰安市产业技术创新研究院 new-material 3D打印 ",
+])
+def test_the_tokenizer_cuts_block_by_block_as_jieba_cuts_the_whole_text(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # each distinct block (a run of jieba's block characters, or what lies between) is cut
+    # once and remembered: the pieces must be those of cutting the whole text, also when
+    # the memory starts over
+    tk = Tokenizer(["外骨骼", "康复医疗装备", "智慧养老", "康复机器人"])
+    whole = text_mod.normalize_text(text)
+    want_tokens = tk._kept(tk._jieba.cut_for_search(whole, HMM=False))
+    want_words = tk._kept(tk._jieba.cut(whole, HMM=False))
+    for _ in range(2):  # cut, then remembered
+        assert tk.tokens(text) == want_tokens
+        assert tk.words(text) == want_words
+    monkeypatch.setattr(text_mod, "CUT_MEMO", 2)
+    small = Tokenizer(["外骨骼", "康复医疗装备", "智慧养老", "康复机器人"])
+    assert small.tokens(text) == want_tokens and len(small._cut) <= 2
+    assert small.words(text) == want_words and len(small._cut) <= 2
+
+
 def test_doctests() -> None:
     for mod in (match_mod, text_mod):
         failures, tried = doctest.testmod(mod)
