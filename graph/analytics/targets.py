@@ -32,6 +32,7 @@ import networkx as nx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from graph.analytics.computed import typed_edges
 from graph.errors import GraphError
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS
@@ -381,9 +382,11 @@ class _Graph:
 
     def __init__(self, g: nx.MultiDiGraph) -> None:
         self.g = g
+        self.recs: dict[str, Mapping[str, Any]] = dict(g.nodes(data=True))
         self.by_label: dict[str, list[str]] = defaultdict(list)
         self.names: dict[str, list[str]] = defaultdict(list)
-        for n, d in sorted(g.nodes(data=True)):
+        self._out: dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]] = {}
+        for n, d in sorted(self.recs.items()):
             label = str(d.get("label", ""))
             self.by_label[label].append(n)
             if label in ("Target", "Document"):
@@ -392,13 +395,21 @@ class _Graph:
                 self.names[normalize_name(str(name))].append(n)
 
     def rec(self, n: str) -> Mapping[str, Any]:
-        return self.g.nodes[n]  # type: ignore[no-any-return]
+        return self.recs[n]
 
     def name(self, n: str) -> str:
-        return str(self.g.nodes[n].get("name") or n)
+        return str(self.recs[n].get("name") or n)
 
     def out(self, n: str, rel_type: str) -> list[tuple[str, Mapping[str, Any]]]:
-        return [(v, d) for _, v, d in self.g.out_edges(n, data=True) if d.get("type") == rel_type]
+        """``n``'s relationships of ``rel_type`` (target, data), in ``out_edges`` order:
+        each type's are gathered once, from the projection's type index (every target
+        asks for the relationships of thousands of candidates)."""
+        by_source = self._out.get(rel_type)
+        if by_source is None:
+            by_source = self._out[rel_type] = {}
+            for u, v, d in typed_edges(self.g, rel_type):
+                by_source.setdefault(u, []).append((v, d))
+        return list(by_source.get(n, ()))
 
     def resolve(self, text: str) -> str | None:
         """A node named ``text`` (name or alias); else the shortest name containing it."""

@@ -552,3 +552,29 @@ def test_cli_rejects_other_suffixes_and_kinds(cli_home: Path, tmp_path: Path) ->
     ok = runner.invoke(app, ["gaps", "isolated", "-k", "team_no_enterprise", "-f", "json"])
     assert ok.exit_code == 0, ok.output
     assert [r["uid"] for r in json.loads(ok.stdout)] == ["t1", *(f"team{i}" for i in range(1, 6))]
+
+
+def test_target_counting_reads_each_relationship_type_in_out_edges_order() -> None:
+    # the plan-target counter gathers each type's relationships once (from a projection's
+    # type index, else by a scan): per node, they must be what out_edges lists, in order
+    from graph.analytics.computed import project_records
+    from graph.analytics.targets import _Graph
+
+    nodes = [{"uid": u, "label": "Enterprise", "name": u} for u in ("a", "b", "c", "d")]
+    edges = [{"uid": f"e{i}", "type": t, "source": s, "target": o, "year": 2000 + i}
+             for i, (t, s, o) in enumerate([
+                 ("IN_FIELD", "a", "c"), ("COOPERATES_WITH", "a", "b"), ("IN_FIELD", "a", "b"),
+                 ("COOPERATES_WITH", "c", "a"), ("IN_FIELD", "a", "d"),
+                 ("COOPERATES_WITH", "a", "b"), ("LOCATED_IN", "b", "d")])]
+    plain = nx.MultiDiGraph()
+    plain.add_nodes_from((r["uid"], r) for r in nodes)
+    for e in edges:
+        plain.add_edge(e["source"], e["target"], e["uid"], **e)
+    for g in (project_records(nodes, edges), plain):
+        G = _Graph(g)
+        for n in g:
+            for t in ("IN_FIELD", "COOPERATES_WITH", "LOCATED_IN", "SET_BY"):
+                want = [(v, d) for _, v, d in g.out_edges(n, data=True) if d.get("type") == t]
+                assert G.out(n, t) == want
+            assert G.rec(n) is g.nodes[n]
+    assert [v for v, _ in _Graph(plain).out("a", "IN_FIELD")] == ["c", "b", "d"]
