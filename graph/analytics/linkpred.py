@@ -112,6 +112,11 @@ class ParticipationTable:
     def __len__(self) -> int:
         return len(self.year)
 
+    @property
+    def latest_year(self) -> int:
+        """The latest year of a row (0 for an empty table)."""
+        return int(self.year.max()) if len(self.year) else 0
+
 
 def as_table(rows: Iterable[Participation] | ParticipationTable) -> ParticipationTable:
     """``rows`` as a :class:`ParticipationTable` (unchanged if it is one)."""

@@ -413,7 +413,7 @@ def start_model(computed: Computed, *, records: tuple[Sequence[Mapping[str, Any]
     read from them, before the graph is projected."""
     rows = participation_table(computed.graph) if records is None else \
         participations_of_records(*records)
-    return ModelJob(rows, int(rows.year.max()) if len(rows) else 0, store=computed.store,
+    return ModelJob(rows, rows.latest_year, store=computed.store,
                     version=computed.version, apart=True, computed=computed)
 
 
@@ -425,7 +425,7 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
     be reused, as may the one saved in ``store`` (see :func:`model_for`)."""
     actors = sorted(n for n, d in g.nodes(data=True) if d.get("label") in ACTOR_LABELS)
     rows = participation_table(g)
-    until = int(rows.year.max()) if len(rows) else 0
+    until = rows.latest_year
     cg = CoopGraph.build(rows, until=until, actors=actors)
     types = list(cg.types)
     for a in actors:  # types from labels, also for actors without projects
