@@ -29,7 +29,7 @@ import threading
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from graph.collector import without_full_collections
@@ -71,19 +71,26 @@ def sorted_records(store: GraphStore) -> tuple[list[Mapping[str, Any]],
     return nodes, edges
 
 
-def in_edge_order(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]]
-                  ) -> list[Mapping[str, Any]]:
+def in_edge_order(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]],
+                  types: Collection[str] | None = None) -> list[Mapping[str, Any]]:
     """The relationship records of the projection of these records (both in uid order), in
     the order its ``edges()`` lists them: by source in uid order; from one source, by
     target in the order of the first relationship to it, then in uid order. Those with an
-    endpoint not among the nodes are left out, as the projection leaves them out. What is
-    computed by walking the projection's edges can so be computed before it is built."""
+    endpoint not among the nodes are left out, as the projection leaves them out; given
+    ``types``, so are those of other types (which still set the order of the targets).
+    What is computed by walking the projection's edges can so be computed before it is
+    built."""
     present = {r["uid"] for r in nodes}
     by_source: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
     for e in edges:
         u, v = e["source"], e["target"]
         if u in present and v in present:
-            by_source.setdefault(u, {}).setdefault(v, []).append(e)
+            if (to := by_source.get(u)) is None:
+                to = by_source[u] = {}
+            if (group := to.get(v)) is None:
+                group = to[v] = []
+            if types is None or e.get("type") in types:
+                group.append(e)
     out: list[Mapping[str, Any]] = []
     for uid in sorted(by_source):
         for group in by_source[uid].values():
@@ -102,14 +109,26 @@ def project_records(nodes: Iterable[Mapping[str, Any]],
     edges = sorted(edges, key=lambda r: r["uid"])
     g = nx.MultiDiGraph()
     g.add_nodes_from((r["uid"], r) for r in nodes)
-    # add_edges_from looks every new edge up again through three layers of views (half
-    # the projection's time at 100,000 actors); its data dict is reached directly here
-    add_edge, succ = g.add_edge, g._succ
+    # the edges go straight into the graph's adjacency, as MultiDiGraph.add_edge puts them
+    # (one key dict per node pair, shared by the successors and the predecessors; the
+    # record's copy as the data dict): add_edge's checks and cache clearing per edge, or
+    # add_edges_from's look-ups through views, were most of the projection's time
+    succ, pred = g._succ, g._pred
     for e in edges:
         u, v = e["source"], e["target"]
-        if u in succ and v in succ:
-            key = add_edge(u, v, e["uid"])
-            succ[u][v][key].update(e)
+        out = succ.get(u)
+        if out is None or v not in succ:
+            continue
+        keys = out.get(v)
+        if keys is None:
+            keys = out[v] = pred[v][u] = {}
+        key = e["uid"]
+        data = keys.get(key)
+        if data is None:
+            keys[key] = dict(e)
+        else:
+            data.update(e)
+    nx._clear_cache(g)
     index_types(g)
     return g
 
@@ -123,8 +142,16 @@ def index_types(g: nx.MultiDiGraph) -> None:
     """Index the edges of ``g`` by type, for :func:`typed_edges`. Only for a graph that
     will not change (a projection): the index is not updated by later changes."""
     by_type: dict[Any, list[tuple[int, str, str, dict[str, Any]]]] = {}
-    for i, (u, v, d) in enumerate(g.edges(data=True)):
-        by_type.setdefault(d.get("type"), []).append((i, u, v, d))
+    i = 0
+    # the order of g.edges(data=True), read from the adjacency without its view
+    for u, out in g._succ.items():
+        for v, keys in out.items():
+            for d in keys.values():
+                t = d.get("type")
+                if (got := by_type.get(t)) is None:
+                    got = by_type[t] = []
+                got.append((i, u, v, d))
+                i += 1
     _BY_TYPE[g] = by_type
 
 

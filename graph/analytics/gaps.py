@@ -29,6 +29,7 @@ English; ``*_COLUMNS`` give the Chinese header of each for people's tables.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import weakref
 from collections import Counter, defaultdict
@@ -168,12 +169,15 @@ ISOLATED_KIND_NAMES: dict[IsolatedKind, str] = {
 
 # ---- small readers of the record graph ---------------------------------------------------
 
+# a node's record read from the graph's own node dict (``G._node``, what ``G.nodes[n]``
+# returns through a view): the tables read it hundreds of thousands of times
+
 def _label(g: nx.MultiDiGraph, n: str) -> str:
-    return str(g.nodes[n].get("label", ""))
+    return str(g._node[n].get("label", ""))
 
 
 def _name(g: nx.MultiDiGraph, n: str) -> str:
-    return str(g.nodes[n].get("name") or n)
+    return str(g._node[n].get("name") or n)
 
 
 def _order(g: nx.MultiDiGraph, n: str) -> tuple[str, str]:
@@ -689,6 +693,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             for y in into[i + 1:]:
                 by_pair[x, y].append(n)
     rows: list[dict[str, Any]] = []
+    rank: dict[str, tuple[int, str, str]] = {}
     for ia in range(k):
         if c.kind[ia] != "需求型":
             continue
@@ -699,8 +704,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             n_bridges = cross_n[key]
             if max_bridges is not None and n_bridges > max_bridges:
                 continue
-            brokers = _brokers(g, c, ia, ib, reach, by_pair.get(key, []))
-            top = brokers[:max_brokers]
+            top = _brokers(g, c, ia, ib, reach, by_pair.get(key, []), max_brokers, rank)
             rows.append({
                 "demand_community": c.ids[ia], "supply_community": c.ids[ib],
                 "demand_label": c.label[ia], "supply_label": c.label[ib],
@@ -718,11 +722,14 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
 
 def _brokers(g: nx.MultiDiGraph, c: _Communities, ia: int, ib: int,
              reach: Mapping[str, Counter[int]],
-             candidates: Sequence[str]) -> list[tuple[str, int]]:
-    """Brokers of communities ``ia`` and ``ib`` with their bridging edges, best first.
+             candidates: Sequence[str], limit: int,
+             rank: dict[str, tuple[int, str, str]]) -> list[tuple[str, int]]:
+    """The ``limit`` best brokers of communities ``ia`` and ``ib`` with their bridging
+    edges, best first.
 
     Ties of bridging edges are broken by the broker's number of cooperation
-    partners, then by name.
+    partners, then by name (``rank`` keeps that part of each actor's order once
+    computed: an actor brokers many pairs).
     """
     found: list[tuple[str, int]] = []
     for n in candidates:
@@ -730,9 +737,16 @@ def _brokers(g: nx.MultiDiGraph, c: _Communities, ia: int, ib: int,
         home = c.of[n]
         bridging = into[ib] if home == ia else into[ia] if home == ib else into[ia] + into[ib]
         found.append((n, bridging))
-    if not found:
+    if not found or limit <= 0:
         return []
-    # ties of bridging edges: the broker with more partners is the better-placed
-    # go-between (cheap where betweenness per community pair was not), then the name
-    found.sort(key=lambda t: (-t[1], -c.h.degree(t[0]), *_order(g, t[0])))
-    return found
+
+    def key(t: tuple[str, int]) -> tuple[int, int, str, str]:
+        # ties of bridging edges: the broker with more partners is the better-placed
+        # go-between (cheap where betweenness per community pair was not), then the name
+        n = t[0]
+        r = rank.get(n)
+        if r is None:
+            r = rank[n] = (-c.h.degree(n), *_order(g, n))
+        return (-t[1], *r)
+
+    return heapq.nsmallest(limit, found, key=key)

@@ -184,6 +184,53 @@ def test_a_large_fit_runs_in_a_child_process_and_gives_the_same_model(
     assert saved is not None and saved[1] == fitted_on
 
 
+def test_an_ingest_s_fit_child_is_started_before_the_participations_are_read(
+        city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the analysis of an ingest starts the child first, so that its imports overlap the
+    # reading of the participations; the model it fits is the one this process fits
+    from graph.analytics.computed import sorted_records
+    from graph.backends.embedded import EmbeddedStore
+    from ingest.pipeline import run_ingest
+
+    store = EmbeddedStore(None)
+    store.open()
+    run_ingest(store, [city])
+    records = sorted_records(store)
+    in_process, fitted_on = recommend.start_model(Computed(store, store.version()),
+                                                  records=records).finish()
+    store.save_derived(name=MODEL_NAME, version=0, data=b"")  # nothing to reuse
+
+    monkeypatch.setattr(recommend, "FIT_APART_ROWS", 0)
+    monkeypatch.setattr(recommend.os, "cpu_count", lambda: 2)
+    children: list[Any] = []
+    reads: list[int] = []
+    real_child, real_read = recommend._FitApart, recommend.participations_of_records
+
+    def child() -> Any:
+        children.append(real_child())
+        return children[-1]
+
+    def read(*got: Any) -> Any:
+        assert children and children[-1]._proc.poll() is None  # started, waiting
+        reads.append(len(children))
+        return real_read(*got)
+
+    monkeypatch.setattr(recommend, "_FitApart", child)
+    monkeypatch.setattr(recommend, "participations_of_records", read)
+    job = recommend.start_model(Computed(store, store.version()), records=records)
+    assert job.apart is children[0]
+    monkeypatch.setattr(Recommender, "fit", _no_fit)  # only the child may fit
+    got, got_on = job.finish()
+    assert got_on == fitted_on and got.mode == in_process.mode
+    assert got.validation == pytest.approx(in_process.validation)
+    assert len(children) == 1
+
+    # a saved model that serves: the child started in advance is stopped, unused
+    job = recommend.start_model(Computed(store, store.version()), records=records)
+    assert job.reused is not None and job.apart is None
+    assert reads == [1, 2] and children[1]._proc.poll() is not None
+
+
 def test_a_cancelled_fit_stops_its_child(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from graph.backends.embedded import EmbeddedStore
     from ingest.pipeline import run_ingest
@@ -278,6 +325,12 @@ def test_participations_read_from_records_are_those_of_the_projection(city: Path
     g = project_records(nodes, edges)
     assert [e["uid"] for e in in_edge_order(nodes, edges)] == [
         k for *_, k in g.edges(keys=True)]
+    # of some types only: the same order, the others left out (they still place targets:
+    # prj:2 comes first, where the LEADS to it puts it)
+    few = sorted([rel("LEADS", "ent:a", "prj:2"), rel("PARTICIPATES_IN", "ent:a", "prj:1"),
+                  rel("PARTICIPATES_IN", "ent:a", "prj:2")], key=lambda r: r["uid"])
+    assert [e["uid"] for e in in_edge_order(nodes, few, types={"PARTICIPATES_IN"})] == [
+        "ent:a|PARTICIPATES_IN||prj:2", "ent:a|PARTICIPATES_IN||prj:1"]
     assert _rows_of(participations_of_records(nodes, edges)) == participations(g)
     assert [(r.project, r.actor, r.year, r.field) for r in participations(g)][:3] == [
         ("coop:ent:a|COOPERATES_WITH||ent:b", "ent:a", 2021, ""),
