@@ -375,6 +375,21 @@ class _FitApart:
                 stdin.close()
 
 
+def _fits_apart(rows: int) -> bool:
+    """Whether a fit of ``rows`` participations runs in a child process."""
+    return rows >= FIT_APART_ROWS and (os.cpu_count() or 1) > 1
+
+
+def _fit_child() -> _FitApart | None:
+    """A started :class:`_FitApart`, or None (logged) where no child process can start:
+    the fit then runs in this process."""
+    try:
+        return _FitApart()
+    except Exception as exc:
+        log.warning("cannot start a child process for the recommender's fit: %s", exc)
+        return None
+
+
 class ModelJob:
     """The recommender for participations ``rows`` up to year ``until`` being prepared
     (see :func:`model_for`); with ``apart``, a fit of at least :data:`FIT_APART_ROWS`
@@ -390,15 +405,15 @@ class ModelJob:
         self.store, self.version, self.computed = store, version, computed
         self.reused = _reused(len(rows), until, previous, store)
         self.apart: _FitApart | None = None
-        if (apart and self.reused is None and len(rows) >= FIT_APART_ROWS
-                and (os.cpu_count() or 1) > 1):
-            try:
-                self.apart, child = child or _FitApart(), None
-                self.apart.send(as_table(rows), until)
-            except Exception as exc:  # no child processes here: fit in process
-                log.warning("cannot start a child process for the recommender's fit: %s",
-                            exc)
-                self.cancel()
+        if apart and self.reused is None and _fits_apart(len(rows)):
+            self.apart, child = child or _fit_child(), None
+            if self.apart is not None:
+                try:
+                    self.apart.send(as_table(rows), until)
+                except Exception as exc:  # the child cannot be fed: fit in process
+                    log.warning("cannot start a child process for the recommender's fit: "
+                                "%s", exc)
+                    self.cancel()
         if child is not None:  # not needed after all (a saved model serves, or few rows)
             child.cancel()
 
@@ -432,13 +447,7 @@ def start_model(computed: Computed, *, records: tuple[Sequence[Mapping[str, Any]
     version's node and relationship ``records`` (in uid order), the participations are
     read from them, before the graph is projected; when the relationships are as many as
     a fit apart needs rows, its child is started before they are read."""
-    child = None
-    if (records is not None and len(records[1]) >= FIT_APART_ROWS
-            and (os.cpu_count() or 1) > 1):
-        try:
-            child = _FitApart()
-        except Exception as exc:  # ModelJob tries again, and fits in process if it fails
-            log.warning("cannot start a child process for the recommender's fit: %s", exc)
+    child = _fit_child() if records is not None and _fits_apart(len(records[1])) else None
     try:
         rows = participation_table(computed.graph) if records is None else \
             participations_of_records(*records)
