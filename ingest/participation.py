@@ -23,7 +23,8 @@ participation tables sharing pairs of actors overwrite each other's weights
 from __future__ import annotations
 
 import re
-from itertools import combinations
+from collections.abc import Iterator
+from itertools import combinations, islice
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -202,12 +203,16 @@ def ingest_participation(run: IngestRun, table: Table, mapping: TableMapping,
     used = {u for key in participates for u in key} | {f for _, f in in_field}
     run.file_reviews([r for r in reviews if r.uid in used])
     nodes = [n for uid, n in new_nodes.items() if uid in used]
-    edges = run.keep_other_sources(_edges(participates, in_field, pairs, prov, table.path.name),
-                                   table)
-    run.progress.start(f"{table.name}: writing", len(nodes) + len(edges))
+    run.progress.start(f"{table.name}: writing",
+                       len(nodes) + len(participates) + len(in_field) + len(pairs))
     with run.store.bulk():
         run.write_nodes(nodes, describe=str(table.path))
-        run.write_edges(edges, describe=str(table.path), batch_size=EDGE_BATCH)
+        # the relationships are made one batch at a time, as they are written: every value
+        # in them was checked above (uids resolved or minted, years read), and held all at
+        # once their models took more memory than the rest of the table's plan
+        for batch in _edges(participates, in_field, pairs, prov, table.path.name):
+            run.write_edges(run.keep_other_sources(batch, table), describe=str(table.path),
+                            batch_size=EDGE_BATCH)
 
 
 def _node(label: str, uid: str, name: str, prov: Provenance, **fields: Any) -> Node:
@@ -298,26 +303,35 @@ def _field(run: IngestRun, name: str, create: bool, column: str, local: NameInde
 
 def _edges(participates: dict[tuple[str, str], list[Any]], in_field: dict[tuple[str, str], str],
            pairs: dict[tuple[str, str], list[Any]], prov: Provenance,
-           file: str) -> list[Relationship]:
-    edges: list[Relationship] = []
-    try:
+           file: str) -> Iterator[list[Relationship]]:
+    """The table's relationships in batches of :data:`EDGE_BATCH`, each of one type."""
+
+    def participations() -> Iterator[Relationship]:
         for (actor, project), (year, locators) in participates.items():
-            edges.append(Relationship(
+            yield Relationship(
                 type="PARTICIPATES_IN", source=actor, target=project, year=year,
                 provenance=prov.model_copy(update={
-                    "source": locators[0] if len(locators) == 1 else join_sources(locators)})))
+                    "source": locators[0] if len(locators) == 1 else join_sources(locators)}))
+
+    def fields() -> Iterator[Relationship]:
         for (project, fld), locator in in_field.items():
-            edges.append(Relationship(type="IN_FIELD", source=project, target=fld,
-                                      provenance=prov.model_copy(update={"source": locator})))
+            yield Relationship(type="IN_FIELD", source=project, target=fld,
+                               provenance=prov.model_copy(update={"source": locator}))
+
+    def cooperations() -> Iterator[Relationship]:
         derived = prov.model_copy(update={"method": "derived:co-participation",
                                           "source": file})
         for (a, b), (weight, first, last) in pairs.items():
-            edges.append(Relationship(type="COOPERATES_WITH", source=a, target=b,
-                                      weight=float(weight), first_year=first, last_year=last,
-                                      provenance=derived))
+            yield Relationship(type="COOPERATES_WITH", source=a, target=b,
+                               weight=float(weight), first_year=first, last_year=last,
+                               provenance=derived)
+
+    try:
+        for made in (participations(), fields(), cooperations()):
+            while batch := list(islice(made, EDGE_BATCH)):
+                yield batch
     except ValidationError as exc:
         raise IngestError(f"invalid relationship: {exc.errors()[0]['msg']}", file=file) from exc
-    return edges
 
 
 def _checked_uid(uid: str) -> bool:

@@ -623,6 +623,10 @@ class IngestRun:
             if p.node is not None:
                 for other in p.supersedes:
                     supersedes.setdefault(p.node.uid, {}).setdefault(other, p.row.locator)
+        # the merged nodes and relationships are all the write needs: the row plans go
+        # before it, so that each planned model can go as soon as its copy is made
+        plans.clear()
+        surviving.clear()
         self._write_registry(nodes, edges, table, mapping, supersedes)
 
     def _settle(self, plans: list[RowPlan], frep: FileReport) -> list[RowPlan]:
@@ -710,7 +714,11 @@ class IngestRun:
         key = _table_key(table)
         stored = self._read_nodes(list(nodes))
         final: list[Node] = []
-        for uid, acc in nodes.items():
+        # each accumulator is let go once its node is made (the nodes and the edges are
+        # the caller's to give up: a table's plan, held beside its copies until the end of
+        # the write, was a province-sized ingest's peak of memory)
+        for uid in list(nodes):
+            acc = nodes.pop(uid)
             old = stored.get(uid)
             if acc.minimal and old is not None:
                 continue  # only named by a relationship: never rewrite a stored node
@@ -740,14 +748,17 @@ class IngestRun:
                 raise IngestError(f"merging rows {', '.join(r.locator for r in acc.rows)} "
                                   f"into {uid} gives an invalid node: {exc.errors()[0]['msg']}",
                                   file=str(table.path)) from exc
+        del stored
         self.progress.start(f"{table.name}: writing", len(final) + len(edges))
         self.write_nodes(final, describe=str(table.path))
+        final.clear()
         remap = self._supersede(supersedes)
         if remap:
             edges = _remap_edges(edges, remap)
         stored_edges = self._read_edges(list(edges))
         rels: list[Relationship] = []
-        for euid, eacc in edges.items():
+        for euid in list(edges):
+            eacc = edges.pop(euid)
             data, sources, synthetic = eacc.data, eacc.sources, eacc.synthetic
             old = stored_edges.get(euid)
             if old is not None:
@@ -762,6 +773,7 @@ class IngestRun:
                 rels.append(eacc.model.model_copy(update={"provenance": prov}))
             else:
                 rels.append(Relationship.model_validate({**data, "provenance": prov}))
+        del stored_edges
         self.write_edges(rels, describe=str(table.path))
 
     def _supersede(self, supersedes: dict[str, dict[str, str]]) -> dict[str, str]:

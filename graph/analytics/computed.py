@@ -102,18 +102,29 @@ def in_edge_order(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[st
 def project_records(nodes: Iterable[Mapping[str, Any]],
                     edges: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
     """The projection (see :func:`project`) of these node and relationship records, in
-    any order; a relationship whose endpoint is not among the nodes is left out."""
+    any order; a relationship whose endpoint is not among the nodes is left out.
+
+    The records (dicts) are the graph's data dicts, not copies of them: a projection is
+    only read, and a store replaces a record on every write instead of changing it, so
+    the two never differ; copies would double the memory the records take."""
     import networkx as nx
 
     nodes = sorted(nodes, key=lambda r: r["uid"])
     edges = sorted(edges, key=lambda r: r["uid"])
     g = nx.MultiDiGraph()
-    g.add_nodes_from((r["uid"], r) for r in nodes)
-    # the edges go straight into the graph's adjacency, as MultiDiGraph.add_edge puts them
-    # (one key dict per node pair, shared by the successors and the predecessors; the
-    # record's copy as the data dict): add_edge's checks and cache clearing per edge, or
-    # add_edges_from's look-ups through views, were most of the projection's time
-    succ, pred = g._succ, g._pred
+    # nodes and edges go straight into the graph's dicts, as add_node and add_edge put
+    # them (one key dict per node pair, shared by the successors and the predecessors):
+    # their checks and cache clearing per item, or add_edges_from's look-ups through
+    # views, were most of the projection's time
+    node, succ, pred = g._node, g._succ, g._pred
+    for r in nodes:
+        uid = r["uid"]
+        if uid in node:
+            node[uid] = {**node[uid], **r}
+        else:
+            node[uid] = r if type(r) is dict else dict(r)
+            succ[uid] = {}
+            pred[uid] = {}
     for e in edges:
         u, v = e["source"], e["target"]
         out = succ.get(u)
@@ -124,10 +135,7 @@ def project_records(nodes: Iterable[Mapping[str, Any]],
             keys = out[v] = pred[v][u] = {}
         key = e["uid"]
         data = keys.get(key)
-        if data is None:
-            keys[key] = dict(e)
-        else:
-            data.update(e)
+        keys[key] = (e if type(e) is dict else dict(e)) if data is None else {**data, **e}
     nx._clear_cache(g)
     index_types(g)
     return g

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def _stamp(snapshot: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def write_catalog(home: Path, snapshot: Path, nodes: Iterable[Record], stats: Stats,
+def write_catalog(home: Path, snapshot: Path, nodes: Collection[Record], stats: Stats,
                   version: int) -> None:
     """Write the catalog of ``nodes`` for the snapshot just saved (atomic replace)."""
     tmp = home / f"{CATALOG}.tmp{os.getpid()}"
@@ -47,15 +47,14 @@ def write_catalog(home: Path, snapshot: Path, nodes: Iterable[Record], stats: St
             "CREATE TABLE nodes (uid TEXT PRIMARY KEY, label TEXT, name TEXT, name_norm TEXT,"
             " search_text TEXT, record TEXT);"
             "CREATE TABLE names (key TEXT, uid TEXT);")
-        rows, names = [], []
-        for rec in nodes:
-            uid = str(rec["uid"])
-            rows.append((uid, rec.get("label"), rec.get("name"), rec.get("name_norm") or "",
-                         rec.get("search_text") or "",
-                         json.dumps(rec, ensure_ascii=False, default=list)))
-            names += [(k, uid) for k in rec.get("name_keys") or ()]
-        con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?)", rows)
-        con.executemany("INSERT INTO names VALUES (?, ?)", names)
+        # rows made as SQLite takes them: held in a list, the records' JSON took as much
+        # memory as the records
+        con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?)", (
+            (str(rec["uid"]), rec.get("label"), rec.get("name"), rec.get("name_norm") or "",
+             rec.get("search_text") or "", json.dumps(rec, ensure_ascii=False, default=list))
+            for rec in nodes))
+        con.executemany("INSERT INTO names VALUES (?, ?)", (
+            (k, str(rec["uid"])) for rec in nodes for k in rec.get("name_keys") or ()))
         con.execute("CREATE INDEX names_key ON names (key)")
         con.executemany("INSERT INTO meta VALUES (?, ?)", [
             ("snapshot", _stamp(snapshot)), ("version", str(version)),
