@@ -190,15 +190,21 @@ def _api(backend: str, home: Path, config: Config, work: Path, conn: Neo4jConn |
 
 
 def _projected_rss_mb(runs: list[dict[str, Any]], actors: int) -> float | None:
-    """Peak RSS an embedded ingest of ``actors`` would reach, scaled linearly from the
-    largest smaller size measured in this run (None: nothing to scale from)."""
-    done = [(r["actors"], r["max_rss_mb"]) for r in runs
-            if r["backend"] == "embedded" and r["run"] == 1 and r.get("max_rss_mb")
-            and not r.get("error") and r["actors"] < actors]
+    """Peak RSS an embedded ingest of ``actors`` would reach, from the smaller sizes
+    measured in this run: along the line through the two largest (what the process takes
+    whatever the size, plus what each actor adds), or in proportion to the one size
+    measured; never less than the largest measured (None: nothing to scale from)."""
+    done = sorted((r["actors"], r["max_rss_mb"]) for r in runs
+                  if r["backend"] == "embedded" and r["run"] == 1 and r.get("max_rss_mb")
+                  and not r.get("error") and r["actors"] < actors)
     if not done:
         return None
-    size, rss = max(done)
-    return float(rss) * actors / size
+    size, rss = done[-1]
+    if len(done) == 1 or done[-2][0] == size:
+        return float(rss) * actors / size
+    small, small_rss = done[-2]
+    per_actor = max((rss - small_rss) / (size - small), 0.0)
+    return float(max(rss + per_actor * (actors - size), rss))
 
 
 def _no_api(backend: str) -> dict[str, Any]:
@@ -240,7 +246,7 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
             if projected is not None and projected > guard:
                 report["skipped"].append(
                     f"{n:,} actors: not run, the ingest's peak RSS grows with the data and "
-                    f"projects to {projected / 1024:,.1f} GB from the largest size measured, "
+                    f"projects to {projected / 1024:,.1f} GB from the sizes measured, "
                     f"above the limit of {guard / 1024:,.1f} GB (3/4 of the RAM)")
                 print(f"  skipped: {report['skipped'][-1]}", flush=True)
                 continue

@@ -136,3 +136,22 @@ def test_markdown_renders_failures_as_well_formed_rows() -> None:
     assert "Not measured: 20 actors" in section
     assert "≥ 50,000/s: **missed**" in section
     assert "| innograph node `ent:1` | 0.70 s (1 failed) | – | ≤ 0.5 s: **missed** |" in section
+
+
+def test_memory_projection_follows_the_line_through_the_sizes_measured() -> None:
+    def run(actors: int, rss: float, **kw: Any) -> dict[str, Any]:
+        return {"backend": "embedded", "run": 1, "actors": actors, "max_rss_mb": rss, **kw}
+
+    project = bench_scale._projected_rss_mb
+    assert project([], 1_000_000) is None
+    # one size: in proportion to it
+    assert project([run(100_000, 2_000)], 1_000_000) == 20_000
+    # two sizes: the fixed part (what 0 actors would take) is not multiplied
+    assert project([run(10_000, 380), run(100_000, 2_000)], 1_000_000) == 380 + 18 * 990_000 / 1000
+    # the two largest count; a failed run, a rerun, another store or a larger size do not
+    runs = [run(1_000, 9_000), run(10_000, 380), run(100_000, 2_000),
+            run(50_000, 99_999, error="killed"), run(100_000, 500, run=2),
+            {**run(30_000, 5_000), "backend": "neo4j"}, run(2_000_000, 1)]
+    assert project(runs, 1_000_000) == 380 + 18 * 990_000 / 1000
+    # a smaller peak at the larger size does not project below what was measured
+    assert project([run(10_000, 900), run(100_000, 800)], 1_000_000) == 800

@@ -109,3 +109,38 @@ def test_rerun_is_unchanged(emb: EmbeddedStore, tmp_path: Path) -> None:
     stats = emb.stats()
     again = run_ingest(emb, [f])
     assert (again.created, again.updated) == (0, 0) and emb.stats() == stats
+
+
+def test_relationships_are_made_one_write_batch_at_a_time(
+        emb: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a province's participation table has millions of relationships: they are made as
+    # each batch is written, not all before the first write
+    import ingest.participation as part
+    from ingest.pipeline import IngestRun
+
+    made: list[int] = []
+    at_writes: list[tuple[int, int]] = []
+    real = part.Relationship
+
+    def counting(**kw: object) -> object:
+        made.append(1)
+        return real(**kw)  # type: ignore[arg-type]
+
+    write_edges = IngestRun.write_edges
+
+    def recording(self: IngestRun, edges: list[object], *a: object, **kw: object) -> None:
+        at_writes.append((len(made), len(edges)))
+        write_edges(self, edges, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(part, "EDGE_BATCH", 3)
+    monkeypatch.setattr(part, "Relationship", counting)
+    monkeypatch.setattr(IngestRun, "write_edges", recording)
+    run_ingest(emb, [table(tmp_path, TABLE)])
+    total = len(made)
+    assert total > 10 and len(at_writes) >= total // 3
+    # when a batch is written, only it and the batches before have been made
+    written = 0
+    for made_so_far, size in at_writes:
+        assert size <= 3 and made_so_far == written + size
+        written += size
+    assert written == total == sum(1 for _ in emb.scan_edges() for _ in _)
