@@ -246,8 +246,8 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
             if projected is not None and projected > guard:
                 report["skipped"].append(
                     f"{n:,} actors: not run, the ingest's peak RSS grows with the data and "
-                    f"projects to {projected / 1024:,.1f} GB from the sizes measured, "
-                    f"above the limit of {guard / 1024:,.1f} GB (3/4 of the RAM)")
+                    f"projects to {projected / 1024:,.2f} GB from the sizes measured, "
+                    f"above the limit of {guard / 1024:,.2f} GB (3/4 of the RAM)")
                 print(f"  skipped: {report['skipped'][-1]}", flush=True)
                 continue
             try:
