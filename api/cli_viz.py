@@ -166,7 +166,7 @@ def viz_recommend(actor: str, out: Out = Path("recommend.html"),
 def viz_community(platform: Annotated[str | None, typer.Argument(
                       help="共同体平台;不填为全图概览")] = None,
                   out: Out = Path("community.html"),
-                  detect: Annotated[bool, typer.Option(help="按社区着色(Louvain)")] = False,
+                  detect: Annotated[bool, typer.Option(help="按社区着色(Leiden)")] = False,
                   label: Annotated[list[str] | None, typer.Option(
                       "--label", "--kind", "-k", help="只看这些类别")] = None,
                   group_by: Annotated[str, typer.Option(

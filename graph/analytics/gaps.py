@@ -466,11 +466,19 @@ def _leiden(h: nx.Graph, *, seed: int, resolution: float) -> list[list[str]]:
     moves plus a refinement that keeps every community internally connected. Seeded and
     fed the edges in uid order, it gives the same partition on every run (at 100,000
     actors: 0.4 s against networkx Louvain's 4.8 s, modularity 0.5953 against 0.5947)."""
-    if h.number_of_edges() == 0:
+    return leiden_communities([(a, b, float(d["weight"])) for a, b, d in h.edges(data=True)],
+                              seed=seed, resolution=resolution)
+
+
+def leiden_communities(edges: list[tuple[str, str, float]], *, seed: int,
+                       resolution: float) -> list[list[str]]:
+    """Leiden (see :func:`_leiden`) over weighted undirected ``edges`` given in a fixed
+    order: communities as sorted uid lists, largest first (ties by first uid); a node
+    without an edge is in none."""
+    if not edges:
         return []
     from graspologic_native import leiden
 
-    edges = [(a, b, float(d["weight"])) for a, b, d in h.edges(data=True)]
     finite = [w for _, _, w in edges if math.isfinite(w)]
     top = max(finite, default=1.0)
     if top > MAX_WEIGHT or len(finite) < len(edges):

@@ -408,7 +408,7 @@ def community_view(g: nx.MultiDiGraph, *, platform: str | None = None,
             None: every node of ``labels`` (all labels when None).
         labels: Labels to keep when ``platform`` is None.
         with_fields: Also show the fields members work in, offer or need.
-        detect: Colour by communities found with Louvain (seeded, so stable).
+        detect: Colour by communities found with Leiden (seeded, so stable).
 
     Raises:
         NotFound: unknown platform.
@@ -439,24 +439,46 @@ def community_view(g: nx.MultiDiGraph, *, platform: str | None = None,
         notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
     else:
         # the whole graph as it is (a read-only view of it is all a picture needs);
-        # a copy only when community detection will write to the nodes
-        view = g.copy() if detect else g
+        # nodes of its own when community detection will write to them
+        view = _own_nodes(g) if detect else g
         title = "创新主体全景"
         notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
     if detect and view.number_of_nodes():
         assign_communities(view)
         notes.append(f"按社区着色:{1 + max(nx.get_node_attributes(view, 'community').values())}"
-                     " 个社区(Louvain)")
+                     " 个社区(Leiden)")
     return View(kind="community", title=title, graph=view, center=platform, notes=notes)
 
 
+def _own_nodes(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """``g`` with node dicts of its own and ``g``'s relationships, frozen (no node or
+    relationship can be added or removed): community detection writes to the nodes only,
+    and a copy of the whole graph copied every relationship (6 s and 0.6 GB at 100,000
+    actors)."""
+    view = nx.MultiDiGraph()
+    view.graph.update(g.graph)
+    # the adjacency is shared as it is (networkx keeps successors in _succ and _adj, one
+    # dict, and predecessors in _pred); the node dicts are copies
+    view._node = {u: dict(d) for u, d in g.nodes(data=True)}
+    view._adj = view._succ = g._succ
+    view._pred = g._pred
+    nx._clear_cache(view)
+    return nx.freeze(view)
+
+
 def communities(g: nx.MultiDiGraph, *, seed: int = 42) -> dict[str, int]:
-    """Each node's community (0 = largest): Louvain on the undirected simple graph, seeded."""
-    simple = nx.Graph()
-    simple.add_nodes_from(g.nodes)
-    simple.add_edges_from((u, v) for u, v in g.edges() if u != v)
-    parts = nx.community.louvain_communities(simple, seed=seed)
-    parts = sorted(parts, key=lambda c: (-len(c), min(map(str, c))))
+    """Each node's community (0 = largest): Leiden on the undirected simple graph (every
+    linked pair once, weight 1, in uid order), seeded; a node without a link is a
+    community of its own. Leiden, not networkx's Louvain: the whole graph of 100,000
+    actors took Louvain 35 s per request."""
+    from graph.analytics.gaps import leiden_communities
+
+    pairs = sorted({(u, v) if u < v else (v, u)
+                    for u, nbrs in g.adj.items() for v in nbrs if u != v})
+    parts = leiden_communities([(u, v, 1.0) for u, v in pairs], seed=seed, resolution=1.0)
+    linked = {u for part in parts for u in part}
+    parts += [[u] for u in g.nodes if u not in linked]
+    parts.sort(key=lambda c: (-len(c), min(map(str, c))))
     return {u: i for i, part in enumerate(parts) for u in part}
 
 

@@ -44,6 +44,8 @@ def test_answers_leave_the_shared_records_as_they_were(embedded: GraphStore) -> 
             f"/nodes/{uid}", f"/nodes/{uid}/neighbors", "/search?q=科技",
             f"/viz/ego.json?uid={uid}", f"/viz/gap.json?field={field}",
             f"/viz/recommend.json?uid={uid}", "/viz/community.json?detect=true",
+            "/viz/community.json", "/viz/community.graphml", "/viz/community.gexf",
+            "/viz/community.xlsx?group_by=field", f"/viz/gap.csv?field={field}",
             f"/viz/community.json?platform={platform}&group_by=community",
             f"/viz/path.json?source={uid}&target={other}",
             f"/export/subgraph.graphml?uid={uid}"]

@@ -275,3 +275,33 @@ def test_export_unifies_mixed_attribute_types() -> None:
     back = nx.read_gexf(io.BytesIO(graph_bytes(graph, "gexf")))
     assert back.edges["a", "b"]["rel_type"] == "COOPERATES_WITH"
     assert b'type="COOPERATES_WITH"' not in graph_bytes(graph, "gexf")
+
+
+def test_communities_of_a_view_by_leiden_with_lone_nodes_on_their_own() -> None:
+    from graph.viz.views import communities
+
+    h = nx.MultiDiGraph()
+    for u in ["a1", "a2", "a3", "b1", "b2", "b3", "lone"]:
+        h.add_node(u, uid=u, label="Enterprise", name=u)
+    for u, v in [("a1", "a2"), ("a2", "a3"), ("a3", "a1"), ("b1", "b2"), ("b2", "b3"),
+                 ("b3", "b1"), ("a1", "b1")]:
+        h.add_edge(u, v, type="COOPERATES_WITH")
+    h.add_edge("a2", "a1", type="COOPERATES_WITH")  # a pair counts once, either way
+    c = communities(h)
+    # two triangles joined by one edge: two communities (ties: smallest uid first), and
+    # the node without a link alone, last
+    assert c == {"a1": 0, "a2": 0, "a3": 0, "b1": 1, "b2": 1, "b3": 1, "lone": 2}
+    assert communities(h) == c  # seeded: the same on every call
+
+
+def test_colouring_the_whole_graph_leaves_the_graph_as_it_was(g: nx.MultiDiGraph) -> None:
+    # the whole graph is coloured on nodes of the view's own; its relationships are the
+    # graph's, and the view cannot be changed
+    before = {u: dict(d) for u, d in g.nodes(data=True)}
+    view = community_view(g, detect=True).graph
+    assert all("community" in d for _, d in view.nodes(data=True))
+    assert {u: dict(d) for u, d in g.nodes(data=True)} == before
+    u, v, k = next(iter(g.edges(keys=True)))
+    assert view.edges[u, v, k] is g.edges[u, v, k]
+    with pytest.raises(nx.NetworkXError):
+        view.add_edge(u, v)
