@@ -16,6 +16,7 @@ over a whole-graph networkx copy (gap, recommendation and community views).
 from __future__ import annotations
 
 import math
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -444,7 +445,8 @@ def community_view(g: nx.MultiDiGraph, *, platform: str | None = None,
         title = "创新主体全景"
         notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
     if detect and view.number_of_nodes():
-        assign_communities(view)
+        assign_communities(view, of=g if view is not g and platform is None and not labels
+                           else None)
         notes.append(f"按社区着色:{1 + max(nx.get_node_attributes(view, 'community').values())}"
                      " 个社区(Leiden)")
     return View(kind="community", title=title, graph=view, center=platform, notes=notes)
@@ -482,9 +484,25 @@ def communities(g: nx.MultiDiGraph, *, seed: int = 42) -> dict[str, int]:
     return {u: i for i, part in enumerate(parts) for u in part}
 
 
-def assign_communities(g: nx.MultiDiGraph, *, seed: int = 42) -> None:
-    """Set ``community`` (see :func:`communities`) on every node of ``g``."""
-    for u, c in communities(g, seed=seed).items():
+_WHOLE: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[int, dict[str, int]]] = (
+    weakref.WeakKeyDictionary())
+"""The communities of whole graphs (projections, not changed once built): per graph, per
+seed."""
+
+
+def assign_communities(g: nx.MultiDiGraph, *, seed: int = 42,
+                       of: nx.MultiDiGraph | None = None) -> None:
+    """Set ``community`` (see :func:`communities`) on every node of ``g``; given ``of``,
+    a graph of the same nodes and relationships that is not changed once built, its
+    communities, computed once per graph and seed."""
+    if of is None:
+        found = communities(g, seed=seed)
+    else:
+        per_seed = _WHOLE.setdefault(of, {})
+        if (got := per_seed.get(seed)) is None:
+            got = per_seed[seed] = communities(of, seed=seed)
+        found = got
+    for u, c in found.items():
         g.nodes[u]["community"] = c
 
 

@@ -305,3 +305,26 @@ def test_colouring_the_whole_graph_leaves_the_graph_as_it_was(g: nx.MultiDiGraph
     assert view.edges[u, v, k] is g.edges[u, v, k]
     with pytest.raises(nx.NetworkXError):
         view.add_edge(u, v)
+
+
+def test_the_whole_graphs_communities_are_found_once_per_graph(
+        g: nx.MultiDiGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    import graph.viz.views as views
+
+    calls: list[int] = []
+    real = views.communities
+
+    def counted(h: nx.MultiDiGraph, *, seed: int = 42) -> dict[str, int]:
+        calls.append(h.number_of_nodes())
+        return real(h, seed=seed)
+
+    monkeypatch.setattr(views, "communities", counted)
+    first = community_view(g, detect=True).graph
+    again = community_view(g, detect=True).graph
+    assert len(calls) == 1 and first is not again
+    assert dict(first.nodes(data="community")) == dict(again.nodes(data="community"))
+    assert dict(first.nodes(data="community")) == real(g)
+    # a platform's view is its own graph: found each time
+    community_view(g, platform="plt:community", detect=True)
+    community_view(g, platform="plt:community", detect=True)
+    assert len(calls) == 3
