@@ -445,8 +445,9 @@ def community_view(g: nx.MultiDiGraph, *, platform: str | None = None,
         title = "创新主体全景"
         notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
     if detect and view.number_of_nodes():
-        assign_communities(view, of=g if view is not g and platform is None and not labels
-                           else None)
+        # the whole graph's communities are the projection's, kept with it
+        whole = platform is None and not labels
+        assign_communities(view, of=g if whole else None)
         notes.append(f"按社区着色:{1 + max(nx.get_node_attributes(view, 'community').values())}"
                      " 个社区(Leiden)")
     return View(kind="community", title=title, graph=view, center=platform, notes=notes)
@@ -471,8 +472,8 @@ def _own_nodes(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
 def communities(g: nx.MultiDiGraph, *, seed: int = 42) -> dict[str, int]:
     """Each node's community (0 = largest): Leiden on the undirected simple graph (every
     linked pair once, weight 1, in uid order), seeded; a node without a link is a
-    community of its own. Leiden, not networkx's Louvain: the whole graph of 100,000
-    actors took Louvain 35 s per request."""
+    community of its own. Leiden, not networkx's Louvain: over the whole graph of
+    100,000 actors Louvain took 25 s, Leiden takes 2 s (and 3 s to list the pairs)."""
     from graph.analytics.gaps import leiden_communities
 
     pairs = sorted({(u, v) if u < v else (v, u)
