@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -50,6 +50,9 @@ class View:
         tables: Named row lists the view was built from (exported as CSV/XLSX).
         positions: Fixed positions (layout units) when the view has a natural
             arrangement; None lets the force layout place the nodes.
+        whole: The whole graph (a projection, not changed once built) when the view
+            shows exactly its nodes and relationships: what is counted and grouped over
+            it is kept with it (:func:`aggregate`).
     """
 
     kind: str
@@ -59,10 +62,13 @@ class View:
     notes: list[str] = field(default_factory=list)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     positions: dict[str, tuple[float, float]] | None = None
+    whole: nx.MultiDiGraph | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         """(nodes, edges)."""
+        if self.whole is not None:
+            return self.whole.number_of_nodes(), _whole(self.whole).edge_count()
         return self.graph.number_of_nodes(), edge_count(self.graph)
 
 
@@ -443,14 +449,15 @@ def community_view(g: nx.MultiDiGraph, *, platform: str | None = None,
         # nodes of its own when community detection will write to them
         view = _own_nodes(g) if detect else g
         title = "创新主体全景"
-        notes = [f"节点 {view.number_of_nodes()} 个,关系 {edge_count(view)} 条"]
+        notes = [f"节点 {view.number_of_nodes()} 个,关系 {_whole(g).edge_count()} 条"]
+    whole = g if platform is None and not labels else None
     if detect and view.number_of_nodes():
         # the whole graph's communities are the projection's, kept with it
-        whole = platform is None and not labels
-        assign_communities(view, of=g if whole else None)
+        assign_communities(view, of=whole)
         notes.append(f"按社区着色:{1 + max(nx.get_node_attributes(view, 'community').values())}"
                      " 个社区(Leiden)")
-    return View(kind="community", title=title, graph=view, center=platform, notes=notes)
+    return View(kind="community", title=title, graph=view, center=platform, notes=notes,
+                whole=whole)
 
 
 def _own_nodes(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -485,10 +492,76 @@ def communities(g: nx.MultiDiGraph, *, seed: int = 42) -> dict[str, int]:
     return {u: i for i, part in enumerate(parts) for u in part}
 
 
-_WHOLE: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[int, dict[str, int]]] = (
-    weakref.WeakKeyDictionary())
-"""The communities of whole graphs (projections, not changed once built): per graph, per
-seed."""
+@dataclass
+class _Grouping:
+    """The whole graph's first-level groups for one way of grouping (see :func:`aggregate`)."""
+
+    first: dict[str, str]
+    """Each node's group id."""
+    members: dict[str, list[str]]
+    """Each group's nodes in the graph's order; groups in order of their first node."""
+    pairs: Counter[tuple[str, str]]
+    """Relationships between two groups (ids in sorted order)."""
+    types: dict[tuple[str, str], Counter[str]]
+    """Their types."""
+    kinds: dict[str, Counter[str]]
+    leading: dict[str, list[str]]
+
+
+class _Whole:
+    """What the overview counts and groups over a whole graph (a projection, not changed
+    once built), computed once per graph: at 100,000 actors the grouping read every node
+    and relationship again on each request (4–5 s), and the counts took 1.2 s each."""
+
+    def __init__(self, g: nx.MultiDiGraph) -> None:
+        self.g = weakref.ref(g)
+        self.communities: dict[int, dict[str, int]] = {}
+        self.groupings: dict[str, _Grouping] = {}
+        self._edges: int | None = None
+        self._order: dict[str, int] | None = None
+        self._degree: dict[str, int] | None = None
+        self._fields: dict[str, str] | None = None
+
+    def graph(self) -> nx.MultiDiGraph:
+        g = self.g()
+        assert g is not None  # the caller holds it
+        return g
+
+    def edge_count(self) -> int:
+        if self._edges is None:
+            self._edges = edge_count(self.graph())
+        return self._edges
+
+    def order(self) -> dict[str, int]:
+        """Each node's place in the graph's order."""
+        if self._order is None:
+            self._order = {u: i for i, u in enumerate(self.graph())}
+        return self._order
+
+    def degree(self) -> dict[str, int]:
+        if self._degree is None:
+            self._degree = dict(self.graph().degree())
+        return self._degree
+
+    def fields(self) -> dict[str, str]:
+        if self._fields is None:
+            self._fields = _main_fields(self.graph())
+        return self._fields
+
+    def community(self, seed: int = 42) -> dict[str, int]:
+        if (got := self.communities.get(seed)) is None:
+            got = self.communities[seed] = communities(self.graph(), seed=seed)
+        return got
+
+
+_WHOLE: weakref.WeakKeyDictionary[nx.MultiDiGraph, _Whole] = weakref.WeakKeyDictionary()
+"""What is kept per whole graph (projections, not changed once built)."""
+
+
+def _whole(g: nx.MultiDiGraph) -> _Whole:
+    if (got := _WHOLE.get(g)) is None:
+        got = _WHOLE.setdefault(g, _Whole(g))
+    return got
 
 
 def assign_communities(g: nx.MultiDiGraph, *, seed: int = 42,
@@ -496,13 +569,7 @@ def assign_communities(g: nx.MultiDiGraph, *, seed: int = 42,
     """Set ``community`` (see :func:`communities`) on every node of ``g``; given ``of``,
     a graph of the same nodes and relationships that is not changed once built, its
     communities, computed once per graph and seed."""
-    if of is None:
-        found = communities(g, seed=seed)
-    else:
-        per_seed = _WHOLE.setdefault(of, {})
-        if (got := per_seed.get(seed)) is None:
-            got = per_seed[seed] = communities(of, seed=seed)
-        found = got
+    found = communities(g, seed=seed) if of is None else _whole(of).community(seed)
     for u, c in found.items():
         g.nodes[u]["community"] = c
 
@@ -568,26 +635,29 @@ SECOND = {"label": "field", "field": "label", "community": "label"}
 """The sub-grouping of a large opened group, by the overview's first grouping."""
 
 
-def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> View:
-    """One node per kind (``by="label"``), field (``"field"``) or community
-    (``"community"``), one edge per pair of groups, weighted by how many relationships
-    it stands for. A group in ``expand`` opens: into its members when it has at most
-    :data:`MEMBERS_SHOWN`, else into sub-groups (``"kind:Enterprise|field:fld:…"``),
-    which open into their members in turn.
+@dataclass
+class _Parts:
+    """An overview's content before it is drawn: the groups, the members shown, and the
+    relationships between them."""
 
-    Used when a view is over the hard cap, and for the overview of the whole graph: a
-    picture of 50,000 dots says less than a picture of 14 groups with counts, and it
-    does not freeze the page. Double-clicking a group in the explorer opens it.
-    """
-    g = view.graph
-    found: dict[str, int] = {}
-    fields: dict[str, str] = {}
-    if by == "community":  # the view's own colouring if it has one; the graph stays as it is
-        found = {u: d["community"] for u, d in g.nodes(data=True) if "community" in d}
-        if len(found) < g.number_of_nodes():
-            found = communities(g)
-    if "field" in (by, SECOND.get(by)):
-        fields = _main_fields(g)
+    groups: dict[str, list[str]]
+    """Each closed group's members, in order of their first member."""
+    shown: dict[str, list[str]]
+    """Members shown, by the group they were opened from."""
+    direct: list[tuple[str, str, Any, Mapping[str, Any]]]
+    """Relationships between two members shown, in the graph's order."""
+    pairs: Counter[tuple[str, str]]
+    types: dict[tuple[str, str], Counter[str]]
+    degree: Mapping[str, int]
+    top_groups: int
+    """How many first-level groups there are."""
+    known: dict[str, tuple[Counter[str], list[str]]] = field(default_factory=dict)
+    """Kinds and leading members of groups computed beforehand."""
+
+
+def _keyer(g: nx.MultiDiGraph, by: str, found: Mapping[str, int],
+           fields: Mapping[str, str]) -> Callable[[str, str], str]:
+    """A node's group id when grouped by ``how`` (label, field or community)."""
 
     def key(u: str, how: str) -> str:
         if how == "community":
@@ -596,8 +666,30 @@ def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> V
             return f"field:{fields.get(u, '-')}" if by != "field" or u in fields \
                 else f"kind:{g.nodes[u].get('label')}"
         return f"kind:{g.nodes[u].get('label')}"
+    return key
 
-    opened = set(expand)
+
+def _count(pairs: Counter[tuple[str, str]], types: dict[tuple[str, str], Counter[str]],
+           a: str, b: str, rel_type: Any) -> None:
+    pair = (a, b) if a < b else (b, a)
+    pairs[pair] += 1
+    if (counter := types.get(pair)) is None:
+        counter = types[pair] = Counter()
+    counter[str(rel_type)] += 1
+
+
+def _parts(g: nx.MultiDiGraph, by: str, opened: set[str]) -> _Parts:
+    """Any view's groups, read from its graph."""
+    found: dict[str, int] = {}
+    fields: dict[str, str] = {}
+    if by == "community":  # the view's own colouring if it has one; the graph stays as it is
+        found = {u: d["community"] for u, d in g.nodes(data=True) if "community" in d}
+        if len(found) < g.number_of_nodes():
+            found = communities(g)
+    if "field" in (by, SECOND.get(by)):
+        fields = _main_fields(g)
+    key = _keyer(g, by, found, fields)
+    second = SECOND.get(by, "label")
     first = {u: key(u, by) for u in g.nodes}
     sizes = Counter(first.values())
 
@@ -607,29 +699,158 @@ def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> V
             return top
         if sizes[top] <= MEMBERS_SHOWN:
             return u
-        sub = f"{top}|{key(u, SECOND.get(by, 'label'))}"
+        sub = f"{top}|{key(u, second)}"
         return u if sub in opened else sub
 
     reps = {u: rep(u) for u in g.nodes}
-    members: dict[str, list[str]] = {}
+    groups: dict[str, list[str]] = {}
+    shown: dict[str, list[str]] = {}
     for u, r in reps.items():
         if r != u:
-            members.setdefault(r, []).append(u)
-    shown_members: dict[str, list[str]] = {}
-    for u, r in reps.items():
-        if r == u:
+            groups.setdefault(r, []).append(u)
+        else:
             top = first[u]
-            container = top if sizes[top] <= MEMBERS_SHOWN else \
-                f"{top}|{key(u, SECOND.get(by, 'label'))}"
-            shown_members.setdefault(container, []).append(u)
-    degree = dict(g.degree())
+            container = top if sizes[top] <= MEMBERS_SHOWN else f"{top}|{key(u, second)}"
+            shown.setdefault(container, []).append(u)
+    direct: list[tuple[str, str, Any, Mapping[str, Any]]] = []
+    pairs: Counter[tuple[str, str]] = Counter()
+    types: dict[tuple[str, str], Counter[str]] = {}
+    for u, v, k, d in g.edges(keys=True, data=True):
+        a, b = reps[u], reps[v]
+        if a == b:
+            continue
+        if a == u and b == v:  # two members shown: the relationship itself
+            direct.append((u, v, k, d))
+        else:
+            _count(pairs, types, a, b, d.get("type"))
+    return _Parts(groups=groups, shown=shown, direct=direct, pairs=pairs, types=types,
+                  degree=dict(g.degree()), top_groups=len(sizes))
+
+
+def _grouping(whole: _Whole, by: str) -> _Grouping:
+    """The whole graph's first-level groups for ``by``, computed once."""
+    if (got := whole.groupings.get(by)) is not None:
+        return got
+    g = whole.graph()
+    key = _keyer(g, by, whole.community() if by == "community" else {},
+                 whole.fields() if by == "field" else {})
+    first = {u: key(u, by) for u in g.nodes}
+    members: dict[str, list[str]] = {}
+    for u, gid in first.items():
+        members.setdefault(gid, []).append(u)
+    pairs: Counter[tuple[str, str]] = Counter()
+    types: dict[tuple[str, str], Counter[str]] = {}
+    for u, nbrs in g._succ.items():
+        a = first[u]
+        for v, keys in nbrs.items():
+            b = first[v]
+            if a != b:
+                for d in keys.values():
+                    _count(pairs, types, a, b, d.get("type"))
+    degree = whole.degree()
+    kinds = {gid: Counter(str(g.nodes[u].get("label")) for u in uids)
+             for gid, uids in members.items()}
+    leading = {gid: _leading(g, uids, degree) for gid, uids in members.items()}
+    got = _Grouping(first=first, members=members, pairs=pairs, types=types, kinds=kinds,
+                    leading=leading)
+    return whole.groupings.setdefault(by, got)
+
+
+def _whole_parts(view: View, whole: _Whole, by: str, opened: set[str]) -> _Parts:
+    """The groups of a view of the whole graph: its first-level groups as kept with the
+    graph; only the groups opened are read again (their members and relationships)."""
+    g = whole.graph()
+    grouping = _grouping(whole, by)
+    tops = [gid for gid in grouping.members if gid in opened]
+    known = {gid: (grouping.kinds[gid], grouping.leading[gid])
+             for gid in grouping.members if gid not in opened}
+    parts = _Parts(groups={gid: grouping.members[gid] for gid in known}, shown={}, direct=[],
+                   pairs=Counter(), types={}, degree=whole.degree(),
+                   top_groups=len(grouping.members), known=known)
+    closed = set(tops)
+    for (a, b), count in grouping.pairs.items():
+        if a not in closed and b not in closed:
+            parts.pairs[(a, b)] = count
+            parts.types[(a, b)] = Counter(grouping.types[(a, b)])
+    if not tops:
+        return parts
+    second = SECOND.get(by, "label")
+    key = _keyer(view.graph, by, {}, whole.fields() if second == "field" else {})
+    reps: dict[str, str] = {}  # the opened groups' nodes
+    subs: dict[str, list[str]] = {}
+    for top in tops:
+        uids = grouping.members[top]
+        for u in uids:
+            if len(uids) <= MEMBERS_SHOWN:
+                reps[u] = u
+            else:
+                sub = f"{top}|{key(u, second)}"
+                reps[u] = u if sub in opened else sub
+                if reps[u] != u:
+                    subs.setdefault(sub, []).append(u)
+    order = whole.order()
+    # the groups and the members shown in the order a reading of the whole graph gives
+    groups = {**parts.groups, **subs}
+    parts.groups = {gid: groups[gid] for gid in sorted(groups, key=lambda x: order[groups[x][0]])}
+    for u in sorted((u for u, r in reps.items() if r == u), key=order.__getitem__):
+        top = grouping.first[u]
+        container = top if len(grouping.members[top]) <= MEMBERS_SHOWN else \
+            f"{top}|{key(u, second)}"
+        parts.shown.setdefault(container, []).append(u)
+    first = grouping.first
+    for u in sorted(reps, key=order.__getitem__):
+        a = reps[u]
+        for v, keys in g._succ[u].items():
+            b = reps.get(v) or first[v]
+            if a == b:
+                continue
+            for k, d in keys.items():
+                if a == u and b == v:
+                    parts.direct.append((u, v, k, d))
+                else:
+                    _count(parts.pairs, parts.types, a, b, d.get("type"))
+        for w, keys in g._pred[u].items():
+            if w in reps:
+                continue  # read from its side
+            b = first[w]
+            if a != b:
+                for d in keys.values():
+                    _count(parts.pairs, parts.types, b, a, d.get("type"))
+    return parts
+
+
+def _leading(g: nx.MultiDiGraph, uids: Sequence[str], degree: Mapping[str, int]) -> list[str]:
+    """A group's ten best-linked members."""
+    return sorted(uids, key=lambda u: (-degree[u], _name(g, u), u))[:10]
+
+
+def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> View:
+    """One node per kind (``by="label"``), field (``"field"``) or community
+    (``"community"``), one edge per pair of groups, weighted by how many relationships
+    it stands for. A group in ``expand`` opens: into its members when it has at most
+    :data:`MEMBERS_SHOWN`, else into sub-groups (``"kind:Enterprise|field:fld:…"``),
+    which open into their members in turn.
+
+    Used when a view is over the hard cap, and for the overview of the whole graph: a
+    picture of 50,000 dots says less than a picture of 14 groups with counts, and it
+    does not freeze the page. Double-clicking a group in the explorer opens it. Over the
+    whole graph (``view.whole``) the first-level groups are kept with the graph, so a
+    request reads only the groups it opens.
+    """
+    g = view.graph
+    opened = set(expand)
+    parts = (_parts(g, by, opened) if view.whole is None
+             else _whole_parts(view, _whole(view.whole), by, opened))
     out = nx.MultiDiGraph()
-    for container, uids in shown_members.items():
+    for container, uids in parts.shown.items():
         for u in uids:
             out.add_node(u, **{**g.nodes[u], "group_of": container})
-    for gid, hidden in members.items():
-        leading = sorted(hidden, key=lambda u: (-degree[u], _name(g, u), u))[:10]
-        kinds = Counter(str(g.nodes[u].get("label")) for u in hidden)
+    for gid, hidden in parts.groups.items():
+        if (known := parts.known.get(gid)) is not None:
+            kinds, leading = known
+        else:
+            kinds = Counter(str(g.nodes[u].get("label")) for u in hidden)
+            leading = _leading(g, hidden, parts.degree)
         part = gid.rsplit("|", 1)[-1]
         main = kinds.most_common(1)[0][0]
         if part.startswith("community:"):
@@ -644,37 +865,29 @@ def aggregate(view: View, *, by: str = "label", expand: Sequence[str] = ()) -> V
             name = f"{_group_name(g, gid.split('|', 1)[0])}·{name}"
         opens = ("双击展开为成员" if len(hidden) <= MEMBERS_SHOWN or "|" in gid
                  else "双击展开为细分组")
-        out.add_node(gid, uid=gid, label="Group", name=f"{name}({len(hidden)})", count=len(hidden),
-                     main_label=main,
+        out.add_node(gid, uid=gid, label="Group", name=f"{name}({len(hidden)})",
+                     count=len(hidden), main_label=main,
                      view_facts=["成员:" + "、".join(f"{kind_zh(k)} {c}"
                                                     for k, c in kinds.most_common()),
                                  "主要成员:" + "、".join(_name(g, u) for u in leading), opens])
-    pairs: Counter[tuple[str, str]] = Counter()
-    types: dict[tuple[str, str], Counter[str]] = {}
-    for u, v, k, d in g.edges(keys=True, data=True):
-        a, b = reps[u], reps[v]
-        if a == b:
-            continue
-        if a == u and b == v:  # two members shown: the relationship itself
-            out.add_edge(u, v, k)
-            out.edges[u, v, k].update(d)
-            continue
-        a, b = sorted((a, b))
-        pairs[(a, b)] += 1
-        types.setdefault((a, b), Counter())[str(d.get("type"))] += 1
-    for (a, b), count in sorted(pairs.items()):
-        desc = "、".join(f"{rel_zh(t)} {c}" for t, c in types[(a, b)].most_common())
+    for u, v, k, d in parts.direct:
+        out.add_edge(u, v, k)
+        out.edges[u, v, k].update(d)
+    for (a, b), count in sorted(parts.pairs.items()):
+        # most first, ties by type code: the same however the relationships were read
+        ranked = sorted(parts.types[(a, b)].items(), key=lambda tc: (-tc[1], tc[0]))
+        desc = "、".join(f"{rel_zh(t)} {c}" for t, c in ranked)
         out.add_edge(a, b, key=f"{a}|{b}", type="AGGREGATE", virtual=True, weight=count,
                      label_text=str(count), description=desc)
-    positions = _rings({**members, **{f"open:{c}": v for c, v in shown_members.items()}},
-                       {f"open:{c}" for c in shown_members}, g)
+    positions = _rings({**parts.groups, **{f"open:{c}": v for c, v in parts.shown.items()}},
+                       {f"open:{c}" for c in parts.shown}, g)
     n, m = view.size
     shown = f"已展开 {len(opened)} 组;" if opened else ""
     kept = [line for line in view.notes if not line.startswith("节点 ")]  # said below
     return View(kind="aggregate", title=f"{view.title}(按{GROUP_BY.get(by, by)}聚合)",
                 graph=out,
                 notes=[*kept, f"共 {n} 个节点、{m} 条关系,按{GROUP_BY.get(by, by)}"
-                       f"聚合为 {len(sizes)} 组;{shown}双击一组展开"],
+                       f"聚合为 {parts.top_groups} 组;{shown}双击一组展开"],
                 tables=view.tables, positions=positions)
 
 

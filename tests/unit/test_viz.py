@@ -328,3 +328,96 @@ def test_the_whole_graphs_communities_are_found_once_per_graph(
     community_view(g, platform="plt:community", detect=True)
     community_view(g, platform="plt:community", detect=True)
     assert len(calls) == 3
+
+
+def dressed_graph(n: int) -> nx.MultiDiGraph:
+    """A scale-free graph of several kinds with fields, parallel relationships of two
+    types, links both ways and a self-loop: what an overview groups."""
+    base = nx.powerlaw_cluster_graph(n, 2, 0.1, seed=5)
+    kinds = ["Enterprise", "Enterprise", "University", "Talent", "Platform"]
+    out = nx.MultiDiGraph()
+    fields = [f"fld:{i}" for i in range(6)]
+    for f in fields:
+        out.add_node(f, uid=f, label="Field", name=f"领域{f[-1]}")
+    for i in base.nodes:
+        out.add_node(f"n{i}", uid=f"n{i}", label=kinds[i % 5], name=f"主体{i % 97}")
+        if i % 4:
+            out.add_edge(f"n{i}", fields[i % 6], key=f"f{i}", type="IN_FIELD")
+        if i % 7 == 0:
+            out.add_edge(f"n{i}", fields[(i + 1) % 6], key=f"o{i}", type="OFFERS")
+    for a, b in base.edges:
+        out.add_edge(f"n{a}", f"n{b}", key=f"{a}-{b}", type="COOPERATES_WITH")
+        if (a + b) % 5 == 0:
+            out.add_edge(f"n{a}", f"n{b}", key=f"p{a}-{b}", type="PARTICIPATES_IN")
+        if (a * b) % 11 == 0:
+            out.add_edge(f"n{b}", f"n{a}", key=f"r{a}-{b}", type="COOPERATES_WITH")
+    out.add_edge("n3", "n3", key="self", type="COOPERATES_WITH")
+    out.add_node("lone", uid="lone", label="Enterprise", name="孤立")
+    return out
+
+
+def _drawn(view: object) -> tuple[object, ...]:
+    from graph.viz.views import View
+
+    assert isinstance(view, View)
+    return (view.title, view.notes, list(view.graph.nodes(data=True)),
+            list(view.graph.edges(keys=True, data=True)), view.positions)
+
+
+@pytest.mark.parametrize("by", ["label", "field", "community"])
+def test_the_whole_graphs_overview_is_the_one_read_from_its_graph(by: str) -> None:
+    # the overview of a whole graph groups with what is kept per graph and reads only the
+    # groups opened; every picture is the one a full reading of the graph gives
+    from dataclasses import replace
+
+    from graph.viz.views import MEMBERS_SHOWN, View
+
+    g = dressed_graph(900)
+
+    def both(expand: list[str]) -> View:
+        view = community_view(g)
+        assert view.whole is g
+        whole = aggregate(view, by=by, expand=expand)
+        read = aggregate(replace(view, whole=None), by=by, expand=expand)
+        assert _drawn(whole) == _drawn(read), expand
+        return whole
+
+    closed = both([])
+    groups = sorted(closed.graph.nodes, key=lambda u: -closed.graph.nodes[u]["count"])
+    big = groups[0]
+    assert closed.graph.nodes[big]["count"] > MEMBERS_SHOWN
+    opened = both([big])
+    subs = sorted((u for u in opened.graph if str(u).startswith(f"{big}|")),
+                  key=lambda u: opened.graph.nodes[u]["count"])
+    assert subs
+    deeper = both([big, subs[0], subs[-1]])
+    assert [u for u, d in deeper.graph.nodes(data=True) if d.get("group_of") == subs[0]]
+    assert deeper.graph.number_of_edges() > opened.graph.number_of_edges()
+    small = [u for u in groups if closed.graph.nodes[u]["count"] <= MEMBERS_SHOWN]
+    both([*small[:2], big, "kind:无此类", f"{groups[-1]}|kind:Talent"])
+    both(groups)  # every group opened
+
+
+def test_the_whole_graphs_grouping_is_read_once_per_graph(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import graph.viz.views as views
+
+    g = dressed_graph(300)
+    calls: list[str] = []
+    for name in ("communities", "_main_fields"):
+        real = getattr(views, name)
+
+        def counted(*args: object, _real: object = real, _name: str = name,
+                    **kw: object) -> object:
+            calls.append(_name)
+            return _real(*args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(views, name, counted)
+    first = [aggregate(community_view(g), by=by) for by in ("field", "community")]
+    again = [aggregate(community_view(g), by=by, expand=e)
+             for by in ("field", "community") for e in ([], ["kind:Enterprise"])]
+    assert sorted(calls) == ["_main_fields", "communities"]
+    assert _drawn(first[0]) == _drawn(again[0]) and _drawn(first[1]) == _drawn(again[2])
+    # another graph is grouped on its own
+    aggregate(community_view(dressed_graph(100)), by="field")
+    assert calls.count("_main_fields") == 2
