@@ -140,7 +140,8 @@ def gaps_holes(g: ComputedDep, offset: Offset = 0, limit: Limit = 1000,
                max_bridges: Annotated[int | None, Query(ge=0, le=1_000_000,
                                                         description="桥接边数上限")] = None,
                ) -> Response:
-    """结构洞:桥接很少的需求型与供给型合作社区对,及连接两者的中介主体。"""
+    """结构洞:桥接很少的需求型与供给型合作社区对(结构洞分最高的前 10000 对),
+    及连接两者的中介主体。"""
     rows = g.table("holes", seed=seed, resolution=resolution, threshold=threshold,
                    max_bridges=max_bridges)
     return _table(rows, HOLE_COLUMNS, name="holes", offset=offset, limit=limit, fmt=fmt)

@@ -66,6 +66,10 @@ COMMUNITY_COLUMNS: dict[str, str] = {
     "balance": "供需倾向", "kind": "类型", "internal_edges": "内部合作边数",
     "top_members": "主要成员",
 }
+HOLES_MAX_ROWS = 10_000
+"""Most community pairs the structural-holes table lists (those of the highest hole score):
+more than an analyst reads, and the table of every pair grows with the square of the
+communities (at 1,000,000 actors it held the analysis's memory by gigabytes)."""
 HOLE_COLUMNS: dict[str, str] = {
     "demand_community": "需求型社区", "supply_community": "供给型社区",
     "demand_label": "需求型社区名称", "supply_label": "供给型社区名称",
@@ -632,7 +636,7 @@ def cooperation_communities(g: nx.MultiDiGraph, *, seed: int = 42, resolution: f
 
 def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 1.0,
                      threshold: float = 0.0, max_bridges: int | None = None,
-                     max_brokers: int = 5,
+                     max_brokers: int = 5, max_rows: int | None = HOLES_MAX_ROWS,
                      ) -> list[dict[str, Any]]:
     """Pairs of a demand-heavy and a supply-heavy community that few edges join.
 
@@ -651,7 +655,10 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
       (degree in the cooperation graph), then name.
 
     Rows are ordered by hole score (highest first), then bridges (fewest first),
-    then community ids; the result is the same on every run for the same seed.
+    then community ids; the result is the same on every run for the same seed. Only the
+    first ``max_rows`` pairs are listed: the pairs grow with the square of the
+    communities (55,000 at 100,000 actors, millions at a province's size), and the
+    brokers are found for the pairs listed only.
 
     Args:
         g: The store's graph.
@@ -660,6 +667,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
         threshold: Balance beyond which a community is demand- or supply-heavy.
         max_bridges: Leave out pairs joined by more bridges than this.
         max_brokers: Brokers listed per pair.
+        max_rows: Most pairs listed (None: every pair).
 
     Returns:
         One row per pair with the keys of :data:`HOLE_COLUMNS`; ``brokers``,
@@ -692,39 +700,47 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             key = (min(ca, cb), max(ca, cb))
             cross_n[key] += 1
             cross_w[key] += d["weight"]
-    # an actor is a broker of every pair of communities it has partners in: index the
-    # pairs from each actor's few communities instead of testing every actor per pair
+    # the pairs listed, in the table's order, before anything else is made for them
+    demand = [ia for ia in range(k) if c.kind[ia] == "需求型"]
+    supply = [ib for ib in range(k) if c.kind[ib] == "供给型"]
+
+    def order(ia: int, ib: int) -> tuple[float, int, int, int, str, str]:
+        n_bridges = cross_n[min(ia, ib), max(ia, ib)]
+        return (-round(c.demand[ia] * c.supply[ib] / (1 + n_bridges), 4), n_bridges,
+                -len(c.members[ia]), -len(c.members[ib]), c.ids[ia], c.ids[ib])
+
+    pairs = ((ia, ib) for ia in demand for ib in supply
+             if max_bridges is None or cross_n[min(ia, ib), max(ia, ib)] <= max_bridges)
+    listed = (heapq.nsmallest(max_rows, pairs, key=lambda p: order(*p))
+              if max_rows is not None else sorted(pairs, key=lambda p: order(*p)))
+    wanted = {(min(ia, ib), max(ia, ib)) for ia, ib in listed}
+    # an actor is a broker of every listed pair of communities it has partners in: index
+    # the pairs from each actor's few communities instead of testing every actor per pair
     by_pair: dict[tuple[int, int], list[str]] = defaultdict(list)
     for n in sorted(reach):
-        into = sorted(reach[n])
-        for i, x in enumerate(into):
-            for y in into[i + 1:]:
-                by_pair[x, y].append(n)
+        into = reach[n]
+        sides = [x for x in into if c.kind[x] == "供给型"]
+        for x in into:
+            if c.kind[x] == "需求型":
+                for y in sides:
+                    if (key := (min(x, y), max(x, y))) in wanted:
+                        by_pair[key].append(n)
     rows: list[dict[str, Any]] = []
     rank: dict[str, tuple[int, str, str]] = {}
-    for ia in range(k):
-        if c.kind[ia] != "需求型":
-            continue
-        for ib in range(k):
-            if c.kind[ib] != "供给型":
-                continue
-            key = (min(ia, ib), max(ia, ib))
-            n_bridges = cross_n[key]
-            if max_bridges is not None and n_bridges > max_bridges:
-                continue
-            top = _brokers(g, c, ia, ib, reach, by_pair.get(key, []), max_brokers, rank)
-            rows.append({
-                "demand_community": c.ids[ia], "supply_community": c.ids[ib],
-                "demand_label": c.label[ia], "supply_label": c.label[ib],
-                "demand_size": len(c.members[ia]), "supply_size": len(c.members[ib]),
-                "demand_actors": c.demand[ia], "supply_actors": c.supply[ib],
-                "bridges": n_bridges, "bridge_weight": round(cross_w[key], 4),
-                "hole_score": round(c.demand[ia] * c.supply[ib] / (1 + n_bridges), 4),
-                "demand_top": c.top[ia][:3], "supply_top": c.top[ib][:3],
-                "brokers": [_name(g, n) for n, _ in top], "broker_uids": [n for n, _ in top],
-                "broker_edges": [e for _, e in top]})
-    rows.sort(key=lambda r: (-r["hole_score"], r["bridges"], -r["demand_size"],
-                             -r["supply_size"], r["demand_community"], r["supply_community"]))
+    for ia, ib in listed:
+        key = (min(ia, ib), max(ia, ib))
+        n_bridges = cross_n[key]
+        top = _brokers(g, c, ia, ib, reach, by_pair.get(key, []), max_brokers, rank)
+        rows.append({
+            "demand_community": c.ids[ia], "supply_community": c.ids[ib],
+            "demand_label": c.label[ia], "supply_label": c.label[ib],
+            "demand_size": len(c.members[ia]), "supply_size": len(c.members[ib]),
+            "demand_actors": c.demand[ia], "supply_actors": c.supply[ib],
+            "bridges": n_bridges, "bridge_weight": round(cross_w[key], 4),
+            "hole_score": round(c.demand[ia] * c.supply[ib] / (1 + n_bridges), 4),
+            "demand_top": c.top[ia][:3], "supply_top": c.top[ib][:3],
+            "brokers": [_name(g, n) for n, _ in top], "broker_uids": [n for n, _ in top],
+            "broker_edges": [e for _, e in top]})
     return rows
 
 

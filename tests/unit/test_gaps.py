@@ -228,6 +228,47 @@ def test_community_ids_survive_a_reingest_that_changes_sizes() -> None:
     assert set(before) < set(after) and all(after[c] == before[c] for c in before)
 
 
+def many_holes_graph() -> nx.MultiDiGraph:
+    """Five enterprise cliques of different sizes (each with needs) and four research
+    cliques, joined by a few enterprise–researcher bridges and one outsider each: twenty
+    community pairs with different hole scores, bridges and brokers."""
+    nodes = [n("Field", "f"), n("Government", "gov:o")]
+    edges = []
+    sides: list[list[str]] = []
+    for c, size in enumerate([7, 6, 6, 5, 5]):
+        group = [f"ent:{c}{i}" for i in range(size)]
+        nodes += [n("Enterprise", u) for u in group]
+        edges += [e("NEEDS", u, "f") for u in group[: size - c % 2]]
+        sides.append(group)
+    for c, size in enumerate([6, 6, 5, 5]):
+        group = [f"uni:{c}{i}" for i in range(size)]
+        nodes += [n("University", u) for u in group]
+        sides.append(group)
+    for group in sides:
+        edges += [e("COOPERATES_WITH", a, b) for i, a in enumerate(group) for b in group[i + 1:]]
+    for a, b in [("ent:00", "uni:00"), ("ent:10", "uni:10"), ("ent:21", "uni:00"),
+                 ("ent:30", "uni:20")]:
+        edges.append(e("COOPERATES_WITH", a, b))
+    edges += [e("COOPERATES_WITH", "gov:o", u) for u in ("ent:01", "uni:01")]
+    return build(nodes, edges)
+
+
+def test_structural_holes_lists_the_first_pairs_only() -> None:
+    from graph.analytics.gaps import HOLES_MAX_ROWS
+
+    g = many_holes_graph()
+    every = structural_holes(g, max_rows=None)
+    assert len(every) >= 12 and HOLES_MAX_ROWS >= 1000
+    assert structural_holes(g) == every  # fewer pairs than the default limit
+    scores = [(-r["hole_score"], r["bridges"]) for r in every]
+    assert scores == sorted(scores) and len(set(scores)) > 3
+    assert any(r["brokers"] for r in every) and any(r["bridges"] for r in every)
+    for m in (1, 5, len(every) - 1):
+        assert structural_holes(g, max_rows=m) == every[:m]
+    few = structural_holes(g, max_rows=4, max_bridges=0)
+    assert few == [r for r in every if r["bridges"] == 0][:4]
+
+
 def test_structural_hole_with_a_direct_bridge() -> None:
     g = hole_graph(direct_bridge=True)
     [row] = structural_holes(g)
