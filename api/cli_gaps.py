@@ -23,7 +23,7 @@ from api.output import Format, busy, emit
 if TYPE_CHECKING:
     import networkx as nx
 
-gaps_app = typer.Typer(help="缺口分析: cooperation gaps as tables to sort and export.",
+gaps_app = typer.Typer(help="缺口分析:合作缺口的各张表,可排序、可导出。",
                        no_args_is_help=True)
 app.add_typer(gaps_app, name="gaps")
 
@@ -125,9 +125,8 @@ def _when(year: str | None, compare: str | None) -> str:
 def analyse_cmd() -> None:
     """计算并保存缺口分析结果(领域缺口、孤立主体、合作社区、结构洞、规划目标)和伙伴推荐模型。
 
-    Runs after every ingest that changed the graph; run it by hand after other
-    writes (merges, review decisions) so that requests read tables of the
-    current version instead of computing them.
+    每次改变了图谱的装载之后自动运行;其他写入(合并、审核决定)之后
+    请手动运行,使请求读取当前版本已算好的结果表,而不必现算。
     """
     import time
 
@@ -220,7 +219,7 @@ def fields_cmd(
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
-    """领域供需缺口: demand vs supply vs links per field, biggest gap first."""
+    """领域供需缺口:各领域的需求主体、供给主体与对接链接,缺口大者在前。"""
     from graph.analytics.gaps import FIELD_GAP_COLUMNS, NOTES
 
     rows, cols = _rows("fields", FIELD_GAP_COLUMNS, year=year, compare=compare, rollup=rollup,
@@ -237,7 +236,7 @@ def isolated_cmd(
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
-    """孤立主体: enterprises, platforms and teams without the partners they should have."""
+    """孤立主体:缺少应有合作伙伴的企业、平台与团队。"""
     from graph.analytics.gaps import (
         ISOLATED_COLUMNS,
         ISOLATED_SUMMARY_COLUMNS,
@@ -267,7 +266,7 @@ def holes_cmd(
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
-    """结构洞: demand-heavy and supply-heavy communities that few edges join, with brokers."""
+    """结构洞:桥接很少的需求型与供给型合作社区对(结构洞分最高的前 10000 对),及中介主体。"""
     from graph.analytics.gaps import COMMUNITY_COLUMNS, HOLE_COLUMNS, NOTES
 
     if communities:
@@ -292,7 +291,7 @@ def targets_cmd(
     year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False,
 ) -> None:
-    """规划目标完成情况: each Target against what the graph counts, with the query used."""
+    """规划目标完成情况:每项目标与图谱中的实际数量对照,并给出所用的查询。"""
     from graph.analytics.targets import (
         TARGET_COLUMNS,
         TARGET_NOTES,
@@ -316,7 +315,7 @@ def targets_cmd(
 @gaps_app.command("platforms")
 def platforms_cmd(year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
-    """平台类别: platforms by the plan's fifteen kinds (三.7) and level, against its targets."""
+    """平台类别:按工作要点的十五类平台(三.7)与级别计数,对照目标。"""
     from graph.analytics.systems import NOTES, PLATFORM_COLUMNS
 
     rows, cols = _rows("platforms", PLATFORM_COLUMNS, year=year, compare=compare)
@@ -327,7 +326,7 @@ def platforms_cmd(year: YearOpt = None, compare: CompareOpt = None,
 @gaps_app.command("tiers")
 def tiers_cmd(year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
-    """企业梯次: 科技型中小企业 → 高新技术企业 → 创新50强, against the plan's targets."""
+    """企业梯次:科技型中小企业 → 高新技术企业 → 创新50强,对照工作要点的目标。"""
     from graph.analytics.systems import NOTES, TIER_COLUMNS
 
     rows, cols = _rows("tiers", TIER_COLUMNS, year=year, compare=compare)
@@ -338,7 +337,7 @@ def tiers_cmd(year: YearOpt = None, compare: CompareOpt = None,
 @gaps_app.command("alliances")
 def alliances_cmd(year: YearOpt = None, compare: CompareOpt = None,
     fmt: FormatOpt = Format.table, out: OutOpt = None, wide: WideOpt = False) -> None:
-    """共同体联盟: the interest alliances of each community and their members."""
+    """共同体联盟:各共同体的利益联盟及其成员。"""
     from graph.analytics.systems import ALLIANCE_COLUMNS, NOTES
 
     rows, cols = _rows("alliances", ALLIANCE_COLUMNS, year=year, compare=compare)

@@ -25,8 +25,7 @@ def generate(
 ) -> None:
     """生成一个有 N 个主体的合成城市的全部名录文件(测试与基准用)。
 
-    Each data file gets its mapping file beside it, so ``innograph ingest OUT``
-    loads the folder as it is.
+    每个数据文件旁都写有映射文件,``innograph ingest OUT`` 可直接装载该文件夹。
     """
     from ingest.generate import GenerateConfig
     from ingest.generate import generate as run_generate

@@ -75,11 +75,11 @@ def ingest(
 ) -> None:
     """装载名录文件(CSV、XLSX、JSON、JSONL),按数据旁的映射文件解读。
 
-    A directory ingests every data file that has a <file>.mapping.yaml beside it,
-    in the order the mappings declare (docs/mapping.md). Rejected rows go to the
-    report, fuzzy matches to the review queue (innograph review list). A directory
-    with nothing to ingest (no data file, or none with a mapping) is an error
-    (exit 1), checked before anything is written.
+    给出文件夹时,装载其中旁边有 <文件>.mapping.yaml 的每个数据文件,
+    按映射文件声明的顺序(见 docs/mapping.md)。被拒绝的行写入报告,
+    模糊匹配进入待审核队列(innograph review list)。
+    文件夹中没有可装载的文件(没有数据文件,或都没有映射文件)时报错
+    (退出码 1),在写入任何内容之前检查。
     """
     from graph.settings import Settings
 
@@ -420,8 +420,7 @@ def resolve(
     """名称解析:每个名称是哪个主体(标识、名称、类别、得分与规则),或列出候选
     (状态“所属单位”给出校区或分支机构所属的主体)。
 
-    Uses the graph when there is one (opened read-only) and the shipped
-    gazetteers in any case.
+    有图谱时查图谱(只读打开);随附的名录词典总会使用。
     """
     from graph.factory import open_store
     from graph.settings import Settings
