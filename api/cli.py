@@ -170,7 +170,7 @@ def _neo4j_script(*args: str) -> None:
 
     script = REPO_ROOT / "tools" / "neo4j" / "neo4j_local.py"
     if not script.exists():
-        raise fail(f"{script} not found: the neo4j commands work from a source checkout")
+        raise fail(f"找不到 {script}:neo4j 命令只能在源码目录中使用")
     code = subprocess.call([sys.executable, str(script), *args], env=os.environ.copy())
     raise typer.Exit(code)
 

@@ -46,7 +46,7 @@ def _write_line(obj: dict[str, object]) -> None:
 def _rules_only(rules_only: bool, with_model: bool) -> bool | None:
     """The ``build_pipeline`` argument of the two flags (None: the shipped default)."""
     if rules_only and with_model:
-        raise fail("--rules-only and --with-model exclude each other")
+        raise fail("--rules-only 与 --with-model 不能同时使用")
     return True if rules_only else (False if with_model else None)
 
 

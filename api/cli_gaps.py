@@ -174,7 +174,7 @@ def _show(rows: list[dict[str, Any]], columns: Mapping[str, str], fmt: Format,
         from api.tables import notes_rows, write_table
 
         if out.suffix.lower() not in (".csv", ".xlsx"):
-            raise fail(f"--out must end in .csv or .xlsx, got '{out.name}'")
+            raise fail(f"--out 须以 .csv 或 .xlsx 结尾,收到的是 '{out.name}'")
         extra = []
         if summary is not None:
             extra.append(("汇总", localise(summary[0], summary[1]), list(summary[1].values())))

@@ -80,15 +80,15 @@ def linkpred(
               "sources": x.sources, "positives": x.positives}
              for m, x in result.metrics.items()]
     chosen = ", ".join(f"{m} {v:.4f}" for m, v in result.validation.items())
-    typer.echo(f"innograph ranks with: {result.mode}"
-               + (f" (validation MRR on the latest earlier split: {chosen})" if chosen else ""),
+    typer.echo(f"innograph 采用的排序:{result.mode}"
+               + (f"(最近一次较早切分上的验证 MRR:{chosen})" if chosen else ""),
                err=True)
     if not any(x.positives for x in result.metrics.values()):
-        typer.echo("nothing to score: no test positives for the sources given "
-                   f"({len(result.recommendations)} ranked)", err=True)
-    emit(table, fmt, title=f"link prediction: train <= {train_until}, "
-         f"{result.train_actors} actors, {result.train_edges} edges, "
-         f"{result.test_positives} test pairs, {time.perf_counter() - started:.1f} s")
+        typer.echo("无可评分:给定的来源在测试期没有正例"
+                   f"(已排序 {len(result.recommendations)} 个)", err=True)
+    emit(table, fmt, title=f"链接预测:训练截至 {train_until} 年,"
+         f"{result.train_actors} 个主体、{result.train_edges} 条边,"
+         f"测试对 {result.test_positives} 个,用时 {time.perf_counter() - started:.1f} 秒")
 
 
 @eval_app.command("match")

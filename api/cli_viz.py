@@ -55,7 +55,7 @@ def save_view(view: View, out: Path, *, table: str | None = None,
         html = render.render_html(view, aggregate_by=group_by)
         leaks = external_references(html)
         if leaks:  # the template guarantees none; a leak here is a bug, not a warning
-            raise fail(f"the page would load {leaks[0]} from outside; not written")
+            raise fail(f"页面会从外部加载 {leaks[0]},未写出")
         out.write_text(html, encoding="utf-8")
     elif suffix == ".json":
         from graph.viz import render

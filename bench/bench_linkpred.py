@@ -132,7 +132,7 @@ def run_case(case: Case, timeout: float) -> Result:
     m = run_measured(cmd, timeout=timeout)
     if not m.ok:
         raise RuntimeError(m.describe())
-    note = next((ln.strip() for ln in m.stderr.splitlines() if "ranks with" in ln), "")
+    note = next((ln.strip() for ln in m.stderr.splitlines() if "采用的排序" in ln), "")
     return Result(case, rows, actors, edges, m.wall_s, m.max_rss_mb, json.loads(m.stdout),
                   note)
 

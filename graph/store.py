@@ -246,7 +246,7 @@ def check_analysis_name(name: str) -> str:
     import re
 
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
-        raise QueryLimitError(f"bad analysis name {name!r}: lower-case letters, digits and _")
+        raise QueryLimitError(f"分析结果名 {name!r} 不合法:只能用小写字母、数字和 _")
     return name
 
 
@@ -767,7 +767,7 @@ class GraphStore(abc.ABC):
                 raise NotFound("node", u)
         labels = {recs[u]["label"] for u in [keep, *others]}
         if len(labels) > 1:
-            raise GraphError(f"cannot merge nodes of different labels: {sorted(labels)}")
+            raise GraphError(f"不能合并不同类别的节点:{sorted(labels)}")
         touching = self.read_edges(node_uids=others)
         moved: dict[str, Record] = {}
         for erec in touching.values():
@@ -798,7 +798,7 @@ class GraphStore(abc.ABC):
             raise NotFound("merge", merge_id)
         record = history[merge_id]
         if record.undone:
-            raise GraphError(f"merge '{merge_id}' was already undone")
+            raise GraphError(f"合并 '{merge_id}' 已经撤销过")
         snap = record.snapshot
         created = self.read_edges(uids=snap["created_edges"])
         done = record.model_copy(update={"undone": True})

@@ -223,7 +223,7 @@ class MirroredStore(GraphStore):
         commits queued behind it are not sent, so the store never holds a batch whose
         predecessor is missing)."""
         if self._failed:
-            raise GraphError("not written: an earlier batch of this run failed")
+            raise GraphError("未写入:本次运行中较早的一批写入失败")
         try:
             self.real.commit(put_nodes=nodes, put_edges=edges, absent=absent)
         except BaseException:

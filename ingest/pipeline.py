@@ -877,7 +877,7 @@ def save_report(report: IngestReport, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     except OSError as exc:
-        raise IngestError(f"cannot write the report: {exc.strerror or exc}",
+        raise IngestError(f"无法写出报告:{exc.strerror or exc}",
                           file=str(path)) from exc
     return path
 

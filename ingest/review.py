@@ -56,7 +56,7 @@ class ReviewQueue:
             try:
                 items = _ITEMS.validate_json(path.read_bytes())
             except (OSError, ValidationError) as exc:
-                raise ReviewError(f"cannot read the review queue: {exc}",
+                raise ReviewError(f"无法读取待审核队列:{exc}",
                                   file=str(path)) from exc
             self._items = {i.id: i for i in items}
 

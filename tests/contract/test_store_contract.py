@@ -324,7 +324,7 @@ def test_merge_and_unmerge_round_trip(loaded: GraphStore) -> None:
     assert loaded.merge_history()[0].undone
     with pytest.raises(GraphError):
         loaded.unmerge(merge_id=rec.merge_id)
-    with pytest.raises(GraphError, match="different labels"):
+    with pytest.raises(GraphError, match="不同类别"):
         loaded.merge_nodes(keep="ent:a", merge=["team:r"], reason="x", rule="x")
 
 

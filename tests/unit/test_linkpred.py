@@ -156,7 +156,7 @@ def test_cli_ranks_sources_without_positives(tmp_path: Path) -> None:
                                       "--candidate-types", "enterprise,other",
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "nothing to score" in result.output
+    assert "无可评分" in result.output
     recs = {x["actor_id"]: x["recommendations"]
             for x in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert set(recs) == {"a", "f"}
