@@ -588,7 +588,7 @@ def test_cli_tables_carry_their_definitions_and_isolated_its_summary(cli_home: P
 def test_cli_rejects_other_suffixes_and_kinds(cli_home: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     bad = runner.invoke(app, ["gaps", "holes", "--out", str(tmp_path / "x.txt")])
-    assert bad.exit_code == 1 and ".csv or .xlsx" in bad.output
+    assert bad.exit_code == 1 and ".csv 或 .xlsx" in bad.output
     assert runner.invoke(app, ["gaps", "isolated", "--kind", "lonely"]).exit_code == 2
     ok = runner.invoke(app, ["gaps", "isolated", "-k", "team_no_enterprise", "-f", "json"])
     assert ok.exit_code == 0, ok.output
