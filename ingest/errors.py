@@ -27,7 +27,7 @@ class IngestError(Exception):
         if file and line is not None:
             where = f"{file}:{line}"
         if column:
-            where = f"{where}, column '{column}'" if where else f"column '{column}'"
+            where = f"{where},列 '{column}'" if where else f"列 '{column}'"
         super().__init__(f"{where}: {message}" if where else message)
 
 

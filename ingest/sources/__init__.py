@@ -23,7 +23,7 @@ def read_tables(path: Path, *, sheet: str | None = None, encoding: str | None = 
     """
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise SourceError("no such file", file=str(path))
+        raise SourceError("文件不存在", file=str(path))
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path, sheet=sheet)
     if suffix in (".csv", ".tsv", ".txt"):
@@ -33,7 +33,7 @@ def read_tables(path: Path, *, sheet: str | None = None, encoding: str | None = 
         return [read_json(path, encoding=encoding)]
     if suffix in (".jsonl", ".ndjson"):
         return [read_jsonl(path, encoding=encoding)]
-    raise SourceError(f"unknown data file type '{suffix}' (known: {', '.join(DATA_SUFFIXES)})",
+    raise SourceError(f"不认识的数据文件类型 '{suffix}'(可用:{'、'.join(DATA_SUFFIXES)})",
                       file=str(path))
 
 

@@ -44,8 +44,8 @@ class Row:
             for column, value in self.values.items():
                 size = len(value) if isinstance(value, str) else sum(map(len, value))
                 if size > MAX_CELL:
-                    self.defect = (f"cell too long: column {column!r} has {size:,} "
-                                   f"characters (at most {MAX_CELL:,})")
+                    self.defect = (f"单元格过长:列 {column!r} 有 {size:,} 个字符"
+                                   f"(最多 {MAX_CELL:,} 个)")
                     self.values = {c: "" for c in self.values}
                     break
 
@@ -102,11 +102,11 @@ def clean_header(cells: list[str], file: str) -> tuple[list[str], list[str]]:
     for i, c in enumerate(cols):
         if not c:
             cols[i] = f"column_{i + 1}"
-            warnings.append(f"header cell {i + 1} is blank; called it '{cols[i]}'")
+            warnings.append(f"表头第 {i + 1} 格为空,已命名为 '{cols[i]}'")
     seen: set[str] = set()
     for c in cols:
         if c in seen:
-            raise SourceError("the header names this column twice", file=file, line=1,
+            raise SourceError("表头中这一列出现了两次", file=file, line=1,
                               column=c)
         seen.add(c)
     return cols, warnings
@@ -119,8 +119,8 @@ def fit_cells(cells: list[str], columns: list[str]) -> tuple[dict[str, CellValue
     if len(cells) > len(columns):
         extra = [c for c in cells[len(columns):] if c.strip()]
         if extra:
-            defect = (f"ragged row: {len(cells)} cells for {len(columns)} columns "
-                      f"(extra: {', '.join(repr(c) for c in extra[:3])})")
+            defect = (f"行不齐:{len(cells)} 个单元格,表头只有 {len(columns)} 列"
+                      f"(多出:{'、'.join(repr(c) for c in extra[:3])})")
         cells = cells[:len(columns)]
     values: dict[str, CellValue] = {c: (cells[i].strip() if i < len(cells) else "")
                                     for i, c in enumerate(columns)}

@@ -54,8 +54,8 @@ def read_csv(path: Path, *, encoding: str | None = None,
             values, defect = fit_cells(cells, columns)
             rows.append(Row(values=values, file=path.name, line=start, defect=defect))
     except csv.Error as exc:
-        raise SourceError(f"malformed CSV: {exc}", file=str(path), line=reader.line_num) from exc
+        raise SourceError(f"CSV 格式错误:{exc}", file=str(path), line=reader.line_num) from exc
     if columns is None:
-        raise SourceError("no header line: the file is empty", file=str(path))
+        raise SourceError("没有表头行:文件是空的", file=str(path))
     return Table(path=path, columns=columns, rows=rows, encoding=used, blank_lines=blank,
                  warnings=warnings)

@@ -30,7 +30,7 @@ def _columns(objects: list[Any]) -> list[str]:
 
 def _row(obj: Any, columns: list[str], **where: Any) -> Row:
     if not isinstance(obj, dict):
-        return Row(values={}, defect=f"expected an object, got {type(obj).__name__}", **where)
+        return Row(values={}, defect=f"应为一个对象(键值对),实际是 {type(obj).__name__}", **where)
     values = {str(k).strip(): cell(v) for k, v in obj.items()}
     return Row(values={c: values.get(c, "") for c in columns}, **where)
 
@@ -45,9 +45,9 @@ def read_json(path: Path, *, encoding: str | None = None) -> Table:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno) from exc
+        raise SourceError(f"JSON 格式错误:{exc.msg}", file=str(path), line=exc.lineno) from exc
     if not isinstance(data, list):
-        raise SourceError(f"expected a JSON list of objects, got {type(data).__name__}",
+        raise SourceError(f"应为由对象组成的 JSON 列表,实际是 {type(data).__name__}",
                           file=str(path))
     columns = _columns(data)
     rows = [_row(obj, columns, file=path.name, row=i) for i, obj in enumerate(data, start=1)]
@@ -67,7 +67,7 @@ def read_jsonl(path: Path, *, encoding: str | None = None) -> Table:
         try:
             parsed.append((n, json.loads(line), None))
         except json.JSONDecodeError as exc:
-            parsed.append((n, None, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+            parsed.append((n, None, f"JSON 格式错误:{exc.msg}(第 {exc.colno} 个字符)"))
     columns = _columns([obj for _, obj, _ in parsed])
     rows = []
     for n, obj, defect in parsed:

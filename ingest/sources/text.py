@@ -25,12 +25,12 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
+        raise SourceError(f"无法读取:{exc.strerror or exc}", file=str(path)) from exc
     if encoding:
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            raise SourceError(f"not valid {encoding}: {exc}", file=str(path)) from exc
+            raise SourceError(f"不是有效的 {encoding} 编码:{exc}", file=str(path)) from exc
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return data.decode(enc), enc
@@ -45,6 +45,6 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
         pass
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise SourceError("cannot tell the text encoding (tried utf-8, gb18030 and "
-                          "detection); give it in the mapping as 'encoding:'", file=str(path))
+        raise SourceError("无法判断文本编码(已试 utf-8、gb18030 与自动检测);"
+                          "请在映射文件中用 'encoding:' 指定", file=str(path))
     return str(best), best.encoding

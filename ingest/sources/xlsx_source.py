@@ -30,7 +30,7 @@ def _open(path: Path) -> Any:
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise SourceError(f"cannot open as XLSX: {exc}", file=str(path)) from exc
+        raise SourceError(f"无法作为 XLSX 打开:{exc}", file=str(path)) from exc
 
 
 def read_xlsx(path: Path, *, sheet: str | None = None) -> list[Table]:
@@ -46,7 +46,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> list[Table]:
     try:
         names = list(wb.sheetnames)
         if sheet is not None and sheet not in names:
-            raise SourceError(f"no sheet '{sheet}' (sheets: {', '.join(names)})",
+            raise SourceError(f"没有工作表 '{sheet}'(现有:{'、'.join(names)})",
                               file=str(path))
         tables = []
         for name in [sheet] if sheet is not None else names:
@@ -77,7 +77,7 @@ def _read_sheet(ws: Any, path: Path, name: str) -> Table | None:
             rows.append(Row(values=vals, file=path.name, sheet=name, row=number,
                             defect=defect))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise SourceError(f"cannot read sheet '{name}': {exc}", file=str(path)) from exc
+        raise SourceError(f"无法读取工作表 '{name}':{exc}", file=str(path)) from exc
     if columns is None:
         return None
     return Table(path=path, columns=columns, rows=rows, sheet=name, blank_lines=blank,

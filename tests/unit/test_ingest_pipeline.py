@@ -31,14 +31,14 @@ EXPECTED_FILES = {
 
 # (locator, column, part of the reason) of every rejected row
 EXPECTED_REJECTS = {
-    ("orgs.csv:13", "", "ragged row: 8 cells for 6 columns"),
+    ("orgs.csv:13", "", "行不齐:8 个单元格,表头只有 6 列"),
     ("orgs.csv:14", "机构类型", "unknown value '实验站'"),
     ("enterprises.csv:5", "成立年份", "not a year: 'abc'"),
     ("enterprises.csv:6", "成立年份", "year 3018 is outside 1900–2100"),
     ("enterprises.csv:10", "统一社会信用代码", "check character"),
     ("platforms.xlsx[平台]:6", "平台类型", "不存在的类型"),
     ("talents.json#5", "入选年度", "not a year: '明年'"),
-    ("talents.json#6", "", "expected an object"),
+    ("talents.json#6", "", "应为一个对象"),
     ("talents.json#7", "姓名", "required value is empty"),
     ("memberships.csv:6", "成员单位", "'泰安某某未知公司' matches no Enterprise"),
     ("memberships.csv:7", "成员类型", "unknown value '学校'"),
@@ -278,7 +278,7 @@ def test_a_huge_cell_rejects_its_row_only(tmp_path: Path, emb: EmbeddedStore) ->
     rep = run_ingest(emb, [src])
     rejected = {r.locator: r.reason for r in rep.rejected}
     assert list(rejected) == ["enterprises.csv:2"]
-    assert "cell too long" in rejected["enterprises.csv:2"]
+    assert "单元格过长" in rejected["enterprises.csv:2"]
     assert len(rejected["enterprises.csv:2"]) < 200  # the cell is not repeated
     assert rep.accepted == 1
     assert emb.find_records(name=second.split(",")[1], limit=1)

@@ -21,7 +21,7 @@ def test_bom_csv_is_read_as_utf8_sig_with_crlf_blank_and_ragged_lines() -> None:
     assert len(table.rows) == 12 and table.blank_lines == 3
     ragged = [r for r in table.rows if r.defect]
     assert [r.line for r in ragged] == [13]
-    assert "8 cells for 6 columns" in (ragged[0].defect or "")
+    assert "8 个单元格,表头只有 6 列" in (ragged[0].defect or "")
     assert table.rows[4].line == 7  # physical line numbers survive the blank line 5
 
 
@@ -88,9 +88,9 @@ def test_jsonl_bad_line_is_a_defective_row_not_a_failed_file(tmp_path: Path) -> 
 
 
 def test_unknown_suffix_and_missing_file() -> None:
-    with pytest.raises(SourceError, match="no such file"):
+    with pytest.raises(SourceError, match="文件不存在"):
         read_tables(Path("/nonexistent/x.csv"))
-    with pytest.raises(SourceError, match="unknown data file type"):
+    with pytest.raises(SourceError, match="不认识的数据文件类型"):
         read_tables(REGISTRY / "orgs.csv.mapping.yaml")
 
 
