@@ -27,7 +27,7 @@ _YEAR = re.compile(r"^(\d{4})(?:\s*年.*|[-/.]\d{1,2}(?:[-/.]\d{1,2})?|\.0+)?$")
 
 def _text(value: CellValue) -> str:
     if isinstance(value, list):
-        raise ValueError(f"expected one value, got a list {value!r}")
+        raise ValueError(f"应为单个值,实际是列表 {value!r}")
     return unicodedata.normalize("NFKC", value).strip()
 
 
@@ -47,7 +47,7 @@ def to_float(value: CellValue) -> float | None:
         return None
     m = _NUMBER.match(text)
     if not m:
-        raise ValueError(f"not a number: {value!r}")
+        raise ValueError(f"不是数字:{value!r}")
     return float(m.group(1))
 
 
@@ -57,7 +57,7 @@ def to_int(value: CellValue) -> int | None:
     if number is None:
         return None
     if not number.is_integer():
-        raise ValueError(f"not a whole number: {value!r}")
+        raise ValueError(f"不是整数:{value!r}")
     return int(number)
 
 
@@ -76,10 +76,10 @@ def to_year(value: CellValue) -> int | None:
     text = "".join(_CN_DIGITS.get(ch, ch) for ch in text)
     m = _YEAR.match(text)
     if not m:
-        raise ValueError(f"not a year: {value!r}")
+        raise ValueError(f"不是年份:{value!r}")
     year = int(m.group(1))
     if not YEAR_MIN <= year <= YEAR_MAX:
-        raise ValueError(f"year {year} is outside {YEAR_MIN}–{YEAR_MAX}")
+        raise ValueError(f"年份 {year} 不在 {YEAR_MIN}–{YEAR_MAX} 之间")
     return year
 
 
@@ -108,7 +108,7 @@ def to_bool(value: CellValue) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"not a yes/no value: {value!r}")
+    raise ValueError(f"不是“是/否”:{value!r}")
 
 
 CONVERTERS: dict[str, Callable[[CellValue], Any]] = {

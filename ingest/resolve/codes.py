@@ -48,11 +48,10 @@ def credit_code_check_char(first17: str) -> str:
         InvalidCreditCode: If the length or a character is wrong.
     """
     if len(first17) != 17:
-        raise InvalidCreditCode(first17, f"need 17 characters to compute the check, got "
-                                f"{len(first17)}")
+        raise InvalidCreditCode(first17, f"计算校验位需要 17 位,收到 {len(first17)} 位")
     bad = [ch for ch in first17 if ch not in _VALUE]
     if bad:
-        raise InvalidCreditCode(first17, f"characters not allowed: {''.join(bad)}")
+        raise InvalidCreditCode(first17, f"含不允许的字符:{''.join(bad)}")
     total = sum(_VALUE[ch] * w for ch, w in zip(first17, _WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
@@ -61,17 +60,17 @@ def credit_code_problem(code: str) -> str | None:
     """Say what is wrong with a credit code, or None if it is valid (after cleaning)."""
     text = clean_code(code)
     if len(text) != 18:
-        return f"has {len(text)} characters, a 统一社会信用代码 has 18"
+        return f"有 {len(text)} 位,统一社会信用代码应为 18 位"
     bad = sorted({ch for ch in text if ch not in _VALUE})
     if bad:
         # I, O, S, V and Z are excluded from the alphabet because they look like 1, 0, 5,
         # U and 2: saying so helps whoever typed the code.
-        return f"characters not allowed in a credit code: {''.join(bad)}"
+        return f"含统一社会信用代码不允许的字符:{''.join(bad)}"
     if not text[2:8].isdigit():
-        return "characters 3-8 (administrative division code) must be digits"
+        return "第 3–8 位(行政区划码)应为数字"
     expected = credit_code_check_char(text[:17])
     if text[17] != expected:
-        return f"check character is {text[17]!r}, GB 32100-2015 gives {expected!r}"
+        return f"校验位是 {text[17]!r},按 GB 32100-2015 应为 {expected!r}"
     return None
 
 
@@ -106,5 +105,5 @@ def validate_moe_code(code: str) -> str:
     """
     text = clean_code(code)
     if not _MOE_CODE.match(text):
-        raise InvalidMoeCode(code, "a 学校标识码 has exactly ten digits")
+        raise InvalidMoeCode(code, "学校标识码应为 10 位数字")
     return text

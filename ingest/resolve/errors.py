@@ -21,13 +21,13 @@ class InvalidIdentifier(ResolveError, ValueError):
         problem: What is wrong with it, in words a data steward can act on.
     """
 
-    kind = "identifier"
+    kind = "标识"
 
     def __init__(self, code: str, problem: str, *, file: str = "",
                  line: int | str | None = None, column: str = "") -> None:
         self.code = code
         self.problem = problem
-        super().__init__(f"invalid {self.kind} {code!r}: {problem}", file=file, line=line,
+        super().__init__(f"{self.kind} {code!r} 无效:{problem}", file=file, line=line,
                          column=column)
 
 

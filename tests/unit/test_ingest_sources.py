@@ -102,8 +102,8 @@ def test_years_in_the_shapes_registries_write_them(text: str, year: int | None) 
     assert to_year(text) == year
 
 
-@pytest.mark.parametrize("text,reason", [("abc", "not a year"), ("3018", "outside"),
-                                         ("1899", "outside"), ("18", "not a year")])
+@pytest.mark.parametrize("text,reason", [("abc", "不是年份"), ("3018", "不在"),
+                                         ("1899", "不在"), ("18", "不是年份")])
 def test_bad_years_say_why(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         to_year(text)

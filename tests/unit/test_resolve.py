@@ -64,10 +64,10 @@ def test_wrong_check_character_is_an_error_naming_the_expected_one() -> None:
 
 
 @pytest.mark.parametrize(("code", "fragment"), [
-    ("91440300708461136", "17 characters"),
-    ("9144030070846113I6T", "19 characters"),
-    ("91440300708461I36T", "not allowed"),  # I is excluded from the alphabet
-    ("9144A300708461136T", "digits"),
+    ("91440300708461136", "有 17 位"),
+    ("9144030070846113I6T", "有 19 位"),
+    ("91440300708461I36T", "不允许"),  # I is excluded from the alphabet
+    ("9144A300708461136T", "数字"),
 ])
 def test_malformed_credit_codes(code: str, fragment: str) -> None:
     problem = credit_code_problem(code)
