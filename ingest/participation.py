@@ -31,10 +31,11 @@ from pydantic import ValidationError
 
 from ingest.errors import IngestError
 from ingest.mapping.converters import to_year
-from ingest.mapping.rows import NameIndex, review_item
+from ingest.mapping.rows import NameIndex, label_zh, review_item
 from ingest.mapping.spec import TableMapping
 from ingest.pipeline import join_sources
 from ingest.sources.base import Row, Table
+from schemas.errors import validation_reason
 from schemas.ingest_report import FileReport, ReviewItem
 from schemas.nodes import ACTORS, NODE_MODELS, Node
 from schemas.provenance import Provenance
@@ -91,10 +92,10 @@ def ingest_participation(run: IngestRun, table: Table, mapping: TableMapping,
             continue
         project, actor = _cell(row, spec.project), _cell(row, spec.actor)
         if not project:
-            run.reject(frep, row, "the project id is empty", spec.project)
+            run.reject(frep, row, "项目编号为空", spec.project)
             continue
         if not actor:
-            run.reject(frep, row, "the actor id is empty", spec.actor)
+            run.reject(frep, row, "参与主体为空", spec.actor)
             continue
         try:
             year = to_year(row.values.get(spec.year, ""))
@@ -135,10 +136,10 @@ def ingest_participation(run: IngestRun, table: Table, mapping: TableMapping,
         uid = project_uid[p]
         label = present.get(uid)
         if label is not None and label != "Project":
-            projects[p] = _Rejects(f"'{uid}' is a {label}, not a Project", spec.project)
+            projects[p] = _Rejects(f"'{uid}' 是{label_zh(label)},不是项目", spec.project)
         elif label is None and not spec.create_missing_projects:
-            projects[p] = _Rejects(f"project '{p}' is not in the graph (the mapping does not "
-                                   "create projects)", spec.project)
+            projects[p] = _Rejects(f"项目 '{p}' 不在图谱中(映射文件不新建项目)",
+                                   spec.project)
         else:
             projects[p] = uid
             if label is None:
@@ -229,8 +230,7 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
     existing = run.identity.existing(actor)
     if existing is not None:
         if existing not in ACTORS:
-            raise _Rejects(f"'{actor}' is a {existing}, which cannot participate in a project",
-                           spec.actor)
+            raise _Rejects(f"'{actor}' 是{label_zh(existing)},不能参与项目", spec.actor)
         return actor, existing
     label = spec_types.get(atype)
     if UID_LIKE.match(actor):
@@ -239,18 +239,17 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
 
         label = split_uid(actor)[0] or label
     if label is not None and label not in ACTORS:
-        raise _Rejects(f"actor_type '{atype}' maps to {label}, which is not an actor",
+        raise _Rejects(f"主体类型 '{atype}' 对应{label_zh(label)},不是创新主体",
                        spec.actor_type)
     node_prov = prov.model_copy(update={"source": row.locator})
     if UID_LIKE.match(actor):
         if not _checked_uid(actor):
-            raise _Rejects(f"actor id '{actor[:60]}…' is longer than a uid may be", spec.actor)
+            raise _Rejects(f"参与主体 '{actor[:60]}…' 超过标识的最大长度", spec.actor)
         if not spec.create_missing_actors:
-            raise _Rejects(f"actor '{actor}' is not in the graph (the mapping does not create "
-                           "actors)", spec.actor)
+            raise _Rejects(f"参与主体 '{actor}' 不在图谱中(映射文件不新建主体)", spec.actor)
         if label is None:
-            raise _Rejects(f"actor '{actor}' is unknown and its actor_type '{atype}' is not "
-                           f"one of: {', '.join(spec_types)}", spec.actor_type)
+            raise _Rejects(f"参与主体 '{actor}' 未知,其主体类型 '{atype}' 不在"
+                           f"{'、'.join(spec_types)}之中", spec.actor_type)
         rest = actor.split(":", 1)[1]
         extra: dict[str, Any] = {}
         if label == "Enterprise" and _CREDIT.match(rest):
@@ -260,7 +259,7 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
         try:
             new_nodes[actor] = _node(label, actor, rest, node_prov, **extra)
         except ValidationError as exc:
-            raise _Rejects(f"cannot create actor '{actor}': {exc.errors()[0]['msg']}",
+            raise _Rejects(f"无法新建参与主体 '{actor}':{validation_reason(exc.errors()[0])}",
                            spec.actor) from exc
         local.add(rest, actor, label)
         return actor, label
@@ -274,10 +273,10 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
                                                                       "synthetic": False}))
         return found.uid, found.label
     if not spec.create_missing_actors or label is None:
-        why = ("the mapping does not create actors" if label is not None else
-               f"its actor_type '{atype}' is not one of: {', '.join(spec_types)}")
-        raise _Rejects(f"actor '{actor}' matches nothing in the graph or the gazetteers "
-                       f"and {why}", spec.actor)
+        why = ("映射文件不新建主体" if label is not None else
+               f"其主体类型 '{atype}' 不在{'、'.join(spec_types)}之中")
+        raise _Rejects(f"参与主体 '{actor}' 在图谱和名录词典中都没有匹配,且{why}",
+                       spec.actor)
     uid = run.identity.mint(label, actor)
     if uid not in new_nodes:
         new_nodes[uid] = _node(label, uid, actor, node_prov)
@@ -293,8 +292,7 @@ def _field(run: IngestRun, name: str, create: bool, column: str, local: NameInde
     if found.status == "matched" and found.uid:
         return found.uid
     if not create:
-        return _Rejects(f"field '{name}' is not in the graph (the mapping does not create "
-                        "fields)", column)
+        return _Rejects(f"领域 '{name}' 不在图谱中(映射文件不新建领域)", column)
     uid = run.identity.mint("Field", name)
     new_nodes.setdefault(uid, _node("Field", uid, name, prov))
     local.add(name, uid, "Field")
@@ -331,7 +329,7 @@ def _edges(participates: dict[tuple[str, str], list[Any]], in_field: dict[tuple[
             while batch := list(islice(made, EDGE_BATCH)):
                 yield batch
     except ValidationError as exc:
-        raise IngestError(f"invalid relationship: {exc.errors()[0]['msg']}", file=file) from exc
+        raise IngestError(f"关系无效:{validation_reason(exc.errors()[0])}", file=file) from exc
 
 
 def _checked_uid(uid: str) -> bool:

@@ -45,6 +45,7 @@ from ingest.mapping.rows import (
     NameIndex,
     NodePart,
     RowPlan,
+    label_zh,
     plan_edges,
     plan_node,
 )
@@ -52,6 +53,7 @@ from ingest.mapping.spec import TableMapping, load_mapping, mapping_path_for
 from ingest.mirror import MirroredStore, mirrored
 from ingest.review import ReviewQueue
 from ingest.sources import DATA_SUFFIXES, Row, Table, read_tables
+from schemas.errors import validation_reason
 from schemas.ingest_report import (
     FileReport,
     IngestReport,
@@ -155,17 +157,17 @@ def discover(paths: Sequence[Path], *, mapping: Path | None = None) -> tuple[lis
                     continue
                 mp = mapping_path_for(f)
                 if mp is None:
-                    skipped.append(f"{f}: no mapping file beside it ({f.name}.mapping.yaml)")
+                    skipped.append(f"{f}:旁边没有映射文件({f.name}.mapping.yaml)")
                     continue
                 jobs += [Job(f, t, i) for i, t in enumerate(load_mapping(mp))]
         elif p.is_file():
             mp = mapping or mapping_path_for(p)
             if mp is None:
-                raise MappingError(f"no mapping file: expected {p.name}.mapping.yaml beside "
-                                   "it (or give --mapping)", file=str(p))
+                raise MappingError(f"没有映射文件:应在旁边放 {p.name}.mapping.yaml"
+                                   "(或用 --mapping 指定)", file=str(p))
             jobs += [Job(p, t, i) for i, t in enumerate(load_mapping(mp))]
         else:
-            raise SourceError("no such file or directory", file=str(p))
+            raise SourceError("文件或目录不存在", file=str(p))
     return sorted(jobs, key=lambda j: j.sort_key), skipped
 
 
@@ -518,29 +520,29 @@ class IngestRun:
             required += [p.project, p.actor, p.actor_type, p.year]
         elif mapping.name:
             required.append(mapping.name)
-        where = str(table.path) + (f" [sheet {table.sheet}]" if table.sheet else "")
+        where = str(table.path) + (f" [工作表 {table.sheet}]" if table.sheet else "")
         for col in dict.fromkeys(required):
             if col not in table.columns:
                 raise MissingColumnError(
-                    f"required column '{col}' is missing (the header has: "
-                    f"{', '.join(table.columns)})", file=where, column=col)
+                    f"缺少必需的列 '{col}'(表头中有:{'、'.join(table.columns)})",
+                    file=where, column=col)
         prov = mapping.synthetic_column
         if prov is not None and prov.column not in table.columns:
             # read as blank it would quietly give every row the file-level flag, the very
             # mix-up of real and synthetic rows the column exists to prevent
             raise MissingColumnError(
-                f"the provenance column '{prov.column}' (synthetic_column) is missing (the "
-                f"header has: {', '.join(table.columns)})", file=where, column=prov.column)
+                f"缺少来源标记列 '{prov.column}'(synthetic_column)(表头中有:"
+                f"{'、'.join(table.columns)})", file=where, column=prov.column)
         referenced = mapping.referenced_columns()
         absent = [c for c in referenced if c not in table.columns]
         if absent:
-            frep.warnings.append(f"columns named by the mapping but absent (read as empty): "
-                                 f"{', '.join(absent)}")
+            frep.warnings.append(f"映射文件提到但表中没有的列(按空值读取):"
+                                 f"{'、'.join(absent)}")
         known = {*referenced, *mapping.keep_extra_columns, *mapping.ignore_columns, "_raw"}
         extra = [c for c in table.columns if c not in known]
         if extra:
-            frep.warnings.append(f"columns not in the mapping, not kept: {', '.join(extra)} "
-                                 "(list them under keep_extra_columns to keep them)")
+            frep.warnings.append(f"映射文件未提到的列,未保留:{'、'.join(extra)}"
+                                 "(要保留请列在 keep_extra_columns 下)")
 
     def reject(self, frep: FileReport, row: Row, reason: str, column: str = "") -> None:
         """Record a rejected row in the report."""
@@ -645,13 +647,13 @@ class IngestRun:
                 for part in [*p.created, *([p.node] if p.node else [])]:
                     stored = self.identity.existing(part.uid)
                     if stored is not None and stored != part.label:
-                        why = (f"uid '{part.uid}' already belongs to a {stored}, not a "
-                               f"{part.label}")
+                        why = (f"标识 '{part.uid}' 已属于一个{label_zh(stored)},"
+                               f"不是{label_zh(part.label)}")
                 for e in p.edges:
                     for end in (e.data["source"], e.data["target"]):
                         if end not in provided and self.identity.existing(end) is None:
-                            why = (f"refers to '{end}', which no accepted row provides "
-                                   "(its own row was rejected)")
+                            why = (f"引用了 '{end}',但没有被接受的行提供它"
+                                   "(它自己的那一行被拒绝了)")
                 if why:
                     self.reject(frep, p.row, why)
                     dropped = True
@@ -745,8 +747,8 @@ class IngestRun:
                 final.append(NODE_MODELS[acc.label].model_validate(
                     {**data, "uid": uid, "provenance": prov}))
             except ValidationError as exc:
-                raise IngestError(f"merging rows {', '.join(r.locator for r in acc.rows)} "
-                                  f"into {uid} gives an invalid node: {exc.errors()[0]['msg']}",
+                raise IngestError(f"把 {'、'.join(r.locator for r in acc.rows)} 这几行合并为 "
+                                  f"{uid} 得到的节点无效:{validation_reason(exc.errors()[0])}",
                                   file=str(table.path)) from exc
         del stored
         self.progress.start(f"{table.name}: writing", len(final) + len(edges))
@@ -792,9 +794,9 @@ class IngestRun:
             try:
                 record = self.store.merge_nodes(
                     keep=keep, merge=olds, rule="official_code",
-                    reason=f"{locators}: the official code identifies {keep}")
+                    reason=f"{locators}:官方代码(信用代码或学校标识码)指向 {keep}")
             except GraphError as exc:
-                raise IngestError(f"cannot merge {', '.join(olds)} into {keep}: {exc}",
+                raise IngestError(f"无法把 {'、'.join(olds)} 合并到 {keep}:{exc}",
                                   file=locators) from exc
             self._batch_done(len(olds))
             for o in olds:

@@ -30,6 +30,7 @@ from schemas.ingest_report import ReviewCandidate, ReviewItem
 from schemas.results import MergeRecord
 
 _ITEMS = TypeAdapter(list[ReviewItem])
+_STATUS_ZH = {"pending": "待审核", "accepted": "已接受", "rejected": "已拒绝"}
 
 
 def _now() -> datetime:
@@ -93,7 +94,7 @@ class ReviewQueue:
         try:
             return self._items[item_id]
         except KeyError:
-            raise ReviewError(f"no review item '{item_id}'",
+            raise ReviewError(f"没有待审核项 '{item_id}'",
                               file=str(self.path or "")) from None
 
     def accept(self, item_id: str, *, store: GraphStore,
@@ -111,14 +112,14 @@ class ReviewQueue:
         elif candidate in {c.uid for c in item.candidates}:
             keep = candidate
         else:
-            raise ReviewError(f"'{candidate}' is not a candidate of {item_id} (candidates: "
-                              f"{', '.join(c.uid for c in item.candidates)})")
+            raise ReviewError(f"'{candidate}' 不是 {item_id} 的候选(候选:"
+                              f"{'、'.join(c.uid for c in item.candidates)})")
         try:
             record = store.merge_nodes(keep=keep, merge=[item.uid], rule="review",
-                                       reason=f"review {item_id}: '{item.name}' ({item.source}) "
-                                              f"is the same entity")
+                                       reason=f"审核 {item_id}:'{item.name}'({item.source})"
+                                              f"是同一主体")
         except GraphError as exc:
-            raise ReviewError(f"cannot merge {item.uid} into {keep}: {exc}") from exc
+            raise ReviewError(f"无法把 {item.uid} 合并到 {keep}:{exc}") from exc
         self._items[item_id] = item.model_copy(update={
             "status": "accepted", "decided_at": _now(), "merge_id": record.merge_id,
             "kept": keep})
@@ -153,5 +154,6 @@ class ReviewQueue:
     def _pending(self, item_id: str) -> ReviewItem:
         item = self.get(item_id)
         if item.status != "pending":
-            raise ReviewError(f"review item '{item_id}' was already {item.status}")
+            status = _STATUS_ZH.get(item.status, item.status)
+            raise ReviewError(f"待审核项 '{item_id}' 已经处理过({status})")
         return item

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.errors import SchemaError
+from schemas.errors import SchemaError, validation_reason
 from schemas.nodes import NODE_MODELS, Node
 from schemas.relationships import REL_TYPES, Relationship
 
@@ -29,7 +29,7 @@ LABEL_NAMES: dict[str, str] = {
 def check_label(label: str) -> str:
     """Return ``label`` if the ontology has it, else raise SchemaError."""
     if label not in NODE_MODELS:
-        raise SchemaError(f"unknown label '{label}'; allowed: {', '.join(LABELS)}",
+        raise SchemaError(f"不认识的主体类别 '{label}';可用:{'、'.join(LABELS)}",
                           field="label")
     return label
 
@@ -37,8 +37,8 @@ def check_label(label: str) -> str:
 def check_rel_type(rel_type: str) -> str:
     """Return ``rel_type`` if the ontology has it, else raise SchemaError."""
     if rel_type not in REL_TYPES:
-        raise SchemaError(f"unknown relationship type '{rel_type}'; allowed: "
-                          f"{', '.join(REL_TYPE_NAMES)}", field="type")
+        raise SchemaError(f"不认识的关系类型 '{rel_type}';可用:"
+                          f"{'、'.join(REL_TYPE_NAMES)}", field="type")
     return rel_type
 
 
@@ -98,7 +98,8 @@ def rel_type_codes(values: Sequence[str] | None, *,
 def _first_error(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
-    return loc, f"{err['msg']} (got {err.get('input')!r})" if "input" in err else err["msg"]
+    reason = validation_reason(err)
+    return loc, f"{reason}(收到 {err['input']!r})" if "input" in err else reason
 
 
 def parse_node(data: Node | Mapping[str, Any], *, record: str = "") -> Node:
@@ -109,16 +110,16 @@ def parse_node(data: Node | Mapping[str, Any], *, record: str = "") -> Node:
     """
     if isinstance(data, Node):
         if type(data) is Node:
-            raise SchemaError("a bare Node has no label; use a kind such as Enterprise",
+            raise SchemaError("未指明类别的节点:请用具体类别,如 Enterprise",
                               record=record or data.uid)
         return data
     payload = dict(data)
     label = payload.pop("label", None)
     rec = record or str(payload.get("uid") or "?")
     if not isinstance(label, str):
-        raise SchemaError("missing 'label'", record=rec, field="label")
+        raise SchemaError("缺少 'label'(主体类别)", record=rec, field="label")
     if label not in NODE_MODELS:
-        raise SchemaError(f"unknown label '{label}'; allowed: {', '.join(LABELS)}",
+        raise SchemaError(f"不认识的主体类别 '{label}';可用:{'、'.join(LABELS)}",
                           record=rec, field="label")
     try:
         return NODE_MODELS[label].model_validate(payload)

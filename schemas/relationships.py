@@ -83,14 +83,14 @@ class Relationship(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> Relationship:
         if self.type not in REL_TYPES:
-            raise ValueError(f"unknown relationship type '{self.type}'; "
-                             f"allowed: {', '.join(sorted(REL_TYPES))}")
+            raise ValueError(f"不认识的关系类型 '{self.type}';"
+                             f"可用:{'、'.join(sorted(REL_TYPES))}")
         if self.source == self.target:
-            raise ValueError("a relationship cannot join a node to itself")
+            raise ValueError("关系不能把一个节点连到它自己")
         if (self.first_year and self.last_year and self.first_year > self.last_year):
-            raise ValueError("first_year is after last_year")
+            raise ValueError("起始年份(first_year)晚于最近年份(last_year)")
         if self.start is not None and self.end is not None and self.start >= self.end:
-            raise ValueError("start must be before end")
+            raise ValueError("开始(start)应早于结束(end)")
         if REL_TYPES[self.type][3] and self.source > self.target:
             # symmetric: one canonical direction so that (a,b) and (b,a) are one edge
             self.source, self.target = self.target, self.source

@@ -10,6 +10,7 @@ column and the reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -20,9 +21,11 @@ from ingest.errors import RowRejected
 from ingest.mapping.converters import LIST_SEPARATORS, to_list
 from ingest.mapping.spec import ColumnSpec, EndpointSpec, TableMapping, create_label_of
 from ingest.sources.base import Row
+from schemas.errors import validation_reason
 from schemas.ingest_report import ReviewCandidate, ReviewItem
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS, ORGANISATIONS, Node
+from schemas.ontology import LABEL_NAMES
 from schemas.relationships import REL_TYPES, Relationship
 
 Status = Literal["matched", "ambiguous", "none"]
@@ -156,6 +159,15 @@ def _cell_text(row: Row, column: str | None) -> str:
     return "；".join(value) if isinstance(value, list) else value.strip()
 
 
+def label_zh(label: str) -> str:
+    """A label's Chinese name (the code when it has none), for reasons people read."""
+    return LABEL_NAMES.get(label, label)
+
+
+def _zh_any(labels: Iterable[str]) -> str:
+    return "或".join(label_zh(lb) for lb in sorted(labels))
+
+
 def _reject(row: Row, reason: str, column: str = "") -> RowRejected:
     return RowRejected(reason, file=row.file, line=row.line if row.line is not None
                        else row.row, column=column)
@@ -184,7 +196,7 @@ def check_required(mapping: TableMapping, row: Row) -> None:
         raise _reject(row, row.defect)
     for col in mapping.required:
         if not _cell_text(row, col):
-            raise _reject(row, "required value is empty", col)
+            raise _reject(row, "必填项为空", col)
 
 
 def row_label(mapping: TableMapping, row: Row) -> str:
@@ -194,8 +206,8 @@ def row_label(mapping: TableMapping, row: Row) -> str:
     assert mapping.label_column is not None
     value = _cell_text(row, mapping.label_column)
     if value not in mapping.labels:
-        raise _reject(row, f"unknown value '{value}' (expected one of: "
-                           f"{', '.join(mapping.labels)})", mapping.label_column)
+        raise _reject(row, f"不认识的取值 '{value}'(应为:"
+                           f"{'、'.join(mapping.labels)})", mapping.label_column)
     return mapping.labels[value]
 
 
@@ -234,7 +246,7 @@ def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
     model = NODE_MODELS[label]
     name = _cell_text(row, mapping.name)
     if not name:
-        raise _reject(row, "the name is empty", mapping.name or "")
+        raise _reject(row, "名称为空", mapping.name or "")
     data: dict[str, Any] = {"name": name}
     columns: dict[str, str] = {"name": mapping.name or ""}
     for fname, spec in {**mapping.fields, **mapping.fields_by_label.get(label, {})}.items():
@@ -263,7 +275,7 @@ def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
     except ValidationError as exc:
         err = exc.errors()[0]
         fname = str(err["loc"][0]) if err["loc"] else ""
-        raise _reject(row, f"{fname}: {err['msg']} (got {err.get('input')!r})",
+        raise _reject(row, f"{fname}:{validation_reason(err)}(收到 {err.get('input')!r})",
                       columns.get(fname, fname)) from exc
     if canonical and normalize_name(canonical) != normalize_name(name):
         # a gazetteer entity not yet in the graph: its official name leads
@@ -292,7 +304,7 @@ def _identify(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
     moe = _cell_text(row, spec.moe_code) if "moe_code" in model_fields else ""
     key = _cell_text(row, spec.key) if spec.key else name
     if spec.key and not key:
-        raise _reject(row, "the identifying value is empty", spec.key)
+        raise _reject(row, "标识值为空", spec.key)
     code_column = (spec.credit_code if credit else spec.moe_code) or ""
     if credit or moe:
         try:
@@ -311,7 +323,7 @@ def _identify(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
         try:
             return identity.mint(label, key, qualifier=qualifier)
         except ValueError as exc:
-            raise _reject(row, f"cannot make a uid: {exc}", spec.key or mapping.name or "") \
+            raise _reject(row, f"无法生成标识:{exc}", spec.key or mapping.name or "") \
                 from exc
 
     if not spec.resolves:
@@ -368,10 +380,10 @@ def plan_edges(mapping: TableMapping, plan: RowPlan, identity: Identity,
                 rtype = rel.type_for(s_label, t_label)
                 srcs, dsts, _, _ = REL_TYPES[rtype]
                 if s_label not in srcs or t_label not in dsts:
-                    raise _reject(row, f"{rtype} cannot join {s_label} '{s_uid}' to "
-                                       f"{t_label} '{t_uid}'", column)
+                    raise _reject(row, f"{rtype} 关系不能从{label_zh(s_label)} '{s_uid}' 连到"
+                                       f"{label_zh(t_label)} '{t_uid}'", column)
                 if s_uid == t_uid:
-                    raise _reject(row, f"{rtype} would join '{s_uid}' to itself", column)
+                    raise _reject(row, f"{rtype} 关系会把 '{s_uid}' 连到它自己", column)
                 data = {"type": rtype, "source": s_uid, "target": t_uid, "key": rel.key,
                         **props}
                 try:
@@ -379,7 +391,8 @@ def plan_edges(mapping: TableMapping, plan: RowPlan, identity: Identity,
                 except ValidationError as exc:
                     err = exc.errors()[0]
                     pname = str(err["loc"][0]) if err["loc"] else ""
-                    raise _reject(row, f"{err['msg']}", prop_cols.get(pname, column)) from exc
+                    raise _reject(row, validation_reason(err),
+                                  prop_cols.get(pname, column)) from exc
                 plan.edges.append(EdgePart(uid=model.uid, data=data, source=row.locator,
                                            model=model))
 
@@ -389,7 +402,7 @@ def _endpoint(ep: EndpointSpec, plan: RowPlan, identity: Identity, local: NameIn
     row = plan.row
     if ep.column is None:
         if plan.node is None:
-            raise _reject(row, "this table makes no nodes")
+            raise _reject(row, "这张表不生成节点")
         return [(plan.node.uid, plan.node.label)]
     text = _cell_text(row, ep.column)
     if not text:
@@ -401,8 +414,8 @@ def _endpoint(ep: EndpointSpec, plan: RowPlan, identity: Identity, local: NameIn
     if ep.label_column:
         value = _cell_text(row, ep.label_column)
         if value not in ep.labels:
-            raise _reject(row, f"unknown value '{value}' (expected one of: "
-                               f"{', '.join(ep.labels)})", ep.label_column)
+            raise _reject(row, f"不认识的取值 '{value}'(应为:"
+                               f"{'、'.join(ep.labels)})", ep.label_column)
         labels = frozenset({ep.labels[value]})
         create_label = ep.labels[value]
     out = []
@@ -433,15 +446,15 @@ def _qualified_end(ep: EndpointSpec, name: str, label: str, plan: RowPlan, ident
     try:
         uid = identity.mint(label, name, qualifier=qualifier)
     except ValueError as exc:
-        raise _reject(row, f"cannot make a uid for '{name}': {exc}", ep.column or "") from exc
+        raise _reject(row, f"无法为 '{name}' 生成标识:{exc}", ep.column or "") from exc
     stored = identity.existing(uid)
     if stored is not None or uid in created:
         if uid in created:
             plan.created.append(created[uid])
         return uid, stored or label
     if not ep.create_missing:
-        raise _reject(row, f"'{name}' ({uid}) is not in the graph (the mapping does not "
-                           "create it)", ep.column or "")
+        raise _reject(row, f"'{name}'({uid})不在图谱中(映射文件不新建它)",
+                      ep.column or "")
     part = _new_node(uid, label, name, name, ep, row)
     created[uid] = part
     plan.created.append(part)
@@ -457,7 +470,7 @@ def _resolve_end(ep: EndpointSpec, name: str, labels: frozenset[str], create_lab
         label = identity.existing(name)
         if label is not None:
             if label not in labels:
-                raise _reject(row, f"'{name}' is a {label}, expected {'|'.join(sorted(labels))}",
+                raise _reject(row, f"'{name}' 是{label_zh(label)},应为{_zh_any(labels)}",
                               column)
             return name, label
     found = identity.lookup(name, labels, local)
@@ -476,17 +489,17 @@ def _resolve_end(ep: EndpointSpec, name: str, labels: frozenset[str], create_lab
         create_label = _guess(ep, name, labels, row)
     if not ep.create_missing or create_label is None:
         if ep.create_missing and found.status != "ambiguous":
-            raise _reject(row, f"'{name}' matches nothing and its kind cannot be told from "
-                               f"the name (expected {'|'.join(sorted(labels))})", column)
+            raise _reject(row, f"'{name}' 没有匹配到任何主体,从名称也看不出类别"
+                               f"(应为{_zh_any(labels)})", column)
         if found.status == "ambiguous":
-            listed = "; ".join(f"{c.name} ({c.uid}, {c.score:.2f})" for c in found.candidates)
-            raise _reject(row, f"'{name}' is ambiguous: it only resembles {listed}", column)
-        raise _reject(row, f"'{name}' matches no {'|'.join(sorted(labels))} in this run, the "
-                           "graph or the gazetteers (the mapping does not create it)", column)
+            listed = ";".join(f"{c.name}({c.uid},{c.score:.2f})" for c in found.candidates)
+            raise _reject(row, f"'{name}' 有歧义:只与这些主体相似:{listed}", column)
+        raise _reject(row, f"'{name}' 在本次装载、图谱和名录词典中都没有匹配的"
+                           f"{_zh_any(labels)}(映射文件不新建它)", column)
     try:
         uid = identity.mint(create_label, name)
     except ValueError as exc:
-        raise _reject(row, f"cannot make a uid for '{name}': {exc}", column) from exc
+        raise _reject(row, f"无法为 '{name}' 生成标识:{exc}", column) from exc
     part = created.get(uid) or _new_node(uid, create_label, name, name, ep, row)
     created[uid] = part
     plan.created.append(part)
@@ -506,7 +519,7 @@ def _new_node(uid: str, label: str, name: str, spelling: str, ep: EndpointSpec, 
     try:
         NODE_MODELS[label].model_validate({**data, "uid": uid})
     except ValidationError as exc:
-        raise _reject(row, f"cannot create {label} '{name}': {exc.errors()[0]['msg']}",
-                      ep.column or "") from exc
+        raise _reject(row, f"无法新建{label_zh(label)} '{name}':"
+                           f"{validation_reason(exc.errors()[0])}", ep.column or "") from exc
     return NodePart(uid=uid, label=label, data=data, source=row.locator, minimal=True,
                     method=method)

@@ -67,7 +67,7 @@ def test_hand_computed_table(emb: EmbeddedStore, tmp_path: Path) -> None:
     assert {(r.locator, r.column) for r in rep.rejected} == {
         ("participation.csv:12", "actor_id"), ("participation.csv:13", "actor_id"),
         ("participation.csv:15", "year")}
-    assert "actor_type 'unknown'" in rep.rejected[0].reason
+    assert "主体类型 'unknown'" in rep.rejected[0].reason
     assert coop(emb) == {
         ("ent:E1", "uni:4137010434"): (2.0, 2020, 2021),   # P1, P2
         ("ent:E1", "hos:H1"): (1.0, 2020, 2020),           # P1

@@ -32,19 +32,20 @@ EXPECTED_FILES = {
 # (locator, column, part of the reason) of every rejected row
 EXPECTED_REJECTS = {
     ("orgs.csv:13", "", "行不齐:8 个单元格,表头只有 6 列"),
-    ("orgs.csv:14", "机构类型", "unknown value '实验站'"),
+    ("orgs.csv:14", "机构类型", "不认识的取值 '实验站'"),
     ("enterprises.csv:5", "成立年份", "不是年份:'abc'"),
     ("enterprises.csv:6", "成立年份", "年份 3018 不在 1900–2100 之间"),
     ("enterprises.csv:10", "统一社会信用代码", "校验位"),
     ("platforms.xlsx[平台]:6", "平台类型", "不存在的类型"),
     ("talents.json#5", "入选年度", "不是年份:'明年'"),
     ("talents.json#6", "", "应为一个对象"),
-    ("talents.json#7", "姓名", "required value is empty"),
-    ("memberships.csv:6", "成员单位", "'泰安某某未知公司' matches no Enterprise"),
-    ("memberships.csv:7", "成员类型", "unknown value '学校'"),
+    ("talents.json#7", "姓名", "必填项为空"),
+    ("memberships.csv:6", "成员单位",
+     "'泰安某某未知公司' 在本次装载、图谱和名录词典中都没有匹配的企业"),
+    ("memberships.csv:7", "成员类型", "不认识的取值 '学校'"),
     ("participation.csv:13", "year", "不是年份:'20x2'"),
-    ("participation.csv:14", "actor_id", "'某未知单位' matches nothing"),
-    ("participation.csv:15", "project_id", "the project id is empty"),
+    ("participation.csv:14", "actor_id", "'某未知单位' 在图谱和名录词典中都没有匹配"),
+    ("participation.csv:15", "project_id", "项目编号为空"),
 }
 
 
@@ -225,7 +226,7 @@ def test_fuzzy_match_goes_to_review_and_accept_reject_unmerge(emb: EmbeddedStore
     assert not emb.find_records(uids=[rehab.uid])
     stored = ReviewQueue(tmp_path / "review.json").get(rehab.id)
     assert stored.status == "accepted" and stored.merge_id == record.merge_id
-    with pytest.raises(ReviewError, match="already accepted"):
+    with pytest.raises(ReviewError, match="已经处理过"):
         queue.accept(rehab.id, store=emb)
 
     bio = items["泰山生物制药科技有限公司"]
@@ -243,7 +244,7 @@ def test_fuzzy_match_goes_to_review_and_accept_reject_unmerge(emb: EmbeddedStore
 
 def test_review_errors_name_the_item(tmp_path: Path, emb: EmbeddedStore) -> None:
     queue = ReviewQueue(tmp_path / "review.json")
-    with pytest.raises(ReviewError, match="no review item 'r-nope'"):
+    with pytest.raises(ReviewError, match="没有待审核项 'r-nope'"):
         queue.reject("r-nope")
 
 
