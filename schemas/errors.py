@@ -32,6 +32,7 @@ _REASONS: dict[str, str] = {
     "float_type": "应为数字", "float_parsing": "应为数字", "finite_number": "应为有限的数字",
     "bool_type": "应为“是/否”", "bool_parsing": "应为“是/否”",
     "list_type": "应为列表", "dict_type": "应为键值对",
+    "too_short": "至少要有 {min_length} 项", "too_long": "最多只能有 {max_length} 项",
     "date_type": "应为日期", "date_parsing": "应为日期", "date_from_datetime_parsing": "应为日期",
     "datetime_type": "应为日期时间", "datetime_parsing": "应为日期时间",
     "greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}",

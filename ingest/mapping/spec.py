@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ingest.errors import MappingError
 from ingest.mapping.converters import CONVERTERS, LIST_SEPARATORS
 from ingest.sources.base import CellValue
+from schemas.errors import validation_reason
 from schemas.nodes import NODE_MODELS
 from schemas.relationships import REL_TYPES, Relationship
 
@@ -65,7 +66,7 @@ class ColumnSpec(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
         if (self.column is None) == (self.value is None):
-            raise ValueError("give either 'column' or a constant 'value'")
+            raise ValueError("请给出 'column'(列)或常量 'value'(值),二者取一")
         return self
 
     def read(self, values: dict[str, CellValue]) -> Any:
@@ -214,12 +215,10 @@ class SyntheticColumnSpec(_Strict):
     def _disjoint(self) -> SyntheticColumnSpec:
         for v in [*self.synthetic_values, *self.real_values]:
             if not _fold(v):
-                raise ValueError("a provenance value may not be blank (a blank cell already "
-                                 "means: the table's 'synthetic')")
+                raise ValueError("来源标记的取值不能为空(空单元格已表示按整张表的 'synthetic')")
         both = {_fold(v) for v in self.synthetic_values} & {_fold(v) for v in self.real_values}
         if both:
-            raise ValueError(f"values listed both as synthetic and as real: "
-                             f"{', '.join(sorted(both))}")
+            raise ValueError(f"这些取值同时列为合成和真实:{'、'.join(sorted(both))}")
         return self
 
     def flag(self, text: str) -> bool | None:
@@ -235,9 +234,9 @@ class SyntheticColumnSpec(_Strict):
             return True
         if key in {_fold(v) for v in self.real_values}:
             return False
-        raise ValueError(f"unknown provenance value '{text.strip()}' (synthetic: "
-                         f"{', '.join(self.synthetic_values)}; real: "
-                         f"{', '.join(self.real_values)})")
+        raise ValueError(f"不认识的来源标记 '{text.strip()}'(合成:"
+                         f"{'、'.join(self.synthetic_values)};真实:"
+                         f"{'、'.join(self.real_values)})")
 
 
 class UidSpec(_Strict):
@@ -377,26 +376,26 @@ class TableMapping(_Strict):
         where = str(self.mapping_path or "mapping")
 
         def bad(message: str, key: str) -> MappingError:
-            return MappingError(message, file=where + (f" [sheet {self.sheet}]"
+            return MappingError(message, file=where + (f" [工作表 {self.sheet}]"
                                                        if self.sheet else ""), column=key)
 
         for lb in [*([self.label] if self.label else []), *self.labels.values(),
                    *self.fields_by_label]:
             if lb not in NODE_MODELS:
-                raise bad(f"unknown label '{lb}' (labels: {', '.join(NODE_MODELS)})", "label")
+                raise bad(f"不认识的主体类别 '{lb}'(可用:{'、'.join(NODE_MODELS)})", "label")
         if self.kind == "participation":
             if self.synthetic_column is not None:
                 # its columns are a fixed contract shared by project databases
-                raise bad("a participation table takes its provenance from the file-level "
-                          "'synthetic', not from a column", "synthetic_column")
+                raise bad("项目参与表的来源标记取自文件级的 'synthetic',不能按列给出",
+                          "synthetic_column")
             return
         if self.label and self.label_column:
-            raise bad("give 'label' or 'label_column', not both", "label")
+            raise bad("'label' 与 'label_column' 只能给一个", "label")
         if self.label_column and not self.labels:
-            raise bad("'label_column' needs 'labels' (cell value -> label)", "labels")
+            raise bad("'label_column' 需要 'labels'(单元格取值 -> 主体类别)", "labels")
         row_labels = self.row_labels()
         if row_labels and not self.name:
-            raise bad("a table that makes nodes needs 'name' (the name column)", "name")
+            raise bad("生成节点的表需要 'name'(名称列)", "name")
         for fname in self.fields:
             self._check_field(fname, row_labels, bad)
         for lb, by_label in self.fields_by_label.items():
@@ -408,9 +407,9 @@ class TableMapping(_Strict):
     @staticmethod
     def _check_field(fname: str, labels: frozenset[str], bad: Any) -> None:
         if fname in _RESERVED_FIELDS:
-            raise bad(f"'{fname}' is set by the pipeline, not by 'fields'", f"fields.{fname}")
+            raise bad(f"'{fname}' 由装载程序设置,不能写在 'fields' 中", f"fields.{fname}")
         if not labels or not any(fname in NODE_MODELS[lb].model_fields for lb in labels):
-            raise bad(f"no label among {sorted(labels)} has a field '{fname}'",
+            raise bad(f"{'、'.join(sorted(labels))} 中没有哪个类别有字段 '{fname}'",
                       f"fields.{fname}")
 
     @staticmethod
@@ -418,13 +417,13 @@ class TableMapping(_Strict):
         key = f"relationships[{i}]"
         for rtype in [rel.type, *rel.type_by_label.values()]:
             if rtype not in REL_TYPES:
-                raise bad(f"unknown relationship type '{rtype}' (types: "
-                          f"{', '.join(REL_TYPES)})", f"{key}.type")
+                raise bad(f"不认识的关系类型 '{rtype}'(可用:"
+                          f"{'、'.join(REL_TYPES)})", f"{key}.type")
         ends = []
         for side, ep in (("from", rel.from_), ("to", rel.to)):
             if ep.column is None:
                 if not row_labels:
-                    raise bad("this table makes no nodes: give the endpoint a 'column'",
+                    raise bad("这张表不生成节点:请给这一端指定 'column'",
                               f"{key}.{side}")
                 ends.append(frozenset(rel.only_labels) or row_labels)
                 continue
@@ -433,28 +432,28 @@ class TableMapping(_Strict):
                 named.append(ep.create_label)
             for lb in named:
                 if lb not in NODE_MODELS:
-                    raise bad(f"unknown label '{lb}'", f"{key}.{side}.label")
+                    raise bad(f"不认识的主体类别 '{lb}'", f"{key}.{side}.label")
             if ep.create_fallback and ep.create_label != "auto":
-                raise bad("create_fallback goes with create_label: auto",
+                raise bad("create_fallback 只能与 create_label: auto 一起用",
                           f"{key}.{side}.create_fallback")
             if ep.qualifier and create_label_of(ep) in (None, "auto"):
-                raise bad("an endpoint with a qualifier needs a single label",
+                raise bad("带 qualifier 的一端只能有一个主体类别",
                           f"{key}.{side}.qualifier")
             if ep.create_missing and create_label_of(ep) is None and not ep.labels:
-                raise bad("create_missing needs a single 'label' or a 'create_label'",
+                raise bad("create_missing 需要唯一的 'label' 或 'create_label'",
                           f"{key}.{side}.create_label")
             ends.append(ep.allowed_labels())
         fits = (a in REL_TYPES[rel.type_for(a, b)][0] and b in REL_TYPES[rel.type_for(a, b)][1]
                 for a in ends[0] for b in ends[1])
         if not any(fits):
             srcs, dsts, _, _ = REL_TYPES[rel.type]
-            raise bad(f"{rel.type} cannot join {'|'.join(sorted(ends[0]))} to "
-                      f"{'|'.join(sorted(ends[1]))} (allowed: {'|'.join(sorted(srcs))} -> "
+            raise bad(f"{rel.type} 关系不能从 {'|'.join(sorted(ends[0]))} 连到 "
+                      f"{'|'.join(sorted(ends[1]))}(允许:{'|'.join(sorted(srcs))} -> "
                       f"{'|'.join(sorted(dsts))})", f"{key}.type")
         for prop in rel.properties:
             if prop not in _REL_PROPS:
-                raise bad(f"relationships have no property '{prop}' (properties: "
-                          f"{', '.join(sorted(_REL_PROPS))})", f"{key}.properties.{prop}")
+                raise bad(f"关系没有属性 '{prop}'(可用:"
+                          f"{'、'.join(sorted(_REL_PROPS))})", f"{key}.properties.{prop}")
 
 
 def create_label_of(ep: EndpointSpec) -> str | None:
@@ -490,13 +489,13 @@ def load_mapping(path: Path) -> list[TableMapping]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        raise MappingError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
+        raise MappingError(f"无法读取:{exc.strerror or exc}", file=str(path)) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise MappingError(f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path),
+        raise MappingError(f"YAML 格式错误:{getattr(exc, 'problem', exc)}", file=str(path),
                            line=mark.line + 1 if mark else None) from exc
     if not isinstance(doc, dict):
-        raise MappingError("a mapping file holds a YAML mapping (key: value)", file=str(path))
+        raise MappingError("映射文件应是一个 YAML 映射(键: 值)", file=str(path))
     tables = doc.pop("tables", None)
     raw_tables = [doc] if tables is None else [{**doc, **t} for t in tables]
     out = []
@@ -507,7 +506,8 @@ def load_mapping(path: Path) -> list[TableMapping]:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             prefix = f"tables[{i}]." if tables is not None else ""
-            raise MappingError(err["msg"], file=str(path), column=prefix + loc) from exc
+            raise MappingError(validation_reason(err), file=str(path),
+                               column=prefix + loc) from exc
         table.mapping_path = path
         table.check()
         out.append(table)

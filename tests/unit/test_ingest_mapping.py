@@ -21,35 +21,35 @@ def mapping(tmp_path: Path, text: str) -> Path:
 
 
 @pytest.mark.parametrize("text,key,reason", [
-    ("label: Company\nname: 名称\n", "label", "unknown label 'Company'"),
-    ("label: Enterprise\n", "name", "needs 'name'"),
+    ("label: Company\nname: 名称\n", "label", "不认识的主体类别 'Company'"),
+    ("label: Enterprise\n", "name", "需要 'name'"),
     ("label: Enterprise\nname: a\nfields: {moe_code: b}\n", "fields.moe_code",
-     "has a field 'moe_code'"),
-    ("label: Enterprise\nname: a\nfields: {uid: b}\n", "fields.uid", "set by the pipeline"),
+     "有字段 'moe_code'"),
+    ("label: Enterprise\nname: a\nfields: {uid: b}\n", "fields.uid", "由装载程序设置"),
     ("label: Enterprise\nname: a\nrelationships: [{type: KNOWS, column: b}]\n",
-     "relationships[0].type", "unknown relationship type 'KNOWS'"),
+     "relationships[0].type", "不认识的关系类型 'KNOWS'"),
     ("label: Enterprise\nname: a\nrelationships: [{type: HOSTED_BY, column: b, "
-     "label: University}]\n", "relationships[0].type", "HOSTED_BY cannot join Enterprise"),
+     "label: University}]\n", "relationships[0].type", "HOSTED_BY 关系不能从 Enterprise"),
     ("label: Field\nname: a\nrelationships: [{type: SUBFIELD_OF, column: b, label: [Field, "
      "Region], create_missing: true}]\n", "relationships[0].to.create_label",
-     "create_missing needs"),
-    ("label: Enterprise\nname: a\ncolour: red\n", "colour", "Extra inputs"),
+     "create_missing 需要"),
+    ("label: Enterprise\nname: a\ncolour: red\n", "colour", "不认识的字段"),
     ("label: Enterprise\nname: a\nfields: {founded_year: {column: b, type: date}}\n",
-     "fields.founded_year.type", "Input should be"),
+     "fields.founded_year.type", "取值应为"),
     ("label: Enterprise\nname: a\nrelationships:\n  - type: IN_FIELD\n    column: b\n"
      "    label: Field\n    properties: {colour: c}\n", "relationships[0].properties.colour",
-     "no property 'colour'"),
+     "没有属性 'colour'"),
     ("label: Enterprise\nname: a\nsynthetic_column: {column: b, synthetic_values: [合成],\n"
      "  real_values: [公开, ' 合成 ']}\n", "synthetic_column",
-     "both as synthetic and as real: 合成"),
+     "同时列为合成和真实:合成"),
     ("label: Enterprise\nname: a\nsynthetic_column: {column: b, real_values: []}\n",
-     "synthetic_column.real_values", "at least 1"),
+     "synthetic_column.real_values", "至少要有 1 项"),
     ("label: Enterprise\nname: a\nsynthetic_column: {column: b, real_values: ['']}\n",
-     "synthetic_column", "may not be blank"),
+     "synthetic_column", "不能为空"),
     ("label: Enterprise\nname: a\nsynthetic_column: {values: [x]}\n",
-     "synthetic_column.column", "Field required"),
+     "synthetic_column.column", "缺少必填项"),
     ("kind: participation\nsynthetic_column: 数据性质\n", "synthetic_column",
-     "file-level 'synthetic'"),
+     "文件级的 'synthetic'"),
 ])
 def test_bad_mappings_name_the_file_and_the_key(tmp_path: Path, text: str, key: str,
                                                 reason: str) -> None:
@@ -62,7 +62,7 @@ def test_bad_mappings_name_the_file_and_the_key(tmp_path: Path, text: str, key: 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(MappingError) as err:
         load_mapping(mapping(tmp_path, "label: Enterprise\nname: [a\n"))
-    assert err.value.line is not None and "invalid YAML" in str(err.value)
+    assert err.value.line is not None and "YAML 格式错误" in str(err.value)
 
 
 def test_tables_inherit_top_level_keys() -> None:
@@ -78,7 +78,7 @@ def test_synthetic_column_shorthand_and_defaults(tmp_path: Path) -> None:
     assert spec is not None and spec.column == "数据性质"
     assert (spec.flag("合成"), spec.flag(" Synthetic "), spec.flag("公开"), spec.flag("真实"),
             spec.flag("ＲＥＡＬ"), spec.flag("")) == (True, True, False, False, False, None)
-    with pytest.raises(ValueError, match="unknown provenance value '未知'"):
+    with pytest.raises(ValueError, match="不认识的来源标记 '未知'"):
         spec.flag("未知")
     assert "数据性质" in table.referenced_columns()  # not reported as an unmapped column
 

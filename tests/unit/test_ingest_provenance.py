@@ -107,7 +107,7 @@ def test_an_unknown_value_rejects_the_row_naming_file_line_and_column(
     rep = run_ingest(emb, [write(tmp_path / "reg", "orgs.csv", MIXED)])
     (bad,) = rep.rejected
     assert Path(bad.file).name == "orgs.csv" and bad.line == 6
-    assert bad.column == "数据性质" and "unknown provenance value '未知'" in bad.reason
+    assert bad.column == "数据性质" and "不认识的来源标记 '未知'" in bad.reason
     assert "公开" in bad.reason and "合成" in bad.reason  # says what it accepts
     assert not emb.find_records(name="泰安坏值研究所")
 
