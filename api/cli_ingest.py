@@ -316,7 +316,7 @@ def review_list(
     from graph.settings import Settings
 
     if status not in ("pending", "accepted", "rejected", "all"):
-        raise fail(f"--status must be pending, accepted, rejected or all, not '{status}'")
+        raise fail(f"--status 应为 pending、accepted、rejected 或 all,收到 '{status}'")
     queue = review_queue(Settings())
     items = queue.items(status=None if status == "all" else status)
     rows = [{"id": i.id, "status": i.status, "label": i.label, "name": i.name, "uid": i.uid,
@@ -398,7 +398,7 @@ def _kind(kind: str | None) -> str | None:
     by_lower = {lb.lower(): lb for lb in NODE_MODELS}
     label = by_lower.get(kind.lower())
     if label is None:
-        raise fail(f"unknown kind '{kind}' (kinds: {', '.join(NODE_MODELS)})")
+        raise fail(f"不认识的类别 '{kind}'(可用:{'、'.join(NODE_MODELS)})")
     return label
 
 

@@ -130,7 +130,7 @@ def match_eval(
             "产品短需求": product_needs(g, {x["name"]: x["products"] for x in leaves},
                                    limit=needs, seed=seed)}
     if not sets["需求原文"]:
-        raise fail("no needs with a description and a relevant team in the data")
+        raise fail("数据中没有带描述且有相关团队的需求")
     table = []
     for name, labelled in sets.items():
         with busy("正在评测匹配…"):

@@ -217,7 +217,7 @@ def edge_in_years(rec: Mapping[str, Any], years: tuple[int, int] | None) -> bool
 def check_hops(max_hops: int) -> None:
     """Raise QueryLimitError when ``max_hops`` is outside 1..MAX_HOPS."""
     if not 1 <= max_hops <= MAX_HOPS:
-        raise QueryLimitError(f"max_hops must be between 1 and {MAX_HOPS}, got {max_hops}")
+        raise QueryLimitError(f"max_hops 应在 1 到 {MAX_HOPS} 之间,收到 {max_hops}")
 
 
 def check_limit(name: str, value: int | None, cap: int = MAX_RESULTS) -> None:

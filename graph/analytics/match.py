@@ -99,6 +99,7 @@ import numpy as np
 from graph.analytics.text import Tokenizer, maximal_terms, normalize_text
 from graph.errors import NotFound, QueryLimitError
 from schemas.names import normalize_name
+from schemas.ontology import LABEL_NAMES
 from schemas.relationships import REL_TYPES
 from schemas.vocabularies import CANDIDATE_KINDS, COMMUNITY_TYPE
 
@@ -674,8 +675,8 @@ def _resolve_field(f: _Facts, text: str) -> str:
         return f.field_by_name[key]
     close = sorted({f.name(u) for n, u in f.field_by_name.items()
                     if key and (key in n or n in key)})
-    hint = f"; did you mean: {', '.join(close[:8])}" if close else ""
-    raise MatchError(f"unknown field '{text}'{hint}")
+    hint = f";是否指:{'、'.join(close[:8])}" if close else ""
+    raise MatchError(f"不认识的领域 '{text}'{hint}")
 
 
 def _fields_in_text(f: _Facts, text: str, words: Sequence[str] = ()) -> list[str]:
@@ -734,14 +735,14 @@ def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | Non
         if enterprise not in f.nodes:
             raise NotFound("enterprise", enterprise)
         if f.nodes[enterprise].get("label") != "Enterprise":
-            raise MatchError(f"'{enterprise}' is a {f.nodes[enterprise].get('label')}, "
-                             "not an enterprise")
+            kind = str(f.nodes[enterprise].get("label"))
+            raise MatchError(f"'{enterprise}' 是{LABEL_NAMES.get(kind, kind)},不是企业")
         ent_name = f.name(enterprise)
         needs = sorted(f.needs.get(enterprise, []),
                        key=lambda e: (f.order(e["target"]), str(e.get("uid", ""))))
         if not needs and not (texts or kws or fields):
-            raise MatchError(f"enterprise '{ent_name}' ({enterprise}) has no NEEDS in the "
-                             "graph; give the need as text, fields or keywords")
+            raise MatchError(f"企业 '{ent_name}'({enterprise})在图谱中没有技术需求(NEEDS);"
+                             "请以文字、领域或关键词给出需求")
         for e in needs:
             field_uids.append(e["target"])
             if e.get("description"):
@@ -764,8 +765,8 @@ def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | Non
                "proximity": enterprise is not None, "track_record": bool(field_uids),
                "capacity": True}
     if not (applies["text"] or applies["field"]):
-        raise MatchError("the need is empty: give text, keywords, fields or an enterprise "
-                         "with NEEDS (stop-words alone do not count)")
+        raise MatchError("需求为空:请给出需求描述、关键词、领域或有技术需求(NEEDS)的企业"
+                         "(只有停用词不算)")
     total = sum(w for k, w in WEIGHTS.items() if applies[k])
     weights = {k: (round(w / total, 6) if applies[k] else 0.0) for k, w in WEIGHTS.items()}
     return Need(text=full_text, enterprise=enterprise, enterprise_name=ent_name,
@@ -972,11 +973,11 @@ def match(G: nx.MultiDiGraph, *, text: str = "", enterprise: str | None = None,
         MatchError: the need is empty, a field or kind is unknown, ``top`` is out of range.
     """
     if not 1 <= top <= MAX_TOP:
-        raise MatchError(f"top must be between 1 and {MAX_TOP}, got {top}")
+        raise MatchError(f"top 应在 1 到 {MAX_TOP} 之间,收到 {top}")
     wanted_kinds = list(kinds) if kinds else list(KINDS)
     bad = [k for k in wanted_kinds if k not in KINDS]
     if bad:
-        raise MatchError(f"unknown kind(s) {', '.join(bad)}; allowed: {', '.join(KINDS)}")
+        raise MatchError(f"不认识的类别 {'、'.join(bad)};可用:{'、'.join(KINDS)}")
     labels = {KINDS[k] for k in wanted_kinds}
     f, index = prepare(G)
     need = _build_need(f, index, text=text, enterprise=enterprise, fields=fields,

@@ -76,7 +76,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise ExtractError(f"cannot read input: {exc.strerror or exc}", file=str(path)) from exc
+        raise ExtractError(f"无法读取输入:{exc.strerror or exc}", file=str(path)) from exc
 
 
 def _text_item(path: Path) -> InputItem:
@@ -109,12 +109,12 @@ def iter_inputs(source: str | Path) -> Iterator[InputItem]:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix == ".txt" and p.is_file())
             if not files:
-                raise ExtractError("no .txt files in the directory", file=str(path))
+                raise ExtractError("目录中没有 .txt 文件", file=str(path))
             for f in files:
                 yield _text_item(f)
             return
         if not path.exists():
-            raise ExtractError("input not found", file=str(path))
+            raise ExtractError("找不到输入", file=str(path))
         if path.suffix == ".txt":
             _read_bytes(path)  # unreadable: fail as a whole, like any other input
             yield _text_item(path)

@@ -102,7 +102,7 @@ def make_uid(label: str, name: str, *, credit_code: str | None = None,
             return found.uid
     key = uid_key(name)
     if not key:
-        raise UidError(f"cannot make a {label} uid from an empty name {name!r}")
+        raise UidError(f"名称为空({name!r}),无法生成{label}的标识")
     if qualifier and uid_key(qualifier):
         key = f"{key}{QUALIFIER_SEPARATOR}{uid_key(qualifier)}"
     uid = f"{prefix}:{key}"

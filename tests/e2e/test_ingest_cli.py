@@ -112,7 +112,7 @@ def test_resolve_on_gazetteers_alone_then_on_the_graph(home: Path, tmp_path: Pat
     code, out, _ = run("resolve", "山农大", "--kind", "university", "--format", "csv")
     assert code == 0 and "uni:4137010434" in out
     code, _, err = run("resolve", "山农大", "--kind", "company")
-    assert code == 1 and "unknown kind" in err
+    assert code == 1 and "不认识的类别" in err
 
 
 def _cli(home: Path, *args: str, die_after: int | None = None) -> subprocess.CompletedProcess[str]:

@@ -179,15 +179,15 @@ def test_match_errors(client: TestClient) -> None:
     r = client.get("/match/enterprise/ent:nope")
     assert r.status_code == 404 and "ent:nope" in r.json()["detail"]
     r = client.get("/match/enterprise/ent:none")
-    assert r.status_code == 422 and "no NEEDS" in r.json()["detail"]
+    assert r.status_code == 422 and "没有技术需求" in r.json()["detail"]
     r = client.get("/match/enterprise/ent:none", params={"text": "外骨骼"})
     assert r.status_code == 200 and uids(r.json())[0] == "team:exo"
     r = client.get("/match/enterprise/team:exo")
-    assert r.status_code == 422 and "not an enterprise" in r.json()["detail"]
+    assert r.status_code == 422 and "不是企业" in r.json()["detail"]
     r = client.post("/match", json={"fields": ["不存在"]})
-    assert r.status_code == 422 and "unknown field" in r.json()["detail"]
+    assert r.status_code == 422 and "不认识的领域" in r.json()["detail"]
     r = client.post("/match", json={"text": "的"})
-    assert r.status_code == 422 and "empty" in r.json()["detail"]
+    assert r.status_code == 422 and "需求为空" in r.json()["detail"]
 
 
 def test_the_enterprise_is_given_by_name(client: TestClient) -> None:

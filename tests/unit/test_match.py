@@ -269,7 +269,7 @@ def test_kinds_filter_keeps_scores() -> None:
                                              if m.label in ("Platform", "Talent")]
     assert [m.score for m in only.matches] == [m.score for m in everything.matches
                                                if m.label in ("Platform", "Talent")]
-    with pytest.raises(MatchError, match="unknown kind"):
+    with pytest.raises(MatchError, match="不认识的类别"):
         match(g, text="外骨骼", kinds=["company"])
 
 
@@ -320,9 +320,9 @@ def test_enterprise_errors() -> None:
         match(g, enterprise="ent:nope")
     g.add_node("ent:none", **node_to_record(parse_node(
         {"label": "Enterprise", "uid": "ent:none", "name": "无需求企业"})))
-    with pytest.raises(MatchError, match="no NEEDS"):
+    with pytest.raises(MatchError, match="没有技术需求"):
         match(g, enterprise="ent:none")
-    with pytest.raises(MatchError, match="not an enterprise"):
+    with pytest.raises(MatchError, match="不是企业"):
         match(g, enterprise="team:exo")
     # text makes up for missing NEEDS
     assert match(g, enterprise="ent:none", text="外骨骼").matches[0].uid == "team:exo"
@@ -330,11 +330,11 @@ def test_enterprise_errors() -> None:
 
 def test_need_errors() -> None:
     g = rehab_graph()
-    with pytest.raises(MatchError, match="empty"):
+    with pytest.raises(MatchError, match="需求为空"):
         match(g)
-    with pytest.raises(MatchError, match="empty"):
+    with pytest.raises(MatchError, match="需求为空"):
         match(g, text="我们需要的是")  # stop-words and single characters only
-    with pytest.raises(MatchError, match="did you mean: 康复医疗装备"):
+    with pytest.raises(MatchError, match="是否指:康复医疗装备"):
         match(g, fields=["康复医疗"])
     for top in (0, 101):
         with pytest.raises(MatchError, match="top"):
@@ -462,7 +462,7 @@ def test_cli_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = res.stdout.strip().splitlines()
     assert lines[0].startswith("rank,uid,label,name,score,text,field") and len(lines) == 2
     res = runner.invoke(app, ["match", "--field", "不存在的领域"])
-    assert res.exit_code == 2 and "unknown field" in res.output
+    assert res.exit_code == 2 and "不认识的领域" in res.output
     res = runner.invoke(app, ["match", "外骨骼", "--top", "0"])
     assert res.exit_code != 0
 
