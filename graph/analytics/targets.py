@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from graph.analytics.computed import typed_edges
 from graph.errors import GraphError
+from schemas.errors import validation_reason
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS
 from schemas.ontology import LABEL_NAMES
@@ -93,15 +94,15 @@ class _Strict(BaseModel):
 def _check_types(types: Sequence[str]) -> None:
     for t in types:
         if t.lstrip("~") not in REL_TYPES:
-            raise ValueError(f"unknown relationship type '{t}'")
+            raise ValueError(f"不认识的关系类型 '{t}'")
 
 
 def _check_where(where: Mapping[str, Any]) -> None:
     forms = {"all", "in", "named_in_metric", "level_in_metric"}
     for prop, cond in where.items():
         if isinstance(cond, dict) and (len(cond) != 1 or not set(cond) <= forms):
-            raise ValueError(f"condition on '{prop}' must be a value or one of "
-                             f"{{{', '.join(sorted(forms))}: …}}, got {cond!r}")
+            raise ValueError(f"'{prop}' 的条件应是一个值,或 "
+                             f"{{{'、'.join(sorted(forms))}: …}} 之一,收到 {cond!r}")
 
 
 class EdgeRule(_Strict):
@@ -134,7 +135,7 @@ class YearRule(_Strict):
     @model_validator(mode="after")
     def _some_source(self) -> YearRule:
         if not self.node and not self.edge:
-            raise ValueError("year needs 'node' properties or an 'edge' type")
+            raise ValueError("year 需要 'node' 属性或 'edge' 关系类型")
         if self.edge:
             _check_types([self.edge])
         return self
@@ -171,14 +172,14 @@ class CountRule(_Strict):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+                raise ValueError(f"匹配式 {pattern!r} 有误:{exc}") from exc
         if self.countable and not self.labels:
-            raise ValueError("a countable rule needs 'labels'")
+            raise ValueError("可计数的规则需要 'labels'")
         if not self.countable and not self.reason:
-            raise ValueError("an uncountable rule needs a 'reason'")
+            raise ValueError("不可计数的规则需要 'reason'(原因)")
         for label in (*self.labels, *(self.has_edge.to_labels if self.has_edge else ())):
             if label not in NODE_MODELS:
-                raise ValueError(f"unknown label '{label}'")
+                raise ValueError(f"不认识的主体类别 '{label}'")
         _check_types(self.scope_via or ())
         return self
 
@@ -218,14 +219,14 @@ class TargetRules(_Strict):
         ids = [r.id for r in self.rules]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"duplicate rule ids: {', '.join(dup)}")
+            raise ValueError(f"规则编号重复:{'、'.join(dup)}")
         _check_types([*self.scope_via, *self.field_scope_via])
         for pattern in [lw.pattern for lw in self.levels] + [
                 h.pattern for hints in self.by_name.values() for h in hints]:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+                raise ValueError(f"匹配式 {pattern!r} 有误:{exc}") from exc
         return self
 
     def value_of(self, rec: Mapping[str, Any], prop: str) -> Any:
@@ -268,13 +269,13 @@ def _read_rules(path: Path) -> TargetRules:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise TargetRulesError(f"cannot read target rules {path}: {exc}") from exc
+        raise TargetRulesError(f"无法读取目标规则 {path}:{exc}") from exc
     try:
         return TargetRules.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise TargetRulesError(f"{path}: {loc}: {err['msg']}") from exc
+        raise TargetRulesError(f"{path}:{loc}:{validation_reason(err)}") from exc
 
 
 # ---- counting ------------------------------------------------------------------------------

@@ -501,15 +501,15 @@ def test_bundled_rules_cover_the_2020_plan() -> None:
 
 
 @pytest.mark.parametrize("body, message", [
-    ("rules: [{id: x, match: ['('], labels: [Enterprise]}]", "bad pattern"),
-    ("rules: [{id: x, match: [a], labels: [Company]}]", "unknown label"),
+    ("rules: [{id: x, match: ['('], labels: [Enterprise]}]", "匹配式"),
+    ("rules: [{id: x, match: [a], labels: [Company]}]", "不认识的主体类别"),
     ("rules: [{id: x, match: [a], labels: [Team], scope_via: [WORKS_FOR]}]",
-     "unknown relationship"),
-    ("rules: [{id: x, match: [a], countable: false}]", "needs a 'reason'"),
+     "不认识的关系类型"),
+    ("rules: [{id: x, match: [a], countable: false}]", "需要 'reason'"),
     ("rules: [{id: x, match: [a], labels: [Team]}, {id: x, match: [b], labels: [Team]}]",
-     "duplicate rule ids"),
-    ("rules: [{id: x, match: [a], labels: [Team], where: {size: {most: 3}}}]", "condition"),
-    ("rules: [", "cannot read"),
+     "规则编号重复"),
+    ("rules: [{id: x, match: [a], labels: [Team], where: {size: {most: 3}}}]", "的条件"),
+    ("rules: [", "无法读取"),
 ])
 def test_bad_rule_files_are_rejected(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "rules.yaml"
