@@ -778,25 +778,23 @@ def _whole_parts(view: View, whole: _Whole, by: str, opened: set[str]) -> _Parts
     key = _keyer(view.graph, by, {}, whole.fields() if second == "field" else {})
     reps: dict[str, str] = {}  # the opened groups' nodes
     subs: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}  # member shown -> the group it was opened from
     for top in tops:
         uids = grouping.members[top]
         for u in uids:
-            if len(uids) <= MEMBERS_SHOWN:
+            container = top if len(uids) <= MEMBERS_SHOWN else f"{top}|{key(u, second)}"
+            if container == top or container in opened:
                 reps[u] = u
+                shown[u] = container
             else:
-                sub = f"{top}|{key(u, second)}"
-                reps[u] = u if sub in opened else sub
-                if reps[u] != u:
-                    subs.setdefault(sub, []).append(u)
+                reps[u] = container
+                subs.setdefault(container, []).append(u)
     order = whole.order()
     # the groups and the members shown in the order a reading of the whole graph gives
     groups = {**parts.groups, **subs}
     parts.groups = {gid: groups[gid] for gid in sorted(groups, key=lambda x: order[groups[x][0]])}
-    for u in sorted((u for u, r in reps.items() if r == u), key=order.__getitem__):
-        top = grouping.first[u]
-        container = top if len(grouping.members[top]) <= MEMBERS_SHOWN else \
-            f"{top}|{key(u, second)}"
-        parts.shown.setdefault(container, []).append(u)
+    for u in sorted(shown, key=order.__getitem__):
+        parts.shown.setdefault(shown[u], []).append(u)
     first = grouping.first
     for u in sorted(reps, key=order.__getitem__):
         a = reps[u]
