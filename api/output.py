@@ -134,9 +134,9 @@ def rel_name(code: str) -> str:
 
 def label_name(code: str) -> str:
     """The Chinese name of a label code (the code if unknown)."""
-    from schemas.ontology import LABEL_NAMES
+    from schemas.ontology import label_name as name
 
-    return LABEL_NAMES.get(code, code)
+    return name(code)
 
 
 def _cell(value: Any) -> str:

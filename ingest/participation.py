@@ -31,13 +31,14 @@ from pydantic import ValidationError
 
 from ingest.errors import IngestError
 from ingest.mapping.converters import to_year
-from ingest.mapping.rows import NameIndex, label_zh, review_item
+from ingest.mapping.rows import NameIndex, review_item
 from ingest.mapping.spec import TableMapping
 from ingest.pipeline import join_sources
 from ingest.sources.base import Row, Table
 from schemas.errors import validation_reason
 from schemas.ingest_report import FileReport, ReviewItem
 from schemas.nodes import ACTORS, NODE_MODELS, Node
+from schemas.ontology import label_name
 from schemas.provenance import Provenance
 from schemas.relationships import Relationship
 
@@ -136,7 +137,7 @@ def ingest_participation(run: IngestRun, table: Table, mapping: TableMapping,
         uid = project_uid[p]
         label = present.get(uid)
         if label is not None and label != "Project":
-            projects[p] = _Rejects(f"'{uid}' 是{label_zh(label)},不是项目", spec.project)
+            projects[p] = _Rejects(f"'{uid}' 是{label_name(label)},不是项目", spec.project)
         elif label is None and not spec.create_missing_projects:
             projects[p] = _Rejects(f"项目 '{p}' 不在图谱中(映射文件不新建项目)",
                                    spec.project)
@@ -230,7 +231,7 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
     existing = run.identity.existing(actor)
     if existing is not None:
         if existing not in ACTORS:
-            raise _Rejects(f"'{actor}' 是{label_zh(existing)},不能参与项目", spec.actor)
+            raise _Rejects(f"'{actor}' 是{label_name(existing)},不能参与项目", spec.actor)
         return actor, existing
     label = spec_types.get(atype)
     if UID_LIKE.match(actor):
@@ -239,7 +240,7 @@ def _actor(run: IngestRun, *, spec_types: dict[str, str], actor: str, atype: str
 
         label = split_uid(actor)[0] or label
     if label is not None and label not in ACTORS:
-        raise _Rejects(f"主体类型 '{atype}' 对应{label_zh(label)},不是创新主体",
+        raise _Rejects(f"主体类型 '{atype}' 对应{label_name(label)},不是创新主体",
                        spec.actor_type)
     node_prov = prov.model_copy(update={"source": row.locator})
     if UID_LIKE.match(actor):

@@ -45,7 +45,6 @@ from ingest.mapping.rows import (
     NameIndex,
     NodePart,
     RowPlan,
-    label_zh,
     plan_edges,
     plan_node,
 )
@@ -64,6 +63,7 @@ from schemas.ingest_report import (
 )
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS, Node
+from schemas.ontology import label_name
 from schemas.provenance import Provenance
 from schemas.records import Record, node_from_record
 from schemas.relationships import Relationship
@@ -647,8 +647,8 @@ class IngestRun:
                 for part in [*p.created, *([p.node] if p.node else [])]:
                     stored = self.identity.existing(part.uid)
                     if stored is not None and stored != part.label:
-                        why = (f"标识 '{part.uid}' 已属于一个{label_zh(stored)},"
-                               f"不是{label_zh(part.label)}")
+                        why = (f"标识 '{part.uid}' 已属于一个{label_name(stored)},"
+                               f"不是{label_name(part.label)}")
                 for e in p.edges:
                     for end in (e.data["source"], e.data["target"]):
                         if end not in provided and self.identity.existing(end) is None:

@@ -26,6 +26,11 @@ LABEL_NAMES: dict[str, str] = {
 """The Chinese name of each label, for people (codes stay in JSON and CSV)."""
 
 
+def label_name(code: str) -> str:
+    """The Chinese name of a label code (the code if unknown)."""
+    return LABEL_NAMES.get(code, code)
+
+
 def check_label(label: str) -> str:
     """Return ``label`` if the ontology has it, else raise SchemaError."""
     if label not in NODE_MODELS:

@@ -99,7 +99,7 @@ import numpy as np
 from graph.analytics.text import Tokenizer, maximal_terms, normalize_text
 from graph.errors import NotFound, QueryLimitError
 from schemas.names import normalize_name
-from schemas.ontology import LABEL_NAMES
+from schemas.ontology import label_name
 from schemas.relationships import REL_TYPES
 from schemas.vocabularies import CANDIDATE_KINDS, COMMUNITY_TYPE
 
@@ -735,8 +735,8 @@ def _build_need(f: _Facts, index: TextIndex, *, text: str, enterprise: str | Non
         if enterprise not in f.nodes:
             raise NotFound("enterprise", enterprise)
         if f.nodes[enterprise].get("label") != "Enterprise":
-            kind = str(f.nodes[enterprise].get("label"))
-            raise MatchError(f"'{enterprise}' 是{LABEL_NAMES.get(kind, kind)},不是企业")
+            kind = label_name(str(f.nodes[enterprise].get("label")))
+            raise MatchError(f"'{enterprise}' 是{kind},不是企业")
         ent_name = f.name(enterprise)
         needs = sorted(f.needs.get(enterprise, []),
                        key=lambda e: (f.order(e["target"]), str(e.get("uid", ""))))

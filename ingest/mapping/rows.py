@@ -25,7 +25,7 @@ from schemas.errors import validation_reason
 from schemas.ingest_report import ReviewCandidate, ReviewItem
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS, ORGANISATIONS, Node
-from schemas.ontology import LABEL_NAMES
+from schemas.ontology import label_name
 from schemas.relationships import REL_TYPES, Relationship
 
 Status = Literal["matched", "ambiguous", "none"]
@@ -159,13 +159,8 @@ def _cell_text(row: Row, column: str | None) -> str:
     return "；".join(value) if isinstance(value, list) else value.strip()
 
 
-def label_zh(label: str) -> str:
-    """A label's Chinese name (the code when it has none), for reasons people read."""
-    return LABEL_NAMES.get(label, label)
-
-
 def _zh_any(labels: Iterable[str]) -> str:
-    return "或".join(label_zh(lb) for lb in sorted(labels))
+    return "或".join(label_name(lb) for lb in sorted(labels))
 
 
 def _reject(row: Row, reason: str, column: str = "") -> RowRejected:
@@ -380,8 +375,8 @@ def plan_edges(mapping: TableMapping, plan: RowPlan, identity: Identity,
                 rtype = rel.type_for(s_label, t_label)
                 srcs, dsts, _, _ = REL_TYPES[rtype]
                 if s_label not in srcs or t_label not in dsts:
-                    raise _reject(row, f"{rtype} 关系不能从{label_zh(s_label)} '{s_uid}' 连到"
-                                       f"{label_zh(t_label)} '{t_uid}'", column)
+                    raise _reject(row, f"{rtype} 关系不能从{label_name(s_label)} '{s_uid}' 连到"
+                                       f"{label_name(t_label)} '{t_uid}'", column)
                 if s_uid == t_uid:
                     raise _reject(row, f"{rtype} 关系会把 '{s_uid}' 连到它自己", column)
                 data = {"type": rtype, "source": s_uid, "target": t_uid, "key": rel.key,
@@ -470,7 +465,7 @@ def _resolve_end(ep: EndpointSpec, name: str, labels: frozenset[str], create_lab
         label = identity.existing(name)
         if label is not None:
             if label not in labels:
-                raise _reject(row, f"'{name}' 是{label_zh(label)},应为{_zh_any(labels)}",
+                raise _reject(row, f"'{name}' 是{label_name(label)},应为{_zh_any(labels)}",
                               column)
             return name, label
     found = identity.lookup(name, labels, local)
@@ -519,7 +514,7 @@ def _new_node(uid: str, label: str, name: str, spelling: str, ep: EndpointSpec, 
     try:
         NODE_MODELS[label].model_validate({**data, "uid": uid})
     except ValidationError as exc:
-        raise _reject(row, f"无法新建{label_zh(label)} '{name}':"
+        raise _reject(row, f"无法新建{label_name(label)} '{name}':"
                            f"{validation_reason(exc.errors()[0])}", ep.column or "") from exc
     return NodePart(uid=uid, label=label, data=data, source=row.locator, minimal=True,
                     method=method)
