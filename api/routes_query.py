@@ -20,7 +20,7 @@ from graph.analytics.paths import (
 )
 from graph.analytics.recommend import recommend_partners
 from graph.store import MAX_HOPS, GraphStore
-from schemas.ontology import LABEL_NAMES, label_codes, rel_type_codes
+from schemas.ontology import label_codes, label_name, rel_type_codes
 from schemas.vocabularies import ACTOR_LABELS
 
 router = APIRouter()
@@ -68,7 +68,7 @@ def recommend_for(store: GraphStore, comp: Computed, uid: str, kind: list[str] |
     Chinese names), as the API and the recommendation view give them."""
     node = store.get_node(uid=uid)
     if node.label not in ACTOR_LABELS:
-        raise HTTPException(422, f"{uid} 是{LABEL_NAMES.get(node.label, node.label)},不是创新主体")
+        raise HTTPException(422, f"{uid} 是{label_name(node.label)},不是创新主体")
     return recommend_partners(store, uid, kinds=label_codes(kind, param="kind"), k=k,
                               computed=comp)
 

@@ -52,10 +52,10 @@ def _header(column: str) -> str:
 
 def _shown(column: str, value: Any) -> Any:
     """A cell of a workbook: kinds by their Chinese names, lists joined, booleans 是/否."""
-    from schemas.ontology import LABEL_NAMES
+    from schemas.ontology import label_name
 
     if column in ("label", "kind") and isinstance(value, str):
-        return LABEL_NAMES.get(value, value)
+        return label_name(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     return _cell(value)

@@ -37,7 +37,7 @@ from graph.errors import GraphError
 from schemas.errors import validation_reason
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS
-from schemas.ontology import LABEL_NAMES
+from schemas.ontology import label_name
 from schemas.relationships import REL_TYPES
 
 
@@ -78,7 +78,7 @@ def _prop_zh(prop: str) -> str:
 
 
 def _labels_zh(labels: Iterable[str]) -> str:
-    return "、".join(LABEL_NAMES.get(label, label) for label in labels)
+    return "、".join(label_name(label) for label in labels)
 
 
 class TargetRulesError(GraphError):
