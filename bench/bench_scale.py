@@ -86,6 +86,9 @@ class Config:
         kind_seconds: Time bound of one kind's measured requests.
         wrk_seconds: Duration of each wrk run (0: no wrk).
         cli_repeats: Runs per CLI command (0: no CLI timing).
+        rerun_max: Largest size whose unchanged re-run is measured.
+        analyse_max: Largest size whose analysis after the ingest is measured (the API
+            measures need it: at least ``api_actors``).
         timeout: Seconds an ingest or baseline child may take.
         seed: Generator seed (and the seed of the request inputs).
         heap: JVM heap of the private Neo4j.
@@ -102,10 +105,13 @@ class Config:
     api_actors: int = 100_000
     requests: int = 300
     kind_seconds: float = 10.0
-    wrk_seconds: int = 10
+    wrk_seconds: int = 6
     cli_repeats: int = 3
     rerun_max: int = 10_000
     """Largest size whose unchanged re-run is measured (each costs minutes at 100k)."""
+    analyse_max: int = 100_000
+    """Largest size whose ``innograph analyse`` after the ingest is measured (at
+    1,000,000 actors it takes more than the run's budget leaves: measured by hand)."""
     timeout: float = 1800.0
     seed: int = 7
     heap: str = "2g"
@@ -260,7 +266,8 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
                                        "copied_mappings": data.copied_mappings})
             emb_home = root / f"embedded-{n}"
             runs = ingest_twice(data.path, emb_home, backend="embedded", actors=n,
-                                runs=2 if n <= config.rerun_max else 1, **limits)
+                                runs=2 if n <= config.rerun_max else 1,
+                                analyse=n <= max(config.analyse_max, api_size), **limits)
             report["ingest"] += [r.as_dict() for r in runs]
             report["baselines"].append(
                 run_baseline("embedded", emb_home, actors=n, **limits).as_dict())
@@ -279,6 +286,7 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
                 neo_home = root / f"neo4j-{n}"
                 neo_runs = ingest_twice(data.path, neo_home, backend="neo4j", actors=n,
                                         conn=conn, runs=2 if n <= config.rerun_max else 1,
+                                        analyse=n <= max(config.analyse_max, api_size),
                                         **limits)
                 report["ingest"] += [r.as_dict() for r in neo_runs]
                 if n == api_size:
@@ -338,6 +346,15 @@ def _second_cell(first: dict[str, Any], second: dict[str, Any] | None) -> str:
     return cell + (f" ({', '.join(flags)})" if flags else "")
 
 
+def _analysis_cell(first: dict[str, Any]) -> str:
+    """Wall time and peak RSS of the analysis after a first run, or why there are none."""
+    error = first.get("analyse_error")
+    if first.get("analyse_s") is None or (error and error.startswith(("skipped", "not run"))):
+        return f"– ({_txt(error, 60)})" if error else "–"
+    cell = f"{fmt_s(first['analyse_s'])}, {first['analyse_rss_mb']:,.0f} MB"
+    return f"{cell} (**failed**: {_txt(error, 60)})" if error else cell
+
+
 def _ingest_rows(report: dict[str, Any]) -> list[str]:
     runs = {(r["backend"], r["actors"], r["run"]): r for r in report["ingest"]}
     base = {(b["backend"], b["actors"]): b for b in report["baselines"]}
@@ -361,13 +378,13 @@ def _ingest_rows(report: dict[str, Any]) -> list[str]:
             wall = (f"> {first['wall_s']:.0f} s" if error.startswith("stopped after")
                     else "–" if error.startswith("skipped") else fmt_s(first["wall_s"]))
             rss = f"{first['max_rss_mb']:,.0f} MB" if first["max_rss_mb"] else "–"
-            rows.append(f"{head} – | – | {wall} | – | {rss} | not run | "
+            rows.append(f"{head} – | – | {wall} | – | {rss} | – | not run | "
                         f"{_baseline_cell(b)} | – | {budget} ({_txt(error)}) |")
             continue
         second = _second_cell(first, runs.get((backend, actors, 2)))
         rows.append(f"{head} {first['rows']:,} | {first['written']:,} | "
                     f"{fmt_s(first['wall_s'])} | {_n(rate)} | {first['max_rss_mb']:,.0f} MB | "
-                    f"{second} | {_baseline_cell(b)} | "
+                    f"{_analysis_cell(first)} | {second} | {_baseline_cell(b)} | "
                     f"{'–' if ratio is None else f'{ratio:.2f}×'} | {budget} |")
     return rows
 
@@ -487,10 +504,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"--run-dir`, heap {cfg['heap']}, page cache {cfg['pagecache']}), emptied with "
         "`Neo4jStore.clear()` before every ingest and baseline.", "",
         "### Ingest", "",
-        "`innograph ingest DIR --quiet` as a child process with a fresh `INNOGRAPH_HOME` "
-        "(wall time includes start-up and any work after the last batch). Objects written: "
-        "nodes + relationships created or updated, from the run's report; peak RSS of the "
-        "process from `wait4`. Second run: the same folder again (created / updated, wall; "
+        "`innograph ingest DIR --quiet --no-analyse` as a child process with a fresh "
+        "`INNOGRAPH_HOME` (wall time includes start-up and any work after the last batch). "
+        "Objects written: nodes + relationships created or updated, from the run's report; "
+        "peak RSS of the process from `wait4`. Analysis: `innograph analyse` as the next "
+        "child (gap tables, communities, structural holes, the recommender's model), wall "
+        "time and peak RSS (the larger of its own and its child's, the recommender's fit), "
+        "at sizes up "
+        f"to {report['config'].get('analyse_max', 0):,} actors; `innograph ingest` without "
+        "the flag runs both in one process, the analysis beside the last writes, in at most "
+        "the sum of the two. The writes alone are what the baseline does, so the ratio and "
+        "the budgets are of them. Second run: the same folder again (created / updated, wall; "
         "flagged if it wrote anything or took longer than the first), at sizes up to "
         f"{report['config'].get('rerun_max', 0):,} actors (a re-run at 100,000 costs minutes "
         "of the run's budget; `--rerun-max` to change). "
@@ -506,15 +530,17 @@ def markdown(report: dict[str, Any]) -> str:
         + (f"{cfg['rss_limit_gb']:g} GB" if cfg.get("rss_limit_gb") else "3/4 of the RAM")
         + " resident memory.", "",
         "| store | actors | rows | objects written | wall | objects/s | peak RSS | "
-        "second run | baseline objects/s | ratio | budget |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
+        "analysis after it | second run | baseline objects/s | ratio | budget |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
         *_ingest_rows(report), "",
         f"### API latency at {api_n:,} actors", "",
         "`innograph serve` on a free loopback port against the store just ingested. Inputs "
         f"drawn up front from that data set's embedded store (the same records; seed "
         f"{cfg['seed']}): actor uids of the route's kind, "
-        "2–4 character substrings of actor names, path pairs half within two hops and half "
-        "random, match needs from the store's field names and keywords, enterprises with "
+        "2–4 character substrings of actor names, path pairs half within two hops (through "
+        "joint projects, cooperation, employers or hosts; sources without such a "
+        "neighbour are drawn again) and half random, match needs from the store's field "
+        "names and keywords, enterprises with "
         "NEEDS. Per kind: one cold request (the first of its kind, in the order of the "
         f"table), two warm-up requests, then up to {cfg['requests']} requests or "
         f"{cfg['kind_seconds']:.0f} s, one client (httpx). Percentiles over 2xx answers only; "
@@ -569,6 +595,8 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--cli-repeats", type=int, default=d.cli_repeats, help="0: no CLI timing")
     ap.add_argument("--rerun-max", type=int, default=d.rerun_max,
                     help="largest size whose unchanged re-run is measured")
+    ap.add_argument("--analyse-max", type=int, default=d.analyse_max,
+                    help="largest size whose analysis after the ingest is measured")
     ap.add_argument("--timeout", type=float, default=d.timeout,
                     help="seconds an ingest or baseline child may take")
     ap.add_argument("--seed", type=int, default=d.seed)
@@ -618,6 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = replace(SMOKE, minutes=args.minutes) if args.smoke else Config(
             actors=args.actors, neo4j_actors=args.neo4j_actors, api_actors=args.api_actors,
             requests=args.requests, kind_seconds=args.kind_seconds, rerun_max=args.rerun_max,
+            analyse_max=args.analyse_max,
             wrk_seconds=args.wrk_seconds, cli_repeats=args.cli_repeats, timeout=args.timeout,
             seed=args.seed, heap=args.heap, pagecache=args.pagecache, keep=args.keep,
             minutes=args.minutes, rss_limit_gb=args.rss_limit_gb)

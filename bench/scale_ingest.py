@@ -56,14 +56,21 @@ EDGE_CYPHER = ("UNWIND $rows AS row MATCH (a:Node {{uid: row.source}}) "
 
 @dataclass
 class IngestRun:
-    """One ``innograph ingest DIR --quiet`` child.
+    """One ``innograph ingest DIR --quiet --no-analyse`` child, and for a first run the
+    ``innograph analyse`` child after it.
+
+    The writes are measured apart from the analysis: the baseline they are compared
+    with writes the same records and computes nothing. ``innograph ingest`` without the
+    flag runs both in one process (the analysis overlapping the last writes), so its
+    wall time is at most the sum.
 
     Attributes:
         backend: ``embedded`` or ``neo4j``.
         actors: Size of the data set.
         run: 1 (empty store) or 2 (the same folder again).
-        wall_s: Wall time of the process (start-up and any post-ingest work included).
-        max_rss_mb: Peak RSS of the process.
+        wall_s: Wall time of the ingest process (start-up and any work after the last
+            batch included, the analysis not).
+        max_rss_mb: Peak RSS of the ingest process.
         rows: Rows read.
         rejected: Rows rejected.
         created: Nodes and relationships created.
@@ -72,6 +79,11 @@ class IngestRun:
         queued: Fuzzy matches queued for review.
         report_s: The run's own ``elapsed_seconds``.
         error: Why there are no counts (a time-out, an exit status, no report).
+        analyse_s: Wall time of the ``innograph analyse`` child after a first run.
+        analyse_rss_mb: Its peak RSS from ``wait4``: the larger of its own and its
+            children's (the recommender's fit runs in one).
+        analyse_error: Why the analysis has no figures (not asked for at this size, no
+            time left, a limit, an exit status).
     """
 
     backend: str
@@ -87,6 +99,9 @@ class IngestRun:
     queued: int = 0
     report_s: float | None = None
     error: str | None = None
+    analyse_s: float | None = None
+    analyse_rss_mb: float | None = None
+    analyse_error: str | None = None
 
     @property
     def written(self) -> int:
@@ -119,7 +134,8 @@ def _summed(counts: dict[str, dict[str, int]], key: str) -> int:
 def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
                 conn: Neo4jConn | None = None, timeout: float = 1800.0,
                 rss_limit_mb: float | None = None) -> IngestRun:
-    """Run ``innograph ingest DATA --quiet`` once in a child and read its report.
+    """Run ``innograph ingest DATA --quiet --no-analyse`` once in a child and read its
+    report.
 
     Args:
         data: The registry folder.
@@ -134,7 +150,7 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
     home.mkdir(parents=True, exist_ok=True)
     reports = home / "reports"
     before = set(reports.glob("*.json")) if reports.exists() else set()
-    m = run_measured([innograph_exe(), "ingest", str(data), "--quiet"],
+    m = run_measured([innograph_exe(), "ingest", str(data), "--quiet", "--no-analyse"],
                      env=child_env(home, backend, conn), cwd=home, timeout=timeout,
                      rss_limit_mb=rss_limit_mb)
     result = IngestRun(backend=backend, actors=actors, run=run, wall_s=m.wall_s,
@@ -153,15 +169,28 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
     return result
 
 
+def analyse_once(home: Path, run: IngestRun, *, conn: Neo4jConn | None = None,
+                 timeout: float = 1800.0, rss_limit_mb: float | None = None) -> None:
+    """Run ``innograph analyse`` in a child on the store ``run`` filled; its wall time and
+    peak RSS (or why there are none) go into ``run``."""
+    m = run_measured([innograph_exe(), "analyse"], env=child_env(home, run.backend, conn),
+                     cwd=home, timeout=timeout, rss_limit_mb=rss_limit_mb)
+    run.analyse_s, run.analyse_rss_mb = m.wall_s, m.max_rss_mb
+    if not m.ok:
+        run.analyse_error = _failure(m, timeout, rss_limit_mb)
+
+
 def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
                  conn: Neo4jConn | None = None, timeout: float = 1800.0,
                  deadline: Deadline | None = None,
-                 rss_limit_mb: float | None = None, runs: int = 2) -> list[IngestRun]:
-    """The first ingest into an empty store, then the unchanged re-run (if the first ended
-    and ``runs`` is 2).
+                 rss_limit_mb: float | None = None, runs: int = 2,
+                 analyse: bool = True) -> list[IngestRun]:
+    """The first ingest into an empty store, its analysis (``analyse``), then the
+    unchanged re-run (if the first ended and ``runs`` is 2).
 
-    For Neo4j the database is emptied with ``Neo4jStore.clear()`` first. A run that
-    the deadline leaves no time for is returned as skipped (``error`` says so).
+    For Neo4j the database is emptied with ``Neo4jStore.clear()`` first. A run or an
+    analysis that the deadline leaves no time for is returned as skipped (``error`` or
+    ``analyse_error`` says so).
     """
     deadline = deadline or Deadline()
     done: list[IngestRun] = []
@@ -187,6 +216,18 @@ def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
               flush=True)
         if result.error:
             break
+        if run == 1 and not analyse:
+            result.analyse_error = "not run at this size"
+        elif run == 1:
+            try:
+                limit = deadline.timeout(timeout)
+            except OutOfTime as exc:
+                result.analyse_error = f"skipped: {exc}"
+            else:
+                analyse_once(home, result, conn=conn, timeout=limit, rss_limit_mb=rss_limit_mb)
+            print(f"  analyse {backend} {actors:,}: " + (
+                result.analyse_error or f"{result.analyse_s:.1f} s, "
+                                        f"{result.analyse_rss_mb:,.0f} MB"), flush=True)
     return done
 
 

@@ -433,7 +433,8 @@ class EmbeddedStore(GraphStore):
         for rec in put_nodes:
             self._put_node(dict(rec))
         for rec in put_edges:
-            self._del_edge(rec["uid"])
+            # a relationship's uid names its endpoints (source|type|key|target): the one
+            # it replaces has the same, so the adjacency sets need no removal first
             self._put_edge(dict(rec))
         if merge is not None:
             self._merges = [m for m in self._merges if m.merge_id != merge.merge_id]

@@ -651,20 +651,30 @@ class Resolver:
         if not loose:
             return self._unresolved(text, label, [], parent=parent,
                                     proposed=self._proposed(text, label, qualifier))
-        best: dict[str, Candidate] = {}
+        # per uid: (score, name, label, rule, entry or identity). An entry of the index
+        # knows its uid, name and label; whether it is stored (a look-up) is asked only
+        # of the candidates kept: a new name of a province's table has a dozen
+        # "possible" neighbours, of which five are reported
+        best: dict[str, tuple[float, str, str, str, _Entry | _Ident]] = {}
         for entry, comp in scored:
             if comp.verdict == "different":
                 continue
             score = min(comp.score + (0.02 if entry.home else 0.0), 0.89)
             if score < self.min_candidate_score:
                 continue
-            ident = self._entry_ident(entry)
-            prev = best.get(ident.uid)
-            if prev is None or score > prev.score:
-                best[ident.uid] = Candidate(uid=ident.uid, name=ident.name, label=ident.label,
-                                            score=round(score, 4), rule=comp.rule,
-                                            in_store=ident.in_store)
-        cands = sorted(best.values(), key=lambda c: (-c.score, c.name, c.uid))
+            who: _Entry | _Ident = entry
+            uid, name, cand_label = entry.uid, entry.name, entry.label
+            if uid is None:  # an alias-table row: identified now
+                who = self._entry_ident(entry)
+                uid, name, cand_label = who.uid, who.name, who.label
+            prev = best.get(uid)
+            if prev is None or score > prev[0]:
+                best[uid] = (round(score, 4), name, cand_label, comp.rule, who)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))
+        if not (ranked and ranked[0][1][3] == "abbreviation"
+                and ranked[0][1][2] == "University"):
+            ranked = ranked[: self.max_candidates]  # _clear_abbreviation needs no others
+        cands = [self._candidate(uid, *item) for uid, item in ranked]
         clear = self._clear_abbreviation(parts, cands)
         if clear is not None:
             ident = self._identify(clear.name, clear.label)
@@ -672,6 +682,12 @@ class Resolver:
             return self._conclude(text, [(ident, rule, RULE_SCORES[rule])], parent)
         return self._unresolved(text, label, cands[: self.max_candidates], parent=parent,
                                 proposed=self._proposed(text, label, qualifier))
+
+    def _candidate(self, uid: str, score: float, name: str, label: str, rule: str,
+                   who: _Entry | _Ident) -> Candidate:
+        ident = who if isinstance(who, _Ident) else self._entry_ident(who)
+        return Candidate(uid=uid, name=name, label=label, score=score, rule=rule,
+                         in_store=ident.in_store)
 
     def _clear_abbreviation(self, parts: NameParts, cands: Sequence[Candidate]
                             ) -> Candidate | None:

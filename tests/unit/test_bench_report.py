@@ -85,13 +85,22 @@ def failing_report() -> dict[str, Any]:
     ingest = [
         {"backend": "embedded", "actors": 10, "run": 1, "wall_s": 2.0, "max_rss_mb": 100.0,
          "rows": 40, "rejected": 0, "created": 90, "updated": 10, "unchanged": 0, "queued": 0,
-         "report_s": 1.0, "error": None, "written": 100, "per_second": 50.0},
+         "report_s": 1.0, "error": None, "written": 100, "per_second": 50.0,
+         "analyse_s": 3.5, "analyse_rss_mb": 250.0, "analyse_error": None},
         {"backend": "embedded", "actors": 10, "run": 2, "wall_s": 1.0, "max_rss_mb": 90.0,
          "rows": 40, "rejected": 0, "created": 0, "updated": 0, "unchanged": 100, "queued": 0,
          "report_s": 0.5, "error": None, "written": 0, "per_second": 0.0},
         {"backend": "neo4j", "actors": 10, "run": 1, "wall_s": 60.0, "max_rss_mb": 80.0,
          "rows": 0, "rejected": 0, "created": 0, "updated": 0, "unchanged": 0, "queued": 0,
          "report_s": None, "error": "stopped after 60 s", "written": 0, "per_second": None},
+        {"backend": "neo4j", "actors": 30, "run": 1, "wall_s": 9.0, "max_rss_mb": 80.0,
+         "rows": 40, "rejected": 0, "created": 100, "updated": 0, "unchanged": 0, "queued": 0,
+         "report_s": 8.0, "error": None, "written": 100, "per_second": 11.1,
+         "analyse_s": 4.0, "analyse_rss_mb": 120.0, "analyse_error": "exit 1: boom | bang"},
+        {"backend": "embedded", "actors": 40, "run": 1, "wall_s": 9.0, "max_rss_mb": 80.0,
+         "rows": 40, "rejected": 0, "created": 100, "updated": 0, "unchanged": 0, "queued": 0,
+         "report_s": 8.0, "error": None, "written": 100, "per_second": 11.1,
+         "analyse_s": None, "analyse_rss_mb": None, "analyse_error": "not run at this size"},
         {"backend": "embedded", "actors": 20, "run": 1, "wall_s": 0.0, "max_rss_mb": 0.0,
          "rows": 0, "rejected": 0, "created": 0, "updated": 0, "unchanged": 0, "queued": 0,
          "report_s": None, "error": "skipped: the run's budget | was used up",
@@ -135,6 +144,10 @@ def test_markdown_renders_failures_as_well_formed_rows() -> None:
     assert "skipped: the run's budget \\| was used up" in section
     assert "Not measured: 20 actors" in section
     assert "≥ 50,000/s: **missed**" in section
+    # the analysis after a first run: its figures, a failure, or why it was not run
+    assert "| 3.50 s, 250 MB |" in section
+    assert "4.00 s, 120 MB (**failed**: exit 1: boom \\| bang)" in section
+    assert "| – (not run at this size) |" in section
     assert "| innograph node `ent:1` | 0.70 s (1 failed) | – | ≤ 0.5 s: **missed** |" in section
 
 

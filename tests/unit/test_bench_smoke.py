@@ -38,6 +38,9 @@ def check_ingest(report: dict[str, Any], backend: str, actors: int) -> None:
     assert first["error"] is None, first["error"]
     assert first["rows"] > 0 and first["written"] > 0
     assert first["wall_s"] > 0 and first["max_rss_mb"] > 0 and first["per_second"] > 0
+    # the analysis after the writes, in a child of its own
+    assert first["analyse_error"] is None, first["analyse_error"]
+    assert first["analyse_s"] > 0 and first["analyse_rss_mb"] > 0
     assert second["error"] is None, second["error"]
     assert second["unchanged"] > 0
     base = next(b for b in report["baselines"]
