@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
                 app.state.store = open_store(settings, read_only=True)
             except StoreUnavailable as exc:
                 # start anyway: requests answer 503 until the store can be opened
-                log.warning("store not available at start-up: %s", exc)
+                log.warning("启动时图谱不可用:%s", exc)
         # the loaded store lives as long as the process: keep the cyclic collector from
         # walking it in every full collection (a pause of seconds at 100,000 actors)
         gc.freeze()
@@ -98,7 +98,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
             try:
                 app.state.graphs.computed(app.state.store)
             except StoreUnavailable as exc:
-                log.warning("results not warmed at start-up: %s", exc)
+                log.warning("启动时未能预先计算分析结果:%s", exc)
         try:
             yield
         finally:
@@ -118,7 +118,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None,
     app.state.users = UserStore(settings.home)
     app.state.audit = AuditLog(settings.home)
     if not settings.auth:
-        log.warning("authentication is off (INNOGRAPH_AUTH=off): every request is %s",
+        log.warning("身份验证已关闭(INNOGRAPH_AUTH=off):每个请求都按角色 %s 处理",
                     settings.demo_role)
     # innermost first: the audit and the URL limit see what the fast path answers too
     app.add_middleware(HotReads, state=app.state)

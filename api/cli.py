@@ -270,7 +270,7 @@ def serve(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
         with socket.socket() as sock:
             sock.bind((host, 0))
             port = sock.getsockname()[1]
-    typer.echo(f"innograph API: http://{host}:{port}/  (OpenAPI: http://{host}:{port}/docs)")
+    typer.echo(f"innograph 服务:http://{host}:{port}/ (接口文档:http://{host}:{port}/docs)")
     settings = Settings()
     if settings.auth:
         typer.echo("认证已开启:请求须带 API 密钥(innograph users add 用户名 --role 角色)")

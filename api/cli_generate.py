@@ -29,6 +29,7 @@ def generate(
     """
     from ingest.generate import GenerateConfig
     from ingest.generate import generate as run_generate
+    from schemas.ontology import label_name
 
     cfg = GenerateConfig(actors=actors, seed=seed, messy=messy, first_year=first_year,
                          last_year=last_year)
@@ -36,11 +37,11 @@ def generate(
         summary = run_generate(out, cfg)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"wrote {out} in {summary.seconds:.1f} s "
-               f"({'messy' if messy else 'clean'}, seed {seed})")
+    typer.echo(f"已写入 {out},用时 {summary.seconds:.1f} 秒"
+               f"({'含脏数据' if messy else '干净数据'},种子 {seed})")
     for name, rows in summary.rows.items():
-        typer.echo(f"  {name:<28} {rows:>10,} rows")
-    kinds = ", ".join(f"{k} {v:,}" for k, v in summary.actors.items())
-    typer.echo(f"  actors: {kinds}")
+        typer.echo(f"  {name:<28} {rows:>10,} 行")
+    kinds = "、".join(f"{label_name(k.capitalize())} {v:,}" for k, v in summary.actors.items())
+    typer.echo(f"  主体:{kinds}")
     typer.echo(f"  映射文件 {len(summary.mappings)} 个已写在数据文件旁，"
                f"可直接导入：innograph ingest {out}")

@@ -351,8 +351,8 @@ def review_accept(
             record = queue.accept(item_id, store=store, candidate=candidate)
         except IngestError as exc:
             raise fail(str(exc)) from exc
-    typer.echo(f"merged {', '.join(record.merged)} into {record.kept}: {record.merge_id} "
-               f"(undo: innograph unmerge {record.merge_id})")
+    typer.echo(f"已把 {'、'.join(record.merged)} 合并到 {record.kept}:{record.merge_id}"
+               f"(撤销:innograph unmerge {record.merge_id})")
 
 
 @review_app.command("reject")
@@ -385,8 +385,8 @@ def unmerge(merge_id: Annotated[str, typer.Argument(help="合并编号(来自 re
         except GraphError as exc:
             raise fail(str(exc)) from exc
     item = review_queue(settings).reopen_merge(merge_id)
-    typer.echo(f"restored {', '.join(record.merged)} (merged into {record.kept} by "
-               f"{merge_id})" + (f"; review item {item.id} is pending again" if item else ""))
+    typer.echo(f"已恢复 {'、'.join(record.merged)}(原由 {merge_id} 合并到 {record.kept})"
+               + (f";审核项 {item.id} 重新待审" if item else ""))
 
 
 # ---------------------------------------------------------------------------- resolve

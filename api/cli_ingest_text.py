@@ -23,20 +23,20 @@ def ingest_text(
 
     with store_from_env() as store:
         r = ingest_texts(store, paths, year=year, title=title)
-    rows: list[dict[str, object]] = [{"what": "documents", "count": r.documents},
-            {"what": "mentions linked to existing nodes", "count": r.linked},
-            {"what": "new entities", "count": r.created_entities},
-            {"what": "targets", "count": r.targets},
-            {"what": "nodes created / updated / unchanged",
+    rows: list[dict[str, object]] = [{"what": "文档", "count": r.documents},
+            {"what": "链接到已有节点的提及", "count": r.linked},
+            {"what": "新主体", "count": r.created_entities},
+            {"what": "规划目标", "count": r.targets},
+            {"what": "节点 新建 / 更新 / 未变",
              "count": f"{r.nodes.created} / {r.nodes.updated} / {r.nodes.unchanged}"},
-            {"what": "relationships created / updated / unchanged",
+            {"what": "关系 新建 / 更新 / 未变",
              "count": f"{r.relationships.created} / {r.relationships.updated} / "
                       f"{r.relationships.unchanged}"},
-            {"what": "skipped (ontology or label)", "count": len(r.skipped)},
-            {"what": "unreadable inputs", "count": len(r.failed)},
-            {"what": "seconds", "count": r.elapsed}]
-    emit(rows, fmt, title="ingest-text")
+            {"what": "跳过(不合本体或类别)", "count": len(r.skipped)},
+            {"what": "无法读取的输入", "count": len(r.failed)},
+            {"what": "用时(秒)", "count": r.elapsed}]
+    emit(rows, fmt, title="文本装载")
     for line in r.failed:
-        typer.echo(f"error: {line}", err=True)
+        typer.echo(f"错误:{line}", err=True)
     if r.failed and not r.documents:
         raise typer.Exit(1)

@@ -26,7 +26,13 @@ from graph.errors import Ambiguous, BatchRejected, GraphError, NotFound, QueryLi
 from schemas.errors import SchemaError
 from schemas.names import normalize_name
 from schemas.nodes import Node, NodeRef
-from schemas.ontology import check_label, check_rel_type, parse_node, parse_relationship
+from schemas.ontology import (
+    check_label,
+    check_rel_type,
+    label_name,
+    parse_node,
+    parse_relationship,
+)
 from schemas.records import (
     Record,
     content,
@@ -74,7 +80,7 @@ def validate_nodes(nodes: Iterable[NodeInput]) -> list[Node]:
             raise BatchRejected(str(exc), index=i, record=exc.record, field=exc.field) from exc
         prev = seen.get(node.uid)
         if prev is not None and out[prev].label != node.label:
-            raise BatchRejected(f"uid also used for a {out[prev].label} at item {prev}",
+            raise BatchRejected(f"同一标识在第 {prev} 项已用于{label_name(out[prev].label)}",
                                 index=i, record=node.uid, field="uid")
         seen[node.uid] = len(out)
         out.append(node)
@@ -478,7 +484,7 @@ class GraphStore(abc.ABC):
         for i, node in enumerate(parsed):
             old = existing.get(node.uid)
             if old is not None and old["label"] != node.label:
-                raise BatchRejected(f"uid belongs to a {old['label']}, cannot become a "
+                raise BatchRejected(f"标识属于{label_name(old['label'])},不能变成"
                                     f"{node.label}", index=i, record=node.uid, field="label")
         summary, to_put, absent = diff_records(existing, records)
         if to_put:
@@ -497,7 +503,7 @@ class GraphStore(abc.ABC):
         for i, rel in enumerate(parsed):
             for end in (rel.source, rel.target):
                 if end not in ends:
-                    raise BatchRejected(f"endpoint '{end}' does not exist", index=i,
+                    raise BatchRejected(f"端点 '{end}' 不存在", index=i,
                                         record=rel.uid, field="source" if end == rel.source
                                         else "target")
             why = check_endpoints(rel, ends[rel.source]["label"], ends[rel.target]["label"])

@@ -107,6 +107,11 @@ def check_endpoints(rel: Relationship, source_label: str, target_label: str) -> 
     sources, targets, _, _ = REL_TYPES[rel.type]
     if source_label in sources and target_label in targets:
         return None
-    return (f"{rel.type} cannot join {source_label} '{rel.source}' to "
-            f"{target_label} '{rel.target}' (allowed: {'|'.join(sorted(sources))} -> "
-            f"{'|'.join(sorted(targets))})")
+    from schemas.ontology import label_name  # ontology imports this module
+
+    def names(labels: frozenset[str]) -> str:
+        return "、".join(label_name(lb) for lb in sorted(labels))
+
+    return (f"{rel.type} 关系不能从{label_name(source_label)} '{rel.source}' 连到"
+            f"{label_name(target_label)} '{rel.target}'(允许:{names(sources)} → "
+            f"{names(targets)})")

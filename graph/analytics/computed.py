@@ -390,7 +390,7 @@ def _warm_quietly(comp: Computed) -> bool:
         gc.freeze()
         return True
     except Exception:  # a request that needs the part will compute it and report
-        log.warning("warming the results of store version %s failed", comp.version,
+        log.warning("预先计算图谱版本 %s 的分析结果失败", comp.version,
                     exc_info=True)
         return False
 

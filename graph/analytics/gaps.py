@@ -351,7 +351,7 @@ def _parse_kinds(kinds: Iterable[str] | None) -> list[IsolatedKind]:
     try:
         wanted = {IsolatedKind(k) for k in kinds}
     except ValueError as exc:
-        raise ValueError(f"unknown kind; allowed: {', '.join(IsolatedKind)}") from exc
+        raise ValueError(f"不认识的孤立类型;可用:{'、'.join(IsolatedKind)}") from exc
     return [k for k in IsolatedKind if k in wanted]
 
 

@@ -223,13 +223,13 @@ def model_from_bytes(data: bytes) -> Fitted:
 
     unknown = set(sio.get_untrusted_types(data=data)) - _MODEL_TYPES
     if unknown:
-        raise ValueError(f"types a recommender does not hold: {', '.join(sorted(unknown))}")
+        raise ValueError(f"文件含推荐模型不应有的类型:{'、'.join(sorted(unknown))}")
     d = sio.loads(data, trusted=sorted(_MODEL_TYPES))
     if not isinstance(d, dict) or d.get("format") != MODEL_FORMAT:
-        raise ValueError("not a saved recommender of this version of innograph")
+        raise ValueError("不是本版本 innograph 保存的推荐模型")
     if d.get("sklearn") != sklearn.__version__:
-        raise ValueError(f"fitted with scikit-learn {d.get('sklearn')}, "
-                         f"this is {sklearn.__version__}")
+        raise ValueError(f"模型用 scikit-learn {d.get('sklearn')} 训练,"
+                         f"当前是 {sklearn.__version__}")
     model = Recommender(**d["params"])
     model.stage, model.model = d["stage"], d["model"]
     return model, (int(d["fitted_on"][0]), int(d["fitted_on"][1]))
@@ -244,7 +244,7 @@ def saved_model(store: GraphStore) -> Fitted | None:
     try:
         return model_from_bytes(got[1])
     except Exception as exc:  # any unusable file means: fit again
-        log.warning("the saved recommender model is not used (%s); fitting it again", exc)
+        log.warning("未使用保存的推荐模型(%s),重新训练", exc)
         return None
 
 
@@ -270,7 +270,7 @@ def _save(store: GraphStore | None, version: int, fitted: Fitted) -> None:
     try:
         store.save_derived(name=MODEL_NAME, version=version, data=model_bytes(*fitted))
     except Exception as exc:  # a cache: the next process fits again
-        log.warning("the fitted recommender model was not saved: %s", exc)
+        log.warning("训练好的推荐模型未能保存:%s", exc)
 
 
 def model_for(rows: Sequence[Participation] | ParticipationTable, until: int, *,
@@ -353,11 +353,11 @@ class _FitApart:
                 t.join()
             if code != 0:
                 err = b"".join(self._err).decode("utf-8", "replace").strip().splitlines()
-                raise RuntimeError(f"exit status {code}: {err[-1] if err else ''}")
+                raise RuntimeError(f"退出码 {code}:{err[-1] if err else ''}")
             return model_from_bytes(b"".join(self._out))
         except Exception as exc:  # the caller fits in process instead
-            log.warning("fitting the recommender in a child process failed (%s); "
-                        "fitting it in this one", exc)
+            log.warning("在子进程中训练推荐模型失败(%s),"
+                        "改在本进程中训练", exc)
             return None
         finally:
             self.cancel()
@@ -386,7 +386,7 @@ def _fit_child() -> _FitApart | None:
     try:
         return _FitApart()
     except Exception as exc:
-        log.warning("cannot start a child process for the recommender's fit: %s", exc)
+        log.warning("无法启动训练推荐模型的子进程:%s", exc)
         return None
 
 
@@ -411,8 +411,7 @@ class ModelJob:
                 try:
                     self.apart.send(as_table(rows), until)
                 except Exception as exc:  # the child cannot be fed: fit in process
-                    log.warning("cannot start a child process for the recommender's fit: "
-                                "%s", exc)
+                    log.warning("无法启动训练推荐模型的子进程:%s", exc)
                     self.cancel()
         if child is not None:  # not needed after all (a saved model serves, or few rows)
             child.cancel()

@@ -149,8 +149,8 @@ class EmbeddedStore(GraphStore):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 os.close(fd)
-                raise StoreUnavailable(f"the embedded store in {self.home} is open for "
-                                       "writing in another process") from exc
+                raise StoreUnavailable(f"{self.home} 的内置图谱正由另一个进程写入"
+                                       "(同一时间只能有一个写入进程)") from exc
             self._lock_fd = fd
         self._read_snapshot()
 
@@ -240,7 +240,7 @@ class EmbeddedStore(GraphStore):
                 else:
                     self._load({"nodes": [], "edges": [], "merges": []})
             except (OSError, StoreUnavailable):
-                log.warning("could not reload %s after a failed save", path)
+                log.warning("保存失败后未能重新读取 %s", path)
             raise StoreUnavailable(
                 f"无法保存图数据到 {path}:{exc.strerror or exc}(磁盘已满或目录不可写?)。"
                 "上一次保存的数据完好,本次写入未保存。") from exc
@@ -258,7 +258,7 @@ class EmbeddedStore(GraphStore):
             write_catalog(self.home, path, self._nodes.values(), self.stats(), self._version)
         except (OSError, sqlite3.Error) as exc:
             drop_catalog(self.home)
-            log.warning("the catalog beside %s was not written: %s", path, exc)
+            log.warning("%s 旁的目录文件未写入:%s", path, exc)
 
     def version(self) -> int:
         """The store version: bumped by every commit, kept in the snapshot."""
@@ -404,7 +404,7 @@ class EmbeddedStore(GraphStore):
 
     def _check_writable(self) -> None:
         if self.read_only:
-            raise StoreUnavailable("the embedded store was opened read-only")
+            raise StoreUnavailable("内置图谱以只读方式打开,不能写入")
 
     def read_nodes(self, *, uids: Sequence[str]) -> dict[str, Record]:
         """Stored records of the nodes that exist among ``uids``."""

@@ -138,7 +138,7 @@ def graph_bytes(view: View | nx.MultiDiGraph, fmt: str, *,
         return graphml_bytes(view, include_sensitive=include_sensitive)
     if fmt == "gexf":
         return gexf_bytes(view, include_sensitive=include_sensitive)
-    raise ValueError(f"unknown graph format '{fmt}'; use one of {', '.join(GRAPH_FORMATS)}")
+    raise ValueError(f"不认识的图格式 '{fmt}';可用:{'、'.join(GRAPH_FORMATS)}")
 
 
 def write_graph(view: View | nx.MultiDiGraph, path: Path, *,

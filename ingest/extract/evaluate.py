@@ -80,7 +80,7 @@ def read_gold(path: str | Path) -> Iterator[GoldDoc]:
     try:
         lines = p.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExtractError(f"cannot read gold file: {exc}", file=str(p)) from exc
+        raise ExtractError(f"无法读取标注文件:{exc}", file=str(p)) from exc
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -89,10 +89,11 @@ def read_gold(path: str | Path) -> Iterator[GoldDoc]:
             text = obj["text"]
             spans = [(int(s["start"]), int(s["end"]), str(s["label"])) for s in obj["spans"]]
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ExtractError(f"not a gold object: {exc}", file=str(p), line=n) from exc
+            raise ExtractError(f"不是有效的标注对象(需要 text 和 spans):{exc}", file=str(p),
+                               line=n) from exc
         for a, b, _ in spans:
             if not 0 <= a < b <= len(text):
-                raise ExtractError(f"span {a}-{b} outside the text", file=str(p), line=n)
+                raise ExtractError(f"片段 {a}-{b} 超出了文本范围", file=str(p), line=n)
         yield GoldDoc(text, spans)
 
 

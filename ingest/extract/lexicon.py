@@ -119,7 +119,7 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExtractError(f"cannot read data file: {exc}", file=str(path)) from exc
+        raise ExtractError(f"无法读取数据文件:{exc}", file=str(path)) from exc
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -131,9 +131,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(_read_text(path))
     except yaml.YAMLError as exc:
-        raise ExtractError(f"invalid YAML: {exc}", file=str(path)) from exc
+        raise ExtractError(f"YAML 格式错误:{exc}", file=str(path)) from exc
     if not isinstance(data, dict):
-        raise ExtractError("expected a mapping at the top level", file=str(path))
+        raise ExtractError("顶层应为键值映射", file=str(path))
     return data
 
 
@@ -147,7 +147,7 @@ def read_csv(path: Path, required: Iterable[str]) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
-        raise ExtractError(f"missing columns {missing}", file=str(path))
+        raise ExtractError(f"缺少列:{'、'.join(missing)}", file=str(path))
     return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
 
 
@@ -173,7 +173,7 @@ def university_entries(path: Path | None = None) -> list[GazetteerEntry]:
     """
     path = path or RESOLVE_DATA_DIR / "universities_moe_2025.csv"
     if not path.exists():
-        log.warning("MoE university list not found at %s: universities come from rules only",
+        log.warning("在 %s 找不到教育部高校名单:高校只靠规则识别",
                     path)
         return []
     return [GazetteerEntry(r["name"], "UNIVERSITY", "", "moe")
@@ -231,7 +231,7 @@ def _suffixes(data: Mapping[str, Any]) -> dict[str, Suffix]:
     out: dict[str, Suffix] = {}
     for item in data.get("suffixes", []):
         if item["label"] not in LABELS or item["core"] not in ("place", "proper", "located"):
-            raise ExtractError(f"bad suffix entry {item}", file="suffixes.yaml")
+            raise ExtractError(f"后缀条目无效(label 或 core 不认识):{item}", file="suffixes.yaml")
         out[item["text"]] = Suffix(item["text"], item["label"], item["core"],
                                    str(item.get("not_before", "")))
     gov = data.get("government", {})
@@ -275,7 +275,7 @@ def load_lexicon(data_dir: str = "", *, universities: bool = True,
            for r in read_csv(base / "gazetteer.csv", ["name", "label"])]
     bad = [g.name for g in gaz if g.label not in LABELS]
     if bad:
-        raise ExtractError(f"unknown labels for {bad}", file="gazetteer.csv")
+        raise ExtractError(f"这些条目的类别不认识:{'、'.join(bad)}", file="gazetteer.csv")
     if universities:
         gaz += university_entries()
     if resolver_aliases:

@@ -375,7 +375,7 @@ def build_pipeline(*, graph_entities: Iterable[tuple[str, str]] = (),
     use_model = not rules_only if rules_only is not None else USE_MODEL_BY_DEFAULT
     if use_model and rules_only is None and not model_available(
             (config or {}).get(STATISTICAL, {}).get("model_path")):
-        log.warning("statistical NER model not found: rules only")
+        log.warning("找不到统计实体识别模型:只用规则抽取")
         use_model = False
     nlp = blank_chinese()
     for name in COMPONENTS:
@@ -386,7 +386,7 @@ def build_pipeline(*, graph_entities: Iterable[tuple[str, str]] = (),
     if pairs:
         gazetteer = nlp.get_pipe("innograph_gazetteer")
         if not isinstance(gazetteer, GazetteerComponent):
-            raise ExtractError("innograph_gazetteer is not the extractor's gazetteer")
+            raise ExtractError("innograph_gazetteer 组件不是抽取器自己的词典组件")
         gazetteer.add_pairs(pairs)
     return nlp
 

@@ -98,12 +98,12 @@ def _compile(rule: dict[str, Any]) -> _Rule:
     emit = tuple((str(h), str(t), str(tl)) for h, t, tl in rule.get("emit", []))
     for h, _, tl in emit:
         if h not in slots or tl not in slots:
-            raise ExtractError(f"rule {name}: emit names a slot its pattern lacks",
+            raise ExtractError(f"规则 {name}:emit 用到了模式里没有的槽位",
                                file="relations.yaml")
     try:
         rx = re.compile(src)
     except re.error as exc:
-        raise ExtractError(f"rule {name}: bad pattern: {exc}", file="relations.yaml") from exc
+        raise ExtractError(f"规则 {name}:模式无效:{exc}", file="relations.yaml") from exc
     return _Rule(name, rx, slots, labels, emit)
 
 

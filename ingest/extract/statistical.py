@@ -83,11 +83,11 @@ def load_model(path: str = "") -> CrfTagger:
     """
     where = Path(path) if path else MODEL_FILE
     if not model_available(where):
-        raise ExtractError("statistical NER model not found", file=str(where))
+        raise ExtractError("找不到统计实体识别模型文件", file=str(where))
     try:
         return CrfTagger(where, Featurizer.from_lexicon(load_lexicon()))
     except (OSError, ValueError) as exc:
-        raise ExtractError(f"cannot load the statistical NER model: {exc}",
+        raise ExtractError(f"无法加载统计实体识别模型:{exc}",
                            file=str(where)) from exc
 
 

@@ -37,13 +37,13 @@ def read_rows(source: DataSource, default: str, required: Sequence[str]) -> list
         else:
             text = Path(source).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise GazetteerError(f"cannot read data file: {exc}", file=where) from exc
+        raise GazetteerError(f"无法读取数据文件:{exc}", file=where) from exc
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
-        raise GazetteerError(f"missing columns {missing}; header is {reader.fieldnames}",
-                             file=where)
+        header = "、".join(reader.fieldnames or [])
+        raise GazetteerError(f"缺少列:{'、'.join(missing)}(表头:{header})", file=where)
     rows = []
     for row in reader:
         rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})

@@ -90,32 +90,32 @@ class Gazetteer:
             if not _MOE_CODE.match(u.code):
                 raise GazetteerError(f"学校标识码 {u.code!r} of {u.name} is not ten digits")
             if u.code in self._by_code:
-                raise GazetteerError(f"学校标识码 {u.code} appears twice")
+                raise GazetteerError(f"学校标识码 {u.code} 出现了两次")
             self._by_code[u.code] = u
             self._by_name[normalize_name(u.name)] = u
         self.aliases: tuple[AliasEntry, ...] = tuple(aliases)
         self._aliases: dict[str, list[AliasEntry]] = {}
         for a in self.aliases:
             if a.rule not in ALIAS_RULES:
-                raise GazetteerError(f"alias {a.alias!r}: unknown rule {a.rule!r}; allowed: "
-                                     f"{', '.join(sorted(ALIAS_RULES))}")
+                raise GazetteerError(f"别名 {a.alias!r}:不认识的规则 {a.rule!r};可用:"
+                                     f"{'、'.join(sorted(ALIAS_RULES))}")
             if a.label not in NODE_MODELS:
-                raise GazetteerError(f"alias {a.alias!r}: unknown label {a.label!r}")
+                raise GazetteerError(f"别名 {a.alias!r}:不认识的类别 {a.label!r}")
             if a.label == "University" and self.university_by_name(a.canonical) is None:
-                raise GazetteerError(f"alias {a.alias!r}: canonical {a.canonical!r} is not "
-                                     "in the MoE list")
+                raise GazetteerError(f"别名 {a.alias!r}:标准名称 {a.canonical!r} 不在"
+                                     "教育部高校名单中")
             self._aliases.setdefault(normalize_name(a.alias), []).append(a)
         self.abbreviations: tuple[Abbreviation, ...] = tuple(abbreviations)
         self._abbreviations: dict[str, list[Abbreviation]] = {}
         for b in self.abbreviations:
             if self.university_by_name(b.canonical) is None:
-                raise GazetteerError(f"abbreviation {b.abbreviation!r}: canonical "
-                                     f"{b.canonical!r} is not in the MoE list")
+                raise GazetteerError(f"简称 {b.abbreviation!r}:标准名称 "
+                                     f"{b.canonical!r} 不在教育部高校名单中")
             self._abbreviations.setdefault(normalize_name(b.abbreviation), []).append(b)
         for readings in self._abbreviations.values():
             if sum(b.primary for b in readings) > 1:
-                raise GazetteerError(f"abbreviation {readings[0].abbreviation!r} has more "
-                                     "than one primary reading")
+                raise GazetteerError(f"简称 {readings[0].abbreviation!r} 有不止一个"
+                                     "首选(primary)读法")
 
     @classmethod
     def load(cls, *, universities: DataSource = None, aliases: DataSource = None,

@@ -93,7 +93,7 @@ class NameRules:
         by_kind: dict[str, dict[str, Suffix]] = {k: {} for k in SUFFIX_KINDS}
         for s in suffixes:
             if s.kind not in SUFFIX_KINDS:
-                raise GazetteerError(f"unknown suffix kind {s.kind!r} for {s.suffix!r}")
+                raise GazetteerError(f"后缀 {s.suffix!r} 的种类 {s.kind!r} 不认识")
             by_kind[s.kind][s.suffix] = s
         self.legal_forms = by_kind["legal_form"]
         self.group_markers = by_kind["group"]
@@ -127,8 +127,8 @@ class NameRules:
         region_rows = read_rows(regions, "regions.csv", ("name", "short", "level", "parent"))
         for row in region_rows:
             if row["level"] not in LEVELS:
-                raise GazetteerError(f"unknown region level {row['level']!r} for "
-                                     f"{row['name']!r}", file="regions.csv")
+                raise GazetteerError(f"地区 {row['name']!r} 的级别 "
+                                     f"{row['level']!r} 不认识", file="regions.csv")
             region_list.append(Region(row["name"], row["level"], row["parent"] or None))
         known = {r.name for r in region_list}
         for province, city in cities:
@@ -151,8 +151,8 @@ class NameRules:
         suffix_list = []
         for row in suffix_rows:
             if row["label"] and row["label"] not in NODE_MODELS:
-                raise GazetteerError(f"unknown label {row['label']!r} for suffix "
-                                     f"{row['suffix']!r}", file="suffixes.csv")
+                raise GazetteerError(f"后缀 {row['suffix']!r} 的类别 "
+                                     f"{row['label']!r} 不认识", file="suffixes.csv")
             suffix_list.append(Suffix(row["kind"], row["suffix"], row["canonical"] or
                                       row["suffix"], row["family"], row["label"]))
         equiv = {normalize_name(r["variant"]): normalize_name(r["canonical"]) for r in

@@ -51,6 +51,7 @@ from ingest.resolve.names import (
 )
 from ingest.resolve.uids import UID_PREFIXES, is_code_uid, make_uid, split_uid, uid_key
 from schemas.names import normalize_name
+from schemas.ontology import label_name
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +341,7 @@ class Resolver:
         the same run find them as variant and fuzzy candidates.
         """
         if label not in UID_PREFIXES:
-            raise UidError(f"unknown label {label!r}")
+            raise UidError(f"不认识的类别 {label!r}")
         item = (uid, name, label, tuple(aliases))
         self._registered.append(item)
         if self._live is not None:
@@ -431,7 +432,7 @@ class Resolver:
             GraphError: From the store.
         """
         if label is not None and label not in UID_PREFIXES:
-            raise UidError(f"unknown label {label!r}; allowed: {', '.join(UID_PREFIXES)}")
+            raise UidError(f"不认识的类别 {label!r};可用:{'、'.join(UID_PREFIXES)}")
         text = name.strip()
         if not uid_key(text):
             return Resolution(query=name, status="none", label=label, rule="empty")
@@ -443,7 +444,7 @@ class Resolver:
             mcode = validate_moe_code(moe_code)
             if label in (None, "University"):
                 return self._by_moe_code(name, text, mcode)
-            raise UidError(f"a 学校标识码 identifies a University, not a {label}")
+            raise UidError(f"学校标识码只能标识高校,不能标识{label_name(label)}")
         if label in self.person_labels:
             return self._resolve_person(name, text, label, qualifier)
         res = self._resolve_org(text, label, qualifier, loose=True)

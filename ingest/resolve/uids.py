@@ -22,6 +22,7 @@ from ingest.resolve.codes import validate_credit_code, validate_moe_code
 from ingest.resolve.errors import UidError
 from ingest.resolve.gazetteer import Gazetteer, default_gazetteer
 from schemas.names import normalize_name
+from schemas.ontology import label_name
 
 UID_PREFIXES: dict[str, str] = {
     "Enterprise": "ent", "University": "uni", "Institute": "ins", "Hospital": "hos",
@@ -88,10 +89,10 @@ def make_uid(label: str, name: str, *, credit_code: str | None = None,
     """
     prefix = UID_PREFIXES.get(label)
     if prefix is None:
-        raise UidError(f"unknown label {label!r}; allowed: {', '.join(UID_PREFIXES)}")
+        raise UidError(f"不认识的类别 {label!r};可用:{'、'.join(UID_PREFIXES)}")
     code = validate_credit_code(credit_code) if credit_code else None
     if moe_code and label != "University":
-        raise UidError(f"a 学校标识码 identifies a University, not a {label}")
+        raise UidError(f"学校标识码只能标识高校,不能标识{label_name(label)}")
     if label == "Enterprise" and code:
         return f"{prefix}:{code}"
     if label == "University":

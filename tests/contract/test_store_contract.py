@@ -102,9 +102,9 @@ def test_bad_node_rejects_the_whole_batch(store: GraphStore, bad: dict[str, Any]
 @pytest.mark.parametrize("bad, words", [
     ({"type": "LIKES", "source": "ent:a", "target": "ent:b"}, ["LIKES"]),
     ({"type": "COOPERATES_WITH", "source": "ent:a", "target": "ent:nowhere"},
-     ["ent:nowhere", "does not exist"]),
+     ["ent:nowhere", "不存在"]),
     ({"type": "HOSTED_BY", "source": "ent:a", "target": "uni:4137010434"},
-     ["HOSTED_BY", "Enterprise"]),
+     ["HOSTED_BY", "企业"]),
     ({"type": "COOPERATES_WITH", "source": "ent:a", "target": "ent:b", "weight": "很多"},
      ["weight"]),
     ({"type": "COOPERATES_WITH", "source": "ent:a"}, ["target"]),
@@ -124,7 +124,7 @@ def test_bad_edge_rejects_the_whole_batch(store: GraphStore, bad: dict[str, Any]
 
 def test_label_of_a_uid_cannot_change(store: GraphStore) -> None:
     store.upsert_nodes(nodes=NODES)
-    with pytest.raises(BatchRejected, match="cannot become"):
+    with pytest.raises(BatchRejected, match="不能变成"):
         store.upsert_nodes(nodes=[{"label": "Institute", "uid": "ent:a", "name": "x"}])
     assert store.get_node(uid="ent:a").label == "Enterprise"
 
@@ -390,7 +390,7 @@ def test_a_record_read_as_absent_but_stored_meanwhile_is_replaced_not_doubled(
     assert loaded.version() > version
     assert len(loaded.find_records(name="新建的公司")) == 1
     if backend == "neo4j":  # the create was refused by the uid constraint, then replaced
-        assert "written again by uid" in caplog.text
+        assert "按标识重新写入" in caplog.text
 
 
 def test_scans_stream_every_record_in_batches(loaded: GraphStore) -> None:

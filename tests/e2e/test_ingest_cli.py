@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,7 +83,8 @@ def test_review_accept_reject_and_unmerge_commands(home: Path, tmp_path: Path) -
     rehab = items["泰安康复医疗器械科技有限公司"]
     code, out, _ = run("review", "accept", rehab["id"])
     assert code == 0 and "ent:91370900MA3C4XYH17" in out
-    merge_id = out.split(": ")[1].split(" ")[0]
+    merge_id = re.search(r"merge-[0-9a-f]{12}", out).group(0)  # type: ignore[union-attr]
+    assert f"innograph unmerge {merge_id}" in out  # how to undo it
     code, out, _ = run("review", "reject", items["泰山生物制药科技有限公司"]["id"])
     assert code == 0
     code, out, _ = run("review", "list", "--status", "all", "--format", "json")
@@ -90,7 +92,7 @@ def test_review_accept_reject_and_unmerge_commands(home: Path, tmp_path: Path) -
     nodes, _, _ = graph_of(home)
     assert rehab["uid"] not in nodes
     code, out, _ = run("unmerge", merge_id)
-    assert code == 0 and "pending again" in out
+    assert code == 0 and "重新待审" in out
     nodes, _, _ = graph_of(home)
     assert rehab["uid"] in nodes
     assert run("unmerge", merge_id)[0] == 1  # already undone

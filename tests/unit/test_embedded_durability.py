@@ -66,12 +66,12 @@ def test_second_writer_is_refused_but_reader_is_not(tmp_path: Path) -> None:
     first.open()
     first.upsert_nodes(nodes=NODES[:3])
     second = EmbeddedStore(tmp_path / "s")
-    with pytest.raises(StoreUnavailable, match="another process"):
+    with pytest.raises(StoreUnavailable, match="另一个进程"):
         second.open()
     reader = EmbeddedStore(tmp_path / "s", read_only=True)
     reader.open()
     assert reader.stats().node_total == 3
-    with pytest.raises(StoreUnavailable, match="read-only"):
+    with pytest.raises(StoreUnavailable, match="只读"):
         reader.upsert_nodes(nodes=NODES[3:4])
     first.close()
 

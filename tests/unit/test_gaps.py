@@ -162,7 +162,7 @@ def test_isolated_filter_by_kind() -> None:
     g = build(ISO_NODES, ISO_EDGES)
     kinds = ["high_tech_no_university", "team_no_enterprise"]
     assert _cols(isolated_actors(g, kinds=kinds), "uid") == [("tA",), ("eHT",)]
-    with pytest.raises(ValueError, match="unknown kind"):
+    with pytest.raises(ValueError, match="不认识的孤立类型"):
         isolated_actors(g, kinds=["lonely"])
 
 

@@ -143,13 +143,13 @@ def test_a_saved_model_with_foreign_types_is_refused_unloaded() -> None:
 
 def test_a_model_of_another_scikit_learn_is_refitted(store: GraphStore,
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    with pytest.raises(ValueError, match=r"scikit-learn 0\.1,"):
+    with pytest.raises(ValueError, match=r"scikit-learn 0\.1 训练"):
         model_from_bytes(_dump(sklearn="0.1"))
     assert model_from_bytes(_dump())[1] == (2020, 10)
     store.save_derived(name=MODEL_NAME, version=store.version(), data=_dump(sklearn="0.1"))
     with caplog.at_level(logging.WARNING, logger="innograph.recommend"):
         assert saved_model(store) is None
-    assert "fitting it again" in caplog.text
+    assert "重新训练" in caplog.text
     store.save_derived(name=MODEL_NAME, version=store.version(), data=b"not a model")
     assert saved_model(store) is None
 
@@ -265,7 +265,7 @@ def test_a_failed_child_leaves_the_fit_to_this_process(
     assert job.apart is not None
     with caplog.at_level(logging.WARNING, logger="innograph.recommend"):
         model, fitted_on = job.finish()
-    assert "child process failed (exit status 1" in caplog.text
+    assert "在子进程中训练推荐模型失败(退出码 1" in caplog.text
     assert model.mode in model.validation and fitted_on[1] > 100
     saved = saved_model(store)
     assert saved is not None and saved[1] == fitted_on

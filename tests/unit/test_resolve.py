@@ -430,10 +430,10 @@ def test_gazetteer_rejects_a_bad_abbreviation_row(tmp_path: Path) -> None:
     bad = tmp_path / "abbr.csv"
     bad.write_text("abbreviation,canonical,province,primary\n山大,山东大学,山东省,1\n"
                    "山大,山西大学,山西省,1\n", encoding="utf-8")
-    with pytest.raises(GazetteerError, match="more than one primary"):
+    with pytest.raises(GazetteerError, match="不止一个"):
         Gazetteer.load(abbreviations=bad)
     bad.write_text("abbreviation,canonical\n某大,某某大学\n", encoding="utf-8")
-    with pytest.raises(GazetteerError, match="not in the MoE list"):
+    with pytest.raises(GazetteerError, match="不在教育部高校名单中"):
         Gazetteer.load(abbreviations=bad)
 
 

@@ -196,7 +196,7 @@ def _translated(timeout: float = READ_TIMEOUT) -> Iterator[None]:
         if "TransactionTimedOut" in (exc.code or "") or "Terminated" in (exc.code or ""):
             raise QueryLimitError(f"查询超时(超过 {timeout:.0f} 秒),请缩小范围后重试"
                                   ) from exc
-        raise GraphError(f"Neo4j error {exc.code}: {exc.message}") from exc
+        raise GraphError(f"Neo4j 报错 {exc.code}:{exc.message}") from exc
 
 
 def _chunks(rows: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -483,7 +483,7 @@ class Neo4jStore(GraphStore):
         except GraphError as exc:
             if not absent or not isinstance(exc.__cause__, nx4j.ConstraintError):
                 raise
-            log.info("a record read as absent was stored meanwhile; written again by uid")
+            log.info("读取时不存在的记录在此期间已被写入;按标识重新写入")
             self._write(self._commit_work(put_nodes, put_edges, del_nodes, del_edges, merge,
                                           frozenset()))
 
@@ -625,7 +625,7 @@ class Neo4jStore(GraphStore):
         try:
             self.prepare_search()
         except GraphError as exc:  # the store went away: searches keep walking the indexes
-            log.warning("search heads not computed: %s", exc)
+            log.warning("未能计算搜索用的名称索引:%s", exc)
 
     def _by_names(self, key: str, labels: list[str] | None,
                   limit: int, version: int) -> list[SearchHit] | None:
