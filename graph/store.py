@@ -485,7 +485,8 @@ class GraphStore(abc.ABC):
             old = existing.get(node.uid)
             if old is not None and old["label"] != node.label:
                 raise BatchRejected(f"标识属于{label_name(old['label'])},不能变成"
-                                    f"{node.label}", index=i, record=node.uid, field="label")
+                                    f"{label_name(node.label)}", index=i, record=node.uid,
+                                    field="label")
         summary, to_put, absent = diff_records(existing, records)
         if to_put:
             self.commit(put_nodes=to_put, absent=absent)
@@ -773,7 +774,7 @@ class GraphStore(abc.ABC):
                 raise NotFound("node", u)
         labels = {recs[u]["label"] for u in [keep, *others]}
         if len(labels) > 1:
-            raise GraphError(f"不能合并不同类别的节点:{sorted(labels)}")
+            raise GraphError(f"不能合并不同类别的节点:{'、'.join(map(label_name, sorted(labels)))}")
         touching = self.read_edges(node_uids=others)
         moved: dict[str, Record] = {}
         for erec in touching.values():

@@ -102,9 +102,11 @@ class Relationship(BaseModel):
         return f"{self.source}|{self.type}|{self.key}|{self.target}"
 
 
-def check_endpoints(rel: Relationship, source_label: str, target_label: str) -> str | None:
-    """Return why the labels cannot be joined by ``rel.type``, or None if they can."""
-    sources, targets, _, _ = REL_TYPES[rel.type]
+def endpoint_problem(rel_type: str, source: str, source_label: str, target: str,
+                     target_label: str) -> str | None:
+    """Why a relationship of ``rel_type`` cannot join ``source`` (of ``source_label``) to
+    ``target`` (of ``target_label``), or None if it can."""
+    sources, targets, _, _ = REL_TYPES[rel_type]
     if source_label in sources and target_label in targets:
         return None
     from schemas.ontology import label_name  # ontology imports this module
@@ -112,6 +114,11 @@ def check_endpoints(rel: Relationship, source_label: str, target_label: str) -> 
     def names(labels: frozenset[str]) -> str:
         return "、".join(label_name(lb) for lb in sorted(labels))
 
-    return (f"{rel.type} 关系不能从{label_name(source_label)} '{rel.source}' 连到"
-            f"{label_name(target_label)} '{rel.target}'(允许:{names(sources)} → "
+    return (f"{rel_type} 关系不能从{label_name(source_label)} '{source}' 连到"
+            f"{label_name(target_label)} '{target}'(允许:{names(sources)} → "
             f"{names(targets)})")
+
+
+def check_endpoints(rel: Relationship, source_label: str, target_label: str) -> str | None:
+    """Return why the labels cannot be joined by ``rel.type``, or None if they can."""
+    return endpoint_problem(rel.type, rel.source, source_label, rel.target, target_label)

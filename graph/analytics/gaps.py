@@ -704,9 +704,11 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
     demand = [ia for ia in range(k) if c.kind[ia] == "需求型"]
     supply = [ib for ib in range(k) if c.kind[ib] == "供给型"]
 
+    def score(ia: int, ib: int) -> float:
+        return round(c.demand[ia] * c.supply[ib] / (1 + cross_n[min(ia, ib), max(ia, ib)]), 4)
+
     def order(ia: int, ib: int) -> tuple[float, int, int, int, str, str]:
-        n_bridges = cross_n[min(ia, ib), max(ia, ib)]
-        return (-round(c.demand[ia] * c.supply[ib] / (1 + n_bridges), 4), n_bridges,
+        return (-score(ia, ib), cross_n[min(ia, ib), max(ia, ib)],
                 -len(c.members[ia]), -len(c.members[ib]), c.ids[ia], c.ids[ib])
 
     pairs = ((ia, ib) for ia in demand for ib in supply
@@ -737,7 +739,7 @@ def structural_holes(g: nx.MultiDiGraph, *, seed: int = 42, resolution: float = 
             "demand_size": len(c.members[ia]), "supply_size": len(c.members[ib]),
             "demand_actors": c.demand[ia], "supply_actors": c.supply[ib],
             "bridges": n_bridges, "bridge_weight": round(cross_w[key], 4),
-            "hole_score": round(c.demand[ia] * c.supply[ib] / (1 + n_bridges), 4),
+            "hole_score": score(ia, ib),
             "demand_top": c.top[ia][:3], "supply_top": c.top[ib][:3],
             "brokers": [_name(g, n) for n, _ in top], "broker_uids": [n for n, _ in top],
             "broker_edges": [e for _, e in top]})

@@ -26,7 +26,7 @@ from schemas.ingest_report import ReviewCandidate, ReviewItem
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS, ORGANISATIONS, Node
 from schemas.ontology import label_name
-from schemas.relationships import REL_TYPES, Relationship
+from schemas.relationships import Relationship, endpoint_problem
 
 Status = Literal["matched", "ambiguous", "none"]
 
@@ -373,10 +373,9 @@ def plan_edges(mapping: TableMapping, plan: RowPlan, identity: Identity,
         for s_uid, s_label in sources:
             for t_uid, t_label in targets:
                 rtype = rel.type_for(s_label, t_label)
-                srcs, dsts, _, _ = REL_TYPES[rtype]
-                if s_label not in srcs or t_label not in dsts:
-                    raise _reject(row, f"{rtype} 关系不能从{label_name(s_label)} '{s_uid}' 连到"
-                                       f"{label_name(t_label)} '{t_uid}'", column)
+                why = endpoint_problem(rtype, s_uid, s_label, t_uid, t_label)
+                if why:
+                    raise _reject(row, why, column)
                 if s_uid == t_uid:
                     raise _reject(row, f"{rtype} 关系会把 '{s_uid}' 连到它自己", column)
                 data = {"type": rtype, "source": s_uid, "target": t_uid, "key": rel.key,
