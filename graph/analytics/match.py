@@ -97,6 +97,7 @@ import networkx as nx
 import numpy as np
 
 from graph.analytics.text import Tokenizer, maximal_terms, normalize_text
+from graph.collector import full_collections_paused
 from graph.errors import NotFound, QueryLimitError
 from schemas.names import normalize_name
 from schemas.ontology import label_name
@@ -291,11 +292,18 @@ def _add(index: dict[str, set[str]], key: str, value: str) -> None:
 
 
 def _build_facts(G: nx.MultiDiGraph) -> _Facts:
-    """One pass over nodes and edges into the lookups of :class:`_Facts`."""
+    """One pass over nodes and one over the edges of each type into the lookups of
+    :class:`_Facts`.
+
+    The edges of the types that feed one lookup are read together, in the graph's edge
+    order (``typed_edges`` of a projection reads its type index): each lookup gets its
+    entries in the order a single pass over every edge would give them, without testing
+    every one of a province's million edges against every lookup."""
     nodes: dict[str, Mapping[str, Any]] = {u: d for u, d in G.nodes(data=True)}
     f = _Facts(nodes=nodes)
     labels = set(KINDS.values())
-    for uid, rec in sorted(nodes.items()):  # sorted: first-come name lookups stay stable
+    for uid in sorted(nodes):  # sorted: first-come name lookups stay stable
+        rec = nodes[uid]
         label = rec.get("label")
         if label in labels and not f.is_community(uid):
             f.candidates.append(uid)
@@ -308,61 +316,82 @@ def _build_facts(G: nx.MultiDiGraph) -> _Facts:
         elif label == "Project" and rec.get("year") is not None:
             f.project_year[uid] = int(rec["year"])
     f.candidates.sort()
-    adjacency: dict[str, set[tuple[str, str]]] = {}
+    from graph.analytics.computed import edges_of, type_index
+
+    by_type = type_index(G)
+
+    def edges(*types: str) -> Iterable[tuple[str, str, Any]]:
+        return edges_of(by_type, *types)
+
+    for s, t, e in edges("IN_FIELD", "OFFERS"):
+        typ = e["type"]
+        if nodes[s].get("label") == "Project":
+            _add(f.project_fields, s, t)
+        else:
+            # OFFERS says more than IN_FIELD about what an actor can do; keep it
+            if typ == "OFFERS" or t not in f.fields_of.get(s, {}):
+                f.fields_of.setdefault(s, {})[t] = typ
+            _add(f.actors_by_field, t, s)
+        if typ == "OFFERS":
+            f.offers.setdefault(s, []).append(e)
+    for s, t, _e in edges("SUBFIELD_OF"):
+        _add(f.parents, s, t)
+        _add(f.children, t, s)
+    for s, _t, e in edges("NEEDS"):
+        f.needs.setdefault(s, []).append(e)
+    for s, t, _e in edges("LOCATED_IN"):
+        _add(f.located_in, s, t)
     edge_years: dict[str, int] = {}
-    for s, t, e in G.edges(data=True):
-        typ = e.get("type")
-        s_label, t_label = nodes[s].get("label"), nodes[t].get("label")
-        if typ in ("IN_FIELD", "OFFERS"):
-            if s_label == "Project":
-                _add(f.project_fields, s, t)
-            else:
-                # OFFERS says more than IN_FIELD about what an actor can do; keep it
-                if typ == "OFFERS" or t not in f.fields_of.get(s, {}):
-                    f.fields_of.setdefault(s, {})[t] = typ
-                _add(f.actors_by_field, t, s)
-            if typ == "OFFERS":
-                f.offers.setdefault(s, []).append(e)
-        elif typ == "SUBFIELD_OF":
-            _add(f.parents, s, t)
-            _add(f.children, t, s)
-        elif typ == "NEEDS":
-            f.needs.setdefault(s, []).append(e)
-        elif typ == "LOCATED_IN":
-            _add(f.located_in, s, t)
-        if typ in PROJECT_TYPES and t_label == "Project":
+    for s, t, e in edges(*sorted(PROJECT_TYPES)):
+        if nodes[t].get("label") == "Project":
             _add(f.projects_of, s, t)
             if e.get("year") is not None:
                 # the earliest participation year stands in for a project without one,
                 # whatever order the edges come in
                 edge_years[t] = min(edge_years.get(t, 9999), int(e["year"]))
-        if typ == "COOPERATES_WITH":
-            _add(f.cooperates, s, t)
-            _add(f.cooperates, t, s)
-            if e.get("first_year") or e.get("last_year"):
-                f.coop_years[(s, t)] = f.coop_years[(t, s)] = (
-                    int(e.get("first_year") or e["last_year"]),
-                    int(e.get("last_year") or e["first_year"]))
-        if typ == "MEMBER_OF" and f.is_community(t):
+    for s, t, e in edges("COOPERATES_WITH"):
+        _add(f.cooperates, s, t)
+        _add(f.cooperates, t, s)
+        if e.get("first_year") or e.get("last_year"):
+            f.coop_years[(s, t)] = f.coop_years[(t, s)] = (
+                int(e.get("first_year") or e["last_year"]),
+                int(e.get("last_year") or e["first_year"]))
+    communities = {u for u in nodes if f.is_community(u)}
+    for s, t, _e in edges("MEMBER_OF"):
+        if t in communities:
             _add(f.communities_of, s, t)
-            continue  # a community joins hundreds of members: not a path
-        if typ in ("HOSTED_BY", "WORKS_AT"):
-            _add(f.hosts_of, s, t)
-            _add(f.own_units, t, s)
-        # the platforms whose level stands for an actor's capacity: those an
-        # organisation hosts, those a talent leads or belongs to
-        if typ == "HOSTED_BY" and s_label == "Platform":
-            _add(f.platforms_of, t, s)
-        elif typ in ("LEADS", "MEMBER_OF") and s_label == "Talent" and t_label == "Platform":
+    for s, t, _e in edges("HOSTED_BY", "WORKS_AT"):
+        _add(f.hosts_of, s, t)
+        _add(f.own_units, t, s)
+    # the platforms whose level stands for an actor's capacity: those an organisation
+    # hosts, those a talent leads or belongs to (a community joins hundreds of members:
+    # neither a platform of theirs nor a path)
+    for s, t, e in edges("HOSTED_BY", "LEADS", "MEMBER_OF"):
+        if e["type"] == "HOSTED_BY":
+            if nodes[s].get("label") == "Platform":
+                _add(f.platforms_of, t, s)
+        elif (t not in communities and nodes[s].get("label") == "Talent"
+              and nodes[t].get("label") == "Platform"):
             _add(f.platforms_of, s, t)
-        if typ in PROXIMITY_TYPES:
-            adjacency.setdefault(s, set()).add((t, typ))
-            adjacency.setdefault(t, set()).add((s, typ))
-    # neighbours in name, uid order make the first shortest path found deterministic;
-    # ranking every node once is much cheaper than comparing names in each sort
-    rank = {u: i for i, u in enumerate(sorted(nodes, key=f.order))}
-    f.adjacency = {u: sorted(nbrs, key=lambda p: (rank[p[0]], p[1]))
-                   for u, nbrs in adjacency.items()}
+    # neighbours in name, uid order (ties: type) make the first shortest path found
+    # deterministic; each neighbour is held as one integer, its rank among all nodes by
+    # name and uid times the number of types plus its type's rank, which sorts a
+    # province's million pairs without a key function
+    order = sorted(nodes, key=f.order)
+    rank = {u: i for i, u in enumerate(order)}
+    types = sorted(PROXIMITY_TYPES)
+    width = len(types)
+    type_rank = {typ: i for i, typ in enumerate(types)}
+    adjacency: dict[str, set[int]] = {}
+    for s, t, e in edges(*types):
+        typ = e["type"]
+        if typ == "MEMBER_OF" and t in communities:
+            continue
+        code = type_rank[typ]
+        adjacency.setdefault(s, set()).add(rank[t] * width + code)
+        adjacency.setdefault(t, set()).add(rank[s] * width + code)
+    f.adjacency = {u: [(order[c // width], types[c % width]) for c in sorted(codes)]
+                   for u, codes in adjacency.items()}
     for p, y in edge_years.items():
         f.project_year.setdefault(p, y)
     years = [y for y in f.project_year.values() if y is not None]
@@ -458,6 +487,10 @@ _INDEX_CACHE: OrderedDict[str, TextIndex] = OrderedDict()
 _FACTS_CACHE: weakref.WeakKeyDictionary[Any, tuple[int, _Facts, TextIndex]] = (
     weakref.WeakKeyDictionary())
 _CACHE_LOCK = threading.Lock()
+_BUILDING: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+"""Per graph, the lock held while its lookups are built: a server's warm-up thread and
+its first requests build them once, the others wait (two builds at once would each take
+twice as long on a shared interpreter)."""
 
 
 def _document(f: _Facts, uid: str) -> str:
@@ -527,14 +560,22 @@ def prepare(G: nx.MultiDiGraph) -> tuple[_Facts, TextIndex]:
     size = G.number_of_nodes()
     with _CACHE_LOCK:
         cached = _FACTS_CACHE.get(G)
+        building = _BUILDING.setdefault(G, threading.Lock())
     if cached is not None and cached[0] == size:
         return cached[1], cached[2]
-    facts = _build_facts(G)
-    index = _text_index(facts)
-    _term_fields(facts, index.tokenizer)
-    facts.bounds = _Bounds.of(facts, index)
-    with _CACHE_LOCK:
-        _FACTS_CACHE[G] = (size, facts, index)
+    with building:
+        with _CACHE_LOCK:
+            cached = _FACTS_CACHE.get(G)
+        if cached is not None and cached[0] == size:
+            return cached[1], cached[2]  # built meanwhile by another caller
+        # millions of lookups' containers: no full collection while they are made
+        with full_collections_paused():
+            facts = _build_facts(G)
+            index = _text_index(facts)
+            _term_fields(facts, index.tokenizer)
+            facts.bounds = _Bounds.of(facts, index)
+        with _CACHE_LOCK:
+            _FACTS_CACHE[G] = (size, facts, index)
     return facts, index
 
 

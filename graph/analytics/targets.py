@@ -387,7 +387,8 @@ class _Graph:
         self.by_label: dict[str, list[str]] = defaultdict(list)
         self.names: dict[str, list[str]] = defaultdict(list)
         self._out: dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]] = {}
-        for n, d in sorted(self.recs.items()):
+        for n in sorted(self.recs):  # not sorted(items()): ordering pairs costs seconds
+            d = self.recs[n]
             label = str(d.get("label", ""))
             self.by_label[label].append(n)
             if label in ("Target", "Document"):

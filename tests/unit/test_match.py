@@ -400,6 +400,36 @@ def test_index_is_cached_per_graph_and_by_content() -> None:
     assert "team:new" not in [m.uid for m in match(g, text="碳纤维").matches]
 
 
+def test_concurrent_first_callers_build_the_lookups_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's warm-up thread and its first requests ask for the same graph's lookups
+    at once: one builds them, the others wait and get the same objects."""
+    import threading
+    import time
+
+    g = rehab_graph()
+    built: list[int] = []
+    real = match_mod._build_facts
+
+    def slow_build(graph: nx.MultiDiGraph) -> Any:
+        built.append(1)
+        time.sleep(0.2)  # long enough for every caller to arrive meanwhile
+        return real(graph)
+
+    monkeypatch.setattr(match_mod, "_build_facts", slow_build)
+    got: list[tuple[Any, Any]] = []
+    callers = [threading.Thread(target=lambda: got.append(prepare(g))) for _ in range(4)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert len(built) == 1 and len(got) == 4
+    assert all(facts is got[0][0] and index is got[0][1] for facts, index in got)
+    # another graph is built on its own, not behind the first one's lock
+    other = g.copy()
+    assert prepare(other)[0] is not got[0][0] and len(built) == 2
+
+
 def test_tokenizer_keeps_domain_terms_whole_and_is_private() -> None:
     tk = Tokenizer(["外骨骼", "康复医疗装备", "智慧养老"])
     toks = tk.tokens("发展智慧养老与康复医疗装备,攻关外骨骼")
