@@ -79,7 +79,7 @@ _Columns = tuple[list[str], list[str], list[str], list[int], list[str]]
 
 
 def _graph_columns(g: nx.MultiDiGraph) -> _Columns:
-    return _participation_columns(g.nodes, typed_edges(g, "IN_FIELD"),
+    return _participation_columns(dict(g.nodes(data=True)), typed_edges(g, "IN_FIELD"),
                                   typed_edges(g, *TAKING_PART))
 
 
@@ -133,14 +133,19 @@ def _participation_columns(node: Mapping[str, Mapping[str, Any]],
     return project, actor, kind, years, field
 
 
-def _profile(g: nx.MultiDiGraph, uid: str) -> tuple[set[str], set[str]]:
-    fields: set[str] = set()
-    keywords = set(g.nodes[uid].get("keywords") or [])
-    for _, v, d in g.out_edges(uid, data=True):
-        if d.get("type") in ("IN_FIELD", "OFFERS", "NEEDS"):
-            fields.add(str(g.nodes[v].get("name", v)))
-            keywords.update(d.get("keywords") or [])
-    return fields, keywords
+def _profiles(g: nx.MultiDiGraph,
+              actors: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
+    """Each of ``actors``' fields (the names of those it is in, offers or needs) and
+    keywords (its own and those of these relationships), from one read of the
+    relationships of the three types."""
+    node = dict(g.nodes(data=True))
+    out: dict[str, tuple[set[str], set[str]]] = {
+        a: (set(), set(node[a].get("keywords") or [])) for a in actors}
+    for u, v, d in typed_edges(g, "IN_FIELD", "OFFERS", "NEEDS"):
+        if (p := out.get(u)) is not None:
+            p[0].add(str(node[v].get("name", v)))
+            p[1].update(d.get("keywords") or [])
+    return out
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -479,7 +484,7 @@ def build_index(g: nx.MultiDiGraph, *, model: Recommender | None = None,
                   else previous)
         model, fitted_on = model_for(rows, until, previous=before, store=store,
                                      version=version)
-    profiles = {a: _profile(g, a) for a in actors}
+    profiles = _profiles(g, actors)
     members: dict[tuple[str, str], list[int]] = defaultdict(list)
     for a in actors:  # ascending uids, so ascending indexes
         for f in profiles[a][0]:

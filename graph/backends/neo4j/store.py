@@ -899,8 +899,8 @@ def _type_of(edge_uid: str) -> str | None:
 
 def _group(rows: Sequence[Record], key: str) -> dict[str, list[Record]]:
     out: dict[str, list[Record]] = {}
-    for row in rows:
-        out.setdefault(row[key], []).append(dict(row))
+    for row in rows:  # the records themselves: what is written is built from them anew
+        out.setdefault(row[key], []).append(row)
     return out
 
 
