@@ -103,8 +103,8 @@ class Config:
     actors: list[int] = field(default_factory=lambda: [10_000, 100_000, 1_000_000])
     neo4j_actors: list[int] = field(default_factory=lambda: [10_000, 100_000])
     api_actors: int = 100_000
-    requests: int = 300
-    kind_seconds: float = 10.0
+    requests: int = 200
+    kind_seconds: float = 6.0
     wrk_seconds: int = 6
     cli_repeats: int = 3
     rerun_max: int = 10_000

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-LINKPRED_RESERVE_MIN = 2.5
+LINKPRED_RESERVE_MIN = 1.5
 """Minutes kept for the link-prediction step out of the run's budget."""
 GRACE_S = 120.0
 """Seconds a step gets, after its time is up, to stop its servers on SIGTERM."""
