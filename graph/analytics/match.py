@@ -296,7 +296,7 @@ def _build_facts(G: nx.MultiDiGraph) -> _Facts:
     :class:`_Facts`.
 
     The edges of the types that feed one lookup are read together, in the graph's edge
-    order (``typed_edges`` of a projection reads its type index): each lookup gets its
+    order (from a projection's type index, ``computed.type_index``): each lookup gets its
     entries in the order a single pass over every edge would give them, without testing
     every one of a province's million edges against every lookup."""
     nodes: dict[str, Mapping[str, Any]] = {u: d for u, d in G.nodes(data=True)}

@@ -207,3 +207,31 @@ def test_a_checkpoint_saves_inside_a_bulk_context_and_its_end_saves_only_what_fo
         store.upsert_nodes(nodes=[{"label": "Enterprise", "uid": "ent:late", "name": "迟到公司"}])
     assert saves == [len(NODES), len(NODES) + 1]  # the end saves what followed
     store.close()
+
+
+def test_snapshot_records_are_the_stored_ones_without_opening_the_store(tmp_path: Path) -> None:
+    import pickle
+
+    from graph.backends.catalog import SNAPSHOT
+    from graph.backends.embedded import snapshot_records
+
+    home = tmp_path / "store"
+    with pytest.raises(StoreUnavailable, match="没有内置图谱的快照"):
+        snapshot_records(home)
+    writer = EmbeddedStore(home)
+    writer.open()
+    writer.upsert_nodes(nodes=NODES)
+    writer.upsert_edges(edges=EDGES)
+    stored_nodes = sorted((r for b in writer.scan_nodes() for r in b), key=lambda r: r["uid"])
+    stored_edges = sorted((r for b in writer.scan_edges() for r in b), key=lambda r: r["uid"])
+    # read while the writer still holds its lock: no lock is taken
+    nodes, edges = snapshot_records(home)
+    assert sorted(nodes, key=lambda r: r["uid"]) == stored_nodes
+    assert sorted(edges, key=lambda r: r["uid"]) == stored_edges
+    writer.close()
+    # a snapshot of another format names the file and both formats
+    (home / SNAPSHOT).write_bytes(pickle.dumps({"version": 99, "nodes": [], "edges": []}))
+    with pytest.raises(StoreUnavailable, match=r"graph\.pickle:无法识别的快照格式 99"):
+        snapshot_records(home)
+    with pytest.raises(StoreUnavailable, match="无法识别的快照格式"):
+        EmbeddedStore(home, read_only=True).open()
