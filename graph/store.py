@@ -325,6 +325,10 @@ class GraphStore(abc.ABC):
     """True where a node's record and its neighbours are read from this process's memory,
     with no I/O: the server then answers those reads on its event loop instead of handing
     each to a worker thread and back."""
+    scans_fresh_records: bool = False
+    """True where :meth:`scan_nodes` and :meth:`scan_edges` hand out records made for the
+    caller alone (read from a database), which it may then change; else they may be the
+    store's own records, which a reader must leave as they are."""
     reads_async: bool = False
     """True where :meth:`first_hop_async` and :meth:`search_async` read without blocking
     (a database's asynchronous driver): the server then answers one-hop neighbourhoods

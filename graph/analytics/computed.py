@@ -57,7 +57,8 @@ def project(store: GraphStore) -> nx.MultiDiGraph:
     (:func:`typed_edges`).
     """
     return project_records((r for batch in store.scan_nodes() for r in batch),
-                           (r for batch in store.scan_edges() for r in batch))
+                           (r for batch in store.scan_edges() for r in batch),
+                           own=store.scans_fresh_records)
 
 
 def sorted_records(store: GraphStore) -> tuple[list[Mapping[str, Any]],
@@ -100,13 +101,18 @@ def in_edge_order(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[st
 
 @without_full_collections()
 def project_records(nodes: Iterable[Mapping[str, Any]],
-                    edges: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
+                    edges: Iterable[Mapping[str, Any]], *,
+                    own: bool = False) -> nx.MultiDiGraph:
     """The projection (see :func:`project`) of these node and relationship records, in
     any order; a relationship whose endpoint is not among the nodes is left out.
 
     The records (dicts) are the graph's data dicts, not copies of them: a projection is
     only read, and a store replaces a record on every write instead of changing it, so
-    the two never differ; copies would double the memory the records take."""
+    the two never differ; copies would double the memory the records take. The
+    projection keys every node by the string of its record's uid; with ``own`` (records
+    made for this projection alone, as a database's reads are), the relationship records'
+    endpoints are set to those strings too (equal values, one string per uid). A store's
+    own records are left exactly as they are."""
     import networkx as nx
 
     nodes = sorted(nodes, key=lambda r: r["uid"])
@@ -117,10 +123,11 @@ def project_records(nodes: Iterable[Mapping[str, Any]],
     # their checks and cache clearing per item, or add_edges_from's look-ups through
     # views, were most of the projection's time
     node, succ, pred = g._node, g._succ, g._pred
-    # an edge's endpoints are held as the very strings that key their nodes: a database
+    # an edge's endpoints are keyed by the very strings that key their nodes: a database
     # hands every record its own copies, each hashed anew and compared character by
-    # character by every lookup of the analyses; one string per uid is also 70 MB less
-    # in a projection of Neo4j at 100,000 actors (1,970 -> 1,897 MB)
+    # character by every lookup of the analyses; with the records' own endpoints set to
+    # them too (``own``), one string per uid is 70 MB less in a projection of Neo4j at
+    # 100,000 actors (1,970 -> 1,897 MB)
     canon: dict[str, str] = {}
     for r in nodes:
         uid = r["uid"]
@@ -135,9 +142,10 @@ def project_records(nodes: Iterable[Mapping[str, Any]],
         u, v = canon.get(e["source"]), canon.get(e["target"])
         if u is None or v is None:
             continue
+        mine = own
         if type(e) is not dict:
-            e = dict(e)
-        if e["source"] is not u or e["target"] is not v:
+            e, mine = dict(e), True
+        if mine and (e["source"] is not u or e["target"] is not v):
             e["source"], e["target"] = u, v  # the same values
         out = succ[u]
         keys = out.get(v)

@@ -623,29 +623,41 @@ def test_target_counting_reads_each_relationship_type_in_out_edges_order() -> No
 
 def test_a_projection_holds_each_uid_once() -> None:
     # a database hands each record its own copies of the endpoint uids: the projection
-    # keys, and the edges' records, use the node's own string, and every value stays
+    # keys every node and relationship by the node's own string; the records' endpoints
+    # are set to it only when the records are the projection's own (``own``), never a
+    # store's (the embedded store's records are shared with its projections)
     from graph.analytics.computed import edges_of, project_records, type_index
 
     def fresh(text: str) -> str:
         return "".join(list(text))  # an equal string that is another object
 
-    nodes = [{"uid": fresh(u), "label": "Enterprise", "name": u} for u in ("a甲", "b乙", "c丙")]
-    edges = [{"uid": "e1", "type": "COOPERATES_WITH", "source": fresh("a甲"),
-              "target": fresh("b乙")},
-             {"uid": "e2", "type": "IN_FIELD", "source": fresh("b乙"), "target": fresh("c丙")},
-             {"uid": "e3", "type": "IN_FIELD", "source": fresh("a甲"), "target": fresh("x")}]
-    assert edges[0]["source"] is not nodes[0]["uid"]
-    g = project_records(nodes, edges)
-    key = {u: u for u in g}
-    assert sorted(g.edges(keys=True)) == [("a甲", "b乙", "e1"), ("b乙", "c丙", "e2")]
-    for u, v, d in g.edges(data=True):
-        assert u is key[u] and v is key[v]
-        assert d["source"] is key[d["source"]] and d["target"] is key[d["target"]]
-        assert (d["source"], d["target"]) == (u, v)
-    for u in g:
-        assert all(v is key[v] for v in g.succ[u]) and all(v is key[v] for v in g.pred[u])
-    # the type index reads the same edges, in the graph's order, per type and merged
-    index = type_index(g)
-    assert [d["uid"] for _, _, d in edges_of(index, "IN_FIELD", "COOPERATES_WITH")] == \
-        [d["uid"] for _, _, d in g.edges(data=True)]
-    assert [d["uid"] for _, _, d in edges_of(index, "IN_FIELD")] == ["e2"]
+    def records() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        nodes = [{"uid": fresh(u), "label": "Enterprise", "name": u}
+                 for u in ("a甲", "b乙", "c丙")]
+        edges = [{"uid": "e1", "type": "COOPERATES_WITH", "source": fresh("a甲"),
+                  "target": fresh("b乙")},
+                 {"uid": "e2", "type": "IN_FIELD", "source": fresh("b乙"),
+                  "target": fresh("c丙")},
+                 {"uid": "e3", "type": "IN_FIELD", "source": fresh("a甲"), "target": fresh("x")}]
+        return nodes, edges
+
+    for own in (True, False):
+        nodes, edges = records()
+        ends = [(e["source"], e["target"]) for e in edges]
+        assert edges[0]["source"] is not nodes[0]["uid"]
+        g = project_records(nodes, edges, own=own)
+        key = {u: u for u in g}
+        assert sorted(g.edges(keys=True)) == [("a甲", "b乙", "e1"), ("b乙", "c丙", "e2")]
+        for u, v, d in g.edges(data=True):
+            assert u is key[u] and v is key[v] and (d["source"], d["target"]) == (u, v)
+            assert (d["source"] is key[u] and d["target"] is key[v]) is own
+        for u in g:
+            assert all(v is key[v] for v in g.succ[u]) and all(v is key[v] for v in g.pred[u])
+        if not own:  # the records hold the very strings they held
+            assert all(e["source"] is s and e["target"] is t
+                       for e, (s, t) in zip(edges, ends, strict=True))
+        # the type index reads the same edges, in the graph's order, per type and merged
+        index = type_index(g)
+        assert [d["uid"] for _, _, d in edges_of(index, "IN_FIELD", "COOPERATES_WITH")] == \
+            [d["uid"] for _, _, d in g.edges(data=True)]
+        assert [d["uid"] for _, _, d in edges_of(index, "IN_FIELD")] == ["e2"]

@@ -285,6 +285,7 @@ class Neo4jStore(GraphStore):
     """
 
     backend = "neo4j"
+    scans_fresh_records = True
 
     def __init__(self, driver: Driver, *, database: str = "neo4j",
                  async_driver: Callable[[], AsyncDriver] | None = None) -> None:
