@@ -302,11 +302,15 @@ def _build_facts(G: nx.MultiDiGraph) -> _Facts:
     nodes: dict[str, Mapping[str, Any]] = {u: d for u, d in G.nodes(data=True)}
     f = _Facts(nodes=nodes)
     labels = set(KINDS.values())
+    communities: set[str] = set()
     for uid in sorted(nodes):  # sorted: first-come name lookups stay stable
         rec = nodes[uid]
         label = rec.get("label")
-        if label in labels and not f.is_community(uid):
-            f.candidates.append(uid)
+        if label in labels:  # communities are platforms: a label of KINDS
+            if f.is_community(uid):
+                communities.add(uid)
+            else:
+                f.candidates.append(uid)
         elif label == "Field":
             for name in [rec.get("name") or "", *(rec.get("aliases") or [])]:
                 if name:
@@ -356,7 +360,6 @@ def _build_facts(G: nx.MultiDiGraph) -> _Facts:
             f.coop_years[(s, t)] = f.coop_years[(t, s)] = (
                 int(e.get("first_year") or e["last_year"]),
                 int(e.get("last_year") or e["first_year"]))
-    communities = {u for u in nodes if f.is_community(u)}
     for s, t, _e in edges("MEMBER_OF"):
         if t in communities:
             _add(f.communities_of, s, t)
