@@ -17,7 +17,7 @@ import abc
 import asyncio
 import functools
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -387,6 +387,18 @@ class GraphStore(abc.ABC):
         upsert's diff). A backend may create those without looking for a stored one
         first; the outcome must be the same should one exist after all (another writer
         came first): it is replaced like any other put record."""
+
+    def prepare_commit(self, *, put_nodes: Sequence[Record] = (),
+                       put_edges: Sequence[Record] = (), del_nodes: Sequence[str] = (),
+                       del_edges: Sequence[Record] = (), merge: MergeRecord | None = None,
+                       absent: Collection[str] = frozenset()) -> Callable[[], None]:
+        """:meth:`commit` in two steps: what can be made of the change beforehand is made
+        now, in the caller's thread, and the commit is applied when the result is called
+        (from any thread; once). A store that has nothing to make beforehand applies it
+        all then."""
+        return functools.partial(self.commit, put_nodes=put_nodes, put_edges=put_edges,
+                                 del_nodes=del_nodes, del_edges=del_edges, merge=merge,
+                                 absent=absent)
 
     @abc.abstractmethod
     def version(self) -> int:

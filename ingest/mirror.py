@@ -19,17 +19,22 @@ cores: one for Neo4j, one for Python). The queue is deep, bounded by the records
 rather than by commits: some tables keep the database busy (tens of thousands of
 relationships, few names to resolve), others the run (names to resolve, few writes),
 and a deep queue lets the run go on planning through the first kind while the
-database catches up during the second. Each commit is still one transaction, applied
-in order; a read that could see a pending write (a relationship uid still in flight,
-anything that deletes or merges) waits for the writer first, and the first failed
-commit is raised by the next call and at the end of the run.
+database catches up during the second. Each commit is one transaction. Two writer
+threads send them: a commit waits for the queued commits that write nodes (its
+relationships' endpoints) and those writing one of its own relationships, and is
+otherwise written beside the one before it, so that the relationships of a table
+(hundreds of thousands of them at the end of a province's load, few names to resolve)
+keep both the database's cores busy while the run has nothing left to plan. A read that
+could see a pending write (a relationship uid still in flight, anything that deletes or
+merges) waits for the writers first; the first failed commit is raised by the next call
+and at the end of the run, and a commit that waited for it is not sent.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -55,6 +60,8 @@ class MirroredStore(GraphStore):
     IN_FLIGHT = 250_000
     """Records (nodes and relationships) queued for the writer before the run waits
     for the oldest commits; a quarter of a million records is a few hundred MB."""
+    WRITERS = 2
+    """Writer threads (which commit waits for which: the module's docstring)."""
     EDGE_CACHE = 500_000
     """Relationship records (or their absence) remembered from reads and writes: a
     batch is read twice (to merge provenance, then to diff), the database once."""
@@ -64,8 +71,9 @@ class MirroredStore(GraphStore):
         self.backend = store.backend
         self._nodes = EmbeddedStore(None)
         self._writer: ThreadPoolExecutor | None = None
-        self._pending: deque[tuple[Future[None], frozenset[str], int]] = deque()
-        """Queued commits: the writer's future, the relationship uids, the records."""
+        self._pending: deque[tuple[Future[None], frozenset[str], int, bool]] = deque()
+        """Queued commits: the writer's future, the relationship uids, the records, and
+        whether it writes nodes."""
         self._failed = False
         self._edges: dict[str, Record | None] = {}
         self._replica: dict[str, tuple[int, Record]] | None = None
@@ -146,7 +154,7 @@ class MirroredStore(GraphStore):
         (later commits of a failed run are still awaited, never left running)."""
         error: BaseException | None = None
         while self._pending:
-            future, _, _ = self._pending.popleft()
+            future = self._pending.popleft()[0]
             exc = future.exception()
             if exc is not None and error is None:
                 error = exc
@@ -156,7 +164,7 @@ class MirroredStore(GraphStore):
     def _wait_for(self, edge_uids: Sequence[str]) -> None:
         """Flush if a queued commit writes one of ``edge_uids``."""
         if self._pending and any(not in_flight.isdisjoint(edge_uids)
-                                 for _, in_flight, _ in self._pending):
+                                 for _, in_flight, *_ in self._pending):
             self.flush()
 
     # nodes from the mirror -------------------------------------------------------
@@ -199,33 +207,44 @@ class MirroredStore(GraphStore):
                 self._nodes.commit(put_nodes=put_nodes, del_nodes=del_nodes)
             return
         if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1,
+            self._writer = ThreadPoolExecutor(max_workers=self.WRITERS,
                                               thread_name_prefix="innograph-writer")
         nodes, edges = list(put_nodes), list(put_edges)
         size = len(nodes) + len(edges)
-        while self._pending and size + sum(n for *_, n in self._pending) > self.IN_FLIGHT:
-            future, _, _ = self._pending[0]
+        while self._pending and size + sum(p[2] for p in self._pending) > self.IN_FLIGHT:
+            future = self._pending[0][0]
             if future.exception() is not None:
                 self.flush()  # raises the failure
             self._pending.popleft()
         self._wrote(edges)
-        future = self._writer.submit(self._write, nodes, edges, absent)
+        uids = frozenset(e["uid"] for e in edges)
+        # what this commit must wait for: every queued commit that writes nodes (they may
+        # be this one's endpoints, or the same nodes), and those writing one of its
+        # relationships; a commit of other relationships is written beside it
+        after = [future for future, in_flight, _, has_nodes in self._pending
+                 if has_nodes or not in_flight.isdisjoint(uids)]
+        # made here, while the writers wait for the database: they only send it
+        work = self.real.prepare_commit(put_nodes=nodes, put_edges=edges, absent=absent)
+        future = self._writer.submit(self._write, work, after)
         if len(self._edges) + len(edges) > self.EDGE_CACHE:
             self._edges.clear()
         for e in edges:
             self._edges[e["uid"]] = e
-        self._pending.append((future, frozenset(e["uid"] for e in edges), size))
+        self._pending.append((future, uids, size, bool(nodes)))
         if nodes:
             self._nodes.commit(put_nodes=nodes)
 
-    def _write(self, nodes: list[Record], edges: list[Record], absent: Collection[str]) -> None:
-        """The writer thread's task: one commit, unless an earlier one failed (then the
-        commits queued behind it are not sent, so the store never holds a batch whose
-        predecessor is missing)."""
+    def _write(self, work: Callable[[], None], after: Sequence[Future[None]]) -> None:
+        """A writer thread's task: one prepared commit, once the commits ``after`` are
+        written; not sent when a commit of the run failed before it started (the store
+        never holds relationships whose endpoints' commit failed, nor a write that one
+        queued before it would have overwritten)."""
+        for earlier in after:
+            earlier.exception()  # waits for it
         if self._failed:
             raise GraphError("未写入:本次运行中较早的一批写入失败")
         try:
-            self.real.commit(put_nodes=nodes, put_edges=edges, absent=absent)
+            work()
         except BaseException:
             self._failed = True
             raise

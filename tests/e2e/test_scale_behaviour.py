@@ -24,7 +24,8 @@ from ingest.mirror import MirroredStore
 from ingest.pipeline import run_ingest
 from ingest.resolve import Resolver
 from schemas.nodes import Enterprise
-from schemas.records import Record, node_to_record
+from schemas.records import Record, edge_to_record, node_to_record
+from schemas.relationships import Relationship
 from tests.e2e import test_match_api
 from tests.e2e.test_match_api import EDGES, NODES
 from tests.unit.test_ingest_support import registry_copy
@@ -285,6 +286,69 @@ def test_the_writer_queue_is_bounded_by_the_records_in_it(
     assert done.is_set()
     mirror.flush()
     assert sum(real.stats().nodes.values()) == 120
+    mirror.close()
+
+
+class _Gated(EmbeddedStore):
+    """A store whose every commit waits for the test to let it through, by its name (the
+    first relationship's description, else "nodes")."""
+
+    backend = "gated"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.started: dict[str, threading.Event] = {}
+        self.gates: dict[str, threading.Event] = {}
+        self.done: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def events(self, name: str) -> tuple[threading.Event, threading.Event, threading.Event]:
+        with self._lock:
+            return (self.started.setdefault(name, threading.Event()),
+                    self.gates.setdefault(name, threading.Event()),
+                    self.done.setdefault(name, threading.Event()))
+
+    def commit(self, **kw: Any) -> None:  # type: ignore[override]
+        edges = kw.get("put_edges") or ()
+        started, gate, done = self.events(edges[0]["description"] if edges else "nodes")
+        started.set()
+        assert gate.wait(30), "the test never opened the gate"
+        super().commit(**kw)
+        done.set()
+
+
+def test_commits_of_other_relationships_are_written_side_by_side() -> None:
+    # a commit waits for the queued commits of nodes (its endpoints) and of its own
+    # relationships; commits of other relationships are written beside it, in order
+    # where they touch the same relationship
+    real = _Gated()
+    real.open()
+    mirror = MirroredStore(real)
+    mirror.open()
+    nodes = [node_to_record(Enterprise(uid=f"ent:{c}", name=f"企业{c}")) for c in "abcd"]
+
+    def edge(source: str, target: str, description: str) -> Record:
+        return edge_to_record(Relationship(type="COOPERATES_WITH", source=source,
+                                           target=target, description=description))
+
+    mirror.commit(put_nodes=nodes)
+    mirror.commit(put_edges=[edge("ent:a", "ent:b", "first")])
+    mirror.commit(put_edges=[edge("ent:c", "ent:d", "other")])
+    mirror.commit(put_edges=[edge("ent:a", "ent:b", "again")])  # the first one's uid
+    started = {n: real.events(n)[0] for n in ("nodes", "first", "other", "again")}
+    assert started["nodes"].wait(10)
+    assert not started["first"].wait(0.3)  # its endpoints are not written yet
+    real.gates["nodes"].set()
+    assert started["first"].wait(10) and started["other"].wait(10)  # side by side
+    real.events("other")[1].set()
+    assert real.events("other")[2].wait(10)
+    assert not started["again"].wait(0.3)  # the same relationship: after the first
+    real.events("first")[1].set()
+    assert started["again"].wait(10)
+    real.events("again")[1].set()
+    mirror.flush()
+    written = {r["uid"]: r["description"] for b in real.scan_edges() for r in b}
+    assert sorted(written.values()) == ["again", "other"]  # the later write won
     mirror.close()
 
 

@@ -478,22 +478,36 @@ class Neo4jStore(GraphStore):
         ``create_edges``): about a fifth less of the database's work in a first load. Should
         one exist after all (another writer came first), a uid constraint refuses the
         transaction and it is run again with every record replaced by uid."""
-        try:
-            self._write(self._commit_work(put_nodes, put_edges, del_nodes, del_edges, merge,
-                                          absent))
-        except GraphError as exc:
-            if not absent or not isinstance(exc.__cause__, nx4j.ConstraintError):
-                raise
-            log.info("读取时不存在的记录在此期间已被写入;按标识重新写入")
-            self._write(self._commit_work(put_nodes, put_edges, del_nodes, del_edges, merge,
-                                          frozenset()))
+        self.prepare_commit(put_nodes=put_nodes, put_edges=put_edges, del_nodes=del_nodes,
+                            del_edges=del_edges, merge=merge, absent=absent)()
+
+    def prepare_commit(self, *, put_nodes: Sequence[Record] = (),
+                       put_edges: Sequence[Record] = (), del_nodes: Sequence[str] = (),
+                       del_edges: Sequence[Record] = (), merge: MergeRecord | None = None,
+                       absent: Collection[str] = frozenset()) -> Callable[[], None]:
+        """:meth:`commit`'s statements and parameters made now, in the caller's thread;
+        the transaction is run when the result is called: an ingest's writer threads only
+        send what its planner made while they waited for the database."""
+        work = self._commit_work(put_nodes, put_edges, del_nodes, del_edges, merge, absent)
+
+        def apply() -> None:
+            try:
+                self._write(work)
+            except GraphError as exc:
+                if not absent or not isinstance(exc.__cause__, nx4j.ConstraintError):
+                    raise
+                log.info("读取时不存在的记录在此期间已被写入;按标识重新写入")
+                self._write(self._commit_work(put_nodes, put_edges, del_nodes, del_edges,
+                                              merge, frozenset()))
+
+        return apply
 
     @staticmethod
     def _commit_work(put_nodes: Sequence[Record], put_edges: Sequence[Record],
                      del_nodes: Sequence[str], del_edges: Sequence[Record],
                      merge: MergeRecord | None, absent: Collection[str]
                      ) -> Callable[[ManagedTransaction], None]:
-        """The transaction function of :meth:`commit`."""
+        """The transaction function of :meth:`commit`, its parameters made beforehand."""
 
         def put(rows: Sequence[Record], group: str, create: Callable[[str], str],
                 replace: Callable[[str], str]) -> Iterator[tuple[str, list[Record]]]:
@@ -505,18 +519,26 @@ class Neo4jStore(GraphStore):
                     for chunk in _chunks(part):
                         yield stmt, list(chunk)
 
+        deletes: list[tuple[str, dict[str, Any]]] = [
+            (cypher.delete_edges(rel_type), {"rows": list(chunk)})
+            for rel_type, rows in _group(del_edges, "type").items() for chunk in _chunks(rows)]
+        deletes += [(cypher.DELETE_NODES, {"uids": list(chunk)})
+                    for chunk in _chunks(list(del_nodes))]
+        node_puts = [(stmt, [_written_node(r) for r in chunk]) for stmt, chunk in
+                     put(put_nodes, "label", cypher.create_nodes, cypher.put_nodes)]
+        edge_puts = [(stmt, chunk[0]["type"], [_written_edge(r) for r in chunk])
+                     for stmt, chunk in
+                     put(put_edges, "type", cypher.create_edges, cypher.put_edges)]
+
         def work(tx: ManagedTransaction) -> None:
-            for rel_type, rows in _group(del_edges, "type").items():
-                for chunk in _chunks(rows):
-                    tx.run(cypher.delete_edges(rel_type), rows=list(chunk)).consume()
-            for uid_chunk in _chunks(list(del_nodes)):
-                tx.run(cypher.DELETE_NODES, uids=list(uid_chunk)).consume()
-            for stmt, chunk in put(put_nodes, "label", cypher.create_nodes, cypher.put_nodes):
-                tx.run(stmt, rows=[_written_node(r) for r in chunk]).consume()
-            for stmt, chunk in put(put_edges, "type", cypher.create_edges, cypher.put_edges):
-                written = tx.run(stmt, rows=[_written_edge(r) for r in chunk]).single()
-                if written is None or written["written"] != len(chunk):
-                    raise GraphError(f"{chunk[0]['type']}: an endpoint disappeared while "
+            for stmt, params in deletes:
+                tx.run(stmt, params).consume()
+            for stmt, rows in node_puts:
+                tx.run(stmt, rows=rows).consume()
+            for stmt, rel_type, rows in edge_puts:
+                written = tx.run(stmt, rows=rows).single()
+                if written is None or written["written"] != len(rows):
+                    raise GraphError(f"{rel_type}: an endpoint disappeared while "
                                      "writing; the transaction was rolled back")
             if merge is not None:
                 tx.run(cypher.PUT_MERGE, merge_id=merge.merge_id, at=merge.at.isoformat(),
