@@ -288,6 +288,7 @@ def run(config: Config, *, work: Path | None = None, neo4j: Neo4jConn | None = N
                     # ingest: 14.4 s on a server just started, 8.4 s on its third run): one
                     # unmeasured bare write first, so that neither the ingest nor its
                     # baseline, run after it, pays for it
+                    print("  warming the server (a bare write, not measured):", flush=True)
                     warm = run_baseline("neo4j", emb_home, actors=n, conn=conn, **limits)
                     report["neo4j_warm_up"] = {"actors": n, "seconds": warm.seconds,
                                                "error": warm.error}
