@@ -227,11 +227,28 @@ class _NameIndex:
             taken.append(posting)
         if not taken:
             return [], []
-        ids = np.concatenate([np.frombuffer(p, dtype=np.int32) for p in taken])
-        # most shared bigrams first, ties in order of first appearance (rarest posting
-        # first): the order Counter(ids).most_common gives, without a Python loop
-        uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
-        ranked = uniq[np.lexsort((first, -counts))[:self.BLOCK]].tolist()
+        k = len(taken)
+        if k == 1:  # one posting: every entry shares one bigram, in order of appearance
+            ranked = taken[0][:self.BLOCK].tolist()
+        else:
+            # most shared bigrams first, ties in order of first appearance (rarest posting
+            # first, then entry order): the order Counter(ids).most_common gives, from one
+            # sort of entry * k + posting, where an entry's run is its count and the run's
+            # first element names its first posting
+            pairs = np.concatenate([np.frombuffer(p, dtype=np.int32) for p in taken]
+                                   ).astype(np.int64)
+            pairs *= k
+            pairs += np.repeat(np.arange(k, dtype=np.int64), [len(p) for p in taken])
+            pairs.sort()
+            entry = pairs // k
+            starts = np.flatnonzero(np.concatenate(([True], entry[1:] != entry[:-1])))
+            counts = np.diff(np.append(starts, len(pairs)))
+            n = len(self.entries)
+            key = ((k - counts) * k + pairs[starts] % k) * n + entry[starts]
+            if len(key) > self.BLOCK:
+                key = key[np.argpartition(key, self.BLOCK - 1)[:self.BLOCK]]
+            key.sort()
+            ranked = (key % n).tolist()
         outers = self.outers
         return [outers[i] for i in ranked], ranked
 
