@@ -278,7 +278,11 @@ class RunIdentity:
         if not self.resolver:
             return Found("none")  # no resolver: only this run's names are known
         label = next(iter(labels)) if len(labels) == 1 else None
-        res = self.resolver.resolve(name, label=label)
+        # a review question needs a stored candidate (see below): the resolver may leave
+        # unstored ones uncompared when it reads the store this run reads
+        res = self.resolver.resolve(name, label=label,
+                                    stored_only=getattr(self.resolver, "store", None)
+                                    is self.store)
         if res.status == "matched" and res.uid and res.label in labels:
             return Found("matched", uid=res.uid, label=res.label, name=res.name or name,
                          rule=res.rule or "resolver",

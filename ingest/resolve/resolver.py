@@ -425,7 +425,8 @@ class Resolver:
 
     # public API ---------------------------------------------------------------
     def resolve(self, name: str, *, label: str | None = None, credit_code: str | None = None,
-                moe_code: str | None = None, qualifier: str | None = None) -> Resolution:
+                moe_code: str | None = None, qualifier: str | None = None,
+                stored_only: bool = False) -> Resolution:
         """Resolve one name.
 
         Args:
@@ -437,6 +438,12 @@ class Resolver:
             moe_code: 学校标识码 given with the name: it decides a University's identity.
             qualifier: For persons, the employer (resolved too, so 山农大 and
                 山东农业大学 agree); otherwise only used in ``proposed_uid``.
+            stored_only: The caller uses no candidate that is not stored (an ingest asks
+                for review only against a stored node: a merge needs two). With a
+                ``label`` other than University, when no neighbour found is stored,
+                those that cannot be the same entity are not compared and not listed:
+                the match, if any, is the one found without it; fewer candidates may be
+                listed, none of them stored either way.
 
         Returns:
             A :class:`Resolution`.
@@ -464,7 +471,8 @@ class Resolver:
             raise UidError(f"学校标识码只能标识高校,不能标识{label_name(label)}")
         if label in self.person_labels:
             return self._resolve_person(name, text, label, qualifier)
-        res = self._resolve_org(text, label, qualifier, loose=True)
+        res = self._resolve_org(text, label, qualifier, loose=True,
+                                stored_only=stored_only and label not in (None, "University"))
         return res.model_copy(update={"query": name})
 
     def resolve_many(self, names: Iterable[str], *, label: str | None = None) -> list[Resolution]:
@@ -597,7 +605,8 @@ class Resolver:
 
     # organisations and everything else ------------------------------------------
     def _resolve_org(self, text: str, label: str | None, qualifier: str | None, *,
-                     loose: bool, by_rule: bool = True) -> Resolution:
+                     loose: bool, by_rule: bool = True, stored_only: bool = False
+                     ) -> Resolution:
         parts = self._parse(text)
         raw = self._parse(text, expand=False)
         parent = self._parent(text, label, raw) if loose else None
@@ -660,7 +669,11 @@ class Resolver:
         # 6. variants, 7. candidates
         scored = self._variant_candidates(parts, raw, label)
         if loose:
-            for entry, comp in self._fuzzy_candidates(parts, label):
+            # only stored candidates matter (see resolve): while none is, the neighbours
+            # that cannot be the same entity need no comparison
+            lazy = stored_only and not self._any_stored(
+                e for e, c in scored if c.verdict != "different")
+            for entry, comp in self._fuzzy_candidates(parts, label, lazy=lazy):
                 scored.append((entry, comp))
         same = [(e, c) for e, c in scored if c.verdict == "same"]
         if same:
@@ -868,21 +881,27 @@ class Resolver:
             out.append((e, compare_parts(parts, e.parts, self.rules)))
         return [(e, c) for e, c in out if not _reverse_abbreviation(parts, e, c)]
 
-    def _fuzzy_candidates(self, parts: NameParts,
-                          label: str | None) -> list[tuple[_Entry, Comparison]]:
-        out: list[tuple[_Entry, Comparison]] = []
+    def _fuzzy_candidates(self, parts: NameParts, label: str | None, *,
+                          lazy: bool = False) -> list[tuple[_Entry, Comparison]]:
+        """Neighbours of the name in the index (its bigram block ranked by rapidfuzz, and
+        for a short name the names it may abbreviate), compared with it.
+
+        ``lazy`` (only stored candidates matter, and none of the variants was stored):
+        when none of the neighbours is stored either, only those that may be the same
+        entity are compared and returned. A comparison says "same" only for an equal
+        key, an equal body, organisation type and branch (:attr:`NameParts.loose_key`),
+        or through a bracketed name; the others could only be candidates, and unstored.
+        """
         query = parts.outer
         abbreviation = (not parts.org_type and not parts.legal_form and not parts.group
                         and 2 <= len(query) <= 6 and bool(parts.body))
+        found: list[tuple[_Entry, Comparison | None]] = []
         for idx in (self._base_index(), self._live_index()):
             keys, idxs = idx.block(query, label)
             if keys:
                 for _, _score, i in process.extract(query, keys, scorer=fuzz.WRatio,
                                                     limit=25, score_cutoff=self.fuzzy_cutoff):
-                    entry = idx.entries[idxs[i]]
-                    comp = compare_parts(parts, entry.parts, self.rules)
-                    if not _reverse_abbreviation(parts, entry, comp):
-                        out.append((entry, comp))
+                    found.append((idx.entries[idxs[i]], None))
             if abbreviation:
                 for i in idx.by_first.get(query[0], ()):
                     entry = idx.entries[i]
@@ -890,8 +909,28 @@ class Resolver:
                         continue
                     s = abbreviation_score(query, entry.parts)
                     if s is not None:
-                        out.append((entry, Comparison("possible", s, "abbreviation")))
+                        found.append((entry, Comparison("possible", s, "abbreviation")))
+        lazy = lazy and not self._any_stored(e for e, _ in found)
+        out: list[tuple[_Entry, Comparison]] = []
+        for entry, comp in found:
+            if comp is None:
+                if lazy and not _may_be_same(parts, entry.parts):
+                    continue
+                comp = compare_parts(parts, entry.parts, self.rules)
+                if _reverse_abbreviation(parts, entry, comp):
+                    continue
+            out.append((entry, comp))
         return out
+
+    def _any_stored(self, entries: Iterable[_Entry]) -> bool:
+        """Whether one of the index ``entries`` may be a stored node (an alias-table row
+        is identified only when it becomes a candidate: it may be)."""
+        uids = []
+        for e in entries:
+            if e.uid is None:
+                return True
+            uids.append(e.uid)
+        return self.store is None or bool(uids and self.store.read_nodes(uids=uids))
 
     # identities -------------------------------------------------------------------
     def _record(self, uid: str) -> dict[str, Any] | None:
@@ -1024,6 +1063,13 @@ def _narrow(pool: list[T], steps: Sequence[tuple[str, Callable[[T], bool]]]
         if left:
             pool = left
     return pool
+
+
+def _may_be_same(a: NameParts, b: NameParts) -> bool:
+    """Whether :func:`compare_parts` could say "same" of these names: only with equal
+    keys, equal loose keys (body, organisation type, branch) or a bracketed name."""
+    return (a.loose_key == b.loose_key or a.key == b.key or bool(a.embedded)
+            or bool(b.embedded))
 
 
 def _reverse_abbreviation(query: NameParts, entry: _Entry, comp: Comparison) -> bool:

@@ -767,3 +767,87 @@ def test_the_name_search_still_finds_what_a_credit_code_supersedes_or_conflicts_
     res = r.resolve("泰安康复医疗器械有限公司", credit_code=CODE_B)
     assert [(c.uid, c.rule) for c in res.candidates] == [(f"ent:{CODE_A}",
                                                          "credit_code_conflict")]
+
+
+def test_stored_only_resolution_reports_what_a_full_one_reports_of_stored_nodes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``stored_only`` (the ingest's mode: only stored candidates are asked about) may
+    leave unstored neighbours that cannot be the same entity uncompared, and must
+    otherwise answer as the full resolution: the same match, the same stored candidates
+    in the same order. Names of one run are registered but not stored; some are stored;
+    spellings vary by legal form, region, brackets and near-misses."""
+    import random
+
+    from ingest.resolve import names as names_module
+    from ingest.resolve import resolver as resolver_module
+    from schemas.nodes import Platform, Team
+
+    rng = random.Random(11)
+    chars = "泰安康复医疗智能装备生物材料数字健康养老机器人监测中药"
+    kinds = {"Team": ("研究团队", "创新团队", "团队"),
+             "Platform": ("工程技术研究中心", "重点实验室")}
+    store = EmbeddedStore(None)
+    store.open()
+    resolver = Resolver(store)
+    models = {"Team": Team, "Platform": Platform}
+    bodies = sorted({"".join(rng.choice(chars) for _ in range(rng.randint(3, 6)))
+                     for _ in range(400)})
+    made: list[tuple[str, str]] = []
+    stored: set[str] = set()
+    for k, body in enumerate(bodies):
+        label = "Team" if k % 3 else "Platform"
+        name = rng.choice(["", "泰安", "山东泰安"]) + body + rng.choice(kinds[label])
+        if k % 17 == 0:
+            name += f"({rng.choice(bodies)}{kinds[label][0]})"
+        uid = make_uid(label, name)
+        if k % 29 == 0:  # a few stored: most names have no stored neighbour
+            store.upsert_nodes(nodes=[models[label](uid=uid, name=name)])
+            stored.add(uid)
+        resolver.register(uid=uid, name=name, label=label)
+        made.append((label, name))
+    assert store.count_nodes("Platform") >= 1
+
+    compared = {"n": 0}
+    real_compare = names_module.compare_parts
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        compared["n"] += 1
+        return real_compare(*args, **kwargs)
+
+    monkeypatch.setattr(resolver_module, "compare_parts", counting)
+
+    def outcome(res: Any) -> tuple[str, Any]:
+        if res.status == "matched":
+            return "matched", res.uid
+        return "stored", [(c.uid, c.score, c.rule) for c in res.candidates if c.uid in stored]
+
+    queries: list[tuple[str, str]] = []
+    for label, name in made:
+        queries.append((label, name))
+        queries.append((label, name.replace("泰安", "")[:-1] + rng.choice(chars)))
+        queries.append((label, rng.choice(chars) + name[1:]))
+        queries.append((label, name + "有限公司"))
+    lists_stored = matched = spared = 0
+    for label, q in queries:
+        compared["n"] = 0
+        full = resolver.resolve(q, label=label)
+        full_calls = compared["n"]
+        compared["n"] = 0
+        lazy = resolver.resolve(q, label=label, stored_only=True)
+        assert outcome(lazy) == outcome(full), (label, q)
+        spared += full_calls > 0 and compared["n"] * 3 <= full_calls
+        lists_stored += bool(outcome(full)[0] == "stored" and outcome(full)[1])
+        matched += full.status == "matched"
+    assert lists_stored > 20 and matched > 100  # both kinds of answer were compared
+    assert spared > 300  # and where no neighbour was stored, most comparisons left out
+    # a University (a short name may be picked among unstored candidates) or no label:
+    # never lazy
+    for label in ("University", None):
+        resolver.register(uid=make_uid("University", "泰安康复医疗学院"),
+                          name="泰安康复医疗学院", label="University")
+        counts = []
+        for flag in (True, False):
+            compared["n"] = 0
+            resolver.resolve("泰安康复医疗大学", label=label, stored_only=flag)
+            counts.append(compared["n"])
+        assert counts[0] == counts[1] > 0
