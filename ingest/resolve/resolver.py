@@ -184,6 +184,10 @@ class _NameIndex:
         # postings as int32 arrays: half the memory of lists, and counted by numpy
         self.by_gram: dict[str, array[int]] = {}
         self.by_label_gram: dict[str, dict[str, array[int]]] = {}
+        self.unidentified: set[str] = set()
+        """Labels of alias-table rows (no uid: identified when they become candidates)."""
+        self.bracketed: set[str] = set()
+        """Labels of spellings with a bracketed name (a way to be "same" by that name)."""
         self._seen: set[tuple[str | None, str, str]] = set()
 
     def add(self, entry: _Entry) -> None:
@@ -193,6 +197,10 @@ class _NameIndex:
         self._seen.add(ident)
         i = len(self.entries)
         self.entries.append(entry)
+        if entry.uid is None:
+            self.unidentified.add(entry.label)
+        if entry.parts.embedded:
+            self.bracketed.add(entry.label)
         self.outers.append(entry.parts.outer)
         self.by_loose.setdefault(entry.parts.loose_key, []).append(i)
         for ch in {entry.parts.outer[:1], entry.parts.body[:1]} - {""}:
@@ -891,7 +899,13 @@ class Resolver:
         entity are compared and returned. A comparison says "same" only for an equal
         key, an equal body, organisation type and branch (:attr:`NameParts.loose_key`),
         or through a bracketed name; the others could only be candidates, and unstored.
+        When nothing of the label is stored, no spelling of it has a bracketed name and
+        the query none either, nothing is retrieved: every neighbour would be unstored,
+        and one that may be the same entity shares the query's loose key (the parts
+        follow from the key), so it is among the variants already.
         """
+        if lazy and label is not None and not parts.embedded and self._none_stored(label):
+            return []
         query = parts.outer
         abbreviation = (not parts.org_type and not parts.legal_form and not parts.group
                         and 2 <= len(query) <= 6 and bool(parts.body))
@@ -921,6 +935,14 @@ class Resolver:
                     continue
             out.append((entry, comp))
         return out
+
+    def _none_stored(self, label: str) -> bool:
+        """Whether no spelling of ``label`` in the index can be a stored node nor the same
+        entity as another through a bracketed name (see :meth:`_fuzzy_candidates`)."""
+        if self.store is None or self.store.count_nodes(label):
+            return False
+        return not any(label in idx.unidentified or label in idx.bracketed
+                       for idx in (self._base_index(), self._live_index()))
 
     def _any_stored(self, entries: Iterable[_Entry]) -> bool:
         """Whether one of the index ``entries`` may be a stored node (an alias-table row

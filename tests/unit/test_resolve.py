@@ -851,3 +851,64 @@ def test_stored_only_resolution_reports_what_a_full_one_reports_of_stored_nodes(
             resolver.resolve("泰安康复医疗大学", label=label, stored_only=flag)
             counts.append(compared["n"])
         assert counts[0] == counts[1] > 0
+
+
+def test_stored_only_retrieves_nothing_for_a_label_with_nothing_stored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing of a label stored (a first load: its table registers names it has
+    not written yet), ``stored_only`` retrieves no fuzzy neighbours at all and still
+    finds every variant the full resolution finds; where a spelling of the label has a
+    bracketed name, or the query has one, it retrieves as before."""
+    import random
+
+    from ingest.resolve.resolver import _NameIndex
+    from schemas.nodes import Hospital
+
+    rng = random.Random(3)
+    chars = "泰安康复医疗智能装备生物材料数字健康养老机器人监测中药"
+    store = EmbeddedStore(None)
+    store.open()
+    resolver = Resolver(store)
+    names: dict[str, list[str]] = {"Team": [], "Hospital": []}
+    for k in range(300):
+        label = "Team" if k % 2 else "Hospital"
+        body = "".join(rng.choice(chars) for _ in range(rng.randint(3, 6)))
+        name = rng.choice(["", "泰安", "山东泰安"]) + body + (
+            "研究团队" if label == "Team" else "医院")
+        if label == "Hospital" and k % 20 == 0:
+            name += f"({body}康复中心)"
+        resolver.register(uid=make_uid(label, name), name=name, label=label)
+        names[label].append(name)
+    store.upsert_nodes(nodes=[Hospital(uid="hos:stored", name="泰安某某医院")])
+    store.delete(uids=["hos:stored"])  # stored once, gone: nothing of the label now
+    assert store.count_nodes("Team") == store.count_nodes("Hospital") == 0
+
+    blocks = {"n": 0}
+    real_block = _NameIndex.block
+
+    def counting(self: Any, query: str, label: str | None) -> Any:
+        blocks["n"] += 1
+        return real_block(self, query, label)
+
+    monkeypatch.setattr(_NameIndex, "block", counting)
+    matched = retrievals = 0
+    for label, spelled in names.items():
+        for name in spelled:
+            for q in (name, name.replace("泰安", "")[:-2] + "团队",
+                      "山东" + name, rng.choice(chars) + name[1:]):
+                blocks["n"] = 0
+                full = resolver.resolve(q, label=label)
+                retrieved = blocks["n"]
+                blocks["n"] = 0
+                lazy = resolver.resolve(q, label=label, stored_only=True)
+                assert (lazy.status == "matched") == (full.status == "matched"), q
+                assert lazy.uid == full.uid
+                # Teams: nothing stored, nothing bracketed: nothing retrieved (the
+                # alias table's institutes and universities would be retrieved).
+                # Hospitals: some spellings are bracketed: retrieved as before.
+                assert blocks["n"] == (0 if label == "Team" else retrieved), (label, q)
+                matched += full.status == "matched"
+                retrievals += retrieved > 0
+    assert matched > 300 and retrievals > 300
+    assert all(resolver.resolve(n, label="Team", stored_only=True).status == "matched"
+               for n in names["Team"])
