@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     ``NEO4J_URI``, the local server started by ``innograph neo4j start`` is used.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # read by their INNOGRAPH_/NEO4J_ names alone: a field's own name is no variable of
+    # ours (HOME, STORE or ROLE in the environment say nothing about innograph)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     store: Literal["embedded", "neo4j"] = Field(default="embedded",
                                                 validation_alias="INNOGRAPH_STORE")

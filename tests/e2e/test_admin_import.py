@@ -98,9 +98,10 @@ def test_admin_import_gives_the_same_store(tmp_path: Path,
         assert Path(info["home"]) == neo_home.resolve()
         # the shared server's connection file is neither read nor rewritten
         assert (LOCAL_NEO4J.read_bytes() if LOCAL_NEO4J.exists() else None) == shared_before
-        settings = Settings(neo4j_uri=info["uri"], neo4j_user=info["user"],
-                            neo4j_password=SecretStr(info["password"]),
-                            neo4j_database=info["database"])
+        settings = Settings().model_copy(update={
+                            "neo4j_uri": info["uri"], "neo4j_user": info["user"],
+                            "neo4j_password": SecretStr(info["password"]),
+                            "neo4j_database": info["database"]})
         store = Neo4jStore(make_driver(settings), database=info["database"])
         store.open()  # constraints and indexes, as on any database innograph opens
 
