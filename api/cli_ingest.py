@@ -72,6 +72,9 @@ def ingest(
         "--analyse/--no-analyse",
         help="图谱有变化时,装载后计算并保存缺口表和推荐模型"
              "(即 innograph analyse)")] = True,
+    force: Annotated[bool, typer.Option(
+        "--force", help="即使输入文件、映射和图谱自上次装载以来都未变,也重新处理全部输入")]
+        = False,
 ) -> None:
     """装载名录文件(CSV、XLSX、JSON、JSONL),按数据旁的映射文件解读。
 
@@ -80,15 +83,38 @@ def ingest(
     模糊匹配进入待审核队列(innograph review list)。
     文件夹中没有可装载的文件(没有数据文件,或都没有映射文件)时报错
     (退出码 1),在写入任何内容之前检查。
+
+    输入文件、映射文件和图谱自上次装载以来都没有变化时,不再重新读取,
+    直接给出同上次的结果(全部未变);加 --force 则重新处理。
     """
+    from datetime import UTC, datetime
+
     from graph.settings import Settings
+    from ingest import uptodate
 
     _check_folders(paths)
     settings = Settings()
     queue = review_queue(settings)
+    started = datetime.now(UTC)
+    try:
+        inputs = uptodate.inputs_digest(paths, mapping)
+    except IngestError as exc:
+        raise fail(str(exc)) from exc
+    where = _store_where(settings)
     # the embedded store's snapshot is saved once, while the analysis waits for the
     # recommender's fit (store.checkpoint below), or at the end of this bulk context
     with store_from_env() as store, store.bulk():
+        previous = None if force else uptodate.check(
+            settings.home, inputs=inputs, state=uptodate.store_state(store, where),
+            review=settings.home / REVIEW_FILE)
+        if previous is not None:
+            rep = _repeated(previous, started, report, settings.home / REPORTS_DIR)
+            if analyse and _analysis_stale(store):
+                _analyse(store)
+            _say(rep, quiet=quiet, as_json=as_json)
+            if strict and rep.rejected:
+                raise typer.Exit(2)
+            return
         early = _EarlyAnalysis(store) if analyse else None
         try:
             if quiet or as_json:
@@ -122,27 +148,67 @@ def ingest(
                 early.save()
             except GraphError as exc:
                 raise fail(f"导入已完成，但分析结果未能保存：{exc}") from exc
-        elif analyse and _wants_analysis(store, rep):
-            from graph.analytics.computed import analyse as run_analysis
+        elif analyse and _analysis_stale(store):
+            _analyse(store)
+        try:
+            store.checkpoint()  # the record below describes the saved store
+            uptodate.record(settings.home, inputs=inputs,
+                            state=uptodate.store_state(store, where),
+                            review=settings.home / REVIEW_FILE, report=rep)
+        except GraphError as exc:
+            raise fail(str(exc)) from exc
+    _say(rep, quiet=quiet, as_json=as_json)
+    if strict and rep.rejected:
+        raise typer.Exit(2)
 
-            def save_data() -> None:
-                try:
-                    store.checkpoint()
-                except GraphError as exc:  # the data, not the analysis, is what failed
-                    raise fail(str(exc)) from exc
 
-            try:
-                run_analysis(store, meanwhile=save_data)
-            except GraphError as exc:
-                raise fail(f"导入已完成，但分析结果未能保存：{exc}") from exc
+def _analyse(store: GraphStore) -> None:
+    """The analysis after the writes (the data saved while it waits for the fit)."""
+    from graph.analytics.computed import analyse as run_analysis
+
+    def save_data() -> None:
+        try:
+            store.checkpoint()
+        except GraphError as exc:  # the data, not the analysis, is what failed
+            raise fail(str(exc)) from exc
+
+    try:
+        run_analysis(store, meanwhile=save_data)
+    except GraphError as exc:
+        raise fail(f"导入已完成，但分析结果未能保存：{exc}") from exc
+
+
+def _say(rep: IngestReport, *, quiet: bool, as_json: bool) -> None:
     if as_json:
         typer.echo(rep.model_dump_json(indent=2))
     elif quiet:
         typer.echo(_one_line(rep))
     else:
         print_summary(rep)
-    if strict and rep.rejected:
-        raise typer.Exit(2)
+
+
+def _store_where(settings: Settings) -> str:
+    """Which store the environment names (a record of the last run is valid for it only)."""
+    if settings.store == "neo4j":
+        local = settings.with_local_neo4j()
+        return f"{local.neo4j_uri}/{local.neo4j_database}"
+    return str((settings.home / "store").resolve())
+
+
+def _repeated(previous: IngestReport, started: Any, report: Path | None,
+              report_dir: Path) -> IngestReport:
+    """The report of a run that repeats the recorded one, saved as a run's report is."""
+    from ingest.pipeline import save_report
+    from ingest.uptodate import repeated_report
+
+    rep = repeated_report(previous, started=started)
+    target = report or report_dir / f"ingest-{started.strftime('%Y%m%dT%H%M%SZ')}-{rep.run_id}.json"
+    rep.report_path = str(target)
+    try:
+        save_report(rep, target)
+    except IngestError as exc:
+        raise fail(str(exc)) from exc
+    return rep
 
 
 def folder_problem(folder: Path) -> str | None:
@@ -188,6 +254,14 @@ def _check_folders(paths: Sequence[Path]) -> None:
         if problem:
             typer.echo(problem, err=True)
             raise typer.Exit(1)
+
+
+def _analysis_stale(store: GraphStore) -> bool:
+    """Whether the saved analysis is not of the graph as it now is: the run wrote or
+    merged (every commit bumps the store version), or nothing was analysed yet. A run
+    that changed nothing keeps the analysis saved for the version it left."""
+    saved = store.load_derived(name="gap-tables")
+    return saved is None or saved[0] != store.version()
 
 
 def _wants_analysis(store: GraphStore, rep: IngestReport) -> bool:
@@ -258,6 +332,10 @@ def _run(store: GraphStore, paths: list[Path], mapping: Path | None, queue: Revi
 
 
 def _one_line(rep: IngestReport) -> str:
+    if rep.up_to_date:
+        return (f"输入文件、映射文件和图谱自上次装载以来都没有变化,未重新读取({rep.rows_read} 行,"
+                f"拒绝 {len(rep.rejected)},同上次);用时 {rep.elapsed_seconds:.1f} 秒;"
+                f"报告 {rep.report_path}(要重新处理请加 --force)")
     return (f"读取 {rep.rows_read} 行:接受 {rep.accepted},拒绝 {len(rep.rejected)};"
             f"新建 {rep.created},更新 {rep.updated},未变 {rep.unchanged};"
             f"合并 {len(rep.merged)},待审核 {len(rep.queued_for_review)};"

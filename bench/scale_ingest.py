@@ -67,7 +67,7 @@ class IngestRun:
     Attributes:
         backend: ``embedded`` or ``neo4j``.
         actors: Size of the data set.
-        run: 1 (empty store) or 2 (the same folder again).
+        run: 1 (empty store), 2 (the same folder again) or 3 (again with ``--force``).
         wall_s: Wall time of the ingest process (start-up and any work after the last
             batch included, the analysis not).
         max_rss_mb: Peak RSS of the ingest process.
@@ -84,6 +84,8 @@ class IngestRun:
             children's (the recommender's fit runs in one).
         analyse_error: Why the analysis has no figures (not asked for at this size, no
             time left, a limit, an exit status).
+        up_to_date: The command read nothing: the inputs and the store were as the run
+            before left them (``ingest.uptodate``).
     """
 
     backend: str
@@ -102,6 +104,7 @@ class IngestRun:
     analyse_s: float | None = None
     analyse_rss_mb: float | None = None
     analyse_error: str | None = None
+    up_to_date: bool = False
 
     @property
     def written(self) -> int:
@@ -133,7 +136,7 @@ def _summed(counts: dict[str, dict[str, int]], key: str) -> int:
 
 def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
                 conn: Neo4jConn | None = None, timeout: float = 1800.0,
-                rss_limit_mb: float | None = None) -> IngestRun:
+                rss_limit_mb: float | None = None, force: bool = False) -> IngestRun:
     """Run ``innograph ingest DATA --quiet --no-analyse`` once in a child and read its
     report.
 
@@ -142,15 +145,17 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
         home: The run's ``INNOGRAPH_HOME`` (fresh for a first run).
         backend: ``embedded`` or ``neo4j``.
         actors: Size of the data set (for the row).
-        run: 1 or 2.
+        run: 1, 2 or 3.
         conn: The Neo4j server (for ``neo4j``).
         timeout: Seconds before the child is killed.
         rss_limit_mb: Resident memory above which the child is killed.
+        force: Add ``--force`` (read everything even when nothing changed).
     """
     home.mkdir(parents=True, exist_ok=True)
     reports = home / "reports"
     before = set(reports.glob("*.json")) if reports.exists() else set()
-    m = run_measured([innograph_exe(), "ingest", str(data), "--quiet", "--no-analyse"],
+    m = run_measured([innograph_exe(), "ingest", str(data), "--quiet", "--no-analyse",
+                      *(["--force"] if force else [])],
                      env=child_env(home, backend, conn), cwd=home, timeout=timeout,
                      rss_limit_mb=rss_limit_mb)
     result = IngestRun(backend=backend, actors=actors, run=run, wall_s=m.wall_s,
@@ -166,6 +171,7 @@ def ingest_once(data: Path, home: Path, *, backend: str, actors: int, run: int,
     result.rejected = len(rep["rejected"])
     result.queued = len(rep["queued_for_review"])
     result.report_s = float(rep["elapsed_seconds"])
+    result.up_to_date = bool(rep.get("up_to_date"))
     return result
 
 
@@ -186,7 +192,9 @@ def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
                  rss_limit_mb: float | None = None, runs: int = 2,
                  analyse: bool = True) -> list[IngestRun]:
     """The first ingest into an empty store, its analysis (``analyse``), then the
-    unchanged re-run (if the first ended and ``runs`` is 2).
+    unchanged re-run as a user runs it (``runs`` 2 or 3: it reads nothing when the inputs
+    and the store are unchanged) and the re-run with ``--force`` (``runs`` 3: every row
+    read and compared again), if the first ended.
 
     For Neo4j the database is emptied with ``Neo4jStore.clear()`` first. A run or an
     analysis that the deadline leaves no time for is returned as skipped (``error`` or
@@ -210,10 +218,10 @@ def ingest_twice(data: Path, home: Path, *, backend: str, actors: int,
                                       max_rss_mb=0.0, error=f"could not empty Neo4j: {exc}"))
                 break
         result = ingest_once(data, home, backend=backend, actors=actors, run=run, conn=conn,
-                             timeout=limit, rss_limit_mb=rss_limit_mb)
+                             timeout=limit, rss_limit_mb=rss_limit_mb, force=run == 3)
         done.append(result)
-        print(f"  ingest {backend} {actors:,}{' again' if run == 2 else ''}: {_line(result)}",
-              flush=True)
+        print(f"  ingest {backend} {actors:,}{['', ' again', ' again, forced'][run - 1]}: "
+              f"{_line(result)}", flush=True)
         if result.error:
             break
         if run == 1 and not analyse:

@@ -130,6 +130,9 @@ class IngestReport(BaseModel):
     batches: int = Field(default=0, description="store batches written")
     warnings: list[str] = Field(default_factory=list,
                                 description="files skipped and other run-level notes")
+    up_to_date: bool = Field(default=False,
+                             description="nothing read: the same inputs as the last run "
+                                         "into the store it left unchanged (ingest.uptodate)")
     report_path: str | None = None
 
     @model_validator(mode="after")

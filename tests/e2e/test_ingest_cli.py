@@ -59,12 +59,66 @@ def test_ingest_prints_a_summary_saves_a_report_and_is_idempotent(home: Path,
     (report,) = (home / "reports").glob("ingest-*.json")
     saved = json.loads(report.read_text(encoding="utf-8"))
     assert saved["rows_read"] == 58 and len(saved["rejected"]) == 14
-    code, out, _ = run("ingest", str(reg), "--quiet")
+    code, out, _ = run("ingest", str(reg), "--quiet", "--force")
     assert code == 0 and out.count("\n") == 1
     assert "新建 0,更新 0" in out
     code, out, _ = run("ingest", str(reg), "--json", "--report", str(tmp_path / "r.json"))
     assert code == 0 and json.loads(out)["report_path"] == str(tmp_path / "r.json")
     assert run("ingest", str(reg), "--quiet", "--strict")[0] == 2
+
+
+def _latest_report(home: Path) -> dict[str, Any]:
+    newest = max((home / "reports").glob("ingest-*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return json.loads(newest.read_text(encoding="utf-8"))
+
+
+def test_an_unchanged_rerun_reads_nothing_and_any_change_makes_a_full_run(
+        home: Path, tmp_path: Path) -> None:
+    """The same files into the store the last run left unchanged: answered from that run
+    (same rows, rejects and merges, nothing written, a report saying so); a changed data
+    file, mapping file or store, or --force, and every row is read again."""
+    reg = registry_copy(tmp_path)
+    assert run("ingest", str(reg), "--quiet")[0] == 0
+    first = _latest_report(home)
+    graph = graph_of(home)
+    code, out, _ = run("ingest", str(reg), "--quiet")
+    assert code == 0 and "未重新读取(58 行,拒绝 14" in out
+    again = _latest_report(home)
+    assert again["up_to_date"] and again["run_id"] != first["run_id"]
+    assert (again["rows_read"], len(again["rejected"]), again["merged"]) == (
+        first["rows_read"], len(first["rejected"]), first["merged"])
+    assert again["nodes"] == again["relationships"] == {} and not again["queued_for_review"]
+    assert graph_of(home) == graph
+    assert run("ingest", str(reg), "--quiet", "--strict")[0] == 2  # its rejects count
+    # forced: every row read again, every object unchanged
+    code, out, _ = run("ingest", str(reg), "--quiet", "--force")
+    assert code == 0 and "新建 0,更新 0" in out and not _latest_report(home)["up_to_date"]
+
+    def read_in_full() -> bool:
+        code, out, err = run("ingest", str(reg), "--quiet")
+        assert code == 0, err
+        return "未重新读取" not in out and not _latest_report(home)["up_to_date"]
+
+    assert not read_in_full()  # the forced run was recorded too
+    orgs = reg / "orgs.csv"
+    orgs.write_text(orgs.read_text(encoding="utf-8-sig").replace("泰山学院", "泰山学院 "),
+                    encoding="utf-8-sig")  # the same name once normalised: a new file
+    assert read_in_full() and not read_in_full()
+    mapping = reg / "projects.csv.mapping.yaml"
+    mapping.write_text(mapping.read_text(encoding="utf-8") + "\n# 注释\n", encoding="utf-8")
+    assert read_in_full() and not read_in_full()
+    # another command wrote to the store (a node of its own)
+    from schemas.nodes import Enterprise
+
+    store = EmbeddedStore(home / "store")
+    store.open()
+    store.upsert_nodes(nodes=[Enterprise(uid="ent:另一个命令", name="另一个命令写入的企业")])
+    store.close()
+    assert read_in_full() and not read_in_full()
+    # the review queue changed since (a decision taken)
+    review = home / "review.json"
+    review.write_text(review.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    assert read_in_full() and not read_in_full()
 
 
 def test_missing_required_column_exits_naming_column_and_file(home: Path) -> None:
@@ -320,9 +374,10 @@ def test_neo4j_server_killed_mid_ingest_then_restarted_reruns_to_the_clean_graph
                 "NEO4J_PASSWORD": info["password"], "NEO4J_DATABASE": info["database"]}
 
     def open_store(info: dict[str, Any]) -> Neo4jStore:
-        settings = Settings(neo4j_uri=info["uri"], neo4j_user=info["user"],
-                            neo4j_password=SecretStr(info["password"]),
-                            neo4j_database=info["database"])
+        settings = Settings().model_copy(update={
+                            "neo4j_uri": info["uri"], "neo4j_user": info["user"],
+                            "neo4j_password": SecretStr(info["password"]),
+                            "neo4j_database": info["database"]})
         store = Neo4jStore(make_driver(settings), database=info["database"])
         store.open()
         return store

@@ -33,16 +33,20 @@ ALWAYS_THERE = {"search", "node", "neighbors", "paths", "match", "recommendation
 def check_ingest(report: dict[str, Any], backend: str, actors: int) -> None:
     runs = {r["run"]: r for r in report["ingest"]
             if r["backend"] == backend and r["actors"] == actors}
-    assert set(runs) == {1, 2}, runs
-    first, second = runs[1], runs[2]
+    assert set(runs) == {1, 2, 3}, runs
+    first, second, forced = runs[1], runs[2], runs[3]
     assert first["error"] is None, first["error"]
     assert first["rows"] > 0 and first["written"] > 0
     assert first["wall_s"] > 0 and first["max_rss_mb"] > 0 and first["per_second"] > 0
     # the analysis after the writes, in a child of its own
     assert first["analyse_error"] is None, first["analyse_error"]
     assert first["analyse_s"] > 0 and first["analyse_rss_mb"] > 0
+    # the user's re-run reads nothing (the inputs and the store are unchanged); the
+    # forced one reads every row and writes nothing
     assert second["error"] is None, second["error"]
-    assert second["unchanged"] > 0
+    assert second["up_to_date"] and second["rows"] == first["rows"] and not second["written"]
+    assert forced["error"] is None, forced["error"]
+    assert not forced["up_to_date"] and forced["unchanged"] > 0 and not forced["written"]
     base = next(b for b in report["baselines"]
                 if b["backend"] == backend and b["actors"] == actors)
     assert base["error"] is None, base["error"]
