@@ -198,14 +198,12 @@ def _store_where(settings: Settings) -> str:
 def _repeated(previous: IngestReport, started: Any, report: Path | None,
               report_dir: Path) -> IngestReport:
     """The report of a run that repeats the recorded one, saved as a run's report is."""
-    from ingest.pipeline import save_report
+    from ingest.pipeline import file_report
     from ingest.uptodate import repeated_report
 
     rep = repeated_report(previous, started=started)
-    target = report or report_dir / f"ingest-{started.strftime('%Y%m%dT%H%M%SZ')}-{rep.run_id}.json"
-    rep.report_path = str(target)
     try:
-        save_report(rep, target)
+        file_report(rep, report_path=report, report_dir=report_dir)
     except IngestError as exc:
         raise fail(str(exc)) from exc
     return rep

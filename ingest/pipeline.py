@@ -927,6 +927,18 @@ def run_ingest(store: GraphStore, paths: Sequence[Path], *, mapping: Path | None
     ingest_run = IngestRun(store, resolver=resolver, review=review, batch_size=batch_size,
                            progress=progress)
     report = ingest_run.run(list(paths), mapping=mapping, landing=landing)
+    file_report(report, report_path=report_path, report_dir=report_dir)
+    return report
+
+
+def file_report(report: IngestReport, *, report_path: Path | None = None,
+                report_dir: Path | None = None) -> None:
+    """Save ``report`` to ``report_path``, else as ``report_dir`` /
+    ``ingest-<time>-<run id>.json`` (neither: not saved), and set its ``report_path``.
+
+    Raises:
+        IngestError: the report cannot be written.
+    """
     target = report_path
     if target is None and report_dir is not None:
         stamp = report.started_at.strftime("%Y%m%dT%H%M%SZ")
@@ -934,4 +946,3 @@ def run_ingest(store: GraphStore, paths: Sequence[Path], *, mapping: Path | None
     if target is not None:
         report.report_path = str(target)
         save_report(report, target)
-    return report

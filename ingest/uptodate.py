@@ -120,11 +120,6 @@ def record(home: Path, *, inputs: str, state: dict[str, Any], review: Path,
         tmp.unlink(missing_ok=True)  # no record: the next run is made in full
 
 
-def forget(home: Path) -> None:
-    """Drop the record (a run that failed or was interrupted may have written)."""
-    (home / STATE_FILE).unlink(missing_ok=True)
-
-
 def check(home: Path, *, inputs: str, state: dict[str, Any],
           review: Path) -> IngestReport | None:
     """The report of the recorded run when this one would repeat it exactly, else None."""
