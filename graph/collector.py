@@ -72,3 +72,31 @@ def without_full_collections() -> Iterator[None]:
         gc.collect()
     with full_collections_paused():
         yield
+
+
+
+_off = 0
+_was_on = False
+
+
+@contextmanager
+def collections_off() -> Iterator[None]:
+    """No collections at all inside (young ones neither), for work that only builds
+    containers that outlive it and makes no cycles: loading a snapshot. Unpickling the
+    records of 100,000 actors set off a young collection every 700 containers, each
+    walking the records loaded since the last one: 2.5 s of unpickling, 1.0 s without.
+    Blocks may overlap (threads loading at once); after the last one the collector is
+    on again if it was on before the first, on error too."""
+    global _off, _was_on
+    with _lock:
+        if _off == 0:
+            _was_on = gc.isenabled()
+            gc.disable()
+        _off += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _off -= 1
+            if _off == 0 and _was_on:
+                gc.enable()

@@ -27,6 +27,7 @@ from typing import Any
 import networkx as nx
 
 from graph.backends.catalog import SNAPSHOT
+from graph.collector import collections_off
 from graph.errors import NotFound, StoreUnavailable
 from graph.store import (
     HUB_DEGREE,
@@ -88,7 +89,8 @@ def snapshot_records(home: str | os.PathLike[str]) -> tuple[list[Record], list[R
     path = FsPath(home) / SNAPSHOT
     if not path.exists():
         raise StoreUnavailable(f"{FsPath(home)} 中没有内置图谱的快照")
-    data = _snapshot(path)
+    with collections_off():  # as when a store loads it
+        data = _snapshot(path)
     return list(data["nodes"]), list(data["edges"])
 
 
@@ -188,16 +190,19 @@ class EmbeddedStore(GraphStore):
         if not path.exists():
             return
         stamp = path.stat().st_mtime_ns
-        data = _snapshot(path)
-        if self._nodes or self._edges:
-            # a served store: build the new state aside and swap it in, so that requests
-            # running meanwhile read the old state whole, never a half-loaded one
-            fresh = EmbeddedStore(None)
-            fresh._load(data)
-            for name in _STATE:
-                setattr(self, name, getattr(fresh, name))
-        else:
-            self._load(data)
+        # records and their indexes, millions of containers that outlive the load and make
+        # no cycle: the collector would walk them again and again meanwhile (half the time)
+        with collections_off():
+            data = _snapshot(path)
+            if self._nodes or self._edges:
+                # a served store: build the new state aside and swap it in, so that
+                # requests running meanwhile read the old state whole, never a half-loaded one
+                fresh = EmbeddedStore(None)
+                fresh._load(data)
+                for name in _STATE:
+                    setattr(self, name, getattr(fresh, name))
+            else:
+                self._load(data)
         self._stamp = stamp
 
     def refresh_due(self) -> bool:

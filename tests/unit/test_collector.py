@@ -94,3 +94,62 @@ def test_an_ingest_run_makes_no_full_collection(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(pipeline, "full_collections_paused", contextlib.nullcontext)
     full, _ = _full_collections_in_tables(tmp_path / "not")
     assert full > 0
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_collections_off_overlap_and_restore(collector_on: None) -> None:
+    with collector.collections_off():
+        assert not gc.isenabled()
+        with collector.collections_off():  # a second loader (another thread)
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first is still loading
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector.collections_off():
+        raise RuntimeError("a broken snapshot")
+    assert gc.isenabled()  # on again after an error
+    gc.disable()  # someone turned it off before: left off
+    with collector.collections_off():
+        pass
+    assert not gc.isenabled()
+
+
+def _young_collections_while_loading(home: Path) -> int:
+    counts: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name not in ("_snapshot", "_load"):
+            frame = frame.f_back
+        if phase == "start" and frame is not None:  # unpickling the records, indexing them
+            counts.append(info["generation"])
+
+    gc.set_threshold(5, 2, 2)  # at every turn: any collection inside the load is seen
+    gc.callbacks.append(watch)
+    try:
+        loaded = EmbeddedStore(home, read_only=True)
+        loaded.open()
+    finally:
+        gc.callbacks.remove(watch)
+    assert loaded.stats().nodes and gc.isenabled()
+    return len(counts)
+
+
+def test_loading_a_snapshot_makes_no_collection(tmp_path: Path, collector_on: None,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                thresholds: tuple[int, int, int]) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    store.open()
+    run_ingest(store, [registry_copy(tmp_path / "reg")])
+    store.close()
+    assert _young_collections_while_loading(tmp_path / "store") == 0
+    # the same load with the collector left on: it collects meanwhile
+    monkeypatch.setattr("graph.backends.embedded.collections_off", contextlib.nullcontext)
+    assert _young_collections_while_loading(tmp_path / "store") > 0
