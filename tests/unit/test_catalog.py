@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,12 @@ def test_a_catalog_of_another_snapshot_is_not_used(saved: Path) -> None:
     assert catalog is not None
     assert catalog.find_records(uids=[NODES[0]["uid"]])[0]["name"] == "山东农业大学(更名)"
     catalog.close()
+    # a catalog of another layout (an older innograph's), though of this very snapshot
+    con = sqlite3.connect(saved / CATALOG)
+    con.execute("UPDATE meta SET v = '1' WHERE k = 'format'")
+    con.commit()
+    con.close()
+    assert CatalogStore.open_fresh(saved, SNAPSHOT) is None
 
 
 def test_quick_commands_answer_without_loading_the_snapshot(
