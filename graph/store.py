@@ -526,7 +526,8 @@ class GraphStore(abc.ABC):
             why = check_endpoints(rel, ends[rel.source]["label"], ends[rel.target]["label"])
             if why:
                 raise BatchRejected(why, index=i, record=rel.uid, field="type")
-            records[rel.uid] = edge_to_record(rel)
+            rec = edge_to_record(rel)
+            records[rec["uid"]] = rec
         summary, to_put, absent = diff_records(self.read_edges(uids=list(records)), records)
         if to_put:
             self.commit(put_edges=to_put, absent=absent)

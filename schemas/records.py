@@ -32,9 +32,20 @@ def _fields(model: Node | Relationship) -> Record:
     gives them for these flat models (strings, numbers, lists of strings: lists copied),
     enums by value, read from the instance in one pass without the serializer: a
     province's ingest flattens a million of them."""
-    return {k: list(v) if type(v) is list else v.value if isinstance(v, Enum) else v
-            for k, v in model.__dict__.items()
-            if v is not None and k != "provenance" and k != "attrs"}
+    out: Record = {}
+    for k, v in model.__dict__.items():
+        if v is None:
+            continue
+        t = type(v)
+        if t is str or t is int or t is float or t is bool:  # most values: taken as they are
+            out[k] = v
+        elif t is list:
+            out[k] = list(v)
+        elif k == "provenance" or k == "attrs":  # a model and a dict, never the above
+            continue
+        else:
+            out[k] = v.value if isinstance(v, Enum) else v
+    return out
 
 
 def _flatten(rec: Record, prov: Provenance, attrs: Mapping[str, Any]) -> Record:

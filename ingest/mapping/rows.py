@@ -26,9 +26,14 @@ from schemas.ingest_report import ReviewCandidate, ReviewItem
 from schemas.names import normalize_name
 from schemas.nodes import NODE_MODELS, ORGANISATIONS, Node
 from schemas.ontology import label_name
+from schemas.provenance import Provenance
 from schemas.relationships import Relationship, endpoint_problem
 
 Status = Literal["matched", "ambiguous", "none"]
+PLANNED = Provenance(method="planned")
+"""The provenance a row's models are validated with: the write gives each one its own
+(source, method, time), so one shared placeholder stands in meanwhile instead of a
+provenance made and dropped for each of a province's million models."""
 
 
 @dataclass(slots=True)
@@ -266,7 +271,8 @@ def plan_node(mapping: TableMapping, row: Row, identity: Identity, local: NameIn
     if label == "University" and re.fullmatch(r"uni:\d{10}", uid):
         data["moe_code"] = uid[4:]
     try:
-        validated: Node | None = model.model_validate({**data, "uid": uid})
+        validated: Node | None = model.model_validate({"provenance": PLANNED, **data,
+                                                       "uid": uid})
     except ValidationError as exc:
         err = exc.errors()[0]
         fname = str(err["loc"][0]) if err["loc"] else ""
@@ -381,7 +387,7 @@ def plan_edges(mapping: TableMapping, plan: RowPlan, identity: Identity,
                 data = {"type": rtype, "source": s_uid, "target": t_uid, "key": rel.key,
                         **props}
                 try:
-                    model = Relationship.model_validate(data)
+                    model = Relationship.model_validate({"provenance": PLANNED, **data})
                 except ValidationError as exc:
                     err = exc.errors()[0]
                     pname = str(err["loc"][0]) if err["loc"] else ""
