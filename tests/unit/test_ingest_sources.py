@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -68,6 +69,32 @@ def test_xlsx_every_sheet_or_one_with_row_numbers_and_integral_floats(tmp_path: 
     assert platforms.rows[2].locator == "p.xlsx[平台]:5"
     with pytest.raises(SourceError, match="研究团队"):
         read_tables(wb, sheet="不存在")
+
+
+def test_xlsx_cells_as_text_error_cells_empty_and_a_broken_workbook_named(
+        tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    ws["B3"], ws["C3"], ws["D3"], ws["E3"] = "名称", "日期", "数值", "是否"  # from B3
+    ws.append([None, "泰安甲公司", dt.datetime(2020, 5, 1), 13812345678, True])
+    ws.append([None, "#N/A", dt.datetime(2020, 5, 1, 13, 30), 0.5, False])  # an error cell
+    path = tmp_path / "名单.xlsx"
+    wb.save(path)
+    (table,) = read_tables(path)
+    assert table.columns[1:] == ["名称", "日期", "数值", "是否"]
+    assert [r.row for r in table.rows] == [4, 5]  # Excel's row numbers
+    first, second = (r.values for r in table.rows)
+    assert (first["名称"], first["日期"], first["数值"], first["是否"]) == \
+        ("泰安甲公司", "2020-05-01", "13812345678", "true")
+    assert (second["名称"], second["日期"], second["数值"], second["是否"]) == \
+        ("", "2020-05-01T13:30:00", "0.5", "false")
+    broken = tmp_path / "坏.xlsx"
+    broken.write_text("不是工作簿", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"坏\.xlsx.*无法作为 XLSX 打开"):
+        read_tables(broken)
 
 
 def test_json_items_are_located_and_non_objects_are_defects() -> None:
