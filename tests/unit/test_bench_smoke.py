@@ -118,6 +118,17 @@ def test_scale_smoke_neo4j(tmp_path: Path) -> None:
     check_ingest(report, "neo4j", 300)
     check_ingest(report, "embedded", 300)
     check_api(report, "neo4j")
+    # the measured pairs, alternately first; the row gives their medians and each ratio
+    pairs = [p for p in report["neo4j_pairs"] if p["actors"] == 300]
+    assert [(p["pair"], p["order"]) for p in pairs] == [(0, "ingest first"),
+                                                        (1, "baseline first")]
+    for p in pairs:
+        assert not p["ingest_error"] and not p["baseline_error"], p
+        assert p["ingest_per_second"] > 0 and p["baseline_per_second"] > 0
+    row = next(line for line in bench_scale.markdown(report).splitlines()
+               if line.startswith("| neo4j | 300 |"))
+    each = ", ".join(f"{p['ingest_per_second'] / p['baseline_per_second']:.2f}×" for p in pairs)
+    assert f"(medians of 2 pairs; each: {each})" in row, row
 
 
 def test_linkpred_smoke_writes_nothing() -> None:
