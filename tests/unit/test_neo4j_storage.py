@@ -95,3 +95,26 @@ def test_neo4j_keeps_no_empty_field_and_no_endpoint_property_and_reads_records_w
     again = store.upsert_nodes(nodes=NODES)
     assert (again.created, again.updated) == (0, 0)
     emb.close()
+
+
+@pytest.mark.neo4j
+def test_the_drivers_debug_log_gets_no_row_of_a_write_or_read(
+        _neo4j_session: GraphStore, caplog: pytest.LogCaptureFixture) -> None:
+    """The driver formats every statement's parameters for its debug log; the backend's
+    parameter lists print as their length, so a talent's phone and e-mail never reach a
+    log (and the formatting costs nothing), while the data are written and read whole."""
+    import logging
+
+    store = _neo4j_session
+    store.clear()
+    talent = {**NODES[0], "phone": "13812345678", "email": "zhang@example.cn"}
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        store.upsert_nodes(nodes=[talent, NODES[1]])
+        store.upsert_edges(edges=[EDGE])
+        stored = store.read_nodes(uids=[talent["uid"]])[talent["uid"]]
+    assert stored["phone"] == "13812345678" and stored["email"] == "zhang@example.cn"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "C: RUN" in logged  # the driver did log its statements
+    assert "13812345678" not in logged and "zhang@example.cn" not in logged
+    assert "负责研发" not in logged  # nor a relationship's properties
+    assert "<2 rows>" in logged  # the two nodes' rows, as their number
