@@ -22,9 +22,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from graph.backends.catalog import SNAPSHOT
 from graph.collector import collections_off
@@ -54,6 +52,9 @@ from schemas.results import (
     SearchHit,
     Stats,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMAT_VERSION = 1
 log = logging.getLogger("innograph.embedded")
@@ -719,6 +720,8 @@ class EmbeddedStore(GraphStore):
         if cached is not None:
             return cached
         types = set(rel_types or ())
+        import networkx as nx  # the whole-graph views only: not at every command's start
+
         g = nx.Graph()
         g.add_nodes_from(self._nodes)
         for erec in self._edges.values():
@@ -789,6 +792,8 @@ class EmbeddedStore(GraphStore):
         else:
             keep = {u for u, r in self._nodes.items() if not wanted or r["label"] in wanted}
         types = set(rel_types or ())
+        import networkx as nx
+
         g = nx.MultiDiGraph()
         for u in sorted(keep):
             g.add_node(u, **self._nodes[u])

@@ -21,9 +21,9 @@ HEAVY = ("spacy", "scipy", "sklearn", "pyvis", "bm25s", "jieba", "fastapi", "uvi
          "openpyxl", "neo4j", "networkx.algorithms")
 """Never imported by start-up (``innograph --help`` builds every command)."""
 
-LIGHT_COMMAND_HEAVY = tuple(m for m in HEAVY if m != "networkx.algorithms")
-"""Never imported by ``stats``, ``search`` or ``node`` on the embedded store (the store
-itself is a networkx graph)."""
+LIGHT_COMMAND_HEAVY = (*HEAVY, "networkx")
+"""Never imported by ``stats``, ``search`` or ``node`` on the embedded store (networkx is
+for the whole-graph views and analyses), nor by an ingest's planner."""
 
 _DUMP = """
 import atexit, json, os, sys
@@ -97,6 +97,16 @@ def test_light_commands_import_no_heavy_library(tmp_path: Path, args: tuple[str,
     assert proc.returncode == (1 if args[0] == "node" else 0), proc.stderr
     assert "graph.backends.embedded" in modules  # the store was really opened
     assert _loaded(modules, LIGHT_COMMAND_HEAVY) == []
+
+
+def test_the_ingest_pipeline_imports_no_heavy_library(tmp_path: Path) -> None:
+    # an ingest on Neo4j mirrors its nodes in an embedded store: that store's module
+    # must not bring networkx (0.1 s of every ingest's start)
+    modules, proc = _modules_after("import ingest.pipeline, ingest.mirror, api.cli_ingest",
+                                   tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "graph.backends.embedded" in modules
+    assert _loaded(modules, (*LIGHT_COMMAND_HEAVY, "numpy")) == []
 
 
 # ---- the option types mirrored in the CLI agree with the analytics they mirror -----------
