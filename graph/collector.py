@@ -74,7 +74,6 @@ def without_full_collections() -> Iterator[None]:
         yield
 
 
-
 _off = 0
 _was_on = False
 

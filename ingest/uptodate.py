@@ -38,15 +38,11 @@ from schemas.ingest_report import IngestReport
 STATE_FILE = "ingest-state.json"
 """Where the record of the last run is kept, in the store's home."""
 _CODE_SUFFIXES = frozenset({".py", ".csv", ".tsv", ".txt", ".yaml", ".yml", ".json"})
-_CHUNK = 1 << 20
 
 
 def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 @lru_cache(maxsize=1)
